@@ -1,0 +1,78 @@
+use std::path::PathBuf;
+
+use rsible_source::{Diagnostic, Span};
+
+/// Everything that can be wrong with a playbook, role, vars file or inventory before it runs.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{message}")]
+    Yaml { message: String, span: Span },
+    #[error("duplicate key `{key}` (the later value wins in Ansible, but this is almost always a mistake)")]
+    DuplicateKey {
+        key: String,
+        span: Span,
+        first: Span,
+    },
+    #[error("`{name}` is not a known module or keyword")]
+    UnknownKey {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    #[error("`{keyword}` expects {expected}, found {found}")]
+    WrongType {
+        keyword: String,
+        expected: &'static str,
+        found: &'static str,
+        span: Span,
+    },
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        span: Span,
+        hint: Option<String>,
+    },
+    #[error("the role `{name}` was not found in {}", searched.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", "))]
+    RoleNotFound {
+        name: String,
+        span: Span,
+        searched: Vec<PathBuf>,
+    },
+}
+
+impl ParseError {
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Self::Read { .. } => None,
+            Self::Yaml { span, .. }
+            | Self::DuplicateKey { span, .. }
+            | Self::UnknownKey { span, .. }
+            | Self::WrongType { span, .. }
+            | Self::Invalid { span, .. }
+            | Self::RoleNotFound { span, .. } => Some(*span),
+        }
+    }
+
+    /// The error as the user sees it: message, position, snippet, hint.
+    pub fn diagnostic(&self) -> Diagnostic {
+        let mut d = Diagnostic::error(self.to_string()).with_span(self.span());
+        match self {
+            Self::UnknownKey {
+                suggestion: Some(s),
+                ..
+            } => d = d.with_hint(format!("did you mean `{s}`?")),
+            Self::DuplicateKey { first, .. } => {
+                d = d.with_note(format!("first defined at {first}"))
+            }
+            Self::Invalid { hint: Some(h), .. } => d = d.with_hint(h.clone()),
+            _ => {}
+        }
+        d
+    }
+}

@@ -1,0 +1,130 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rsible_source::Span;
+
+use crate::Node;
+
+/// A parsed playbook file: a list of plays.
+#[derive(Clone, Debug)]
+pub struct Playbook {
+    /// Absolute path of the playbook file.
+    pub path: PathBuf,
+    /// Absolute directory of the playbook (`playbook_dir`).
+    pub dir: PathBuf,
+    pub plays: Vec<Play>,
+}
+
+/// One play. Keyword values stay as nodes: the runner templates them when it needs them.
+#[derive(Clone, Debug)]
+pub struct Play {
+    pub span: Span,
+    pub name: Option<Node>,
+    /// String (`a:b`), or list of patterns.
+    pub hosts: Node,
+    pub connection: Option<Node>,
+    pub gather_facts: Option<Node>,
+    /// `vars:` in order.
+    pub vars: Vec<(String, Node)>,
+    /// `vars_files:` entries (a lone string is a one-element list). An entry that is itself a
+    /// list means "the first of these files that exists".
+    pub vars_files: Vec<Node>,
+    pub roles: Vec<Arc<Role>>,
+    pub pre_tasks: Vec<Task>,
+    pub tasks: Vec<Task>,
+    pub post_tasks: Vec<Task>,
+    pub handlers: Vec<Task>,
+    pub environment: Option<Node>,
+    pub become_: Option<Node>,
+    pub become_user: Option<Node>,
+    pub become_method: Option<Node>,
+    pub remote_user: Option<Node>,
+    pub tags: Vec<String>,
+    pub check_mode: Option<Node>,
+    pub ignore_errors: Option<Node>,
+    pub serial: Option<Node>,
+    pub any_errors_fatal: Option<Node>,
+}
+
+/// A role as loaded from `roles/<name>/`.
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub name: String,
+    /// Absolute path of the role directory (`role_path`).
+    pub path: PathBuf,
+    /// Where `roles: [x]` named it.
+    pub span: Span,
+    /// `defaults/main.yml`, in order.
+    pub defaults: Vec<(String, Node)>,
+    /// `vars/main.yml`, in order.
+    pub vars: Vec<(String, Node)>,
+    /// `vars:` given where the role is listed in the play (`- role: x` + `vars:` or extra keys).
+    pub params: Vec<(String, Node)>,
+    pub tasks: Vec<Task>,
+    pub handlers: Vec<Task>,
+    pub tags: Vec<String>,
+    pub when: Vec<Node>,
+    pub become_: Option<Node>,
+}
+
+/// Which loop keyword a task used.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoopKind {
+    /// `loop:`
+    Loop,
+    /// `with_<lookup>:` (`with_items`, `with_file`, …): the lookup name.
+    With(String),
+}
+
+/// Task keywords other than the module and its arguments.
+#[derive(Clone, Debug, Default)]
+pub struct TaskKeywords {
+    pub register: Option<Node>,
+    /// Each entry is one bare expression; a list means all must hold.
+    pub when: Vec<Node>,
+    pub loop_: Option<(LoopKind, Node)>,
+    pub loop_control: Option<Node>,
+    pub until: Option<Node>,
+    pub retries: Option<Node>,
+    pub delay: Option<Node>,
+    pub ignore_errors: Option<Node>,
+    pub changed_when: Vec<Node>,
+    pub failed_when: Vec<Node>,
+    pub delegate_to: Option<Node>,
+    pub run_once: Option<Node>,
+    pub become_: Option<Node>,
+    pub become_user: Option<Node>,
+    pub become_method: Option<Node>,
+    pub become_flags: Option<Node>,
+    pub environment: Option<Node>,
+    pub async_: Option<Node>,
+    pub poll: Option<Node>,
+    pub tags: Vec<String>,
+    pub notify: Vec<Node>,
+    pub no_log: Option<Node>,
+    pub vars: Vec<(String, Node)>,
+    pub check_mode: Option<Node>,
+    pub diff: Option<Node>,
+    pub connection: Option<Node>,
+    pub remote_user: Option<Node>,
+    /// For handlers: `listen:` topics.
+    pub listen: Vec<Node>,
+}
+
+/// One task (or handler).
+#[derive(Clone, Debug)]
+pub struct Task {
+    /// The whole task mapping.
+    pub span: Span,
+    pub name: Option<Node>,
+    /// Canonical short module name (`ansible.builtin.copy` → `copy`).
+    pub module: String,
+    /// The module key as written, for messages and its position.
+    pub module_key: Node,
+    /// Module arguments as one map node: dict form, `k=v` pairs and `args:` merged; free-form
+    /// text goes under `_raw_params`. Positions point at where each value was written.
+    pub args: Node,
+    pub keywords: TaskKeywords,
+    /// The role this task came from, if any.
+    pub role: Option<Arc<Role>>,
+}

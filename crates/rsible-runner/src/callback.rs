@@ -1,0 +1,89 @@
+use indexmap::IndexMap;
+use rsible_modules::ResultMap;
+use rsible_source::Diagnostic;
+use serde_json::Value;
+
+/// A play as the callback sees it.
+#[derive(Clone, Debug)]
+pub struct PlayInfo {
+    /// The play's name, templated; when unset, Ansible shows the `hosts:` pattern joined by `,`.
+    pub name: String,
+    pub check_mode: bool,
+}
+
+/// A task as the callback sees it.
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    /// The name as Ansible shows it: `role : name`, or the module name when unnamed
+    /// (`command`, `ansible.builtin.debug` — as written).
+    pub name: String,
+    /// The `name:` alone, untemplated-then-templated, without role prefix (for retry lines).
+    pub plain_name: String,
+    pub is_handler: bool,
+    pub check_mode: bool,
+    pub no_log: bool,
+    /// The module's canonical name.
+    pub module: String,
+    /// `loop_control.loop_var`, `item` by default.
+    pub loop_var: String,
+    /// `loop_control.label`, already templated per item by the runner if set.
+    pub has_label: bool,
+}
+
+/// One result: for a host, or for one item of a loop.
+#[derive(Clone, Debug)]
+pub struct ResultEvent<'a> {
+    pub host: &'a str,
+    /// `delegate_to` target, shown as `[host -> target]`.
+    pub delegated_to: Option<&'a str>,
+    /// The result dict (for item events: the item's result, which holds `item` or `_ansible_item_label`).
+    pub result: &'a ResultMap,
+    /// For failures: whether `ignore_errors` applies (`...ignoring`).
+    pub ignore_errors: bool,
+    /// For item events: the item (or its label).
+    pub item: Option<&'a Value>,
+}
+
+/// Per-host counters for the recap.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostStats {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+/// The recap: hosts in the order Ansible prints them (sorted by name).
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub hosts: IndexMap<String, HostStats>,
+}
+
+/// The event stream, shaped like Ansible's callback plugins (`v2_runner_on_ok`, …). Every method
+/// has an empty default so a renderer implements only what it shows.
+pub trait Callback: Send + Sync {
+    fn playbook_on_start(&self, _playbook: &std::path::Path) {}
+    fn playbook_on_play_start(&self, _play: &PlayInfo) {}
+    fn playbook_on_task_start(&self, _task: &TaskInfo) {}
+    fn playbook_on_handler_task_start(&self, _task: &TaskInfo) {}
+    fn playbook_on_no_hosts_matched(&self) {}
+    fn playbook_on_no_hosts_remaining(&self) {}
+    /// A host finished a task: ok or changed (see `result["changed"]`).
+    fn runner_on_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    fn runner_on_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    fn runner_on_skipped(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    fn runner_on_unreachable(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    fn runner_item_on_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    fn runner_item_on_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    fn runner_item_on_skipped(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An `until` attempt failed and another follows; `result` holds `attempts` and `retries`.
+    fn runner_retry(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// A `[WARNING]:` line (stderr in the default callback).
+    fn warning(&self, _msg: &str) {}
+    /// A positioned error or note for the user (stderr), in addition to the Ansible-shaped result.
+    fn diagnostic(&self, _d: &Diagnostic) {}
+    fn playbook_on_stats(&self, _stats: &Stats) {}
+}

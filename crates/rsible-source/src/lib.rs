@@ -1,0 +1,13 @@
+//! Where a value came from, and how an error that points at it is shown.
+//!
+//! Every file rsible reads (playbooks, roles, vars files, templates) is registered in one
+//! process-wide [`SourceMap`], so a [`Span`] is a small `Copy` value that any crate can carry and
+//! only the renderer needs to resolve.
+
+mod diagnostic;
+mod source_map;
+mod span;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use source_map::{SourceFile, SourceMap};
+pub use span::{Position, SourceId, Span};

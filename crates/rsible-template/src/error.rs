@@ -1,0 +1,46 @@
+use rsible_source::{Diagnostic, Span};
+
+/// A template that could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// A variable (or attribute/key) that is not defined was used.
+    #[error("{message}")]
+    Undefined {
+        /// The undefined name as written (`foo`, `foo.bar`).
+        name: String,
+        /// Ansible's wording, as `msg` of the failed task.
+        message: String,
+        span: Option<Span>,
+    },
+    /// Jinja syntax error.
+    #[error("{message}")]
+    Syntax { message: String, span: Option<Span> },
+    /// Any other failure while rendering (bad filter input, failed lookup, …).
+    #[error("{message}")]
+    Render { message: String, span: Option<Span> },
+}
+
+impl TemplateError {
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Self::Undefined { span, .. }
+            | Self::Syntax { span, .. }
+            | Self::Render { span, .. } => *span,
+        }
+    }
+
+    /// The message as Ansible puts it in a failed task's `msg`.
+    pub fn ansible_message(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn diagnostic(&self) -> Diagnostic {
+        let d = Diagnostic::error(self.to_string()).with_span(self.span());
+        match self {
+            Self::Undefined { name, .. } => d.with_hint(format!(
+                "define `{name}` (in vars, vars_files, inventory or with -e), or guard it with `| default(...)`"
+            )),
+            _ => d,
+        }
+    }
+}
