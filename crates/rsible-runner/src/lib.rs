@@ -2,5 +2,11 @@
 //! retries, handlers and delegation; reports every step through a [`Callback`].
 
 mod callback;
+mod error;
+mod options;
+mod run;
 
 pub use callback::{Callback, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
+pub use error::RunError;
+pub use options::{RunOptions, RunOutcome};
+pub use run::{list_hosts, list_tasks, run_playbook};

@@ -1,0 +1,74 @@
+use rsible_template::Vars;
+
+/// Everything from the command line that changes how a playbook runs.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// `-e`, in order given; later ones win.
+    pub extra_vars: Vec<Vars>,
+    /// `-l/--limit` pattern (already read from `@file` if given so).
+    pub limit: Option<String>,
+    /// `-f/--forks` (default 5).
+    pub forks: usize,
+    /// Number of `-v`.
+    pub verbosity: u8,
+    /// `-C/--check`.
+    pub check: bool,
+    /// `-D/--diff`.
+    pub diff: bool,
+    /// `-t/--tags` (comma-split, flattened).
+    pub tags: Vec<String>,
+    /// `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    pub start_at_task: Option<String>,
+    /// `-c/--connection`.
+    pub connection: Option<String>,
+    /// `-T/--timeout` seconds.
+    pub timeout: Option<u64>,
+    /// `-u/--user`.
+    pub remote_user: Option<String>,
+    /// `-b/--become`.
+    pub become_: bool,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+    pub become_password: Option<String>,
+    pub private_key: Option<String>,
+    pub ssh_common_args: Option<String>,
+    pub ssh_extra_args: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            extra_vars: Vec::new(),
+            limit: None,
+            forks: 5,
+            verbosity: 0,
+            check: false,
+            diff: false,
+            tags: Vec::new(),
+            skip_tags: Vec::new(),
+            start_at_task: None,
+            connection: None,
+            timeout: None,
+            remote_user: None,
+            become_: false,
+            become_user: None,
+            become_method: None,
+            become_password: None,
+            private_key: None,
+            ssh_common_args: None,
+            ssh_extra_args: None,
+        }
+    }
+}
+
+/// How a run ended, mapped by the CLI to ansible-playbook's exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Exit 0.
+    Ok,
+    /// Some host failed: exit 2.
+    HostsFailed,
+    /// Some host was unreachable (wins over failed): exit 4.
+    HostsUnreachable,
+}
