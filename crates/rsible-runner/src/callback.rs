@@ -1,6 +1,6 @@
 use indexmap::IndexMap;
 use rsible_modules::ResultMap;
-use rsible_source::Diagnostic;
+use rsible_source::{Diagnostic, Span};
 use serde_json::Value;
 
 /// A play as the callback sees it.
@@ -42,6 +42,17 @@ pub struct ResultEvent<'a> {
     pub ignore_errors: bool,
     /// For item events: the item (or its label).
     pub item: Option<&'a Value>,
+    /// For failures caused by an error rather than a module's verdict (undefined variable,
+    /// unsupported parameter, …): the chain Ansible 2.19 prints as an `[ERROR]:` block before
+    /// `fatal:` — the outer error first (with the task's position), then each `<<< caused by >>>`.
+    pub error: Option<&'a [ErrorLink]>,
+}
+
+/// One link of an error chain: a message and where it came from.
+#[derive(Clone, Debug)]
+pub struct ErrorLink {
+    pub message: String,
+    pub origin: Option<Span>,
 }
 
 /// Per-host counters for the recap.

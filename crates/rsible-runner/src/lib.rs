@@ -6,7 +6,7 @@ mod error;
 mod options;
 mod run;
 
-pub use callback::{Callback, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
+pub use callback::{Callback, ErrorLink, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
 pub use error::RunError;
 pub use options::{RunOptions, RunOutcome};
 pub use run::{list_hosts, list_tasks, run_playbook};
