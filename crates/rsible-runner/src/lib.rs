@@ -2,6 +2,13 @@
 //! retries, handlers and delegation; reports every step through a [`Callback`].
 
 mod callback;
+mod connection_local;
+mod host_state;
+mod outcome;
+mod tags;
+mod task_exec;
+mod template_node;
+mod vars;
 mod error;
 mod options;
 mod run;

@@ -1,6 +1,75 @@
-use rsible_parser::{Inventory, Playbook};
+//! The playbook loop: plays, their hosts, sections, handlers and the recap.
 
-use crate::{Callback, RunError, RunOptions, RunOutcome};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+use rsible_modules::Connection;
+use rsible_parser::{Inventory, Node, Play, Playbook, Task};
+use rsible_template::{Origin, Templar, Value, Vars};
+
+use crate::host_state::HostState;
+use crate::outcome::{HostOutcome, Status};
+use crate::task_exec::{run_host, Event, HostJob};
+use crate::template_node::{python_str, render_node, truthy};
+use crate::vars;
+use crate::{Callback, HostStats, PlayInfo, ResultEvent, RunError, RunOptions, RunOutcome, Stats, TaskInfo};
+
+/// Read-only state every worker thread shares.
+pub(crate) struct Shared<'a> {
+    pub playbook: &'a Playbook,
+    pub inventory: &'a Inventory,
+    pub opts: &'a RunOptions,
+    pub templar: Templar,
+    /// The value of `omit`: arguments equal to it are dropped.
+    pub omit: String,
+    pub extra_vars: Vars,
+    connections: Mutex<HashMap<(String, String), Arc<dyn Connection>>>,
+}
+
+impl Shared<'_> {
+    /// One connection per (target, kind) for the whole run.
+    pub(crate) fn open_connection(&self, target: &str, kind: &str) -> Result<Arc<dyn Connection>, String> {
+        let key = (target.to_owned(), kind.to_owned());
+        let mut cache = self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = cache.get(&key) {
+            return Ok(Arc::clone(c));
+        }
+        let conn: Arc<dyn Connection> = match kind {
+            "local" => Arc::new(crate::connection_local::LocalConnection::new()),
+            other => {
+                return Err(format!(
+                    "Failed to connect to the host via {other}: the `{other}` connection is not supported by rsible yet"
+                ))
+            }
+        };
+        cache.insert(key, Arc::clone(&conn));
+        Ok(conn)
+    }
+}
+
+/// Mutable state of a run, owned by the main thread.
+struct Runner<'a> {
+    shared: Shared<'a>,
+    cb: &'a dyn Callback,
+    states: IndexMap<String, HostState>,
+    stats: IndexMap<String, HostStats>,
+    /// `--start-at-task` found yet?
+    started: bool,
+}
+
+/// A play's resolved data.
+struct PlayCtx<'a> {
+    play: &'a Play,
+    hosts: Vec<String>,
+    /// Per host: vars_files content.
+    vars_files: HashMap<String, Vars>,
+    /// `handler index` → hosts notified, in notification order.
+    notified: IndexMap<usize, Vec<String>>,
+    handlers: Vec<&'a Task>,
+    name: String,
+}
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`.
 pub fn run_playbook(
@@ -9,27 +78,649 @@ pub fn run_playbook(
     opts: &RunOptions,
     callback: &dyn Callback,
 ) -> Result<RunOutcome, RunError> {
-    let _ = (playbook, inventory, opts, callback);
-    Ok(RunOutcome::Ok)
+    let mut runner = Runner {
+        shared: shared(playbook, inventory, opts),
+        cb: callback,
+        states: IndexMap::new(),
+        stats: IndexMap::new(),
+        started: opts.start_at_task.is_none(),
+    };
+    callback.playbook_on_start(&playbook.path);
+    for play in &playbook.plays {
+        if !runner.run_play(play)? {
+            break;
+        }
+    }
+    let mut hosts: Vec<(String, HostStats)> = runner.stats.clone().into_iter().collect();
+    hosts.sort_by(|a, b| a.0.cmp(&b.0));
+    callback.playbook_on_stats(&Stats { hosts: hosts.into_iter().collect() });
+    let outcome = if runner.stats.values().any(|s| s.unreachable > 0) {
+        RunOutcome::HostsUnreachable
+    } else if runner.stats.values().any(|s| s.failed > 0) {
+        RunOutcome::HostsFailed
+    } else {
+        RunOutcome::Ok
+    };
+    Ok(outcome)
 }
 
-/// One play's hosts for `--list-hosts`: (play display name, pattern, hosts).
+fn shared<'a>(playbook: &'a Playbook, inventory: &'a Inventory, opts: &'a RunOptions) -> Shared<'a> {
+    let mut extra_vars = Vars::new();
+    for ev in &opts.extra_vars {
+        vars::extend(&mut extra_vars, ev);
+    }
+    Shared {
+        playbook,
+        inventory,
+        opts,
+        templar: Templar::new(),
+        omit: format!("__omit_place_holder__{}", random_hex()),
+        extra_vars,
+        connections: Mutex::new(HashMap::new()),
+    }
+}
+
+fn random_hex() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    (0..40).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+}
+
+/// The `hosts:` pattern as one string (a list is joined with `,`).
+fn hosts_pattern(play: &Play) -> String {
+    match play.hosts.as_seq() {
+        Some(items) => items.iter().map(|n| python_str(&n.to_value())).collect::<Vec<_>>().join(","),
+        None => python_str(&play.hosts.to_value()),
+    }
+}
+
+/// The hosts a play targets, after `--limit`.
+fn play_hosts(shared: &Shared<'_>, play: &Play) -> Result<(String, Vec<String>), RunError> {
+    let raw = hosts_pattern(play);
+    let pattern = match render_node(&shared.templar, &play.hosts, &shared.extra_vars, &Origin::default()) {
+        Ok(Value::Array(items)) => items.iter().map(python_str).collect::<Vec<_>>().join(","),
+        Ok(v) => python_str(&v),
+        Err(_) => raw.clone(),
+    };
+    let mut hosts = rsible_parser::match_hosts(shared.inventory, &pattern)?;
+    if let Some(limit) = &shared.opts.limit {
+        let allowed = rsible_parser::match_hosts(shared.inventory, limit)?;
+        hosts.retain(|h| allowed.contains(h));
+    }
+    Ok((pattern, hosts))
+}
+
+fn play_name(shared: &Shared<'_>, play: &Play, pattern: &str) -> String {
+    match &play.name {
+        Some(n) => render_node(&shared.templar, n, &shared.extra_vars, &Origin::default())
+            .map_or_else(|_| python_str(&n.to_value()), |v| python_str(&v)),
+        None => pattern.to_owned(),
+    }
+}
+
+/// `--list-hosts`: (play name, pattern, hosts) per play.
 pub fn list_hosts(
     playbook: &Playbook,
     inventory: &Inventory,
     opts: &RunOptions,
 ) -> Result<Vec<(String, String, Vec<String>)>, RunError> {
-    let _ = (playbook, inventory, opts);
-    Ok(Vec::new())
+    let shared = shared(playbook, inventory, opts);
+    playbook
+        .plays
+        .iter()
+        .map(|play| {
+            let (pattern, hosts) = play_hosts(&shared, play)?;
+            Ok((play_name(&shared, play, &pattern), pattern, hosts))
+        })
+        .collect()
 }
 
-/// One play's tasks for `--list-tasks`: (play display name, pattern, [(task name, tags)]).
+/// `--list-tasks`: (play name, pattern, [(task name, tags)]) per play.
 #[expect(clippy::type_complexity, reason = "plain data for the CLI to print")]
 pub fn list_tasks(
     playbook: &Playbook,
     inventory: &Inventory,
     opts: &RunOptions,
 ) -> Result<Vec<(String, String, Vec<(String, Vec<String>)>)>, RunError> {
-    let _ = (playbook, inventory, opts);
-    Ok(Vec::new())
+    let shared = shared(playbook, inventory, opts);
+    playbook
+        .plays
+        .iter()
+        .map(|play| {
+            let (pattern, _) = play_hosts(&shared, play)?;
+            let mut tasks = Vec::new();
+            for task in play_tasks(play) {
+                let tags = task_tags(play, task);
+                if crate::tags::should_run(&tags, &opts.tags, &opts.skip_tags) {
+                    tasks.push((task_display_name(&shared, task, &shared.extra_vars), tags));
+                }
+            }
+            Ok((play_name(&shared, play, &pattern), pattern, tasks))
+        })
+        .collect()
+}
+
+/// Tasks of a play in run order: pre_tasks, roles, tasks, post_tasks.
+fn play_tasks(play: &Play) -> impl Iterator<Item = &Task> {
+    play.pre_tasks
+        .iter()
+        .chain(play.roles.iter().flat_map(|r| r.tasks.iter()))
+        .chain(play.tasks.iter())
+        .chain(play.post_tasks.iter())
+}
+
+/// Inherited tags: the play's, the role's, the task's.
+fn task_tags(play: &Play, task: &Task) -> Vec<String> {
+    let mut tags: Vec<String> = play.tags.clone();
+    if let Some(role) = &task.role {
+        tags.extend(role.tags.iter().cloned());
+    }
+    tags.extend(task.keywords.tags.iter().cloned());
+    let mut seen = Vec::new();
+    for t in tags {
+        if !seen.contains(&t) {
+            seen.push(t);
+        }
+    }
+    seen
+}
+
+/// `role : name`, or the module as written when the task has no name.
+fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -> String {
+    let base = match &task.name {
+        Some(n) => {
+            let raw = python_str(&n.to_value());
+            if Templar::is_template(&raw) {
+                shared
+                    .templar
+                    .render_str(&raw, vars, &Origin::default())
+                    .map_or(raw, |v| python_str(&v))
+            } else {
+                raw
+            }
+        }
+        None => task.module_key.key_string(),
+    };
+    match &task.role {
+        Some(role) if task.name.is_some() => format!("{} : {base}", role.name),
+        _ => base,
+    }
+}
+
+impl Runner<'_> {
+    fn stats_for(&mut self, host: &str) -> &mut HostStats {
+        self.stats.entry(host.to_owned()).or_default()
+    }
+
+    /// Runs one play; false when the run must stop (every host of the play failed).
+    fn run_play(&mut self, play: &Play) -> Result<bool, RunError> {
+        let (pattern, mut hosts) = play_hosts(&self.shared, play)?;
+        let name = play_name(&self.shared, play, &pattern);
+        self.cb.playbook_on_play_start(&PlayInfo { name: name.clone(), check_mode: self.shared.opts.check });
+        hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
+        if hosts.is_empty() {
+            self.cb.playbook_on_no_hosts_matched();
+            return Ok(true);
+        }
+        for h in &hosts {
+            self.states.entry(h.clone()).or_default();
+        }
+        let mut handlers: Vec<&Task> = play.roles.iter().flat_map(|r| r.handlers.iter()).collect();
+        handlers.extend(play.handlers.iter());
+        let mut ctx = PlayCtx {
+            play,
+            hosts: hosts.clone(),
+            vars_files: HashMap::new(),
+            notified: IndexMap::new(),
+            handlers,
+            name,
+        };
+        for host in &hosts {
+            let files = self.load_vars_files(&ctx, host)?;
+            ctx.vars_files.insert(host.clone(), files);
+        }
+
+        if self.gather_facts(&ctx)? {
+            self.run_gather_facts(&mut ctx)?;
+        }
+        let sections: [Vec<&Task>; 3] = [
+            play.pre_tasks.iter().collect(),
+            play.roles.iter().flat_map(|r| r.tasks.iter()).chain(play.tasks.iter()).collect(),
+            play.post_tasks.iter().collect(),
+        ];
+        let mut stopped = false;
+        'sections: for section in sections {
+            for task in section {
+                if !self.run_task(&mut ctx, task, false)? {
+                    stopped = true;
+                    break 'sections;
+                }
+            }
+            self.flush_handlers(&mut ctx)?;
+        }
+        let _ = &ctx.name;
+        let any_left = ctx.hosts.iter().any(|h| self.states.get(h).is_some_and(HostState::is_active));
+        Ok(any_left || !stopped && any_left)
+    }
+
+    fn gather_facts(&self, ctx: &PlayCtx<'_>) -> Result<bool, RunError> {
+        match &ctx.play.gather_facts {
+            None => Ok(true),
+            Some(n) => Ok(truthy(&render_node(&self.shared.templar, n, &self.shared.extra_vars, &Origin::default())?)),
+        }
+    }
+
+    fn run_gather_facts(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
+        let task = gather_task(ctx.play);
+        self.run_task_with(ctx, &task, false, Some("Gathering Facts"))?;
+        Ok(())
+    }
+
+    /// `vars_files` of the play for one host: each entry templated, read, merged.
+    fn load_vars_files(&self, ctx: &PlayCtx<'_>, host: &str) -> Result<Vars, RunError> {
+        let mut out = Vars::new();
+        if ctx.play.vars_files.is_empty() {
+            return Ok(out);
+        }
+        let mut v = self.base_vars(ctx, host, None, &Vars::new());
+        for entry in &ctx.play.vars_files {
+            let candidates: Vec<&Node> = match entry.as_seq() {
+                Some(list) => list.iter().collect(),
+                None => vec![entry],
+            };
+            let mut loaded = false;
+            for cand in &candidates {
+                let path = render_node(&self.shared.templar, cand, &v, &Origin::default())?;
+                let path = std::path::PathBuf::from(python_str(&path));
+                let path = if path.is_absolute() { path } else { self.shared.playbook.dir.join(path) };
+                if !path.exists() && candidates.len() > 1 {
+                    continue;
+                }
+                let docs = rsible_parser::load_yaml_file(&path)?;
+                if let Some(doc) = docs.first() {
+                    match doc.as_map() {
+                        Some(pairs) => {
+                            for (k, val) in pairs {
+                                out.insert(k.key_string(), val.to_value());
+                                v.insert(k.key_string(), val.to_value());
+                            }
+                        }
+                        None if matches!(doc.kind, rsible_parser::NodeKind::Null) => {}
+                        None => {
+                            return Err(RunError::Parse(rsible_parser::ParseError::WrongType {
+                                keyword: "vars_files".into(),
+                                expected: "a mapping of variables",
+                                found: doc.type_name(),
+                                span: doc.span,
+                            }))
+                        }
+                    }
+                }
+                loaded = true;
+                break;
+            }
+            if !loaded {
+                return Err(RunError::Other(format!(
+                    "vars file {} was not found",
+                    candidates.iter().map(|c| python_str(&c.to_value())).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every variable a task sees on `host`, lowest precedence first.
+    fn base_vars(&self, ctx: &PlayCtx<'_>, host: &str, task: Option<&Task>, extra_task_vars: &Vars) -> Vars {
+        let sh = &self.shared;
+        let mut v = Vars::new();
+        for role in &ctx.play.roles {
+            vars::extend_nodes(&mut v, &role.defaults);
+        }
+        if let Some(role) = task.and_then(|t| t.role.as_ref()) {
+            vars::extend_nodes(&mut v, &role.defaults);
+        }
+        vars::extend(&mut v, &vars::inventory_vars(sh.inventory, host));
+        if let Some(st) = self.states.get(host) {
+            vars::inject_facts(&mut v, &st.facts);
+        }
+        vars::extend_nodes(&mut v, &ctx.play.vars);
+        if let Some(files) = ctx.vars_files.get(host) {
+            vars::extend(&mut v, files);
+        }
+        for role in &ctx.play.roles {
+            vars::extend_nodes(&mut v, &role.vars);
+        }
+        if let Some(role) = task.and_then(|t| t.role.as_ref()) {
+            vars::extend_nodes(&mut v, &role.vars);
+            vars::extend_nodes(&mut v, &role.params);
+        }
+        if let Some(task) = task {
+            vars::extend_nodes(&mut v, &task.keywords.vars);
+        }
+        vars::extend(&mut v, extra_task_vars);
+        if let Some(st) = self.states.get(host) {
+            vars::extend(&mut v, &st.registered);
+        }
+        vars::extend(&mut v, &sh.extra_vars);
+
+        let dir = sh.playbook.dir.display().to_string();
+        v.insert("playbook_dir".into(), Value::from(dir));
+        v.insert("inventory_hostname".into(), Value::from(host));
+        v.insert("inventory_hostname_short".into(), Value::from(vars::short_name(host)));
+        v.insert("group_names".into(), vars::group_names(sh.inventory, host));
+        v.insert("groups".into(), vars::groups(sh.inventory));
+        v.insert("hostvars".into(), vars::hostvars(sh.inventory, &self.states, &sh.extra_vars));
+        v.insert("ansible_check_mode".into(), Value::Bool(sh.opts.check));
+        v.insert("ansible_diff_mode".into(), Value::Bool(sh.opts.diff));
+        v.insert("ansible_verbosity".into(), Value::from(sh.opts.verbosity));
+        v.insert("omit".into(), Value::from(sh.omit.as_str()));
+        let play_hosts: Vec<Value> = ctx
+            .hosts
+            .iter()
+            .filter(|h| self.states.get(*h).is_none_or(HostState::is_active))
+            .map(|h| Value::from(h.as_str()))
+            .collect();
+        v.insert("ansible_play_hosts".into(), Value::Array(play_hosts.clone()));
+        v.insert("ansible_play_batch".into(), Value::Array(play_hosts.clone()));
+        v.insert("play_hosts".into(), Value::Array(play_hosts));
+        v.insert(
+            "ansible_play_hosts_all".into(),
+            Value::Array(ctx.hosts.iter().map(|h| Value::from(h.as_str())).collect()),
+        );
+        v.insert("ansible_play_name".into(), Value::from(ctx.name.as_str()));
+        v.insert(
+            "ansible_run_tags".into(),
+            Value::Array(if sh.opts.tags.is_empty() { vec![Value::from("all")] } else { sh.opts.tags.iter().map(|t| Value::from(t.as_str())).collect() }),
+        );
+        v.insert("ansible_skip_tags".into(), Value::Array(sh.opts.skip_tags.iter().map(|t| Value::from(t.as_str())).collect()));
+        if let Some(role) = task.and_then(|t| t.role.as_ref()) {
+            v.insert("role_path".into(), Value::from(role.path.display().to_string()));
+            v.insert("role_name".into(), Value::from(role.name.as_str()));
+        }
+        if let Some(src) = sh.inventory.sources.first() {
+            v.insert("inventory_file".into(), Value::from(src.display().to_string()));
+            if let Some(dir) = src.parent() {
+                v.insert("inventory_dir".into(), Value::from(dir.display().to_string()));
+            }
+        }
+        v
+    }
+
+    /// Runs a task on the play's active hosts; false when no host is left.
+    fn run_task(&mut self, ctx: &mut PlayCtx<'_>, task: &Task, is_handler: bool) -> Result<bool, RunError> {
+        self.run_task_with(ctx, task, is_handler, None)
+    }
+
+    fn run_task_with(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        is_handler: bool,
+        forced_name: Option<&str>,
+    ) -> Result<bool, RunError> {
+        let tags = if forced_name.is_some() { vec!["always".to_owned()] } else { task_tags(ctx.play, task) };
+        if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
+            return Ok(true);
+        }
+        let display = forced_name.map_or_else(|| task_display_name(&self.shared, task, &self.play_level_vars(ctx)), str::to_owned);
+        if !self.started && forced_name.is_none() {
+            let wanted = self.shared.opts.start_at_task.as_deref().unwrap_or_default();
+            let plain = task.name.as_ref().map(|n| python_str(&n.to_value())).unwrap_or_default();
+            if display == wanted || plain == wanted {
+                self.started = true;
+            } else {
+                return Ok(true);
+            }
+        }
+        let hosts: Vec<String> = if is_handler {
+            Vec::new()
+        } else {
+            ctx.hosts.iter().filter(|h| self.states.get(*h).is_some_and(HostState::is_active)).cloned().collect()
+        };
+        if hosts.is_empty() && !is_handler {
+            self.cb.playbook_on_no_hosts_remaining();
+            return Ok(false);
+        }
+        self.run_on_hosts(ctx, task, display, hosts, is_handler)?;
+        Ok(true)
+    }
+
+    /// Vars for templating play-level things (task names): extra vars and play vars.
+    fn play_level_vars(&self, ctx: &PlayCtx<'_>) -> Vars {
+        let mut v = Vars::new();
+        vars::extend_nodes(&mut v, &ctx.play.vars);
+        vars::extend(&mut v, &self.shared.extra_vars);
+        v.insert("playbook_dir".into(), Value::from(self.shared.playbook.dir.display().to_string()));
+        v
+    }
+
+    fn run_on_hosts(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        display: String,
+        hosts: Vec<String>,
+        is_handler: bool,
+    ) -> Result<(), RunError> {
+        let info = TaskInfo {
+            plain_name: task.name.as_ref().map_or_else(|| display.clone(), |n| python_str(&n.to_value())),
+            name: display,
+            is_handler,
+            check_mode: self.shared.opts.check,
+            no_log: task.keywords.no_log.as_ref().is_some_and(|n| truthy(&n.to_value())),
+            module: task.module.clone(),
+            loop_var: task
+                .keywords
+                .loop_control
+                .as_ref()
+                .and_then(|lc| lc.get("loop_var"))
+                .and_then(Node::as_str)
+                .unwrap_or("item")
+                .to_owned(),
+            has_label: task.keywords.loop_control.as_ref().and_then(|lc| lc.get("label")).is_some(),
+        };
+        if is_handler {
+            self.cb.playbook_on_handler_task_start(&info);
+        } else {
+            self.cb.playbook_on_task_start(&info);
+        }
+        let run_once = task.keywords.run_once.as_ref().is_some_and(|n| truthy(&n.to_value()));
+        let targets: Vec<String> = if run_once { hosts.iter().take(1).cloned().collect() } else { hosts.clone() };
+        let search = vars::search_paths(task.role.as_deref(), &self.shared.playbook.dir);
+        let jobs: Vec<HostJob<'_>> = targets
+            .iter()
+            .map(|h| HostJob {
+                host: h.clone(),
+                task,
+                info: &info,
+                vars: self.base_vars(ctx, h, Some(task), &Vars::new()),
+                play_environment: ctx.play.environment.as_ref(),
+                play_become: (ctx.play.become_.as_ref(), ctx.play.become_user.as_ref(), ctx.play.become_method.as_ref()),
+                play_connection: ctx.play.connection.as_ref(),
+                origin: Origin { span: Some(task.span), exact_lines: false, search_paths: search.clone() },
+            })
+            .collect();
+        let outcomes = self.dispatch(&info, &jobs);
+        for outcome in outcomes {
+            if run_once {
+                for other in hosts.iter().skip(1) {
+                    if let Some(name) = &outcome.register {
+                        if let Some(st) = self.states.get_mut(other) {
+                            st.registered.insert(name.clone(), Value::Object(outcome.result.clone()));
+                        }
+                    }
+                }
+            }
+            self.apply(ctx, task, outcome);
+        }
+        Ok(())
+    }
+
+    /// Runs jobs on up to `forks` threads, reporting events as they come.
+    fn dispatch(&mut self, info: &TaskInfo, jobs: &[HostJob<'_>]) -> Vec<HostOutcome> {
+        let (tx, rx) = mpsc::channel::<Event>();
+        let forks = self.shared.opts.forks.max(1).min(jobs.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let shared = &self.shared;
+        let cb = self.cb;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        std::thread::scope(|s| {
+            for _ in 0..forks {
+                let tx = tx.clone();
+                let next = &next;
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(job) = jobs.get(i) else { break };
+                    run_host(shared, job, &tx);
+                });
+            }
+            drop(tx);
+            for ev in rx {
+                match ev {
+                    Event::Item { host, delegated_to, result, ignore_errors } => {
+                        let event = ResultEvent {
+                            host: &host,
+                            delegated_to: delegated_to.as_deref(),
+                            result: &result,
+                            ignore_errors,
+                            item: result.get(&info.loop_var),
+                            error: None,
+                        };
+                        match HostOutcome::status_of(&result) {
+                            Status::Failed => cb.runner_item_on_failed(info, &event),
+                            Status::Skipped => cb.runner_item_on_skipped(info, &event),
+                            _ => cb.runner_item_on_ok(info, &event),
+                        }
+                    }
+                    Event::Retry { host, delegated_to, result } => {
+                        let event = ResultEvent {
+                            host: &host,
+                            delegated_to: delegated_to.as_deref(),
+                            result: &result,
+                            ignore_errors: false,
+                            item: None,
+                            error: None,
+                        };
+                        cb.runner_retry(info, &event);
+                    }
+                    Event::Done(outcome) => {
+                        let event = ResultEvent {
+                            host: &outcome.host,
+                            delegated_to: outcome.delegated_to.as_deref(),
+                            result: &outcome.result,
+                            ignore_errors: outcome.ignore_errors,
+                            item: None,
+                            error: outcome.error.as_deref(),
+                        };
+                        match outcome.status {
+                            Status::Failed => cb.runner_on_failed(info, &event),
+                            Status::Skipped => cb.runner_on_skipped(info, &event),
+                            Status::Unreachable => cb.runner_on_unreachable(info, &event),
+                            Status::Ok | Status::Changed => cb.runner_on_ok(info, &event),
+                        }
+                        outcomes.push(outcome);
+                    }
+                }
+            }
+        });
+        outcomes
+    }
+
+    /// Folds one host's outcome into the run: stats, host state, register, handlers.
+    fn apply(&mut self, ctx: &mut PlayCtx<'_>, task: &Task, outcome: HostOutcome) {
+        let host = outcome.host.clone();
+        {
+            let st = self.stats_for(&host);
+            match outcome.status {
+                Status::Ok => st.ok += 1,
+                Status::Changed => {
+                    st.ok += 1;
+                    st.changed += 1;
+                }
+                Status::Skipped => st.skipped += 1,
+                Status::Unreachable => st.unreachable += 1,
+                Status::Failed if outcome.ignore_errors => {
+                    st.ok += 1;
+                    st.ignored += 1;
+                }
+                Status::Failed => st.failed += 1,
+            }
+        }
+        let state = self.states.entry(host.clone()).or_default();
+        match outcome.status {
+            Status::Unreachable => state.unreachable = true,
+            Status::Failed if !outcome.ignore_errors => state.failed = true,
+            _ => {}
+        }
+        if let Some(facts) = outcome.facts {
+            for (k, v) in facts {
+                let k = k.strip_prefix("ansible_").map_or(k.clone(), str::to_owned);
+                state.facts.insert(k, v);
+            }
+        }
+        if let Some(sf) = outcome.set_facts {
+            vars::extend(&mut state.registered, &sf);
+        }
+        if let Some(name) = &outcome.register {
+            let mut r = outcome.result.clone();
+            r.retain(|k, _| !k.starts_with("_ansible") && !k.starts_with("_rsible"));
+            state.registered.insert(name.clone(), Value::Object(r));
+        }
+        if outcome.status == Status::Changed {
+            for n in &task.keywords.notify {
+                let name = python_str(&n.to_value());
+                for (i, h) in ctx.handlers.iter().enumerate() {
+                    if handler_matches(h, &name) {
+                        let list = ctx.notified.entry(i).or_default();
+                        if !list.contains(&host) {
+                            list.push(host.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn flush_handlers(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
+        loop {
+            let Some(idx) = (0..ctx.handlers.len()).find(|i| ctx.notified.contains_key(i)) else { return Ok(()) };
+            let hosts = ctx.notified.shift_remove(&idx).unwrap_or_default();
+            let hosts: Vec<String> =
+                hosts.into_iter().filter(|h| self.states.get(h).is_some_and(HostState::is_active)).collect();
+            if hosts.is_empty() {
+                continue;
+            }
+            let handler = ctx.handlers[idx];
+            let display = task_display_name(&self.shared, handler, &self.play_level_vars(ctx));
+            self.run_on_hosts(ctx, handler, display, hosts, true)?;
+        }
+    }
+}
+
+fn handler_matches(handler: &Task, name: &str) -> bool {
+    let own = handler.name.as_ref().map(|n| python_str(&n.to_value()));
+    if own.as_deref() == Some(name) {
+        return true;
+    }
+    if let (Some(role), Some(own)) = (&handler.role, &own) {
+        if format!("{} : {own}", role.name) == name {
+            return true;
+        }
+    }
+    handler.keywords.listen.iter().any(|l| python_str(&l.to_value()) == name)
+}
+
+/// The implicit `Gathering Facts` task (the `setup` module).
+fn gather_task(play: &Play) -> Task {
+    let span = play.span;
+    let empty = Node { kind: rsible_parser::NodeKind::Map(Vec::new()), span, style: None };
+    Task {
+        span,
+        name: None,
+        module: "setup".into(),
+        module_key: Node { kind: rsible_parser::NodeKind::Str("setup".into()), span, style: None },
+        args: empty,
+        keywords: rsible_parser::TaskKeywords::default(),
+        role: None,
+    }
 }

@@ -1,0 +1,20 @@
+use rsible_template::Vars;
+
+/// What the run has learned about one host so far; lives across plays.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HostState {
+    /// Gathered facts (`ansible_facts`), without the `ansible_` prefix as Ansible stores them.
+    pub facts: Vars,
+    /// `register:` results and `set_fact:` values (same precedence level here).
+    pub registered: Vars,
+    /// The host failed a task (not ignored): it leaves this play and later ones.
+    pub failed: bool,
+    /// The host could not be reached: it leaves the run.
+    pub unreachable: bool,
+}
+
+impl HostState {
+    pub(crate) fn is_active(&self) -> bool {
+        !self.failed && !self.unreachable
+    }
+}

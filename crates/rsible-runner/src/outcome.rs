@@ -1,0 +1,56 @@
+use rsible_modules::ResultMap;
+use rsible_template::{Value, Vars};
+
+use crate::ErrorLink;
+
+/// How one host came out of one task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Ok,
+    Changed,
+    Failed,
+    Skipped,
+    Unreachable,
+}
+
+/// One host's result of one task, handed from a worker to the main thread.
+#[derive(Debug)]
+pub(crate) struct HostOutcome {
+    pub host: String,
+    pub delegated_to: Option<String>,
+    pub result: ResultMap,
+    pub status: Status,
+    pub ignore_errors: bool,
+    pub error: Option<Vec<ErrorLink>>,
+    /// `register:` name.
+    pub register: Option<String>,
+    /// Facts gathered (setup) to merge into the host's facts.
+    pub facts: Option<Vars>,
+    /// `set_fact` values.
+    pub set_facts: Option<Vars>,
+}
+
+impl HostOutcome {
+    pub(crate) fn status_of(result: &ResultMap) -> Status {
+        let flag = |k: &str| result.get(k).is_some_and(crate::template_node::truthy);
+        if flag("unreachable") {
+            Status::Unreachable
+        } else if flag("failed") {
+            Status::Failed
+        } else if flag("skipped") {
+            Status::Skipped
+        } else if flag("changed") {
+            Status::Changed
+        } else {
+            Status::Ok
+        }
+    }
+}
+
+/// A result dict with just `msg` and `failed`.
+pub(crate) fn failed_result(msg: impl Into<String>) -> ResultMap {
+    let mut r = ResultMap::new();
+    r.insert("failed".into(), Value::Bool(true));
+    r.insert("msg".into(), Value::String(msg.into()));
+    r
+}

@@ -1,0 +1,650 @@
+//! One task on one host: loop items, `when`, argument templating, the module, `until` retries,
+//! and Ansible's result normalisation.
+
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rsible_modules::{Become, Connection, ModuleContext, ModuleError, ResultMap};
+use rsible_parser::{LoopKind, Node, NodeKind, Task};
+use rsible_template::{Origin, TemplateError, Value, Vars};
+
+use crate::outcome::{failed_result, HostOutcome, Status};
+use crate::run::Shared;
+use crate::template_node::{eval_condition_node, origin_for, python_str, render_node, truthy};
+use crate::{ErrorLink, TaskInfo};
+
+/// What a worker reports while it runs a task, in the order things happen.
+pub(crate) enum Event {
+    Item { host: String, delegated_to: Option<String>, result: ResultMap, ignore_errors: bool },
+    Retry { host: String, delegated_to: Option<String>, result: ResultMap },
+    Done(HostOutcome),
+}
+
+/// Everything a worker needs to run `task` on `host`.
+pub(crate) struct HostJob<'a> {
+    pub host: String,
+    pub task: &'a Task,
+    pub info: &'a TaskInfo,
+    pub vars: Vars,
+    /// Play-level `environment:` node, merged under the task's.
+    pub play_environment: Option<&'a Node>,
+    pub play_become: (Option<&'a Node>, Option<&'a Node>, Option<&'a Node>),
+    pub play_connection: Option<&'a Node>,
+    pub origin: Origin,
+}
+
+/// A failure caused by an error rather than the module: the result, plus the chain shown in
+/// Ansible 2.19's `[ERROR]:` block.
+struct TaskFault {
+    result: ResultMap,
+    chain: Vec<ErrorLink>,
+}
+
+impl TaskFault {
+    /// `Task failed: <what>: <cause>`, pointing at the task, then at the value that caused it.
+    fn new(task: &Task, what: &str, cause: &str, cause_span: Option<rsible_source::Span>) -> Self {
+        let msg = if what.is_empty() {
+            format!("Task failed: {cause}")
+        } else {
+            format!("Task failed: {what}: {cause}")
+        };
+        let head = if what.is_empty() { "Task failed.".to_owned() } else { format!("Task failed: {what}.") };
+        Self {
+            result: failed_result(msg),
+            chain: vec![
+                ErrorLink { message: head, origin: Some(task.span) },
+                ErrorLink { message: cause.to_owned(), origin: cause_span },
+            ],
+        }
+    }
+}
+
+impl HostJob<'_> {
+    fn flag(&self, shared: &Shared<'_>, node: Option<&Node>, vars: &Vars) -> Result<bool, TemplateError> {
+        match node {
+            None => Ok(false),
+            Some(n) => Ok(truthy(&render_node(&shared.templar, n, vars, &self.origin)?)),
+        }
+    }
+
+    fn string(&self, shared: &Shared<'_>, node: Option<&Node>, vars: &Vars) -> Result<Option<String>, TemplateError> {
+        match node {
+            None => Ok(None),
+            Some(n) => match render_node(&shared.templar, n, vars, &self.origin)? {
+                Value::Null => Ok(None),
+                v => Ok(Some(python_str(&v))),
+            },
+        }
+    }
+}
+
+/// Runs one task on one host and reports item/retry events and the outcome through `tx`.
+pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) {
+    let outcome = run_host_inner(shared, job, tx);
+    let _ = tx.send(Event::Done(outcome));
+}
+
+fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {
+    let task = job.task;
+    let kw = &task.keywords;
+    let register = kw.register.as_ref().and_then(Node::as_str).map(str::to_owned);
+    let mut outcome = HostOutcome {
+        host: job.host.clone(),
+        delegated_to: None,
+        result: ResultMap::new(),
+        status: Status::Ok,
+        ignore_errors: false,
+        error: None,
+        register,
+        facts: None,
+        set_facts: None,
+    };
+    let ignore = job.flag(shared, kw.ignore_errors.as_ref(), &job.vars);
+    outcome.ignore_errors = ignore.unwrap_or(false);
+
+    let delegate = match job.string(shared, kw.delegate_to.as_ref(), &job.vars) {
+        Ok(d) => d,
+        Err(e) => {
+            let span = e.span();
+            return fault(outcome, TaskFault::new(task, "", &e.ansible_message(), span));
+        }
+    };
+    outcome.delegated_to.clone_from(&delegate);
+
+    let Some((kind, loop_node)) = &kw.loop_ else {
+        let (result, chain) = run_item(shared, job, &job.vars, delegate.as_deref(), tx);
+        return finish(outcome, result, chain);
+    };
+
+    let items = match loop_items(shared, job, kind, loop_node) {
+        Ok(items) => items,
+        Err(fault_) => return fault(outcome, fault_),
+    };
+    let loop_var = job.info.loop_var.clone();
+    let mut results = Vec::with_capacity(items.len());
+    let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
+    let mut first_chain = None;
+    for item in items {
+        let mut vars = job.vars.clone();
+        vars.insert(loop_var.clone(), item.clone());
+        vars.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
+        let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx);
+        if first_chain.is_none() {
+            first_chain = chain;
+        }
+        r.insert(loop_var.clone(), item.clone());
+        r.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
+        if let Some(label) = loop_label(shared, job, &vars) {
+            r.insert("_ansible_item_label".into(), label);
+        }
+        let st = HostOutcome::status_of(&r);
+        any_changed |= r.get("changed").is_some_and(truthy);
+        any_failed |= st == Status::Failed;
+        all_skipped &= st == Status::Skipped;
+        if st == Status::Unreachable {
+            return finish(outcome, r, None);
+        }
+        let _ = tx.send(Event::Item {
+            host: job.host.clone(),
+            delegated_to: delegate.clone(),
+            result: r.clone(),
+            ignore_errors: outcome.ignore_errors,
+        });
+        if st != Status::Skipped || !r.contains_key("_rsible_hide") {
+            results.push(Value::Object(r));
+        }
+    }
+    let mut agg = ResultMap::new();
+    agg.insert("changed".into(), Value::Bool(any_changed));
+    if any_failed {
+        agg.insert("failed".into(), Value::Bool(true));
+        agg.insert("msg".into(), Value::from("One or more items failed"));
+    } else {
+        agg.insert("msg".into(), Value::from("All items completed"));
+    }
+    agg.insert("results".into(), Value::Array(results));
+    agg.insert("skipped".into(), Value::Bool(all_skipped));
+    let _ = first_chain;
+    finish(outcome, agg, None)
+}
+
+fn fault(mut outcome: HostOutcome, f: TaskFault) -> HostOutcome {
+    outcome.result = f.result;
+    outcome.status = Status::Failed;
+    outcome.error = Some(f.chain);
+    outcome
+}
+
+fn finish(mut outcome: HostOutcome, mut result: ResultMap, chain: Option<Vec<ErrorLink>>) -> HostOutcome {
+    if let Some(facts) = result.get("ansible_facts").and_then(Value::as_object) {
+        if result.get("_rsible_set_fact").is_some() {
+            outcome.set_facts = Some(facts.clone());
+        } else {
+            outcome.facts = Some(facts.clone());
+        }
+    }
+    result.remove("_rsible_set_fact");
+    outcome.status = HostOutcome::status_of(&result);
+    outcome.result = result;
+    outcome.error = chain;
+    outcome
+}
+
+/// The list a `loop:`/`with_*:` runs over.
+fn loop_items(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    kind: &LoopKind,
+    node: &Node,
+) -> Result<Vec<Value>, TaskFault> {
+    let value = render_node(&shared.templar, node, &job.vars, &job.origin)
+        .map_err(|e| loop_fault(job.task, &e))?;
+    match kind {
+        LoopKind::Loop => match value {
+            Value::Array(items) => Ok(items),
+            other => Err(TaskFault::new(
+                job.task,
+                "",
+                &format!(
+                    "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
+                    python_str(&other)
+                ),
+                Some(node.span),
+            )),
+        },
+        LoopKind::With(name) => {
+            let terms = match value {
+                Value::Array(items) => items,
+                Value::Null => Vec::new(),
+                other => vec![other],
+            };
+            shared
+                .templar
+                .run_lookup(name, &terms, &job.vars, &origin_for(node, &job.origin))
+                .map_err(|e| loop_fault(job.task, &e))
+        }
+    }
+}
+
+fn loop_fault(task: &Task, e: &TemplateError) -> TaskFault {
+    TaskFault::new(task, "Error while resolving loop items", &e.ansible_message(), e.span())
+}
+
+fn loop_label(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<Value> {
+    let label = job.task.keywords.loop_control.as_ref()?.get("label")?;
+    render_node(&shared.templar, label, vars, &job.origin).ok()
+}
+
+/// One pass of the task (one loop item, or the whole task without a loop).
+fn run_item(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+    delegate: Option<&str>,
+    tx: &Sender<Event>,
+) -> (ResultMap, Option<Vec<ErrorLink>>) {
+    let task = job.task;
+    let kw = &task.keywords;
+    for cond in &kw.when {
+        match eval_condition_node(&shared.templar, cond, vars, &job.origin) {
+            Ok(true) => {}
+            Ok(false) => {
+                let mut r = ResultMap::new();
+                r.insert("changed".into(), Value::Bool(false));
+                r.insert("false_condition".into(), cond.to_value());
+                r.insert("skip_reason".into(), Value::from("Conditional result was False"));
+                r.insert("skipped".into(), Value::Bool(true));
+                return (r, None);
+            }
+            Err(e) => {
+                let f = TaskFault::new(
+                    task,
+                    "",
+                    &format!("Error while evaluating conditional: {}", e.ansible_message()),
+                    e.span().or(Some(cond.span)),
+                );
+                return (f.result, Some(f.chain));
+            }
+        }
+    }
+
+    let Some(module) = rsible_modules::find_module(&task.module) else {
+        let f = TaskFault::new(task, "", &format!("couldn't resolve module/action '{}'", task.module), Some(task.module_key.span));
+        return (f.result, Some(f.chain));
+    };
+    let fqcn = fqcn(module.name());
+
+    let args = match render_args(shared, job, vars, &fqcn) {
+        Ok(a) => a,
+        Err(f) => return (f.result, Some(f.chain)),
+    };
+    let ctx_parts = match context_parts(shared, job, vars) {
+        Ok(p) => p,
+        Err(e) => {
+            let f = TaskFault::new(task, "", &e.ansible_message(), e.span());
+            return (f.result, Some(f.chain));
+        }
+    };
+    let conn = match shared.connection(job, vars, delegate) {
+        Ok(c) => c,
+        Err(msg) => {
+            let mut r = ResultMap::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert("msg".into(), Value::from(msg));
+            r.insert("unreachable".into(), Value::Bool(true));
+            return (r, None);
+        }
+    };
+
+    let retries = match until_settings(shared, job, vars) {
+        Ok(r) => r,
+        Err(e) => {
+            let f = TaskFault::new(task, "", &e.ansible_message(), e.span());
+            return (f.result, Some(f.chain));
+        }
+    };
+    let register = kw.register.as_ref().and_then(Node::as_str);
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let ctx = ModuleContext {
+            conn: conn.as_ref(),
+            templar: &shared.templar,
+            vars,
+            origin: &job.origin,
+            role_path: task.role.as_ref().map(|r| r.path.clone()),
+            playbook_dir: shared.playbook.dir.clone(),
+            become_: ctx_parts.become_.clone(),
+            environment: ctx_parts.environment.clone(),
+            check_mode: ctx_parts.check_mode,
+            diff: shared.opts.diff,
+            verbosity: shared.opts.verbosity,
+        };
+        let mut result = match module.run(&ctx, &args) {
+            Ok(r) => r,
+            Err(ModuleError::Connection(rsible_modules::ConnectionError::Unreachable(msg))) => {
+                let mut r = ResultMap::new();
+                r.insert("changed".into(), Value::Bool(false));
+                r.insert("msg".into(), Value::from(msg));
+                r.insert("unreachable".into(), Value::Bool(true));
+                return (r, None);
+            }
+            Err(ModuleError::Connection(e)) => failed_result(e.to_string()),
+            Err(ModuleError::Template(e)) => {
+                let f = TaskFault::new(task, "", &e.ansible_message(), e.span());
+                return (f.result, Some(f.chain));
+            }
+        };
+        if module.name() == "set_fact" {
+            result.insert("_rsible_set_fact".into(), Value::Bool(true));
+        }
+        normalise(&mut result);
+        if let Err(f) = apply_changed_failed_when(shared, job, vars, register, &mut result) {
+            return (f.result, Some(f.chain));
+        }
+        let Some((until, retries, delay)) = &retries else {
+            let chain = module_failure_chain(task, &result);
+            return (result, chain);
+        };
+        result.insert("attempts".into(), Value::from(attempt));
+        let mut uvars = vars.clone();
+        if let Some(name) = register {
+            uvars.insert(name.to_owned(), Value::Object(result.clone()));
+        }
+        match eval_condition_node(&shared.templar, until, &uvars, &job.origin) {
+            Ok(true) => {
+                let chain = module_failure_chain(task, &result);
+                return (result, chain);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                let f = TaskFault::new(
+                    task,
+                    "",
+                    &format!("Error while evaluating conditional: {}", e.ansible_message()),
+                    e.span().or(Some(until.span)),
+                );
+                return (f.result, Some(f.chain));
+            }
+        }
+        if attempt > *retries {
+            result.insert("attempts".into(), Value::from(*retries));
+            result.insert("failed".into(), Value::Bool(true));
+            let chain = module_failure_chain(task, &result);
+            return (result, chain);
+        }
+        let mut shown = result.clone();
+        shown.insert("retries".into(), Value::from(*retries + 1));
+        let _ = tx.send(Event::Retry {
+            host: job.host.clone(),
+            delegated_to: delegate.map(str::to_owned),
+            result: shown,
+        });
+        if *delay > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(*delay));
+        }
+    }
+}
+
+/// The `[ERROR]:` chain Ansible 2.19 shows for a module's own failure.
+fn module_failure_chain(task: &Task, result: &ResultMap) -> Option<Vec<ErrorLink>> {
+    if !result.get("failed").is_some_and(truthy) {
+        return None;
+    }
+    let msg = result.get("msg").map_or_else(|| "Unknown error.".to_owned(), python_str);
+    Some(vec![ErrorLink { message: format!("Task failed: Module failed: {msg}"), origin: Some(task.span) }])
+}
+
+/// The name Ansible resolves a module to, for its messages.
+pub(crate) fn fqcn(name: &str) -> String {
+    match name {
+        "synchronize" | "authorized_key" => format!("ansible.posix.{name}"),
+        "modprobe" => format!("community.general.{name}"),
+        _ => format!("ansible.builtin.{name}"),
+    }
+}
+
+/// `until` → (condition, retries, delay) as Ansible counts them.
+fn until_settings<'n>(
+    shared: &Shared<'_>,
+    job: &'n HostJob<'_>,
+    vars: &Vars,
+) -> Result<Option<(&'n Node, u32, f64)>, TemplateError> {
+    let kw = &job.task.keywords;
+    let Some(until) = kw.until.as_ref() else { return Ok(None) };
+    let retries = match kw.retries.as_ref() {
+        None => 3,
+        Some(n) => {
+            let v = render_node(&shared.templar, n, vars, &job.origin)?;
+            let r = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(3);
+            u32::try_from(r.max(0)).unwrap_or(0)
+        }
+    };
+    let delay = match kw.delay.as_ref() {
+        None => 5.0,
+        Some(n) => {
+            let v = render_node(&shared.templar, n, vars, &job.origin)?;
+            v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(5.0)
+        }
+    };
+    Ok(Some((until, retries, if delay < 0.0 { 1.0 } else { delay })))
+}
+
+/// Templated module arguments, `omit` removed. A failure names the argument, as Ansible does.
+fn render_args(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+    fqcn: &str,
+) -> Result<serde_json::Map<String, Value>, TaskFault> {
+    let mut out = serde_json::Map::new();
+    let Some(pairs) = job.task.args.as_map() else { return Ok(out) };
+    for (k, v) in pairs {
+        let key = k.key_string();
+        match render_node(&shared.templar, v, vars, &job.origin) {
+            Ok(value) => {
+                if !is_omit(&value, &shared.omit) {
+                    out.insert(key, strip_omit(value, &shared.omit));
+                }
+            }
+            Err(e) => {
+                return Err(TaskFault::new(
+                    job.task,
+                    &format!("Finalization of task args for '{fqcn}' failed"),
+                    &format!("Error while resolving value for '{key}': {}", e.ansible_message()),
+                    e.span().or(Some(v.span)),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_omit(v: &Value, omit: &str) -> bool {
+    v.as_str() == Some(omit)
+}
+
+fn strip_omit(v: Value, omit: &str) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(
+            items.into_iter().filter(|i| !is_omit(i, omit)).map(|i| strip_omit(i, omit)).collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter().filter(|(_, i)| !is_omit(i, omit)).map(|(k, i)| (k, strip_omit(i, omit))).collect(),
+        ),
+        other => other,
+    }
+}
+
+struct ContextParts {
+    become_: Option<Become>,
+    environment: Vec<(String, String)>,
+    check_mode: bool,
+}
+
+fn context_parts(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<ContextParts, TemplateError> {
+    let kw = &job.task.keywords;
+    let role_become = job.task.role.as_ref().and_then(|r| r.become_.as_ref());
+    let become_node = kw.become_.as_ref().or(role_become).or(job.play_become.0);
+    let becomes = match become_node {
+        Some(n) => truthy(&render_node(&shared.templar, n, vars, &job.origin)?),
+        None => shared.opts.become_ || vars.get("ansible_become").is_some_and(truthy),
+    };
+    let become_ = if becomes {
+        let user = job
+            .string(shared, kw.become_user.as_ref().or(job.play_become.1), vars)?
+            .or_else(|| shared.opts.become_user.clone())
+            .or_else(|| vars.get("ansible_become_user").map(python_str))
+            .unwrap_or_else(|| "root".to_owned());
+        let method = job
+            .string(shared, kw.become_method.as_ref().or(job.play_become.2), vars)?
+            .or_else(|| shared.opts.become_method.clone())
+            .unwrap_or_else(|| "sudo".to_owned());
+        let flags = job.string(shared, kw.become_flags.as_ref(), vars)?;
+        let password = shared
+            .opts
+            .become_password
+            .clone()
+            .or_else(|| vars.get("ansible_become_password").or_else(|| vars.get("ansible_become_pass")).map(python_str));
+        Some(Become { method, user, flags, password })
+    } else {
+        None
+    };
+
+    let mut environment: Vec<(String, String)> = Vec::new();
+    for node in [job.play_environment, kw.environment.as_ref()].into_iter().flatten() {
+        if let Value::Object(map) = render_node(&shared.templar, node, vars, &job.origin)? {
+            for (k, v) in map {
+                environment.retain(|(ek, _)| *ek != k);
+                environment.push((k, python_str(&v)));
+            }
+        }
+    }
+    let check_mode = match kw.check_mode.as_ref() {
+        Some(n) => truthy(&render_node(&shared.templar, n, vars, &job.origin)?),
+        None => shared.opts.check,
+    };
+    Ok(ContextParts { become_, environment, check_mode })
+}
+
+/// Ansible's normalisation of a module result (`executor/task_executor.py`).
+fn normalise(r: &mut ResultMap) {
+    for (text, lines) in [("stdout", "stdout_lines"), ("stderr", "stderr_lines")] {
+        if let Some(Value::String(s)) = r.get(text) {
+            if !r.contains_key(lines) {
+                let l: Vec<Value> = s.lines().map(Value::from).collect();
+                r.insert(lines.into(), Value::Array(l));
+            }
+        }
+    }
+    if !r.contains_key("failed") {
+        let failed = match r.get("rc") {
+            Some(Value::Number(n)) => n.as_i64() != Some(0),
+            Some(Value::String(s)) => s != "0",
+            _ => false,
+        };
+        if r.contains_key("rc") {
+            r.insert("failed".into(), Value::Bool(failed));
+        }
+    }
+    if !r.contains_key("changed") {
+        r.insert("changed".into(), Value::Bool(false));
+    }
+}
+
+/// `changed_when` / `failed_when`, with the result visible under the `register` name.
+fn apply_changed_failed_when(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+    register: Option<&str>,
+    result: &mut ResultMap,
+) -> Result<(), TaskFault> {
+    let kw = &job.task.keywords;
+    if kw.changed_when.is_empty() && kw.failed_when.is_empty() {
+        return Ok(());
+    }
+    let mut v = vars.clone();
+    for (k, val) in result.iter() {
+        if !k.starts_with('_') {
+            v.entry(k.clone()).or_insert_with(|| val.clone());
+        }
+    }
+    if let Some(name) = register {
+        v.insert(name.to_owned(), Value::Object(result.clone()));
+    }
+    let all = |conds: &[Node], v: &Vars| -> Result<bool, TaskFault> {
+        for c in conds {
+            match eval_condition_node(&shared.templar, c, v, &job.origin) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => {
+                    return Err(TaskFault::new(
+                        job.task,
+                        "",
+                        &format!("Error while evaluating conditional: {}", e.ansible_message()),
+                        e.span().or(Some(c.span)),
+                    ))
+                }
+            }
+        }
+        Ok(true)
+    };
+    if !kw.changed_when.is_empty() {
+        let changed = all(&kw.changed_when, &v)?;
+        result.insert("changed".into(), Value::Bool(changed));
+        if let Some(name) = register {
+            v.insert(name.to_owned(), Value::Object(result.clone()));
+        }
+    }
+    if !kw.failed_when.is_empty() {
+        let failed = all(&kw.failed_when, &v)?;
+        result.insert("failed".into(), Value::Bool(failed));
+        result.insert("failed_when_result".into(), Value::Bool(failed));
+    }
+    Ok(())
+}
+
+/// A connection for `host` (or its delegate), cached for the run.
+pub(crate) fn connection_for(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+    delegate: Option<&str>,
+) -> Result<Arc<dyn Connection>, String> {
+    let target = delegate.unwrap_or(&job.host);
+    let kind = if let Some(d) = delegate {
+        if matches!(d, "localhost" | "127.0.0.1" | "::1") {
+            "local".to_owned()
+        } else {
+            let hv = crate::vars::inventory_vars(shared.inventory, d);
+            hv.get("ansible_connection").map_or_else(|| "ssh".to_owned(), python_str)
+        }
+    } else {
+        let from_vars = vars.get("ansible_connection").map(python_str);
+        let from_play = job
+            .play_connection
+            .and_then(|n| render_node(&shared.templar, n, vars, &job.origin).ok())
+            .map(|v| python_str(&v));
+        from_vars
+            .filter(|_| job.host == "localhost" || shared.opts.connection.is_none())
+            .or(job.task.keywords.connection.as_ref().map(Node::to_value).map(|v| python_str(&v)))
+            .or(from_play)
+            .or_else(|| shared.opts.connection.clone())
+            .unwrap_or_else(|| "ssh".to_owned())
+    };
+    shared.open_connection(target, &kind)
+}
+
+impl Shared<'_> {
+    fn connection(&self, job: &HostJob<'_>, vars: &Vars, delegate: Option<&str>) -> Result<Arc<dyn Connection>, String> {
+        connection_for(self, job, vars, delegate)
+    }
+}
+
+/// True for nodes that are empty maps (a task with only free-form args).
+#[allow(dead_code)]
+pub(crate) fn is_empty_map(n: &Node) -> bool {
+    matches!(&n.kind, NodeKind::Map(m) if m.is_empty())
+}

@@ -1,0 +1,109 @@
+//! Templating of YAML nodes at run time: each string scalar is rendered with its own position.
+
+use rsible_parser::{Node, NodeKind, ScalarStyle};
+use rsible_template::{Origin, Templar, TemplateError, Value, Vars};
+
+/// Renders every string in `node` (keys too), keeping native types of lone `{{ expr }}`s.
+pub(crate) fn render_node(
+    templar: &Templar,
+    node: &Node,
+    vars: &Vars,
+    base: &Origin,
+) -> Result<Value, TemplateError> {
+    match &node.kind {
+        NodeKind::Str(s) => {
+            if Templar::is_template(s) {
+                templar.render_str(s, vars, &origin_for(node, base))
+            } else {
+                Ok(Value::String(s.clone()))
+            }
+        }
+        NodeKind::Seq(items) => items
+            .iter()
+            .map(|n| render_node(templar, n, vars, base))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        NodeKind::Map(pairs) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in pairs {
+                let key = match render_node(templar, k, vars, base)? {
+                    Value::String(s) => s,
+                    other => python_str(&other),
+                };
+                out.insert(key, render_node(templar, v, vars, base)?);
+            }
+            Ok(Value::Object(out))
+        }
+        _ => Ok(node.to_value()),
+    }
+}
+
+/// The origin of one scalar: its own span, the lookups' search paths of the task.
+pub(crate) fn origin_for(node: &Node, base: &Origin) -> Origin {
+    Origin {
+        span: Some(node.span),
+        exact_lines: matches!(node.style, Some(ScalarStyle::Plain | ScalarStyle::Literal)),
+        search_paths: base.search_paths.clone(),
+    }
+}
+
+/// Evaluates a `when:`-style node: a bool stays a bool, a string is a bare expression.
+pub(crate) fn eval_condition_node(
+    templar: &Templar,
+    node: &Node,
+    vars: &Vars,
+    base: &Origin,
+) -> Result<bool, TemplateError> {
+    match &node.kind {
+        NodeKind::Bool(b) => Ok(*b),
+        NodeKind::Null => Ok(false),
+        NodeKind::Int(i) => Ok(*i != 0),
+        NodeKind::Str(s) => templar.eval_condition(s, vars, &origin_for(node, base)),
+        _ => Ok(truthy(&node.to_value())),
+    }
+}
+
+/// Python truthiness.
+pub(crate) fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// How Python's `str()` shows a value (for environment values and map keys).
+pub(crate) fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+/// Python's `repr()` of JSON-like data.
+pub(crate) fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", python_repr(&Value::String(k.clone())), python_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
