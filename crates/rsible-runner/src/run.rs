@@ -135,14 +135,23 @@ fn hosts_pattern(play: &Play) -> String {
 }
 
 /// The hosts a play targets, after `--limit`.
-fn play_hosts(shared: &Shared<'_>, play: &Play) -> Result<(String, Vec<String>), RunError> {
+fn play_hosts(
+    shared: &Shared<'_>,
+    play: &Play,
+    cb: Option<&dyn Callback>,
+) -> Result<(String, Vec<String>), RunError> {
     let raw = hosts_pattern(play);
     let pattern = match render_node(&shared.templar, &play.hosts, &shared.extra_vars, &Origin::default()) {
         Ok(Value::Array(items)) => items.iter().map(python_str).collect::<Vec<_>>().join(","),
         Ok(v) => python_str(&v),
         Err(_) => raw.clone(),
     };
-    let mut hosts = rsible_parser::match_hosts(shared.inventory, &pattern)?;
+    let (mut hosts, warnings) = rsible_parser::match_hosts_with_warnings(shared.inventory, &pattern)?;
+    if let Some(cb) = cb {
+        for w in &warnings {
+            cb.warning(w);
+        }
+    }
     if let Some(limit) = &shared.opts.limit {
         let allowed = rsible_parser::match_hosts(shared.inventory, limit)?;
         hosts.retain(|h| allowed.contains(h));
@@ -169,7 +178,7 @@ pub fn list_hosts(
         .plays
         .iter()
         .map(|play| {
-            let (pattern, hosts) = play_hosts(&shared, play)?;
+            let (pattern, hosts) = play_hosts(&shared, play, None)?;
             Ok((play_name(&shared, play, &pattern), pattern, hosts))
         })
         .collect()
@@ -187,7 +196,7 @@ pub fn list_tasks(
         .plays
         .iter()
         .map(|play| {
-            let (pattern, _) = play_hosts(&shared, play)?;
+            let (pattern, _) = play_hosts(&shared, play, None)?;
             let mut tasks = Vec::new();
             for task in play_tasks(play) {
                 let tags = task_tags(play, task);
@@ -254,7 +263,7 @@ impl Runner<'_> {
 
     /// Runs one play; false when the run must stop (every host of the play failed).
     fn run_play(&mut self, play: &Play) -> Result<bool, RunError> {
-        let (pattern, mut hosts) = play_hosts(&self.shared, play)?;
+        let (pattern, mut hosts) = play_hosts(&self.shared, play, Some(self.cb))?;
         let name = play_name(&self.shared, play, &pattern);
         self.cb.playbook_on_play_start(&PlayInfo { name: name.clone(), check_mode: self.shared.opts.check });
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
@@ -478,7 +487,7 @@ impl Runner<'_> {
             ctx.hosts.iter().filter(|h| self.states.get(*h).is_some_and(HostState::is_active)).cloned().collect()
         };
         if hosts.is_empty() && !is_handler {
-            self.cb.playbook_on_no_hosts_remaining();
+            // Ansible ends the play quietly here; `NO MORE HOSTS LEFT` is for max_fail_percentage.
             return Ok(false);
         }
         self.run_on_hosts(ctx, task, display, hosts, is_handler)?;
@@ -577,14 +586,14 @@ impl Runner<'_> {
             drop(tx);
             for ev in rx {
                 match ev {
-                    Event::Item { host, delegated_to, result, ignore_errors } => {
+                    Event::Item { host, delegated_to, result, ignore_errors, error } => {
                         let event = ResultEvent {
                             host: &host,
                             delegated_to: delegated_to.as_deref(),
                             result: &result,
                             ignore_errors,
                             item: result.get(&info.loop_var),
-                            error: None,
+                            error: error.as_deref(),
                         };
                         match HostOutcome::status_of(&result) {
                             Status::Failed => cb.runner_item_on_failed(info, &event),
@@ -642,6 +651,9 @@ impl Runner<'_> {
                 Status::Failed if outcome.ignore_errors => {
                     st.ok += 1;
                     st.ignored += 1;
+                    if outcome.result.get("changed").is_some_and(truthy) {
+                        st.changed += 1;
+                    }
                 }
                 Status::Failed => st.failed += 1,
             }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rsible_modules::{Become, Connection, ModuleContext, ModuleError, ResultMap};
 use rsible_parser::{LoopKind, Node, NodeKind, Task};
+use rsible_source::Span;
 use rsible_template::{Origin, TemplateError, Value, Vars};
 
 use crate::outcome::{failed_result, HostOutcome, Status};
@@ -16,7 +17,7 @@ use crate::{ErrorLink, TaskInfo};
 
 /// What a worker reports while it runs a task, in the order things happen.
 pub(crate) enum Event {
-    Item { host: String, delegated_to: Option<String>, result: ResultMap, ignore_errors: bool },
+    Item { host: String, delegated_to: Option<String>, result: ResultMap, ignore_errors: bool, error: Option<Vec<ErrorLink>> },
     Retry { host: String, delegated_to: Option<String>, result: ResultMap },
     Done(HostOutcome),
 }
@@ -42,22 +43,33 @@ struct TaskFault {
 }
 
 impl TaskFault {
-    /// `Task failed: <what>: <cause>`, pointing at the task, then at the value that caused it.
-    fn new(task: &Task, what: &str, cause: &str, cause_span: Option<rsible_source::Span>) -> Self {
-        let msg = if what.is_empty() {
-            format!("Task failed: {cause}")
+    /// A failure raised while preparing or judging the task, as Ansible 2.19 chains it:
+    /// `Task failed.` at the task, then `what` (at `what_span`), then the cause at its value.
+    fn new(task: &Task, what: Option<(&str, Option<Span>)>, cause: &str, cause_span: Option<Span>) -> Self {
+        let mut chain = vec![ErrorLink { message: "Task failed.".to_owned(), origin: Some(task.span) }];
+        if let Some((what, span)) = what {
+            chain.push(ErrorLink { message: format!("{what}."), origin: span });
+        }
+        chain.push(ErrorLink { message: cause.to_owned(), origin: cause_span });
+        Self { result: failed_result(join_chain(&chain)), chain }
+    }
+}
+
+/// Joins chain messages as Ansible does for `msg`: outer parts lose their final `.` and are
+/// followed by `: `.
+pub(crate) fn join_chain(chain: &[ErrorLink]) -> String {
+    let mut out = String::new();
+    for (i, link) in chain.iter().enumerate() {
+        let last = i + 1 == chain.len();
+        let m = link.message.as_str();
+        if last {
+            out.push_str(m);
         } else {
-            format!("Task failed: {what}: {cause}")
-        };
-        let head = if what.is_empty() { "Task failed.".to_owned() } else { format!("Task failed: {what}.") };
-        Self {
-            result: failed_result(msg),
-            chain: vec![
-                ErrorLink { message: head, origin: Some(task.span) },
-                ErrorLink { message: cause.to_owned(), origin: cause_span },
-            ],
+            out.push_str(m.strip_suffix('.').unwrap_or(m));
+            out.push_str(": ");
         }
     }
+    out
 }
 
 impl HostJob<'_> {
@@ -107,7 +119,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         Ok(d) => d,
         Err(e) => {
             let span = e.span();
-            return fault(outcome, TaskFault::new(task, "", &e.ansible_message(), span));
+            return fault(outcome, TaskFault::new(task, None, &e.ansible_message(), span));
         }
     };
     outcome.delegated_to.clone_from(&delegate);
@@ -124,15 +136,11 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     let loop_var = job.info.loop_var.clone();
     let mut results = Vec::with_capacity(items.len());
     let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
-    let mut first_chain = None;
     for item in items {
         let mut vars = job.vars.clone();
         vars.insert(loop_var.clone(), item.clone());
         vars.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
         let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx);
-        if first_chain.is_none() {
-            first_chain = chain;
-        }
         r.insert(loop_var.clone(), item.clone());
         r.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
         if let Some(label) = loop_label(shared, job, &vars) {
@@ -150,6 +158,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
             delegated_to: delegate.clone(),
             result: r.clone(),
             ignore_errors: outcome.ignore_errors,
+            error: chain,
         });
         if st != Status::Skipped || !r.contains_key("_rsible_hide") {
             results.push(Value::Object(r));
@@ -165,7 +174,6 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     }
     agg.insert("results".into(), Value::Array(results));
     agg.insert("skipped".into(), Value::Bool(all_skipped));
-    let _ = first_chain;
     finish(outcome, agg, None)
 }
 
@@ -205,7 +213,7 @@ fn loop_items(
             Value::Array(items) => Ok(items),
             other => Err(TaskFault::new(
                 job.task,
-                "",
+                None,
                 &format!(
                     "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
                     python_str(&other)
@@ -228,7 +236,7 @@ fn loop_items(
 }
 
 fn loop_fault(task: &Task, e: &TemplateError) -> TaskFault {
-    TaskFault::new(task, "Error while resolving loop items", &e.ansible_message(), e.span())
+    TaskFault::new(task, Some(("Error while resolving loop items", None)), &e.ansible_message(), e.span())
 }
 
 fn loop_label(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<Value> {
@@ -260,7 +268,7 @@ fn run_item(
             Err(e) => {
                 let f = TaskFault::new(
                     task,
-                    "",
+                    None,
                     &format!("Error while evaluating conditional: {}", e.ansible_message()),
                     e.span().or(Some(cond.span)),
                 );
@@ -270,10 +278,11 @@ fn run_item(
     }
 
     let Some(module) = rsible_modules::find_module(&task.module) else {
-        let f = TaskFault::new(task, "", &format!("couldn't resolve module/action '{}'", task.module), Some(task.module_key.span));
+        let f = TaskFault::new(task, None, &format!("couldn't resolve module/action '{}'", task.module), Some(task.module_key.span));
         return (f.result, Some(f.chain));
     };
     let fqcn = fqcn(module.name());
+    let action = module.controller_only();
 
     let args = match render_args(shared, job, vars, &fqcn) {
         Ok(a) => a,
@@ -282,25 +291,19 @@ fn run_item(
     let ctx_parts = match context_parts(shared, job, vars) {
         Ok(p) => p,
         Err(e) => {
-            let f = TaskFault::new(task, "", &e.ansible_message(), e.span());
+            let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
             return (f.result, Some(f.chain));
         }
     };
     let conn = match shared.connection(job, vars, delegate) {
         Ok(c) => c,
-        Err(msg) => {
-            let mut r = ResultMap::new();
-            r.insert("changed".into(), Value::Bool(false));
-            r.insert("msg".into(), Value::from(msg));
-            r.insert("unreachable".into(), Value::Bool(true));
-            return (r, None);
-        }
+        Err(msg) => return unreachable(task, &msg),
     };
 
     let retries = match until_settings(shared, job, vars) {
         Ok(r) => r,
         Err(e) => {
-            let f = TaskFault::new(task, "", &e.ansible_message(), e.span());
+            let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
             return (f.result, Some(f.chain));
         }
     };
@@ -324,15 +327,11 @@ fn run_item(
         let mut result = match module.run(&ctx, &args) {
             Ok(r) => r,
             Err(ModuleError::Connection(rsible_modules::ConnectionError::Unreachable(msg))) => {
-                let mut r = ResultMap::new();
-                r.insert("changed".into(), Value::Bool(false));
-                r.insert("msg".into(), Value::from(msg));
-                r.insert("unreachable".into(), Value::Bool(true));
-                return (r, None);
+                return unreachable(task, &msg);
             }
             Err(ModuleError::Connection(e)) => failed_result(e.to_string()),
             Err(ModuleError::Template(e)) => {
-                let f = TaskFault::new(task, "", &e.ansible_message(), e.span());
+                let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
                 return (f.result, Some(f.chain));
             }
         };
@@ -344,7 +343,7 @@ fn run_item(
             return (f.result, Some(f.chain));
         }
         let Some((until, retries, delay)) = &retries else {
-            let chain = module_failure_chain(task, &result);
+            let chain = failure_chain(task, &result, action);
             return (result, chain);
         };
         result.insert("attempts".into(), Value::from(attempt));
@@ -354,28 +353,28 @@ fn run_item(
         }
         match eval_condition_node(&shared.templar, until, &uvars, &job.origin) {
             Ok(true) => {
-                let chain = module_failure_chain(task, &result);
+                let chain = failure_chain(task, &result, action);
                 return (result, chain);
             }
             Ok(false) => {}
             Err(e) => {
                 let f = TaskFault::new(
                     task,
-                    "",
+                    None,
                     &format!("Error while evaluating conditional: {}", e.ansible_message()),
                     e.span().or(Some(until.span)),
                 );
                 return (f.result, Some(f.chain));
             }
         }
-        if attempt > *retries {
+        if attempt >= *retries {
             result.insert("attempts".into(), Value::from(*retries));
             result.insert("failed".into(), Value::Bool(true));
-            let chain = module_failure_chain(task, &result);
+            let chain = failure_chain(task, &result, action);
             return (result, chain);
         }
         let mut shown = result.clone();
-        shown.insert("retries".into(), Value::from(*retries + 1));
+        shown.insert("retries".into(), Value::from(*retries));
         let _ = tx.send(Event::Retry {
             host: job.host.clone(),
             delegated_to: delegate.map(str::to_owned),
@@ -387,13 +386,34 @@ fn run_item(
     }
 }
 
-/// The `[ERROR]:` chain Ansible 2.19 shows for a module's own failure.
-fn module_failure_chain(task: &Task, result: &ResultMap) -> Option<Vec<ErrorLink>> {
+/// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that
+/// ran on the target, `Action failed` for controller-side actions and `failed_when` verdicts.
+fn failure_chain(task: &Task, result: &ResultMap, action: bool) -> Option<Vec<ErrorLink>> {
     if !result.get("failed").is_some_and(truthy) {
         return None;
     }
-    let msg = result.get("msg").map_or_else(|| "Unknown error.".to_owned(), python_str);
-    Some(vec![ErrorLink { message: format!("Task failed: Module failed: {msg}"), origin: Some(task.span) }])
+    let kind = if action || result.contains_key("failed_when_result") { "Action failed." } else { "Module failed." };
+    let mut chain = vec![
+        ErrorLink { message: "Task failed.".to_owned(), origin: Some(task.span) },
+        ErrorLink { message: kind.to_owned(), origin: None },
+    ];
+    if let Some(msg) = result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
+        chain.push(ErrorLink { message: msg, origin: None });
+    }
+    Some(chain)
+}
+
+/// An UNREACHABLE result and its chain.
+fn unreachable(task: &Task, msg: &str) -> (ResultMap, Option<Vec<ErrorLink>>) {
+    let mut r = ResultMap::new();
+    r.insert("changed".into(), Value::Bool(false));
+    r.insert("msg".into(), Value::from(format!("Task failed: {msg}")));
+    r.insert("unreachable".into(), Value::Bool(true));
+    let chain = vec![
+        ErrorLink { message: "Task failed.".to_owned(), origin: Some(task.span) },
+        ErrorLink { message: msg.to_owned(), origin: None },
+    ];
+    (r, Some(chain))
 }
 
 /// The name Ansible resolves a module to, for its messages.
@@ -413,12 +433,13 @@ fn until_settings<'n>(
 ) -> Result<Option<(&'n Node, u32, f64)>, TemplateError> {
     let kw = &job.task.keywords;
     let Some(until) = kw.until.as_ref() else { return Ok(None) };
+    // Total attempts, as Ansible counts them: unset → 3, ≤ 0 → 1, otherwise retries + 1.
     let retries = match kw.retries.as_ref() {
         None => 3,
         Some(n) => {
             let v = render_node(&shared.templar, n, vars, &job.origin)?;
             let r = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(3);
-            u32::try_from(r.max(0)).unwrap_or(0)
+            if r <= 0 { 1 } else { u32::try_from(r).unwrap_or(u32::MAX - 1) + 1 }
         }
     };
     let delay = match kw.delay.as_ref() {
@@ -451,7 +472,7 @@ fn render_args(
             Err(e) => {
                 return Err(TaskFault::new(
                     job.task,
-                    &format!("Finalization of task args for '{fqcn}' failed"),
+                    Some((&format!("Finalization of task args for '{fqcn}' failed"), Some(job.task.module_key.span))),
                     &format!("Error while resolving value for '{key}': {}", e.ansible_message()),
                     e.span().or(Some(v.span)),
                 ));
@@ -582,7 +603,7 @@ fn apply_changed_failed_when(
                 Err(e) => {
                     return Err(TaskFault::new(
                         job.task,
-                        "",
+                        None,
                         &format!("Error while evaluating conditional: {}", e.ansible_message()),
                         e.span().or(Some(c.span)),
                     ))

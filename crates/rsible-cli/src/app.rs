@@ -1,0 +1,291 @@
+//! What `rsible-playbook` does, from argv to exit status.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use rsible_parser::{load_inventory, load_playbook, Inventory, ParseOptions, Playbook};
+use rsible_runner::{Callback, RunOptions};
+
+use crate::args::Args;
+use crate::exit_status::ExitStatus;
+use crate::list::{print_listing, Listing};
+use crate::output::{DefaultCallback, DisplayOptions, JsonCallback, Sinks};
+use crate::stats_merge::MergedStats;
+use crate::{options, term, version, CliError};
+
+/// Parses argv (program name first) the way ansible-playbook's argparse setup accepts it.
+pub fn parse_args<I, T>(argv: I) -> Result<Args, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    Args::try_parse_from(argv)
+}
+
+/// Runs `rsible-playbook` with the process's arguments and environment.
+pub fn run(argv: Vec<OsString>) -> ExitStatus {
+    let env = crate::env::process_env;
+    let args = match parse_args(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitStatus::Ok
+                }
+                _ => ExitStatus::UsageError,
+            };
+        }
+    };
+    if args.version {
+        let mut out = std::io::stdout();
+        let _ = out.write_all(version::version_text("rsible-playbook").as_bytes());
+        let _ = out.flush();
+        return ExitStatus::Ok;
+    }
+    let color = crate::output::color::color_enabled(&env, std::io::stdout().is_terminal());
+    term::install_interrupt_handler(color);
+    let err_out = |msg: &str| {
+        let text = crate::output::color::stringc(
+            &format!("[ERROR]: {msg}"),
+            crate::output::color::Color::Error,
+            color,
+        );
+        let _ = writeln!(std::io::stderr(), "{text}");
+    };
+    match run_parsed(&args, &env, color) {
+        Ok(status) => status,
+        Err(CliError::Parse(d)) => {
+            let _ = write!(std::io::stderr(), "{}", d.render(color));
+            ExitStatus::ParseError
+        }
+        Err(CliError::Options(m)) => {
+            err_out(&m);
+            ExitStatus::OptionsError
+        }
+        Err(CliError::Error(m)) => {
+            err_out(&m);
+            ExitStatus::Error
+        }
+    }
+}
+
+fn run_parsed(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+    color: bool,
+) -> Result<ExitStatus, CliError> {
+    if let Some(flag) = args.unsupported() {
+        return Err(CliError::Options(format!(
+            "the option {flag} is not supported by rsible yet"
+        )));
+    }
+    for pb in &args.playbooks {
+        if !pb.exists() {
+            return Err(CliError::Error(format!(
+                "the playbook: {} could not be found",
+                pb.display()
+            )));
+        }
+        if !pb.is_file() {
+            return Err(CliError::Error(format!(
+                "the playbook: {} does not appear to be a file",
+                pb.display()
+            )));
+        }
+    }
+    let mut run_opts = options::run_options(args, env)?;
+    let listing = Listing::from_args(args);
+    if listing.is_none() && options::asks_become_pass(args, env) {
+        let pass = term::prompt_password("BECOME password: ")
+            .map_err(|e| CliError::Error(format!("cannot read the become password: {e}")))?;
+        run_opts.become_password = Some(pass);
+    }
+
+    let display_opts = DisplayOptions::from_env(
+        env,
+        run_opts.verbosity,
+        run_opts.check,
+        std::io::stdout().is_terminal(),
+        term::terminal_width(),
+    );
+    let callback = make_callback(env, display_opts)?;
+    if run_opts.verbosity >= 1 {
+        callback.plain("No config file found; using defaults");
+    }
+
+    let inventory = load_inventories(args, env, callback.as_callback())?;
+    if inventory.hosts.is_empty() {
+        callback.as_callback().warning(
+            "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
+        );
+    }
+
+    let parse_opts = ParseOptions {
+        modules: rsible_modules::module_names(),
+    };
+    let mut playbooks: Vec<(PathBuf, Playbook)> = Vec::new();
+    for path in &args.playbooks {
+        let pb = load_playbook(path, &parse_opts).map_err(|e| CliError::Parse(e.diagnostic()))?;
+        playbooks.push((path.clone(), pb));
+    }
+
+    if let Some(listing) = listing {
+        for (path, pb) in &playbooks {
+            print_listing(
+                listing,
+                path,
+                pb,
+                &inventory,
+                &run_opts,
+                &mut std::io::stdout(),
+            )
+            .map_err(|e| CliError::from_run(&e))?;
+        }
+        return Ok(ExitStatus::Ok);
+    }
+
+    run_all(&playbooks, &inventory, &run_opts, callback.as_callback())
+}
+
+fn run_all(
+    playbooks: &[(PathBuf, Playbook)],
+    inventory: &Inventory,
+    opts: &RunOptions,
+    callback: &dyn Callback,
+) -> Result<ExitStatus, CliError> {
+    let merged = MergedStats::new(callback);
+    let mut status = ExitStatus::Ok;
+    for (_, pb) in playbooks {
+        let outcome = rsible_runner::run_playbook(pb, inventory, opts, &merged)
+            .map_err(|e| CliError::from_run(&e))?;
+        status = ExitStatus::from(outcome);
+        // Hosts that failed stay failed for later playbooks in Ansible; without that state
+        // across runs, stopping is the faithful choice.
+        if status != ExitStatus::Ok {
+            break;
+        }
+    }
+    merged.finish();
+    Ok(status)
+}
+
+/// The stdout callback chosen by `ANSIBLE_STDOUT_CALLBACK`.
+enum Renderer {
+    Default(Box<DefaultCallback>),
+    Json(JsonCallback),
+}
+
+impl Renderer {
+    fn as_callback(&self) -> &dyn Callback {
+        match self {
+            Self::Default(c) => c.as_ref(),
+            Self::Json(c) => c,
+        }
+    }
+
+    fn plain(&self, msg: &str) {
+        if let Self::Default(c) = self {
+            c.display_plain(msg);
+        }
+    }
+}
+
+fn make_callback(
+    env: &dyn Fn(&str) -> Option<String>,
+    opts: DisplayOptions,
+) -> Result<Renderer, CliError> {
+    let name = crate::env::first(env, &["ANSIBLE_STDOUT_CALLBACK"])
+        .unwrap_or_else(|| "default".to_owned());
+    match name.as_str() {
+        "default" | "ansible.builtin.default" => Ok(Renderer::Default(Box::new(
+            DefaultCallback::new(opts, Sinks::std()),
+        ))),
+        "json" | "ansible.posix.json" => {
+            let indent = crate::env::first(env, &["ANSIBLE_JSON_INDENT"])
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(4);
+            let indent = usize::try_from(indent).ok().filter(|i| *i > 0);
+            Ok(Renderer::Json(JsonCallback::new(indent, Sinks::std())))
+        }
+        other => Err(CliError::Error(format!(
+            "Invalid callback for stdout specified: {other}"
+        ))),
+    }
+}
+
+/// Loads and merges every inventory source; warns as Ansible does when none could be read.
+fn load_inventories(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+    callback: &dyn Callback,
+) -> Result<Inventory, CliError> {
+    let explicit =
+        !args.inventory.is_empty() || crate::env::first(env, &["ANSIBLE_INVENTORY"]).is_some();
+    let mut merged = Inventory::default();
+    let mut parsed = false;
+    for source in options::inventory_sources(args, env) {
+        let is_host_list = source.contains(',');
+        if !is_host_list && !Path::new(&source).exists() {
+            if explicit {
+                callback.warning(&format!(
+                    "Unable to parse {} as an inventory source",
+                    absolute(Path::new(&source)).display()
+                ));
+            }
+            continue;
+        }
+        let inv = load_inventory(&source).map_err(|e| CliError::Parse(e.diagnostic()))?;
+        merge_inventory(&mut merged, inv);
+        parsed = true;
+    }
+    if !parsed {
+        callback.warning("No inventory was parsed, only implicit localhost is available");
+    }
+    Ok(merged)
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        std::env::current_dir().map_or_else(|_| p.to_owned(), |cwd| cwd.join(p))
+    }
+}
+
+/// Later sources add hosts and groups, and their variables win (Ansible reads `-i` in order).
+pub fn merge_inventory(into: &mut Inventory, from: Inventory) {
+    for (name, host) in from.hosts {
+        let entry = into
+            .hosts
+            .entry(name)
+            .or_insert_with(|| rsible_parser::InventoryHost {
+                name: host.name.clone(),
+                vars: indexmap::IndexMap::new(),
+            });
+        entry.vars.extend(host.vars);
+    }
+    for (name, group) in from.groups {
+        let entry = into
+            .groups
+            .entry(name)
+            .or_insert_with(|| rsible_parser::InventoryGroup {
+                name: group.name.clone(),
+                ..Default::default()
+            });
+        for h in group.hosts {
+            if !entry.hosts.contains(&h) {
+                entry.hosts.push(h);
+            }
+        }
+        for c in group.children {
+            if !entry.children.contains(&c) {
+                entry.children.push(c);
+            }
+        }
+        entry.vars.extend(group.vars);
+    }
+    into.sources.extend(from.sources);
+}

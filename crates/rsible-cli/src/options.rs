@@ -1,0 +1,149 @@
+//! Command line plus `ANSIBLE_*` defaults → [`RunOptions`].
+
+use rsible_runner::RunOptions;
+
+use crate::args::{split_tags, Args};
+use crate::env::{first, truthy};
+use crate::extra_vars::{load_extra_vars, ExtraVarsError};
+use crate::CliError;
+
+/// Everything the run needs from the command line and the environment.
+pub fn run_options(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<RunOptions, CliError> {
+    let mut opts = RunOptions::default();
+    for e in &args.extra_vars {
+        let vars = load_extra_vars(e).map_err(|err| match err {
+            ExtraVarsError::Parse(p) => CliError::Parse(p.diagnostic()),
+            other => CliError::Options(other.to_string()),
+        })?;
+        opts.extra_vars.push(vars);
+    }
+    opts.limit = args.limit.as_deref().map(read_limit).transpose()?;
+    opts.forks = match args.forks {
+        Some(f) => f,
+        None => match first(env, &["ANSIBLE_FORKS"]) {
+            Some(v) => v.trim().parse().map_err(|_| {
+                CliError::Options(format!(
+                    "Invalid value '{v}' for ANSIBLE_FORKS: an integer is required"
+                ))
+            })?,
+            None => 5,
+        },
+    };
+    if opts.forks == 0 {
+        return Err(CliError::Options(
+            "The number of processes (--forks) must be >= 1".to_owned(),
+        ));
+    }
+    opts.verbosity = if args.verbose > 0 {
+        args.verbose
+    } else {
+        first(env, &["ANSIBLE_VERBOSITY"])
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    opts.check = args.check;
+    opts.diff = args.diff;
+    opts.tags = dedup(split_tags(&args.tags));
+    opts.skip_tags = dedup(split_tags(&args.skip_tags));
+    if opts.tags.is_empty() {
+        opts.tags = first(env, &["ANSIBLE_RUN_TAGS"])
+            .map(|v| split_tags(&[v]))
+            .unwrap_or_default();
+    }
+    if opts.skip_tags.is_empty() {
+        opts.skip_tags = first(env, &["ANSIBLE_SKIP_TAGS"])
+            .map(|v| split_tags(&[v]))
+            .unwrap_or_default();
+    }
+    opts.start_at_task.clone_from(&args.start_at_task);
+    opts.connection = args
+        .connection
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_TRANSPORT"]));
+    opts.timeout = match args.timeout {
+        Some(t) => Some(t),
+        None => match first(env, &["ANSIBLE_TIMEOUT"]) {
+            Some(v) => Some(v.trim().parse().map_err(|_| {
+                CliError::Options(format!(
+                    "Invalid value '{v}' for ANSIBLE_TIMEOUT: an integer is required"
+                ))
+            })?),
+            None => None,
+        },
+    };
+    opts.remote_user = args
+        .user
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_REMOTE_USER"]));
+    opts.become_ = args.become_ || first(env, &["ANSIBLE_BECOME"]).is_some_and(|v| truthy(&v));
+    opts.become_user = args
+        .become_user
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_BECOME_USER"]));
+    opts.become_method = args
+        .become_method
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_BECOME_METHOD"]));
+    opts.private_key = args
+        .private_key
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_PRIVATE_KEY_FILE"]));
+    opts.ssh_common_args = args.ssh_common_args.clone();
+    opts.ssh_extra_args = args.ssh_extra_args.clone();
+    if let Some(path) = &args.become_password_file {
+        let text = fs_err::read_to_string(path).map_err(|e| CliError::Error(e.to_string()))?;
+        opts.become_password = Some(text.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    Ok(opts)
+}
+
+/// Whether `-K` (or `ANSIBLE_BECOME_ASK_PASS`) asks for the become password.
+pub fn asks_become_pass(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    args.ask_become_pass
+        || (args.become_password_file.is_none()
+            && first(env, &["ANSIBLE_BECOME_ASK_PASS"]).is_some_and(|v| truthy(&v)))
+}
+
+/// `--limit @file` reads one pattern per line.
+fn read_limit(limit: &str) -> Result<String, CliError> {
+    let Some(file) = limit.strip_prefix('@') else {
+        return Ok(limit.to_owned());
+    };
+    let text = fs_err::read_to_string(file).map_err(|e| CliError::Error(e.to_string()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// Ansible keeps tags in a set; order is kept here so output is stable.
+fn dedup(tags: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The inventory sources: `-i` values, else `ANSIBLE_INVENTORY` (comma-separated), else
+/// `/etc/ansible/hosts`.
+pub fn inventory_sources(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    if !args.inventory.is_empty() {
+        return args.inventory.clone();
+    }
+    if let Some(v) = first(env, &["ANSIBLE_INVENTORY"]) {
+        return v
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    vec!["/etc/ansible/hosts".to_owned()]
+}

@@ -1,0 +1,100 @@
+//! One recap for several playbooks: ansible-playbook prints `PLAY RECAP` once, after the last.
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use rsible_runner::{Callback, PlayInfo, ResultEvent, Stats, TaskInfo};
+use rsible_source::Diagnostic;
+
+/// Forwards every event to the renderer except the recap, which it adds up and sends once
+/// from [`MergedStats::finish`].
+pub struct MergedStats<'a> {
+    inner: &'a dyn Callback,
+    stats: Mutex<Option<Stats>>,
+}
+
+impl<'a> MergedStats<'a> {
+    pub fn new(inner: &'a dyn Callback) -> Self {
+        Self {
+            inner,
+            stats: Mutex::new(None),
+        }
+    }
+
+    /// Sends the summed recap, if any playbook produced one.
+    pub fn finish(&self) {
+        let stats = self
+            .stats
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(s) = stats {
+            self.inner.playbook_on_stats(&s);
+        }
+    }
+}
+
+impl Callback for MergedStats<'_> {
+    fn playbook_on_start(&self, p: &Path) {
+        self.inner.playbook_on_start(p);
+    }
+    fn playbook_on_play_start(&self, p: &PlayInfo) {
+        self.inner.playbook_on_play_start(p);
+    }
+    fn playbook_on_task_start(&self, t: &TaskInfo) {
+        self.inner.playbook_on_task_start(t);
+    }
+    fn playbook_on_handler_task_start(&self, t: &TaskInfo) {
+        self.inner.playbook_on_handler_task_start(t);
+    }
+    fn playbook_on_no_hosts_matched(&self) {
+        self.inner.playbook_on_no_hosts_matched();
+    }
+    fn playbook_on_no_hosts_remaining(&self) {
+        self.inner.playbook_on_no_hosts_remaining();
+    }
+    fn runner_on_ok(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_ok(t, e);
+    }
+    fn runner_on_failed(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_failed(t, e);
+    }
+    fn runner_on_skipped(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_skipped(t, e);
+    }
+    fn runner_on_unreachable(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_unreachable(t, e);
+    }
+    fn runner_item_on_ok(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_item_on_ok(t, e);
+    }
+    fn runner_item_on_failed(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_item_on_failed(t, e);
+    }
+    fn runner_item_on_skipped(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_item_on_skipped(t, e);
+    }
+    fn runner_retry(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_retry(t, e);
+    }
+    fn warning(&self, msg: &str) {
+        self.inner.warning(msg);
+    }
+    fn diagnostic(&self, d: &Diagnostic) {
+        self.inner.diagnostic(d);
+    }
+    fn playbook_on_stats(&self, stats: &Stats) {
+        let mut guard = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        let total = guard.get_or_insert_with(Stats::default);
+        for (host, s) in &stats.hosts {
+            let t = total.hosts.entry(host.clone()).or_default();
+            t.ok += s.ok;
+            t.changed += s.changed;
+            t.unreachable += s.unreachable;
+            t.failed += s.failed;
+            t.skipped += s.skipped;
+            t.rescued += s.rescued;
+            t.ignored += s.ignored;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The crate's one integration-test binary.
+
+mod cli_args;
+mod exit_codes;
+mod listing;
+mod render_basic;
+mod render_color;
+mod render_json;
+mod render_multi;
+mod render_unreachable;
+mod render_verbose;
+mod support;

@@ -1,0 +1,33 @@
+//! fixtures/render/unreach.yml against a closed port (`-i invu`, `ANSIBLE_NOCOLOR=1`),
+//! ansible-playbook 2.19.14; stdout in unreach.ansible.out.
+
+use rsible_cli::output::DisplayOptions;
+use rsible_runner::{Callback, ErrorLink};
+use serde_json::json;
+
+use crate::support::{assert_same, ev, fixture, map, Harness};
+
+#[test]
+fn unreachable_host_matches_ansible() {
+    let h = Harness::new("unreach.yml", DisplayOptions::default());
+    h.play("all");
+    let t = h.task("ping it", "command");
+    let msg = "Failed to connect to the host via ssh: ssh: connect to host 127.0.0.1 port 1: Connection refused";
+    let chain = vec![
+        ErrorLink {
+            message: "Task failed.".into(),
+            origin: Some(h.at(4, 7)),
+        },
+        ErrorLink {
+            message: msg.into(),
+            origin: None,
+        },
+    ];
+    let r =
+        map(json!({"changed": false, "msg": format!("Task failed: {msg}"), "unreachable": true}));
+    let mut e = ev("bad", &r);
+    e.error = Some(&chain);
+    h.cb.runner_on_unreachable(&t, &e);
+    h.recap(&[("bad", [0, 0, 1, 0, 0, 0, 0])]);
+    assert_same(&h.out.text(), &fixture("unreach.ansible.out"));
+}
