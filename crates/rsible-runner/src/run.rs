@@ -407,10 +407,18 @@ impl Runner<'_> {
             vars::extend_nodes(&mut v, &task.keywords.vars);
         }
         vars::extend(&mut v, extra_task_vars);
+        let mut untrusted: Vec<Value> = Vec::new();
         if let Some(st) = self.states.get(host) {
             vars::extend(&mut v, &st.registered);
+            // Results and facts are data from the host: never templated again (Ansible 2.19).
+            untrusted.extend(st.registered.keys().map(|k| Value::from(k.as_str())));
+            untrusted.extend(st.facts.keys().map(|k| Value::from(format!("ansible_{}", k.trim_start_matches("ansible_")))));
+            if !st.facts.is_empty() {
+                untrusted.push(Value::from("ansible_facts"));
+            }
         }
         vars::extend(&mut v, &sh.extra_vars);
+        v.insert(rsible_template::UNTRUSTED_VARS.into(), Value::Array(untrusted));
 
         let dir = sh.playbook.dir.display().to_string();
         v.insert("playbook_dir".into(), Value::from(dir));

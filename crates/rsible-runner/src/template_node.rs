@@ -57,9 +57,9 @@ pub(crate) fn eval_condition_node(
     match &node.kind {
         NodeKind::Bool(b) => Ok(*b),
         NodeKind::Null => Ok(false),
-        NodeKind::Int(i) => Ok(*i != 0),
         NodeKind::Str(s) => templar.eval_condition(s, vars, &origin_for(node, base)),
-        _ => Ok(truthy(&node.to_value())),
+        // Ansible 2.19 judges non-boolean literals like any other expression (an error).
+        _ => templar.eval_condition(&python_str(&node.to_value()), vars, &origin_for(node, base)),
     }
 }
 

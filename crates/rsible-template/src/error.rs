@@ -14,7 +14,13 @@ pub enum TemplateError {
     },
     /// Jinja syntax error.
     #[error("{message}")]
-    Syntax { message: String, span: Option<Span> },
+    Syntax {
+        /// Jinja's wording, as Ansible shows it.
+        message: String,
+        span: Option<Span>,
+        /// minijinja's own description, often more precise than Jinja's.
+        detail: Option<String>,
+    },
     /// Any other failure while rendering (bad filter input, failed lookup, …).
     #[error("{message}")]
     Render { message: String, span: Option<Span> },
@@ -40,6 +46,10 @@ impl TemplateError {
             Self::Undefined { name, .. } => d.with_hint(format!(
                 "define `{name}` (in vars, vars_files, inventory or with -e), or guard it with `| default(...)`"
             )),
+            Self::Syntax {
+                detail: Some(detail),
+                ..
+            } => d.with_note(format!("minijinja: {detail}")),
             _ => d,
         }
     }

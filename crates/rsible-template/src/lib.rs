@@ -5,12 +5,34 @@
 //! - Variables are templated lazily and recursively when looked up (`a: "{{ b }}/x"`).
 //! - `when:`-style conditions are bare expressions.
 //! - Errors carry the position of the YAML value they came from.
+//! - Strings inside variables listed under [`UNTRUSTED_VARS`] (registered results, facts) are
+//!   data, never templates, as in ansible-core 2.19.
+//! - [`Templar::bind`] shares one set of variables between many calls; the plain methods copy
+//!   the variables once per call.
 
+mod convert;
+mod env;
 mod error;
+mod filters;
+mod jinja_errors;
+mod jtests;
+mod lookups;
+mod pyjson;
+mod pymethods;
+mod regex_py;
+mod render;
+mod scope;
 mod templar;
+mod yaml;
 
 pub use error::TemplateError;
-pub use templar::{Origin, Templar};
+pub use templar::{Bound, Origin, Templar};
+
+/// Name of an optional entry in [`Vars`]: a list of top-level variable names whose values are
+/// data (registered results, facts) and are never templated. Ansible 2.19 only treats strings
+/// from playbooks, roles, inventory and vars files as templates; a registered `stdout`
+/// containing `{{` stays as it is.
+pub const UNTRUSTED_VARS: &str = "__rsible_untrusted__";
 
 /// All variables visible to a task, by name.
 pub type Vars = serde_json::Map<String, serde_json::Value>;

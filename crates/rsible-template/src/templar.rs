@@ -1,8 +1,13 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use minijinja::Environment;
 use rsible_source::Span;
 use serde_json::Value;
 
+use crate::convert::{py_type, value_to_json};
+use crate::render::{self, with_span};
+use crate::scope::Scope;
 use crate::{TemplateError, Vars};
 
 /// Where a template string came from, so errors and lookups know their place.
@@ -20,7 +25,8 @@ pub struct Origin {
 
 /// The template engine, built once per run and shared by every host.
 pub struct Templar {
-    _private: (),
+    env: Arc<Environment<'static>>,
+    chainable_env: Arc<Environment<'static>>,
 }
 
 impl Default for Templar {
@@ -31,12 +37,49 @@ impl Default for Templar {
 
 impl Templar {
     pub fn new() -> Self {
-        Self { _private: () }
+        Self {
+            env: Arc::new(crate::env::build(false)),
+            chainable_env: Arc::new(crate::env::build(true)),
+        }
     }
 
     /// True when `text` holds anything Jinja would act on (`{{`, `{%`, `{#`).
     pub fn is_template(text: &str) -> bool {
         text.contains("{{") || text.contains("{%") || text.contains("{#")
+    }
+
+    /// The same operations for many calls with one set of variables (one task on one host),
+    /// without copying the variables for each call.
+    pub fn bind(&self, vars: Arc<Vars>) -> Bound<'_> {
+        Bound {
+            templar: self,
+            vars,
+        }
+    }
+
+    /// Runs `f` with strict undefined handling; if it failed on an undefined name that the
+    /// text only tests (`foo.bar is defined`, `foo.bar | default(…)`), runs it again with
+    /// Jinja's chained undefined, where that is legal.
+    fn attempt<T>(
+        &self,
+        text: &str,
+        vars: &Arc<Vars>,
+        origin: &Origin,
+        f: impl Fn(&Arc<Scope>) -> Result<T, TemplateError>,
+    ) -> Result<T, TemplateError> {
+        let scope = Scope::new(self.env.clone(), vars.clone(), origin.search_paths.clone());
+        let first = f(&scope);
+        match &first {
+            Err(TemplateError::Undefined { name, .. }) if only_tested(text, name) => {
+                let scope = Scope::new(
+                    self.chainable_env.clone(),
+                    vars.clone(),
+                    origin.search_paths.clone(),
+                );
+                f(&scope)
+            }
+            _ => first,
+        }
     }
 
     /// Renders one string with Ansible's semantics: exactly one `{{ expr }}` keeps its native
@@ -47,8 +90,10 @@ impl Templar {
         vars: &Vars,
         origin: &Origin,
     ) -> Result<Value, TemplateError> {
-        let _ = (vars, origin);
-        Ok(Value::String(text.to_owned()))
+        if !Self::is_template(text) {
+            return Ok(Value::String(text.to_owned()));
+        }
+        self.bind(Arc::new(vars.clone())).render_str(text, origin)
     }
 
     /// Renders every string inside a value (lists and dicts recursively, keys included).
@@ -58,20 +103,24 @@ impl Templar {
         vars: &Vars,
         origin: &Origin,
     ) -> Result<Value, TemplateError> {
-        let _ = (vars, origin);
-        Ok(value.clone())
+        if !holds_template(value) {
+            return Ok(value.clone());
+        }
+        self.bind(Arc::new(vars.clone()))
+            .render_value(value, origin)
     }
 
     /// Evaluates a bare expression as a condition (`when:`, `until:`, `changed_when:`…):
-    /// `{% if expr %}True{% else %}False{% endif %}`.
+    /// `{% if expr %}True{% else %}False{% endif %}`. As in ansible-core 2.19 the result must
+    /// be a boolean.
     pub fn eval_condition(
         &self,
         expr: &str,
         vars: &Vars,
         origin: &Origin,
     ) -> Result<bool, TemplateError> {
-        let _ = (expr, vars, origin);
-        Ok(true)
+        self.bind(Arc::new(vars.clone()))
+            .eval_condition(expr, origin)
     }
 
     /// Evaluates a bare expression to a value (`debug: var=`, `loop:` over a bare name).
@@ -81,8 +130,7 @@ impl Templar {
         vars: &Vars,
         origin: &Origin,
     ) -> Result<Value, TemplateError> {
-        let _ = (expr, vars, origin);
-        Ok(Value::Null)
+        self.bind(Arc::new(vars.clone())).eval_expr(expr, origin)
     }
 
     /// Renders a whole template file's text to a string (the `template` module).
@@ -92,7 +140,207 @@ impl Templar {
         vars: &Vars,
         origin: &Origin,
     ) -> Result<String, TemplateError> {
-        let _ = (vars, origin);
-        Ok(text.to_owned())
+        self.bind(Arc::new(vars.clone())).render_text(text, origin)
     }
+
+    /// Runs a lookup plugin as `with_<name>` does: the list of items to loop over. `terms`
+    /// is the loop value made a list (a lone string becomes one term).
+    pub fn run_lookup(
+        &self,
+        name: &str,
+        terms: &[Value],
+        vars: &Vars,
+        origin: &Origin,
+    ) -> Result<Vec<Value>, TemplateError> {
+        self.bind(Arc::new(vars.clone()))
+            .run_lookup(name, terms, origin)
+    }
+}
+
+/// A [`Templar`] with its variables: see [`Templar::bind`].
+pub struct Bound<'t> {
+    templar: &'t Templar,
+    vars: Arc<Vars>,
+}
+
+impl Bound<'_> {
+    /// Renders one string with Ansible's semantics: exactly one `{{ expr }}` keeps its native
+    /// type; otherwise the result is a string.
+    pub fn render_str(&self, text: &str, origin: &Origin) -> Result<Value, TemplateError> {
+        if !Templar::is_template(text) {
+            return Ok(Value::String(text.to_owned()));
+        }
+        self.templar.attempt(text, &self.vars, origin, |scope| {
+            render_in(scope, text, origin)
+        })
+    }
+
+    /// Renders every string inside a value (lists and dicts recursively, keys included).
+    pub fn render_value(&self, value: &Value, origin: &Origin) -> Result<Value, TemplateError> {
+        if !holds_template(value) {
+            return Ok(value.clone());
+        }
+        render_value_in(self.templar, value, &self.vars, origin)
+    }
+
+    /// Evaluates a bare expression as a condition (`when:`, `until:`, `changed_when:`…):
+    /// `{% if expr %}True{% else %}False{% endif %}`. As in ansible-core 2.19 the result must
+    /// be a boolean.
+    pub fn eval_condition(&self, expr: &str, origin: &Origin) -> Result<bool, TemplateError> {
+        let trimmed = expr.trim();
+        // A condition wrapped in `{{ }}` is deprecated in 2.19 but still evaluated.
+        let bare = trimmed
+            .strip_prefix("{{")
+            .and_then(|s| s.strip_suffix("}}"))
+            .filter(|inner| !inner.contains("{{") && !inner.contains("}}"))
+            .unwrap_or(trimmed);
+        if bare.is_empty() {
+            return Ok(true);
+        }
+        let j = self.templar.attempt(bare, &self.vars, origin, |scope| {
+            eval_condition_in(scope, bare, origin)
+        })?;
+        match j {
+            Value::Bool(b) => Ok(b),
+            other => {
+                let truth = if crate::convert::py_truthy(&other) {
+                    "True"
+                } else {
+                    "False"
+                };
+                let at = origin
+                    .span
+                    .map_or_else(|| "<unknown>".to_owned(), |s| s.to_string());
+                Err(TemplateError::Render {
+                    message: format!(
+                        "Conditional result ({truth}) was derived from value of type '{}' at '{at}'. Conditionals must have a boolean result.",
+                        py_type(&other)
+                    ),
+                    span: origin.span,
+                })
+            }
+        }
+    }
+
+    /// Evaluates a bare expression to a value (`debug: var=`, `loop:` over a bare name).
+    pub fn eval_expr(&self, expr: &str, origin: &Origin) -> Result<Value, TemplateError> {
+        self.templar.attempt(expr, &self.vars, origin, |scope| {
+            let v = render::eval_bare(scope, expr.trim(), true, Some(origin))?;
+            finish(scope, &v, expr, origin)
+        })
+    }
+
+    /// Renders a whole template file's text to a string (the `template` module).
+    pub fn render_text(&self, text: &str, origin: &Origin) -> Result<String, TemplateError> {
+        self.templar.attempt(text, &self.vars, origin, |scope| {
+            render::render_string(scope, text, false, Some(origin))
+        })
+    }
+
+    /// Runs a lookup plugin as `with_<name>` does: the list of items to loop over.
+    pub fn run_lookup(
+        &self,
+        name: &str,
+        terms: &[Value],
+        origin: &Origin,
+    ) -> Result<Vec<Value>, TemplateError> {
+        let scope = Scope::new(
+            self.templar.env.clone(),
+            self.vars.clone(),
+            origin.search_paths.clone(),
+        );
+        crate::lookups::run(&scope, name, terms, &serde_json::Map::new())
+            .map_err(|e| with_span(e, origin.span))
+    }
+}
+
+fn holds_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => Templar::is_template(s),
+        Value::Array(a) => a.iter().any(holds_template),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| Templar::is_template(k) || holds_template(v)),
+        _ => false,
+    }
+}
+
+fn finish(
+    scope: &Arc<Scope>,
+    v: &minijinja::Value,
+    text: &str,
+    origin: &Origin,
+) -> Result<Value, TemplateError> {
+    value_to_json(v).map_err(|e| {
+        let fallback = render::convert_error(scope, &e, text, 0, Some(origin));
+        scope.take_pending().unwrap_or(fallback)
+    })
+}
+
+fn render_in(scope: &Arc<Scope>, text: &str, origin: &Origin) -> Result<Value, TemplateError> {
+    let v = render::render_native(scope, text, Some(origin))?;
+    finish(scope, &v, text, origin)
+}
+
+fn eval_condition_in(
+    scope: &Arc<Scope>,
+    bare: &str,
+    origin: &Origin,
+) -> Result<Value, TemplateError> {
+    let v = render::eval_bare(scope, bare, false, Some(origin)).map_err(|e| match e {
+        TemplateError::Undefined {
+            name,
+            message,
+            span,
+        } => TemplateError::Undefined {
+            name,
+            message: format!("Error while evaluating conditional: {message}"),
+            span,
+        },
+        other => other,
+    })?;
+    finish(scope, &v, bare, origin)
+}
+
+/// True when every use of `name` in `text` is followed by an attribute or item access that
+/// ends in a definedness test or a default.
+fn only_tested(text: &str, name: &str) -> bool {
+    let pattern = format!(
+        r"\b{}(?:\.\w+|\[[^\]]*\])+\s*(?:is\s+(?:not\s+)?(?:defined|undefined)\b|\|\s*(?:default|d)\b)",
+        regex::escape(name)
+    );
+    regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(text))
+}
+
+fn render_value_in(
+    templar: &Templar,
+    value: &Value,
+    vars: &Arc<Vars>,
+    origin: &Origin,
+) -> Result<Value, TemplateError> {
+    let one = |s: &str| templar.attempt(s, vars, origin, |scope| render_in(scope, s, origin));
+    Ok(match value {
+        Value::String(s) if Templar::is_template(s) => one(s)?,
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| render_value_in(templar, v, vars, origin))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                let key = if Templar::is_template(k) {
+                    match one(k)? {
+                        Value::String(s) => s,
+                        other => crate::convert::py_str(&other),
+                    }
+                } else {
+                    k.clone()
+                };
+                out.insert(key, render_value_in(templar, v, vars, origin)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
 }

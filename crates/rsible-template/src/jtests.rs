@@ -1,0 +1,229 @@
+//! Ansible's Jinja tests (`plugins/test/core.py`, `files.py`, `mathstuff.py`).
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind};
+use serde_json::Value as Json;
+
+use crate::convert::{py_str, value_to_json};
+use crate::regex_py;
+
+pub(crate) fn register(env: &mut Environment<'static>) {
+    env.add_test("failed", failed);
+    env.add_test("failure", failed);
+    env.add_test("succeeded", succeeded);
+    env.add_test("success", succeeded);
+    env.add_test("successful", succeeded);
+    env.add_test("changed", changed);
+    env.add_test("change", changed);
+    env.add_test("skipped", skipped);
+    env.add_test("skip", skipped);
+    env.add_test("match", is_match);
+    env.add_test("search", is_search);
+    env.add_test("regex", is_regex);
+    env.add_test("version", version);
+    env.add_test("version_compare", version);
+    env.add_test("subset", subset);
+    env.add_test("superset", superset);
+    env.add_test("contains", contains);
+    env.add_test("exists", |p: String| Path::new(&p).exists());
+    env.add_test("file", |p: String| Path::new(&p).is_file());
+    env.add_test("directory", |p: String| Path::new(&p).is_dir());
+    env.add_test("link", |p: String| Path::new(&p).is_symlink());
+    env.add_test("abs", |p: String| p.starts_with('/'));
+}
+
+fn fail(test: &str, msg: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("The test plugin 'ansible.builtin.{test}' failed: {msg}"),
+    )
+}
+
+fn result_map(test: &str, v: &Value) -> Result<serde_json::Map<String, Json>, Error> {
+    match value_to_json(v)? {
+        Json::Object(m) => Ok(m),
+        _ => Err(fail(
+            test,
+            format!("The '{test}' test expects a dictionary"),
+        )),
+    }
+}
+
+fn flag(m: &serde_json::Map<String, Json>, key: &str) -> bool {
+    m.get(key).is_some_and(crate::filters::truthy_word)
+}
+
+fn failed(v: Value) -> Result<bool, Error> {
+    Ok(flag(&result_map("failed", &v)?, "failed"))
+}
+
+fn succeeded(v: Value) -> Result<bool, Error> {
+    Ok(!flag(&result_map("succeeded", &v)?, "failed"))
+}
+
+fn changed(v: Value) -> Result<bool, Error> {
+    let m = result_map("changed", &v)?;
+    if let Some(Json::Array(results)) = m.get("results") {
+        if results.first().is_some_and(Json::is_object) && !m.contains_key("changed") {
+            return Ok(results
+                .iter()
+                .any(|r| r.get("changed").is_some_and(crate::filters::truthy_word)));
+        }
+    }
+    Ok(flag(&m, "changed"))
+}
+
+fn skipped(v: Value) -> Result<bool, Error> {
+    Ok(flag(&result_map("skipped", &v)?, "skipped"))
+}
+
+fn regex_test(
+    name: &str,
+    v: &Value,
+    pattern: &str,
+    kwargs: &Kwargs,
+    anchored: bool,
+) -> Result<bool, Error> {
+    let ignorecase = kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false);
+    let multiline = kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false);
+    let pat = if anchored {
+        format!("\\A(?:{pattern})")
+    } else {
+        pattern.to_owned()
+    };
+    let re = regex_py::compile(&pat, ignorecase, multiline).map_err(|e| fail(name, e))?;
+    let s = py_str(&value_to_json(v)?);
+    Ok(re.is_match(&s))
+}
+
+fn is_match(v: Value, pattern: String, kwargs: Kwargs) -> Result<bool, Error> {
+    let r = regex_test("match", &v, &pattern, &kwargs, true);
+    kwargs.assert_all_used()?;
+    r
+}
+
+fn is_search(v: Value, pattern: String, kwargs: Kwargs) -> Result<bool, Error> {
+    let r = regex_test("search", &v, &pattern, &kwargs, false);
+    kwargs.assert_all_used()?;
+    r
+}
+
+fn is_regex(v: Value, pattern: String, kwargs: Kwargs) -> Result<bool, Error> {
+    let anchored = kwargs.get::<Option<String>>("match_type")?.as_deref() == Some("match");
+    let r = regex_test("regex", &v, &pattern, &kwargs, anchored);
+    kwargs.assert_all_used()?;
+    r
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Part {
+    Num(u64),
+    Word(String),
+}
+
+/// `LooseVersion`: runs of digits and of letters; dots and anything else separate them.
+fn loose_parts(s: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut digits = false;
+    let flush = |cur: &mut String, digits: bool, parts: &mut Vec<Part>| {
+        if !cur.is_empty() {
+            parts.push(if digits {
+                Part::Num(cur.parse().unwrap_or(u64::MAX))
+            } else {
+                Part::Word(std::mem::take(cur))
+            });
+            cur.clear();
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !digits {
+                flush(&mut cur, digits, &mut parts);
+                digits = true;
+            }
+            cur.push(c);
+        } else if c == '.' {
+            flush(&mut cur, digits, &mut parts);
+        } else {
+            if digits {
+                flush(&mut cur, digits, &mut parts);
+                digits = false;
+            }
+            cur.push(c);
+        }
+    }
+    flush(&mut cur, digits, &mut parts);
+    parts
+}
+
+fn cmp_parts(a: &[Part], b: &[Part]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Part::Num(p), Part::Num(q)) => p.cmp(q),
+            (Part::Word(p), Part::Word(q)) => p.cmp(q),
+            (Part::Num(_), Part::Word(_)) => Ordering::Less,
+            (Part::Word(_), Part::Num(_)) => Ordering::Greater,
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+fn version(v: Value, other: Value, op: Option<String>, kwargs: Kwargs) -> Result<bool, Error> {
+    let op = match op {
+        Some(o) => o,
+        None => kwargs
+            .get::<Option<String>>("operator")?
+            .unwrap_or_else(|| "eq".into()),
+    };
+    let _ = kwargs.get::<Option<bool>>("strict")?;
+    let _ = kwargs.get::<Option<String>>("version_type")?;
+    kwargs.assert_all_used()?;
+    let a = py_str(&value_to_json(&v)?);
+    let b = py_str(&value_to_json(&other)?);
+    if b.is_empty() {
+        return Err(fail(
+            "version",
+            "Version comparison failed: Version parameter to compare against cannot be empty",
+        ));
+    }
+    let ord = cmp_parts(&loose_parts(&a), &loose_parts(&b));
+    Ok(match op.as_str() {
+        "==" | "=" | "eq" => ord == Ordering::Equal,
+        "<" | "lt" => ord == Ordering::Less,
+        "<=" | "le" => ord != Ordering::Greater,
+        ">" | "gt" => ord == Ordering::Greater,
+        ">=" | "ge" => ord != Ordering::Less,
+        "!=" | "<>" | "ne" => ord != Ordering::Equal,
+        other => {
+            return Err(fail("version", format!("Invalid operator type ({other})")));
+        }
+    })
+}
+
+fn as_list(v: &Value) -> Result<Vec<Json>, Error> {
+    Ok(match value_to_json(v)? {
+        Json::Array(a) => a,
+        Json::Object(m) => m.into_iter().map(|(k, _)| Json::String(k)).collect(),
+        other => vec![other],
+    })
+}
+
+fn subset(a: Value, b: Value) -> Result<bool, Error> {
+    let (x, y) = (as_list(&a)?, as_list(&b)?);
+    Ok(x.iter().all(|i| y.contains(i)))
+}
+
+fn superset(a: Value, b: Value) -> Result<bool, Error> {
+    subset(b, a)
+}
+
+fn contains(seq: Value, item: Value) -> Result<bool, Error> {
+    Ok(as_list(&seq)?.contains(&value_to_json(&item)?))
+}
