@@ -75,7 +75,7 @@ pub fn run(argv: Vec<OsString>) -> ExitStatus {
 fn run_parsed(
     args: &Args,
     env: &dyn Fn(&str) -> Option<String>,
-    color: bool,
+    _color: bool,
 ) -> Result<ExitStatus, CliError> {
     if let Some(flag) = args.unsupported() {
         return Err(CliError::Options(format!(

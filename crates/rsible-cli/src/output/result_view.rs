@@ -78,7 +78,7 @@ fn censor(result: &ResultMap) -> ResultMap {
 /// The result as callbacks receive it: `failed`/`skipped` dropped (the event says it), internal
 /// keys stripped, everything hidden under `no_log`.
 pub fn callback_view(task: &TaskInfo, result: &ResultMap) -> ResultMap {
-    let mut view = if is_no_log(task, result) {
+    let view = if is_no_log(task, result) {
         let mut censored = censor(result);
         if let Some(Value::Array(items)) = result.get("results") {
             let items = items
@@ -106,12 +106,6 @@ pub fn callback_view(task: &TaskInfo, result: &ResultMap) -> ResultMap {
         strip_internal_keys(&mut view, CLEAN_EXCEPTIONS);
         view
     };
-    // The debug action marks every result it produces for expanded display; a debug task that
-    // failed before the action ran (an undefined variable in its args) is shown compact.
-    let failed = result.get("failed").is_some_and(py_truthy);
-    if is_debug(&task.module) && !failed && !view.contains_key("_ansible_verbose_always") {
-        view.insert("_ansible_verbose_always".to_owned(), Value::Bool(true));
-    }
     view
 }
 
