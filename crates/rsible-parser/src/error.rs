@@ -12,7 +12,12 @@ pub enum ParseError {
         source: std::io::Error,
     },
     #[error("{message}")]
-    Yaml { message: String, span: Span },
+    Yaml {
+        message: String,
+        span: Span,
+        /// Ansible's advice for the usual causes (unquoted `{{ }}`, a `: ` in a value).
+        hint: Option<String>,
+    },
     #[error("duplicate key `{key}` (the later value wins in Ansible, but this is almost always a mistake)")]
     DuplicateKey {
         key: String,
@@ -22,6 +27,15 @@ pub enum ParseError {
     #[error("`{name}` is not a known module or keyword")]
     UnknownKey {
         name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// A play (or other non-task) keyword Ansible does not know.
+    #[error("`{name}` is not a valid keyword for {owner}")]
+    UnknownKeyword {
+        name: String,
+        /// `a play`.
+        owner: &'static str,
         span: Span,
         suggestion: Option<String>,
     },
@@ -44,15 +58,19 @@ pub enum ParseError {
         span: Span,
         searched: Vec<PathBuf>,
     },
+    /// A host pattern that cannot be used (`hosts: ~[`, a subscript past the end).
+    #[error("{message}")]
+    Pattern { message: String },
 }
 
 impl ParseError {
     pub fn span(&self) -> Option<Span> {
         match self {
-            Self::Read { .. } => None,
+            Self::Read { .. } | Self::Pattern { .. } => None,
             Self::Yaml { span, .. }
             | Self::DuplicateKey { span, .. }
             | Self::UnknownKey { span, .. }
+            | Self::UnknownKeyword { span, .. }
             | Self::WrongType { span, .. }
             | Self::Invalid { span, .. }
             | Self::RoleNotFound { span, .. } => Some(*span),
@@ -66,11 +84,17 @@ impl ParseError {
             Self::UnknownKey {
                 suggestion: Some(s),
                 ..
+            }
+            | Self::UnknownKeyword {
+                suggestion: Some(s),
+                ..
             } => d = d.with_hint(format!("did you mean `{s}`?")),
             Self::DuplicateKey { first, .. } => {
                 d = d.with_note(format!("first defined at {first}"))
             }
-            Self::Invalid { hint: Some(h), .. } => d = d.with_hint(h.clone()),
+            Self::Invalid { hint: Some(h), .. } | Self::Yaml { hint: Some(h), .. } => {
+                d = d.with_hint(h.clone());
+            }
             _ => {}
         }
         d

@@ -44,6 +44,22 @@ pub struct Play {
     pub ignore_errors: Option<Node>,
     pub serial: Option<Node>,
     pub any_errors_fatal: Option<Node>,
+    /// `strategy:` (`linear`, `free`, …).
+    pub strategy: Option<Node>,
+    pub gather_subset: Option<Node>,
+    pub gather_timeout: Option<Node>,
+    pub force_handlers: Option<Node>,
+    pub max_fail_percentage: Option<Node>,
+    /// `order:` (`inventory`, `sorted`, `reverse_inventory`, …).
+    pub order: Option<Node>,
+    pub no_log: Option<Node>,
+    pub diff: Option<Node>,
+    pub run_once: Option<Node>,
+    pub become_flags: Option<Node>,
+    pub ignore_unreachable: Option<Node>,
+    pub port: Option<Node>,
+    pub throttle: Option<Node>,
+    pub timeout: Option<Node>,
 }
 
 /// A role as loaded from `roles/<name>/`.
@@ -109,6 +125,12 @@ pub struct TaskKeywords {
     pub remote_user: Option<Node>,
     /// For handlers: `listen:` topics.
     pub listen: Vec<Node>,
+    pub ignore_unreachable: Option<Node>,
+    pub delegate_facts: Option<Node>,
+    pub any_errors_fatal: Option<Node>,
+    pub throttle: Option<Node>,
+    pub timeout: Option<Node>,
+    pub port: Option<Node>,
 }
 
 /// One task (or handler).

@@ -63,6 +63,14 @@ impl Node {
             .map(|(_, v)| v)
     }
 
+    /// The value stored under this exact key node of a map node.
+    pub fn get_node(&self, key: &Node) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
     /// A short name for the kind, for "expected a list, found a string" messages.
     pub fn type_name(&self) -> &'static str {
         match self.kind {

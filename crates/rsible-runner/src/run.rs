@@ -420,6 +420,18 @@ impl Runner<'_> {
         vars::extend(&mut v, &sh.extra_vars);
         v.insert(rsible_template::UNTRUSTED_VARS.into(), Value::Array(untrusted));
 
+        // PlayContext.update_vars: connection keywords become the variables a module sees,
+        // unless the inventory already set them.
+        let remote_user = task
+            .and_then(|t| t.keywords.remote_user.as_ref())
+            .or(ctx.play.remote_user.as_ref())
+            .map(Node::to_value)
+            .or_else(|| sh.opts.remote_user.clone().map(Value::from));
+        if let Some(user) = remote_user {
+            if !v.contains_key("ansible_user") && !v.contains_key("ansible_ssh_user") {
+                v.insert("ansible_user".into(), user);
+            }
+        }
         let dir = sh.playbook.dir.display().to_string();
         v.insert("playbook_dir".into(), Value::from(dir));
         v.insert("inventory_hostname".into(), Value::from(host));

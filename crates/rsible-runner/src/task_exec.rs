@@ -300,7 +300,7 @@ fn run_item(
         Err(msg) => return unreachable(task, &msg),
     };
 
-    let retries = match until_settings(shared, job, vars) {
+    let (attempts_total, delay) = match until_settings(shared, job, vars) {
         Ok(r) => r,
         Err(e) => {
             let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
@@ -339,49 +339,54 @@ fn run_item(
             result.insert("_rsible_set_fact".into(), Value::Bool(true));
         }
         normalise(&mut result);
-        if let Err(f) = apply_changed_failed_when(shared, job, vars, register, &mut result) {
-            return (f.result, Some(f.chain));
+        if attempts_total > 1 {
+            result.insert("attempts".into(), Value::from(attempt));
         }
-        let Some((until, retries, delay)) = &retries else {
+        apply_changed_failed_when(shared, job, vars, register, &mut result);
+        if attempts_total <= 1 {
             let chain = failure_chain(task, &result, action);
             return (result, chain);
-        };
-        result.insert("attempts".into(), Value::from(attempt));
+        }
+        // `until`, or "not failed" when only `retries` is set, decides whether to try again.
         let mut uvars = vars.clone();
         if let Some(name) = register {
             uvars.insert(name.to_owned(), Value::Object(result.clone()));
         }
-        match eval_condition_node(&shared.templar, until, &uvars, &job.origin) {
-            Ok(true) => {
-                let chain = failure_chain(task, &result, action);
-                return (result, chain);
-            }
-            Ok(false) => {}
-            Err(e) => {
-                let f = TaskFault::new(
-                    task,
-                    None,
-                    &format!("Error while evaluating conditional: {}", e.ansible_message()),
-                    e.span().or(Some(until.span)),
-                );
-                return (f.result, Some(f.chain));
-            }
+        let done = match kw.until.as_ref() {
+            Some(until) => match eval_condition_node(&shared.templar, until, &uvars, &job.origin) {
+                Ok(b) => b,
+                Err(e) => {
+                    let f = TaskFault::new(
+                        task,
+                        None,
+                        &format!("Error while evaluating conditional: {}", e.ansible_message()),
+                        e.span().or(Some(until.span)),
+                    );
+                    return (f.result, Some(f.chain));
+                }
+            },
+            None => !result.get("failed").is_some_and(truthy),
+        };
+        if done {
+            let chain = failure_chain(task, &result, action);
+            return (result, chain);
         }
-        if attempt >= *retries {
-            result.insert("attempts".into(), Value::from(*retries));
+        if attempt >= attempts_total {
+            result.insert("attempts".into(), Value::from(attempts_total - 1));
             result.insert("failed".into(), Value::Bool(true));
             let chain = failure_chain(task, &result, action);
             return (result, chain);
         }
         let mut shown = result.clone();
-        shown.insert("retries".into(), Value::from(*retries));
+        shown.insert("_ansible_retry".into(), Value::Bool(true));
+        shown.insert("retries".into(), Value::from(attempts_total));
         let _ = tx.send(Event::Retry {
             host: job.host.clone(),
             delegated_to: delegate.map(str::to_owned),
             result: shown,
         });
-        if *delay > 0.0 {
-            std::thread::sleep(Duration::from_secs_f64(*delay));
+        if delay > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(delay));
         }
     }
 }
@@ -425,31 +430,27 @@ pub(crate) fn fqcn(name: &str) -> String {
     }
 }
 
-/// `until` → (condition, retries, delay) as Ansible counts them.
-fn until_settings<'n>(
-    shared: &Shared<'_>,
-    job: &'n HostJob<'_>,
-    vars: &Vars,
-) -> Result<Option<(&'n Node, u32, f64)>, TemplateError> {
+/// (attempts in all, delay) as Ansible counts them: one run plus `retries` (3 when only
+/// `until` is set); a task with neither makes one attempt.
+fn until_settings(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<(u32, f64), TemplateError> {
     let kw = &job.task.keywords;
-    let Some(until) = kw.until.as_ref() else { return Ok(None) };
-    // Total attempts, as Ansible counts them: unset → 3, ≤ 0 → 1, otherwise retries + 1.
-    let retries = match kw.retries.as_ref() {
-        None => 3,
-        Some(n) => {
-            let v = render_node(&shared.templar, n, vars, &job.origin)?;
-            let r = v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(3);
-            if r <= 0 { 1 } else { u32::try_from(r).unwrap_or(u32::MAX - 1) + 1 }
-        }
+    let number = |n: &Node| -> Result<Option<f64>, TemplateError> {
+        let v = render_node(&shared.templar, n, vars, &job.origin)?;
+        Ok(v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
     };
+    let mut attempts = 1u32;
+    if let Some(n) = kw.retries.as_ref() {
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped first")]
+        let r = number(n)?.unwrap_or(0.0).clamp(0.0, 100_000.0) as u32;
+        attempts += r;
+    } else if kw.until.is_some() {
+        attempts += 3;
+    }
     let delay = match kw.delay.as_ref() {
         None => 5.0,
-        Some(n) => {
-            let v = render_node(&shared.templar, n, vars, &job.origin)?;
-            v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(5.0)
-        }
+        Some(n) => number(n)?.unwrap_or(5.0),
     };
-    Ok(Some((until, retries, if delay < 0.0 { 1.0 } else { delay })))
+    Ok((attempts, if delay < 0.0 { 1.0 } else { delay }))
 }
 
 /// Templated module arguments, `omit` removed. A failure names the argument, as Ansible does.
@@ -565,66 +566,56 @@ fn normalise(r: &mut ResultMap) {
             Some(Value::String(s)) => s != "0",
             _ => false,
         };
-        if r.contains_key("rc") {
-            r.insert("failed".into(), Value::Bool(failed));
-        }
+        r.insert("failed".into(), Value::Bool(failed));
     }
     if !r.contains_key("changed") {
         r.insert("changed".into(), Value::Bool(false));
     }
 }
 
-/// `changed_when` / `failed_when`, with the result visible under the `register` name.
+/// `changed_when` / `failed_when`, with the result visible under the `register` name. As in
+/// Ansible, an error in either marks the task failed and is kept in `<cond>_when_result`.
 fn apply_changed_failed_when(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
     vars: &Vars,
     register: Option<&str>,
     result: &mut ResultMap,
-) -> Result<(), TaskFault> {
+) {
     let kw = &job.task.keywords;
-    if kw.changed_when.is_empty() && kw.failed_when.is_empty() {
-        return Ok(());
+    if result.contains_key("skipped") || (kw.changed_when.is_empty() && kw.failed_when.is_empty()) {
+        return;
     }
-    let mut v = vars.clone();
-    for (k, val) in result.iter() {
-        if !k.starts_with('_') {
-            v.entry(k.clone()).or_insert_with(|| val.clone());
+    let all = |conds: &[Node], result: &ResultMap| -> Result<bool, TemplateError> {
+        let mut v = vars.clone();
+        if let Some(name) = register {
+            v.insert(name.to_owned(), Value::Object(result.clone()));
         }
-    }
-    if let Some(name) = register {
-        v.insert(name.to_owned(), Value::Object(result.clone()));
-    }
-    let all = |conds: &[Node], v: &Vars| -> Result<bool, TaskFault> {
         for c in conds {
-            match eval_condition_node(&shared.templar, c, v, &job.origin) {
-                Ok(true) => {}
-                Ok(false) => return Ok(false),
-                Err(e) => {
-                    return Err(TaskFault::new(
-                        job.task,
-                        None,
-                        &format!("Error while evaluating conditional: {}", e.ansible_message()),
-                        e.span().or(Some(c.span)),
-                    ))
-                }
+            if !eval_condition_node(&shared.templar, c, &v, &job.origin)? {
+                return Ok(false);
             }
         }
         Ok(true)
     };
-    if !kw.changed_when.is_empty() {
-        let changed = all(&kw.changed_when, &v)?;
-        result.insert("changed".into(), Value::Bool(changed));
-        if let Some(name) = register {
-            v.insert(name.to_owned(), Value::Object(result.clone()));
+    let mut condname = "changed";
+    let outcome = (|| -> Result<(), TemplateError> {
+        if !kw.changed_when.is_empty() {
+            let changed = all(&kw.changed_when, result)?;
+            result.insert("changed".into(), Value::Bool(changed));
         }
+        condname = "failed";
+        if !kw.failed_when.is_empty() {
+            let failed = all(&kw.failed_when, result)?;
+            result.insert("failed_when_result".into(), Value::Bool(failed));
+            result.insert("failed".into(), Value::Bool(failed));
+        }
+        Ok(())
+    })();
+    if let Err(e) = outcome {
+        result.insert("failed".into(), Value::Bool(true));
+        result.insert(format!("{condname}_when_result"), Value::from(e.ansible_message()));
     }
-    if !kw.failed_when.is_empty() {
-        let failed = all(&kw.failed_when, &v)?;
-        result.insert("failed".into(), Value::Bool(failed));
-        result.insert("failed_when_result".into(), Value::Bool(failed));
-    }
-    Ok(())
 }
 
 /// A connection for `host` (or its delegate), cached for the run.

@@ -1,0 +1,404 @@
+//! One task mapping → [`Task`]: keywords, the module, and its arguments merged into one map.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rsible_source::Span;
+
+use crate::block::{block_key, block_tasks};
+use crate::fields::{conditions, invalid, key_str, list_of, map_of, names, tags, vars, wrong_type};
+use crate::import::{import_key, import_tasks};
+use crate::keywords::{self, short_name, suggest};
+use crate::module_args::{parse_kv, FREE_FORM_MODULES};
+use crate::yaml::load_yaml_file;
+use crate::{LoopKind, Node, NodeKind, ParseError, ParseOptions, Role, Task, TaskKeywords};
+
+/// Where tasks are being read: handlers accept `listen:`; role tasks point at their role;
+/// `import_tasks:` paths resolve against `dir`, then `fallback`.
+#[derive(Clone)]
+pub(crate) struct TaskContext<'a> {
+    pub(crate) opts: &'a ParseOptions,
+    pub(crate) handlers: bool,
+    pub(crate) role: Option<Arc<Role>>,
+    /// Directory of the file being read.
+    pub(crate) dir: PathBuf,
+    /// Where else an imported file may be (the playbook directory, a role's `tasks/`).
+    pub(crate) fallback: Vec<PathBuf>,
+    /// How many `import_tasks` deep this file is.
+    pub(crate) depth: usize,
+}
+
+/// A task list (`tasks:`, `handlers:`, a role's `tasks/main.yml`); null means empty.
+/// `import_tasks:` entries are replaced by the tasks they import.
+pub(crate) fn parse_tasks(
+    node: &Node,
+    keyword: &str,
+    ctx: &TaskContext<'_>,
+) -> Result<Vec<Task>, ParseError> {
+    let mut tasks = Vec::new();
+    for entry in list_of(node, keyword)? {
+        if let Some(import) = import_key(entry) {
+            tasks.extend(import_tasks(entry, import, ctx)?);
+        } else if block_key(entry).is_some() {
+            tasks.extend(block_tasks(entry, ctx)?);
+        } else {
+            tasks.push(parse_task(entry, ctx)?);
+        }
+    }
+    Ok(tasks)
+}
+
+/// Loads a task file at run time (for a runner that implements `include_tasks` by listing it
+/// in [`ParseOptions::modules`]): its tasks, `import_tasks` and blocks inlined. Tasks of a
+/// role's file get `role`; imports inside it are searched beside it, then in the role's
+/// `tasks/`.
+pub fn load_tasks_file(
+    path: &Path,
+    opts: &ParseOptions,
+    role: Option<Arc<Role>>,
+    handlers: bool,
+) -> Result<Vec<Task>, ParseError> {
+    let docs = load_yaml_file(path)?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut fallback = Vec::new();
+    if let Some(r) = &role {
+        fallback.push(r.path.join("tasks"));
+    }
+    let ctx = TaskContext {
+        opts,
+        handlers,
+        role,
+        dir,
+        fallback,
+        depth: 0,
+    };
+    match docs.first() {
+        None => Ok(Vec::new()),
+        Some(doc) if doc.as_seq().is_none() && doc.kind != NodeKind::Null => Err(invalid(
+            "included task files must contain a list of tasks",
+            doc,
+        )),
+        Some(doc) => parse_tasks(doc, "include_tasks", &ctx),
+    }
+}
+
+/// The module found so far: its canonical name, key node and raw value.
+struct Action {
+    module: String,
+    key: Node,
+    value: Node,
+}
+
+fn not_supported(name: &str, node: &Node) -> ParseError {
+    invalid(format!("`{name}` is not supported yet"), node)
+}
+
+pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, ParseError> {
+    let pairs = map_of(node, "a task")?;
+    let mut kw = TaskKeywords::default();
+    let mut name = None;
+    let mut action: Option<Action> = None;
+    let mut extra_args: Option<&Node> = None;
+
+    let set_action = |action: &mut Option<Action>, new: Action| {
+        if let Some(old) = action {
+            return Err(ParseError::Invalid {
+                message: format!(
+                    "conflicting action statements: {}, {}",
+                    old.key.key_string(),
+                    new.key.key_string()
+                ),
+                span: new.key.span,
+                hint: None,
+            });
+        }
+        *action = Some(new);
+        Ok(())
+    };
+
+    for (key, value) in pairs {
+        let k = key_str(key, "a task")?;
+        match k {
+            "name" => name = Some(value.clone()),
+            "args" => extra_args = Some(value),
+            "action" | "local_action" => {
+                let (module, module_key, args) = split_action(key, value, ctx.opts)?;
+                set_action(
+                    &mut action,
+                    Action {
+                        module,
+                        key: module_key,
+                        value: args,
+                    },
+                )?;
+                if k == "local_action" {
+                    kw.delegate_to = Some(Node {
+                        kind: NodeKind::Str("localhost".to_owned()),
+                        span: key.span,
+                        style: None,
+                    });
+                }
+            }
+            "loop" => set_loop(&mut kw, LoopKind::Loop, key, value)?,
+            _ if k.starts_with("with_") && k.len() > 5 => {
+                set_loop(&mut kw, LoopKind::With(k[5..].to_owned()), key, value)?;
+            }
+            _ if set_keyword(&mut kw, k, value, ctx.handlers)? => {}
+            _ if keywords::TASK_UNSUPPORTED.contains(&k) => return Err(not_supported(k, key)),
+            _ if keywords::UNSUPPORTED_ACTIONS.contains(&short_name(k))
+                && !ctx.opts.modules.iter().any(|m| m == short_name(k)) =>
+            {
+                return Err(not_supported(k, key))
+            }
+            _ => {
+                let short = short_name(k);
+                if !ctx.opts.modules.iter().any(|m| m == short) {
+                    return Err(unknown_key(k, key.span, ctx));
+                }
+                set_action(
+                    &mut action,
+                    Action {
+                        module: short.to_owned(),
+                        key: key.clone(),
+                        value: value.clone(),
+                    },
+                )?;
+            }
+        }
+    }
+
+    let Some(action) = action else {
+        return Err(ParseError::Invalid {
+            message: "no module/action detected in task".to_owned(),
+            span: node.span,
+            hint: None,
+        });
+    };
+    let args = module_args(&action, extra_args)?;
+    Ok(Task {
+        span: node.span,
+        name,
+        module: action.module,
+        module_key: action.key,
+        args,
+        keywords: kw,
+        role: ctx.role.clone(),
+    })
+}
+
+/// Sets a task keyword other than the module, `name`, `args`, `action` and loops; `false`
+/// when `k` is not one.
+pub(crate) fn set_keyword(
+    kw: &mut TaskKeywords,
+    k: &str,
+    value: &Node,
+    handlers: bool,
+) -> Result<bool, ParseError> {
+    match k {
+        "register" => kw.register = Some(value.clone()),
+        "when" => kw.when = conditions(value, k)?,
+        "changed_when" => kw.changed_when = conditions(value, k)?,
+        "failed_when" => kw.failed_when = conditions(value, k)?,
+        "until" => kw.until = Some(value.clone()),
+        "loop_control" => {
+            if !matches!(value.kind, NodeKind::Map(_) | NodeKind::Null) {
+                return Err(wrong_type(k, "a mapping", value));
+            }
+            kw.loop_control = Some(value.clone());
+        }
+        "retries" => kw.retries = Some(value.clone()),
+        "delay" => kw.delay = Some(value.clone()),
+        "ignore_errors" => kw.ignore_errors = Some(value.clone()),
+        "ignore_unreachable" => kw.ignore_unreachable = Some(value.clone()),
+        "delegate_to" => kw.delegate_to = Some(value.clone()),
+        "delegate_facts" => kw.delegate_facts = Some(value.clone()),
+        "run_once" => kw.run_once = Some(value.clone()),
+        "become" => kw.become_ = Some(value.clone()),
+        "become_user" => kw.become_user = Some(value.clone()),
+        "become_method" => kw.become_method = Some(value.clone()),
+        "become_flags" => kw.become_flags = Some(value.clone()),
+        "environment" => kw.environment = Some(value.clone()),
+        "async" => kw.async_ = Some(value.clone()),
+        "poll" => kw.poll = Some(value.clone()),
+        "tags" => kw.tags = tags(value, k)?,
+        "notify" => kw.notify = names(value, k)?,
+        "no_log" => kw.no_log = Some(value.clone()),
+        "vars" => kw.vars = vars(value, "Task")?,
+        "check_mode" => kw.check_mode = Some(value.clone()),
+        "diff" => kw.diff = Some(value.clone()),
+        "connection" => kw.connection = Some(value.clone()),
+        "remote_user" => kw.remote_user = Some(value.clone()),
+        "any_errors_fatal" => kw.any_errors_fatal = Some(value.clone()),
+        "throttle" => kw.throttle = Some(value.clone()),
+        "timeout" => kw.timeout = Some(value.clone()),
+        "port" => kw.port = Some(value.clone()),
+        "listen" if handlers => kw.listen = names(value, k)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn unknown_key(name: &str, span: Span, ctx: &TaskContext<'_>) -> ParseError {
+    let candidates = ctx
+        .opts
+        .modules
+        .iter()
+        .map(String::as_str)
+        .chain(keywords::TASK.iter().copied());
+    ParseError::UnknownKey {
+        name: name.to_owned(),
+        span,
+        suggestion: suggest(name, candidates),
+    }
+}
+
+fn set_loop(
+    kw: &mut TaskKeywords,
+    kind: LoopKind,
+    key: &Node,
+    value: &Node,
+) -> Result<(), ParseError> {
+    if kw.loop_.is_some() {
+        let what = match &kind {
+            LoopKind::Loop => "loop".to_owned(),
+            LoopKind::With(name) => name.clone(),
+        };
+        return Err(invalid(format!("duplicate loop in task: {what}"), key));
+    }
+    kw.loop_ = Some((kind, value.clone()));
+    Ok(())
+}
+
+/// `action: copy src=a dest=b` (or `local_action:`): the module name and its argument string.
+fn split_action(
+    key: &Node,
+    value: &Node,
+    opts: &ParseOptions,
+) -> Result<(String, Node, Node), ParseError> {
+    let Some(text) = value.as_str() else {
+        return Err(wrong_type(&key.key_string(), "a string", value));
+    };
+    let text = text.trim_start();
+    let (module, rest) = text
+        .split_once(|c: char| c.is_whitespace())
+        .unwrap_or((text, ""));
+    let short = short_name(module);
+    if keywords::UNSUPPORTED_ACTIONS.contains(&short) && !opts.modules.iter().any(|m| m == short) {
+        return Err(not_supported(module, value));
+    }
+    if !opts.modules.iter().any(|m| m == short) {
+        return Err(ParseError::UnknownKey {
+            name: module.to_owned(),
+            span: value.span,
+            suggestion: suggest(module, opts.modules.iter().map(String::as_str)),
+        });
+    }
+    let module_key = Node {
+        kind: NodeKind::Str(module.to_owned()),
+        span: value.span,
+        style: None,
+    };
+    let args = Node {
+        kind: if rest.trim().is_empty() {
+            NodeKind::Null
+        } else {
+            NodeKind::Str(rest.trim_start().to_owned())
+        },
+        span: value.span,
+        style: value.style,
+    };
+    Ok((short.to_owned(), module_key, args))
+}
+
+fn is_template(s: &str) -> bool {
+    let t = s.trim();
+    t.starts_with("{{") && t.ends_with("}}")
+}
+
+/// The module's arguments: `args:` first, then the module's own (which win, as in Ansible's
+/// `ModuleArgsParser`).
+fn module_args(action: &Action, extra: Option<&Node>) -> Result<Node, ParseError> {
+    let mut pairs: Vec<(Node, Node)> = Vec::new();
+    let put = |pairs: &mut Vec<(Node, Node)>, k: Node, v: Node| {
+        if let Some(slot) = pairs.iter_mut().find(|(old, _)| old.kind == k.kind) {
+            *slot = (k, v);
+        } else {
+            pairs.push((k, v));
+        }
+    };
+    if let Some(extra) = extra {
+        match &extra.kind {
+            NodeKind::Map(m) => {
+                for (k, v) in m {
+                    put(&mut pairs, k.clone(), v.clone());
+                }
+            }
+            NodeKind::Null => {}
+            NodeKind::Str(s) if is_template(s) => {
+                let key = synthetic("_variable_params", extra);
+                put(&mut pairs, key, extra.clone());
+            }
+            _ => {
+                return Err(ParseError::Invalid {
+                    message: "The value of the task `args` keyword is invalid".to_owned(),
+                    span: extra.span,
+                    hint: Some(
+                        "A mapping or template which resolves to a mapping is required".to_owned(),
+                    ),
+                })
+            }
+        }
+    }
+    let value = &action.value;
+    match &value.kind {
+        NodeKind::Map(m) => {
+            for (k, v) in m {
+                put(&mut pairs, k.clone(), v.clone());
+            }
+        }
+        NodeKind::Null => {}
+        NodeKind::Str(s) => {
+            let free_form = FREE_FORM_MODULES.contains(&action.module.as_str());
+            let kv = parse_kv(s, free_form).map_err(|_| {
+                invalid(
+                    format!(
+                        "failed at splitting arguments, either an unbalanced jinja2 block or \
+                         quotes: {s}"
+                    ),
+                    value,
+                )
+            })?;
+            for (k, v) in kv {
+                let key = synthetic(&k, value);
+                let val = synthetic(&v, value);
+                put(&mut pairs, key, val);
+            }
+        }
+        _ => {
+            return Err(wrong_type(
+                &action.key.key_string(),
+                "a mapping or a string of arguments",
+                value,
+            ))
+        }
+    }
+    let span = match value.kind {
+        NodeKind::Null => action.key.span,
+        _ => value.span,
+    };
+    Ok(Node {
+        kind: NodeKind::Map(pairs),
+        span,
+        style: None,
+    })
+}
+
+/// A string cut out of a larger scalar: it points at that scalar's start, and has no style of
+/// its own (so Jinja positions inside it are not mapped further).
+fn synthetic(text: &str, from: &Node) -> Node {
+    Node {
+        kind: NodeKind::Str(text.to_owned()),
+        span: Span::point(from.span.source, from.span.start),
+        style: None,
+    }
+}

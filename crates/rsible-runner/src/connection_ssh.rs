@@ -1,0 +1,303 @@
+//! The `ssh` connection: one OpenSSH ControlMaster per host for the whole run, and every
+//! request one multiplexed `ssh` command over it (about one round trip each).
+//!
+//! The master is started lazily on first use, lives in a private temp dir (mode 0700) and is
+//! closed when the connection is dropped. A master that died (host rebooted, sshd restarted) is
+//! noticed before the next command and started again; a command that may already have run on
+//! the host is never sent twice.
+
+#[path = "ssh_args.rs"]
+mod args;
+#[path = "ssh_become.rs"]
+mod become_;
+#[path = "ssh_run.rs"]
+mod run;
+#[cfg(test)]
+#[path = "ssh_tests.rs"]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use rsible_modules::{Connection, ConnectionError, ExecOutput, ExecRequest, PutOptions};
+
+/// How to reach one host, from inventory variables and Ansible's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshSettings {
+    /// `ansible_host`, else the inventory name.
+    pub host: String,
+    /// `ansible_port`; `None` leaves it to `~/.ssh/config` (else 22).
+    pub port: Option<u16>,
+    /// `ansible_user` / `remote_user`; `None` leaves it to `~/.ssh/config`.
+    pub user: Option<String>,
+    /// `ansible_ssh_private_key_file` / `--private-key`.
+    pub private_key: Option<PathBuf>,
+    /// `ansible_ssh_common_args`.
+    pub common_args: Option<String>,
+    /// `ansible_ssh_extra_args`.
+    pub extra_args: Option<String>,
+    /// `ANSIBLE_SSH_ARGS`; `None` means Ansible's default
+    /// `-C -o ControlMaster=auto -o ControlPersist=60s`.
+    pub ssh_args: Option<String>,
+    /// `ANSIBLE_TIMEOUT` / `-T` (10 s).
+    pub connect_timeout: Duration,
+    /// `ANSIBLE_HOST_KEY_CHECKING` (true); false adds `-o StrictHostKeyChecking=no` as Ansible does.
+    pub host_key_checking: bool,
+}
+
+impl SshSettings {
+    /// Ansible's defaults for `host`.
+    pub fn new(host: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            port: None,
+            user: None,
+            private_key: None,
+            common_args: None,
+            extra_args: None,
+            ssh_args: None,
+            connect_timeout: Duration::from_secs(10),
+            host_key_checking: true,
+        }
+    }
+}
+
+/// A host reached through OpenSSH's `ssh` client with one shared master connection.
+#[derive(Debug)]
+pub struct SshConnection {
+    settings: SshSettings,
+    master: Mutex<Option<Arc<Master>>>,
+}
+
+/// A running ControlMaster. Dropping it asks the master to exit and removes its directory.
+#[derive(Debug)]
+struct Master {
+    session: openssh::Session,
+    control_path: PathBuf,
+    /// The master's pid, to notice cheaply that it is gone.
+    pid: Option<u32>,
+}
+
+/// Prefix of every unreachable message, as Ansible's ssh plugin words it.
+const UNREACHABLE_PREFIX: &str = "Failed to connect to the host via ssh:";
+
+fn unreachable(stderr: &str) -> ConnectionError {
+    ConnectionError::Unreachable(format!("{UNREACHABLE_PREFIX} {}", stderr.trim_end()))
+}
+
+/// One runtime for every host's ssh processes; trait calls come from plain worker threads and
+/// block on it.
+fn runtime() -> Result<&'static tokio::runtime::Runtime, ConnectionError> {
+    static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("rsible-ssh")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| ConnectionError::Failed(format!("cannot start the ssh runtime: {e}")))
+}
+
+impl SshConnection {
+    /// Checks the settings; connects on first use.
+    pub fn new(settings: SshSettings) -> Result<Self, ConnectionError> {
+        args::user_args(&settings).map_err(ConnectionError::Failed)?;
+        Ok(Self {
+            settings,
+            master: Mutex::new(None),
+        })
+    }
+
+    /// A master that is running now, started if there is none or the last one died.
+    fn live_master(&self) -> Result<Arc<Master>, ConnectionError> {
+        let mut slot = self.master.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = slot.as_ref() {
+            if m.alive() {
+                return Ok(Arc::clone(m));
+            }
+        }
+        *slot = None;
+        let m = Arc::new(self.start_master()?);
+        *slot = Some(Arc::clone(&m));
+        Ok(m)
+    }
+
+    /// Drops `dead` unless another thread already replaced it.
+    fn forget(&self, dead: &Arc<Master>) {
+        let mut slot = self.master.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.as_ref().is_some_and(|m| Arc::ptr_eq(m, dead)) {
+            *slot = None;
+        }
+    }
+
+    fn start_master(&self) -> Result<Master, ConnectionError> {
+        let dir = tempfile::Builder::new()
+            .prefix(".rsible-ssh-")
+            .tempdir()
+            .map_err(|e| ConnectionError::Failed(format!("cannot create ssh control dir: {e}")))?;
+        // openssh's process-mux session expects the socket and log under these names.
+        let control_path = dir.path().join("master");
+        let log_path = dir.path().join("log");
+        let argv = args::master_args(&self.settings, &control_path).map_err(ConnectionError::Failed)?;
+        let log = std::fs::File::create(&log_path).map_err(|e| {
+            ConnectionError::Failed(format!("cannot create {}: {e}", log_path.display()))
+        })?;
+        // ssh's stderr goes to a file, not a pipe: the master forks into the background and
+        // would hold a pipe open for its whole life.
+        let status = std::process::Command::new("ssh")
+            .args(&argv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .status()
+            .map_err(|e| ConnectionError::Failed(format!("cannot run ssh: {e}")))?;
+        if !status.success() {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(unreachable(&text));
+        }
+        let pid = master_pid(&control_path);
+        Ok(Master {
+            session: openssh::Session::new_process_mux(dir),
+            control_path,
+            pid,
+        })
+    }
+}
+
+/// Asks the master for its pid (`Master running (pid=N)`).
+fn master_pid(control_path: &Path) -> Option<u32> {
+    let out = std::process::Command::new("ssh")
+        .arg("-S")
+        .arg(control_path)
+        .args(["-O", "check", "none"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let rest = text.split("pid=").nth(1)?;
+    rest.split(')').next()?.trim().parse().ok()
+}
+
+impl Master {
+    /// The socket is there and the process still runs (not a zombie).
+    fn alive(&self) -> bool {
+        if !self.control_path.exists() {
+            return false;
+        }
+        let Some(pid) = self.pid else {
+            return true;
+        };
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+            // No procfs: trust the socket.
+            Err(_) => !Path::new("/proc/self").exists(),
+        }
+    }
+}
+
+impl Connection for SshConnection {
+    fn host(&self) -> &str {
+        &self.settings.host
+    }
+
+    fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, ConnectionError> {
+        let plan = become_::plan(req)?;
+        let rt = runtime()?;
+        let mut retried = false;
+        loop {
+            let master = self.live_master()?;
+            let outcome = rt.block_on(run::run(&master.session, &plan, req.stdin.as_deref()));
+            match outcome {
+                run::Outcome::Done(out) => return Ok(out),
+                run::Outcome::Failed(e) => return Err(e),
+                run::Outcome::NotStarted(msg) => {
+                    self.forget(&master);
+                    if retried {
+                        return Err(unreachable(&msg));
+                    }
+                    retried = true;
+                }
+                run::Outcome::Lost(msg) => {
+                    self.forget(&master);
+                    return Err(unreachable(&msg));
+                }
+            }
+        }
+    }
+
+    fn put_file(&self, data: &[u8], dest: &str, opts: &PutOptions) -> Result<(), ConnectionError> {
+        let mut req =
+            ExecRequest::shell(put_script(dest, opts.mode)).with_become(opts.become_.as_ref());
+        req.stdin = Some(data.to_vec());
+        let out = self.exec(&req)?;
+        if out.rc == 0 {
+            Ok(())
+        } else {
+            Err(ConnectionError::Failed(format!(
+                "cannot write {dest}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )))
+        }
+    }
+
+    fn reset(&self) -> Result<(), ConnectionError> {
+        let mut slot = self.master.lock().unwrap_or_else(PoisonError::into_inner);
+        // Closing the old master first: a reset after a reboot must not reuse anything.
+        drop(slot.take());
+        *slot = Some(Arc::new(self.start_master()?));
+        Ok(())
+    }
+}
+
+/// One shell round trip that writes stdin to a temp file beside `dest` and renames it over.
+///
+/// Permissions follow Ansible's `atomic_move`: an existing file keeps its mode (and owner when
+/// we may set it), a new one gets `0666 & ~umask` of the target user; an explicit mode wins.
+fn put_script(dest: &str, mode: Option<u32>) -> String {
+    let chmod = mode.map_or_else(String::new, |m| format!(" && chmod {m:o} \"$t\""));
+    format!(
+        "u=$(umask); umask 077; d={d}; t=$(mktemp \"$d.rsible-XXXXXX\") && cat > \"$t\" && \
+         if [ -e \"$d\" ]; then chmod \"$(stat -L -c %a \"$d\")\" \"$t\" && \
+         {{ chown \"$(stat -L -c %u:%g \"$d\")\" \"$t\" 2>/dev/null || true; }}; \
+         else chmod \"$(printf %o $((0666 & ~0$u)))\" \"$t\"; fi{chmod} && \
+         mv -f \"$t\" \"$d\" || {{ rc=$?; [ -z \"$t\" ] || rm -f \"$t\"; exit $rc; }}",
+        d = quote_path(dest)
+    )
+}
+
+/// `shlex.quote`: safe strings stay bare, everything else is single-quoted.
+pub(crate) fn sh_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+    {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', "'\"'\"'"))
+}
+
+/// Quotes a path but leaves a leading `~`/`~user` for the remote shell to expand.
+fn quote_path(p: &str) -> String {
+    let Some(rest) = p.strip_prefix('~') else {
+        return sh_quote(p);
+    };
+    let (user, tail) = rest.split_once('/').map_or((rest, None), |(u, t)| (u, Some(t)));
+    if !user
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        return sh_quote(p);
+    }
+    match tail {
+        None => format!("~{user}"),
+        Some("") => format!("~{user}/"),
+        Some(t) => format!("~{user}/{}", sh_quote(t)),
+    }
+}
