@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use rsible_parser::{load_inventory, load_playbook, Inventory, ParseOptions, Playbook};
+use rsible_parser::{load_playbook, Inventory, ParseOptions, Playbook};
 use rsible_runner::{Callback, RunOptions};
 
 use crate::args::Args;
@@ -116,7 +116,7 @@ fn run_parsed(
         callback.plain("No config file found; using defaults");
     }
 
-    let inventory = load_inventories(args, env, callback.as_callback())?;
+    let mut inventory = load_inventories(args, env, callback.as_callback())?;
     if inventory.hosts.is_empty() {
         callback.as_callback().warning(
             "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
@@ -129,6 +129,9 @@ fn run_parsed(
     let mut playbooks: Vec<(PathBuf, Playbook)> = Vec::new();
     for path in &args.playbooks {
         let pb = load_playbook(path, &parse_opts).map_err(|e| CliError::Parse(e.diagnostic()))?;
+        // `group_vars/` and `host_vars/` beside the playbook count too.
+        rsible_parser::load_vars_dirs(&mut inventory, &pb.dir)
+            .map_err(|e| CliError::Parse(e.diagnostic()))?;
         playbooks.push((path.clone(), pb));
     }
 
@@ -216,7 +219,8 @@ fn make_callback(
     }
 }
 
-/// Loads and merges every inventory source; warns as Ansible does when none could be read.
+/// Loads every inventory source in order; warns as Ansible does for sources that cannot be
+/// read and when none could be.
 fn load_inventories(
     args: &Args,
     env: &dyn Fn(&str) -> Option<String>,
@@ -224,8 +228,7 @@ fn load_inventories(
 ) -> Result<Inventory, CliError> {
     let explicit =
         !args.inventory.is_empty() || crate::env::first(env, &["ANSIBLE_INVENTORY"]).is_some();
-    let mut merged = Inventory::default();
-    let mut parsed = false;
+    let mut sources = Vec::new();
     for source in options::inventory_sources(args, env) {
         let is_host_list = source.contains(',');
         if !is_host_list && !Path::new(&source).exists() {
@@ -237,14 +240,14 @@ fn load_inventories(
             }
             continue;
         }
-        let inv = load_inventory(&source).map_err(|e| CliError::Parse(e.diagnostic()))?;
-        merge_inventory(&mut merged, inv);
-        parsed = true;
+        sources.push(source);
     }
-    if !parsed {
-        callback.warning("No inventory was parsed, only implicit localhost is available");
+    let inventory = rsible_parser::load_inventories(&sources)
+        .map_err(|e| CliError::Parse(e.diagnostic()))?;
+    for w in &inventory.warnings {
+        callback.warning(w);
     }
-    Ok(merged)
+    Ok(inventory)
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -255,37 +258,3 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// Later sources add hosts and groups, and their variables win (Ansible reads `-i` in order).
-pub fn merge_inventory(into: &mut Inventory, from: Inventory) {
-    for (name, host) in from.hosts {
-        let entry = into
-            .hosts
-            .entry(name)
-            .or_insert_with(|| rsible_parser::InventoryHost {
-                name: host.name.clone(),
-                vars: indexmap::IndexMap::new(),
-            });
-        entry.vars.extend(host.vars);
-    }
-    for (name, group) in from.groups {
-        let entry = into
-            .groups
-            .entry(name)
-            .or_insert_with(|| rsible_parser::InventoryGroup {
-                name: group.name.clone(),
-                ..Default::default()
-            });
-        for h in group.hosts {
-            if !entry.hosts.contains(&h) {
-                entry.hosts.push(h);
-            }
-        }
-        for c in group.children {
-            if !entry.children.contains(&c) {
-                entry.children.push(c);
-            }
-        }
-        entry.vars.extend(group.vars);
-    }
-    into.sources.extend(from.sources);
-}

@@ -104,12 +104,13 @@ impl Node {
         }
     }
 
-    /// A map key as the string Ansible would use for it (`1` → "1", `true` → "True").
+    /// A map key as a JSON object key, as Python's `json.dumps` writes non-string keys
+    /// (`1` → "1", `true` → "true", `~` → "null").
     pub fn key_string(&self) -> String {
         match &self.kind {
-            NodeKind::Null => "None".to_owned(),
-            NodeKind::Bool(true) => "True".to_owned(),
-            NodeKind::Bool(false) => "False".to_owned(),
+            NodeKind::Null => "null".to_owned(),
+            NodeKind::Bool(true) => "true".to_owned(),
+            NodeKind::Bool(false) => "false".to_owned(),
             NodeKind::Int(i) => i.to_string(),
             NodeKind::Float(f) => f.to_string(),
             NodeKind::Str(s) => s.clone(),

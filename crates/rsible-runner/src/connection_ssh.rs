@@ -78,6 +78,10 @@ struct Master {
     control_path: PathBuf,
     /// The master's pid, to notice cheaply that it is gone.
     pid: Option<u32>,
+    /// The master's stderr, and its size once connected: what it prints later says why the
+    /// connection ended.
+    log_path: PathBuf,
+    log_start: u64,
 }
 
 /// Prefix of every unreachable message, as Ansible's ssh plugin words it.
@@ -161,10 +165,13 @@ impl SshConnection {
             return Err(unreachable(&text));
         }
         let pid = master_pid(&control_path);
+        let log_start = std::fs::metadata(&log_path).map_or(0, |m| m.len());
         Ok(Master {
             session: openssh::Session::new_process_mux(dir),
             control_path,
             pid,
+            log_path,
+            log_start,
         })
     }
 }
@@ -184,6 +191,17 @@ fn master_pid(control_path: &Path) -> Option<u32> {
 }
 
 impl Master {
+    /// Why the connection went away: the mux client's stderr, else what the master logged
+    /// since it connected.
+    fn lost_reason(&self, client_stderr: &str) -> String {
+        if !client_stderr.trim().is_empty() {
+            return client_stderr.to_owned();
+        }
+        let log = std::fs::read(&self.log_path).unwrap_or_default();
+        let start = usize::try_from(self.log_start).unwrap_or(usize::MAX).min(log.len());
+        String::from_utf8_lossy(&log[start..]).into_owned()
+    }
+
     /// The socket is there and the process still runs (not a zombie).
     fn alive(&self) -> bool {
         if !self.control_path.exists() {
@@ -226,7 +244,7 @@ impl Connection for SshConnection {
                 }
                 run::Outcome::Lost(msg) => {
                     self.forget(&master);
-                    return Err(unreachable(&msg));
+                    return Err(unreachable(&master.lost_reason(&msg)));
                 }
             }
         }
@@ -259,15 +277,31 @@ impl Connection for SshConnection {
 /// One shell round trip that writes stdin to a temp file beside `dest` and renames it over.
 ///
 /// Permissions follow Ansible's `atomic_move`: an existing file keeps its mode (and owner when
-/// we may set it), a new one gets `0666 & ~umask` of the target user; an explicit mode wins.
+/// we may set it), a new one gets `0666 & ~umask` of the target user (by creating it under
+/// that umask); an explicit mode wins. The temp file is created exclusively (`set -C`) and
+/// only readable by us until it is complete. Few processes keep it fast: `cat`, `mv` and, for
+/// existing files or explicit modes, `stat`/`chown`/`chmod`.
 fn put_script(dest: &str, mode: Option<u32>) -> String {
-    let chmod = mode.map_or_else(String::new, |m| format!(" && chmod {m:o} \"$t\""));
+    let (new_umask, keep, chmod) = match mode {
+        Some(m) => (
+            "umask 077",
+            "chown \"${s#* }\" \"$t\" 2>/dev/null || :".to_owned(),
+            format!("chmod {m:o} \"$t\" && "),
+        ),
+        None => (
+            ":",
+            "chown \"${s#* }\" \"$t\" 2>/dev/null; chmod \"${s%% *}\" \"$t\"".to_owned(),
+            String::new(),
+        ),
+    };
     format!(
-        "u=$(umask); umask 077; d={d}; t=$(mktemp \"$d.rsible-XXXXXX\") && cat > \"$t\" && \
-         if [ -e \"$d\" ]; then chmod \"$(stat -L -c %a \"$d\")\" \"$t\" && \
-         {{ chown \"$(stat -L -c %u:%g \"$d\")\" \"$t\" 2>/dev/null || true; }}; \
-         else chmod \"$(printf %o $((0666 & ~0$u)))\" \"$t\"; fi{chmod} && \
-         mv -f \"$t\" \"$d\" || {{ rc=$?; [ -z \"$t\" ] || rm -f \"$t\"; exit $rc; }}",
+        "d={d}; t=\"$d.rsible-$$\"; s=; \
+         if [ -d \"$d\" ]; then echo \"$d: is a directory\" >&2; exit 1; fi; \
+         if [ -e \"$d\" ]; then s=$(stat -L -c '%a %u:%g' -- \"$d\") || exit 1; umask 077; \
+         else {new_umask}; fi; \
+         set -C; cat > \"$t\" || {{ rm -f -- \"$t\"; exit 1; }}; \
+         {{ [ -z \"$s\" ] || {{ {keep}; }}; }} && {chmod}mv -f -- \"$t\" \"$d\" \
+         || {{ rm -f -- \"$t\"; exit 1; }}",
         d = quote_path(dest)
     )
 }

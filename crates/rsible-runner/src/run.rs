@@ -63,6 +63,8 @@ struct Runner<'a> {
 struct PlayCtx<'a> {
     play: &'a Play,
     hosts: Vec<String>,
+    /// Every host the pattern matched, failed ones from earlier plays included.
+    all_hosts: Vec<String>,
     /// Per host: vars_files content.
     vars_files: HashMap<String, Vars>,
     /// `handler index` → hosts notified, in notification order.
@@ -266,6 +268,7 @@ impl Runner<'_> {
         let (pattern, mut hosts) = play_hosts(&self.shared, play, Some(self.cb))?;
         let name = play_name(&self.shared, play, &pattern);
         self.cb.playbook_on_play_start(&PlayInfo { name: name.clone(), check_mode: self.shared.opts.check });
+        let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
         if hosts.is_empty() {
             self.cb.playbook_on_no_hosts_matched();
@@ -279,6 +282,7 @@ impl Runner<'_> {
         let mut ctx = PlayCtx {
             play,
             hosts: hosts.clone(),
+            all_hosts,
             vars_files: HashMap::new(),
             notified: IndexMap::new(),
             handlers,
@@ -454,7 +458,7 @@ impl Runner<'_> {
         v.insert("play_hosts".into(), Value::Array(play_hosts));
         v.insert(
             "ansible_play_hosts_all".into(),
-            Value::Array(ctx.hosts.iter().map(|h| Value::from(h.as_str())).collect()),
+            Value::Array(ctx.all_hosts.iter().map(|h| Value::from(h.as_str())).collect()),
         );
         v.insert("ansible_play_name".into(), Value::from(ctx.name.as_str()));
         v.insert(

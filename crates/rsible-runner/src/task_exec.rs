@@ -134,15 +134,32 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         Err(fault_) => return fault(outcome, fault_),
     };
     let loop_var = job.info.loop_var.clone();
+    let control = kw.loop_control.as_ref();
+    let index_var = control.and_then(|c| c.get("index_var")).and_then(Node::as_str);
+    let extended = control.and_then(|c| c.get("extended")).is_some_and(|n| truthy(&n.to_value()));
+    let count = items.len();
     let mut results = Vec::with_capacity(items.len());
     let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
-    for item in items {
+    for (index, item) in items.iter().enumerate() {
         let mut vars = job.vars.clone();
         vars.insert(loop_var.clone(), item.clone());
         vars.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
+        if let Some(iv) = index_var {
+            vars.insert(iv.to_owned(), Value::from(index));
+        }
+        if extended {
+            vars.insert("ansible_loop".into(), loop_info(&items, index));
+        }
         let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx);
         r.insert(loop_var.clone(), item.clone());
         r.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
+        if let Some(iv) = index_var {
+            r.insert(iv.to_owned(), Value::from(index));
+            r.insert("ansible_index_var".into(), Value::from(iv));
+        }
+        if extended {
+            r.insert("ansible_loop".into(), loop_info(&items, index));
+        }
         if let Some(label) = loop_label(shared, job, &vars) {
             r.insert("_ansible_item_label".into(), label);
         }
@@ -165,6 +182,13 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         }
     }
     let mut agg = ResultMap::new();
+    if count == 0 {
+        agg.insert("changed".into(), Value::Bool(false));
+        agg.insert("skipped".into(), Value::Bool(true));
+        agg.insert("skipped_reason".into(), Value::from("No items in the list"));
+        agg.insert("results".into(), Value::Array(Vec::new()));
+        return finish(outcome, agg, None);
+    }
     agg.insert("changed".into(), Value::Bool(any_changed));
     if any_failed {
         agg.insert("failed".into(), Value::Bool(true));
@@ -175,6 +199,27 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     agg.insert("results".into(), Value::Array(results));
     agg.insert("skipped".into(), Value::Bool(all_skipped));
     finish(outcome, agg, None)
+}
+
+/// `ansible_loop` for `loop_control.extended`.
+fn loop_info(items: &[Value], index: usize) -> Value {
+    let n = items.len();
+    let mut m = serde_json::Map::new();
+    m.insert("allitems".into(), Value::Array(items.to_vec()));
+    m.insert("index".into(), Value::from(index + 1));
+    m.insert("index0".into(), Value::from(index));
+    m.insert("revindex".into(), Value::from(n - index));
+    m.insert("revindex0".into(), Value::from(n - index - 1));
+    m.insert("first".into(), Value::Bool(index == 0));
+    m.insert("last".into(), Value::Bool(index + 1 == n));
+    m.insert("length".into(), Value::from(n));
+    if index > 0 {
+        m.insert("previtem".into(), items[index - 1].clone());
+    }
+    if index + 1 < n {
+        m.insert("nextitem".into(), items[index + 1].clone());
+    }
+    Value::Object(m)
 }
 
 fn fault(mut outcome: HostOutcome, f: TaskFault) -> HostOutcome {
@@ -254,7 +299,8 @@ fn run_item(
 ) -> (ResultMap, Option<Vec<ErrorLink>>) {
     let task = job.task;
     let kw = &task.keywords;
-    for cond in &kw.when {
+    let role_when = task.role.as_ref().map(|r| r.when.as_slice()).unwrap_or_default();
+    for cond in role_when.iter().chain(&kw.when) {
         match eval_condition_node(&shared.templar, cond, vars, &job.origin) {
             Ok(true) => {}
             Ok(false) => {
@@ -286,7 +332,13 @@ fn run_item(
 
     let args = match render_args(shared, job, vars, &fqcn) {
         Ok(a) => a,
-        Err(f) => return (f.result, Some(f.chain)),
+        Err(mut f) => {
+            // Modules that run on the target report `changed: false` even here; actions don't.
+            if !action {
+                f.result.insert("changed".into(), Value::Bool(false));
+            }
+            return (f.result, Some(f.chain));
+        }
     };
     let ctx_parts = match context_parts(shared, job, vars) {
         Ok(p) => p,

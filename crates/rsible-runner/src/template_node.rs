@@ -26,9 +26,13 @@ pub(crate) fn render_node(
         NodeKind::Map(pairs) => {
             let mut out = serde_json::Map::new();
             for (k, v) in pairs {
-                let key = match render_node(templar, k, vars, base)? {
-                    Value::String(s) => s,
-                    other => python_str(&other),
+                let key = match &k.kind {
+                    NodeKind::Str(_) => match render_node(templar, k, vars, base)? {
+                        Value::String(s) => s,
+                        other => python_str(&other),
+                    },
+                    // Non-string keys as json.dumps writes them (`off:` → "false").
+                    _ => k.key_string(),
                 };
                 out.insert(key, render_node(templar, v, vars, base)?);
             }
