@@ -190,6 +190,12 @@ pub trait Connection: Send + Sync {
     /// Writes `data` to `dest` atomically: a temp file beside it, then a rename.
     fn put_file(&self, data: &[u8], dest: &str, opts: &PutOptions) -> Result<(), ConnectionError>;
 
+    /// Re-opens the transport (after a reboot, for `wait_for_connection`). Connections without
+    /// one have nothing to do.
+    fn reset(&self) -> Result<(), ConnectionError> {
+        Ok(())
+    }
+
     /// Reads a file from the target.
     fn read_file(&self, path: &str, become_: Option<&Become>) -> Result<Vec<u8>, ConnectionError> {
         let out = self.exec(&ExecRequest::argv(["cat", path]).with_become(become_))?;

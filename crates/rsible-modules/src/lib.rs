@@ -4,10 +4,43 @@
 //! One file per module, named as users write it. Each module first queries state, then changes
 //! it, so check mode and `changed` come out right.
 
+// Lets the runner's local connection (written against this crate's public API) be compiled
+// into this crate's tests.
+#[cfg(test)]
+extern crate self as rsible_modules;
+
+mod args;
+mod assert;
+mod command;
 mod connection;
 mod context;
+mod copy;
+mod copy_file;
+mod copy_remote;
+mod copy_tree;
+mod debug;
+mod fail;
+mod file;
+mod file_plan;
+mod file_state;
 mod module;
+mod ping;
 mod registry;
+mod set_fact;
+mod setup;
+mod stat;
+mod template;
+mod util;
+
+#[cfg(test)]
+#[path = "../../rsible-runner/src/connection_local.rs"]
+mod connection_local;
+#[cfg(test)]
+mod oracle_test;
+#[cfg(test)]
+mod script_snapshots;
+#[cfg(test)]
+mod testing;
 
 pub use connection::{
     Become, Command, Connection, ConnectionError, ExecOutput, ExecRequest, FileStat, PutOptions,

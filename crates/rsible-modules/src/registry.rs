@@ -1,8 +1,23 @@
 use crate::Module;
 
+static ALL: &[&dyn Module] = &[
+    &crate::assert::ASSERT,
+    &crate::command::COMMAND,
+    &crate::command::SHELL,
+    &crate::copy::COPY,
+    &crate::debug::DEBUG,
+    &crate::fail::FAIL,
+    &crate::file::FILE,
+    &crate::ping::PING,
+    &crate::set_fact::SET_FACT,
+    &crate::setup::SETUP,
+    &crate::stat::STAT,
+    &crate::template::TEMPLATE,
+];
+
 /// Every module rsible has.
 fn all() -> &'static [&'static dyn Module] {
-    &[]
+    ALL
 }
 
 /// `ansible.builtin.copy`, `ansible.legacy.copy`, `ansible.posix.synchronize`,
@@ -30,4 +45,38 @@ pub fn find_module(name: &str) -> Option<&'static dyn Module> {
 /// Canonical names of every module.
 pub fn module_names() -> Vec<String> {
     all().iter().map(|m| m.name().to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_is_found_by_its_written_names() {
+        let names = module_names();
+        assert_eq!(
+            names,
+            [
+                "assert", "command", "shell", "copy", "debug", "fail", "file", "ping", "set_fact",
+                "setup", "stat", "template"
+            ]
+        );
+        for n in &names {
+            for written in [
+                n.clone(),
+                format!("ansible.builtin.{n}"),
+                format!("ansible.legacy.{n}"),
+            ] {
+                assert_eq!(find_module(&written).map(Module::name), Some(n.as_str()));
+            }
+        }
+        assert!(find_module("nope").is_none());
+        assert_eq!(
+            find_module("shell").map(Module::resolved_name).as_deref(),
+            Some("ansible.legacy.command")
+        );
+        assert!(find_module("command").is_some_and(Module::free_form));
+        assert!(find_module("debug").is_some_and(Module::controller_only));
+        assert!(!find_module("copy").is_some_and(Module::controller_only));
+    }
 }

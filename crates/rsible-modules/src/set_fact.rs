@@ -1,0 +1,99 @@
+//! `set_fact`: define host variables (controller only). The runner stores `ansible_facts`.
+//!
+//! ```yaml
+//! - set_fact: { kernel: "{{ uname.stdout }}", cacheable: yes }
+//! ```
+
+use serde_json::{json, Value};
+
+use crate::args::parse_bool;
+use crate::util::failed;
+use crate::{Module, ModuleContext, ModuleError, ResultMap};
+
+pub(crate) struct SetFact;
+pub(crate) static SET_FACT: SetFact = SetFact;
+
+/// Ansible's `validate_variable_name`: an ASCII identifier that is not a Jinja constant.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !["False", "None", "True", "false", "none", "not", "true"].contains(&name)
+}
+
+impl Module for SetFact {
+    fn name(&self) -> &'static str {
+        "set_fact"
+    }
+
+    /// Any key is a fact name; `cacheable` is the only option.
+    fn params(&self) -> &'static [&'static str] {
+        &["cacheable"]
+    }
+
+    fn controller_only(&self) -> bool {
+        true
+    }
+
+    fn run(
+        &self,
+        _ctx: &ModuleContext<'_>,
+        args: &serde_json::Map<String, Value>,
+    ) -> Result<ResultMap, ModuleError> {
+        let cacheable = args.get("cacheable").and_then(parse_bool).unwrap_or(false);
+        let mut facts = serde_json::Map::new();
+        for (k, v) in args {
+            if k == "cacheable" {
+                continue;
+            }
+            if !valid_name(k) {
+                return Ok(failed(format!("Invalid variable name '{k}'.")));
+            }
+            facts.insert(k.clone(), v.clone());
+        }
+        if facts.is_empty() {
+            return Ok(failed(
+                "No key/value pairs provided, at least one is required for this action to succeed",
+            ));
+        }
+        let mut r = ResultMap::new();
+        r.insert("ansible_facts".into(), Value::Object(facts));
+        r.insert("_ansible_facts_cacheable".into(), json!(cacheable));
+        r.insert("changed".into(), json!(false));
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{args, Env, FakeConnection};
+
+    #[test]
+    fn facts_and_cacheable() {
+        let fake = FakeConnection::default();
+        let env = Env::default();
+        let r = SET_FACT
+            .run(
+                &env.ctx(&fake),
+                &args(json!({"a": 1, "b": "x", "cacheable": "yes"})),
+            )
+            .unwrap();
+        assert_eq!(r["ansible_facts"], json!({"a": 1, "b": "x"}));
+        assert_eq!(r["_ansible_facts_cacheable"], true);
+        assert_eq!(r["changed"], false);
+        let r = SET_FACT
+            .run(&env.ctx(&fake), &args(json!({"1a": 1})))
+            .unwrap();
+        assert_eq!(
+            (&r["failed"], &r["msg"]),
+            (&json!(true), &json!("Invalid variable name '1a'."))
+        );
+        let r = SET_FACT
+            .run(&env.ctx(&fake), &args(json!({"cacheable": true})))
+            .unwrap();
+        assert_eq!(r["failed"], true);
+    }
+}
