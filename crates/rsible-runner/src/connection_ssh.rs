@@ -147,7 +147,8 @@ impl SshConnection {
         // openssh's process-mux session expects the socket and log under these names.
         let control_path = dir.path().join("master");
         let log_path = dir.path().join("log");
-        let argv = args::master_args(&self.settings, &control_path).map_err(ConnectionError::Failed)?;
+        let argv =
+            args::master_args(&self.settings, &control_path).map_err(ConnectionError::Failed)?;
         let log = std::fs::File::create(&log_path).map_err(|e| {
             ConnectionError::Failed(format!("cannot create {}: {e}", log_path.display()))
         })?;
@@ -193,13 +194,21 @@ fn master_pid(control_path: &Path) -> Option<u32> {
 impl Master {
     /// Why the connection went away: the mux client's stderr, else what the master logged
     /// since it connected.
-    fn lost_reason(&self, client_stderr: &str) -> String {
+    fn lost_reason(&self, client_stderr: &str, host: &str) -> String {
         if !client_stderr.trim().is_empty() {
             return client_stderr.to_owned();
         }
         let log = std::fs::read(&self.log_path).unwrap_or_default();
-        let start = usize::try_from(self.log_start).unwrap_or(usize::MAX).min(log.len());
-        String::from_utf8_lossy(&log[start..]).into_owned()
+        let start = usize::try_from(self.log_start)
+            .unwrap_or(usize::MAX)
+            .min(log.len());
+        let logged = String::from_utf8_lossy(&log[start..]).trim().to_owned();
+        if logged.is_empty() {
+            // ssh's own words for this case when it has a terminal (Ansible's usual message).
+            format!("Shared connection to {host} closed.")
+        } else {
+            logged
+        }
     }
 
     /// The socket is there and the process still runs (not a zombie).
@@ -244,7 +253,7 @@ impl Connection for SshConnection {
                 }
                 run::Outcome::Lost(msg) => {
                     self.forget(&master);
-                    return Err(unreachable(&master.lost_reason(&msg)));
+                    return Err(unreachable(&master.lost_reason(&msg, &self.settings.host)));
                 }
             }
         }
@@ -322,7 +331,9 @@ fn quote_path(p: &str) -> String {
     let Some(rest) = p.strip_prefix('~') else {
         return sh_quote(p);
     };
-    let (user, tail) = rest.split_once('/').map_or((rest, None), |(u, t)| (u, Some(t)));
+    let (user, tail) = rest
+        .split_once('/')
+        .map_or((rest, None), |(u, t)| (u, Some(t)));
     if !user
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))

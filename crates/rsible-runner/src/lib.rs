@@ -3,6 +3,7 @@
 
 mod callback;
 mod connection_local;
+mod connection_ssh;
 mod host_state;
 mod outcome;
 mod tags;
@@ -14,6 +15,7 @@ mod options;
 mod run;
 
 pub use callback::{Callback, ErrorLink, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
+pub use connection_ssh::{SshConnection, SshSettings};
 pub use error::RunError;
 pub use options::{RunOptions, RunOutcome};
 pub use run::{list_hosts, list_tasks, run_playbook};

@@ -34,6 +34,10 @@ pub struct RunOptions {
     pub private_key: Option<String>,
     pub ssh_common_args: Option<String>,
     pub ssh_extra_args: Option<String>,
+    /// `ANSIBLE_SSH_ARGS` (`None`: Ansible's default).
+    pub ssh_args: Option<String>,
+    /// `ANSIBLE_HOST_KEY_CHECKING` (on unless turned off).
+    pub host_key_checking: bool,
 }
 
 impl Default for RunOptions {
@@ -58,6 +62,8 @@ impl Default for RunOptions {
             private_key: None,
             ssh_common_args: None,
             ssh_extra_args: None,
+            ssh_args: None,
+            host_key_checking: true,
         }
     }
 }

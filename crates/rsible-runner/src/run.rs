@@ -25,25 +25,21 @@ pub(crate) struct Shared<'a> {
     /// The value of `omit`: arguments equal to it are dropped.
     pub omit: String,
     pub extra_vars: Vars,
-    connections: Mutex<HashMap<(String, String), Arc<dyn Connection>>>,
+    connections: Mutex<HashMap<String, Arc<dyn Connection>>>,
 }
 
 impl Shared<'_> {
-    /// One connection per (target, kind) for the whole run.
-    pub(crate) fn open_connection(&self, target: &str, kind: &str) -> Result<Arc<dyn Connection>, String> {
-        let key = (target.to_owned(), kind.to_owned());
+    /// One connection per target and settings for the whole run.
+    pub(crate) fn open_connection(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Result<Arc<dyn Connection>, String>,
+    ) -> Result<Arc<dyn Connection>, String> {
         let mut cache = self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(c) = cache.get(&key) {
             return Ok(Arc::clone(c));
         }
-        let conn: Arc<dyn Connection> = match kind {
-            "local" => Arc::new(crate::connection_local::LocalConnection::new()),
-            other => {
-                return Err(format!(
-                    "Failed to connect to the host via {other}: the `{other}` connection is not supported by rsible yet"
-                ))
-            }
-        };
+        let conn = make()?;
         cache.insert(key, Arc::clone(&conn));
         Ok(conn)
     }

@@ -116,7 +116,10 @@ pub(super) fn user_args(s: &SshSettings) -> Result<Vec<String>, String> {
     if let Some(user) = &s.user {
         opt(format!("User=\"{user}\""));
     }
-    opt(format!("ConnectTimeout={}", timeout_secs(s.connect_timeout)));
+    opt(format!(
+        "ConnectTimeout={}",
+        timeout_secs(s.connect_timeout)
+    ));
     if let Some(common) = &s.common_args {
         args.extend(split_user_args("ssh_common_args", common)?);
     }
@@ -187,13 +190,28 @@ mod tests {
     #[test]
     fn master_controls_come_first() {
         let a = master_args(&settings(), Path::new("/t/master")).unwrap();
-        assert_eq!(&a[..9], ["-S", "/t/master", "-M", "-f", "-N", "-o", CONTROL_PERSIST, "-o", "BatchMode=yes"]);
+        assert_eq!(
+            &a[..9],
+            [
+                "-S",
+                "/t/master",
+                "-M",
+                "-f",
+                "-N",
+                "-o",
+                CONTROL_PERSIST,
+                "-o",
+                "BatchMode=yes"
+            ]
+        );
         assert_eq!(&a[a.len() - 2..], ["--", "h1"]);
     }
 
     #[test]
     fn rejects_flags_that_break_the_master() {
-        for bad in ["-S /x", "-M", "-CM", "-O exit", "-o", "host", "-E log", "-o 'a"] {
+        for bad in [
+            "-S /x", "-M", "-CM", "-O exit", "-o", "host", "-E log", "-o 'a",
+        ] {
             let mut s = settings();
             s.extra_args = Some(bad.into());
             assert!(user_args(&s).is_err(), "{bad} should be rejected");

@@ -3,7 +3,7 @@
 //! that escalation worked, and sudo's prompt (with a random key) on stderr asks for the password.
 
 use rand::Rng as _;
-use rsible_modules::{Become, ConnectionError, ExecRequest};
+use rsible_modules::{Become, Command, ConnectionError, ExecRequest};
 
 use super::sh_quote;
 
@@ -73,6 +73,10 @@ fn without_non_interactive(flags: &str) -> String {
 
 /// The line ssh runs for `req`, wrapped for its `become_` when set.
 pub(super) fn plan(req: &ExecRequest) -> Result<Plan, ConnectionError> {
+    // ssh would start an interactive login shell for an empty command line.
+    if matches!(&req.command, Command::Argv(argv) if argv.is_empty()) {
+        return Err(ConnectionError::Failed("empty command".into()));
+    }
     let line = req.to_shell_line();
     let Some(b) = &req.become_ else {
         return Ok(Plan {
@@ -95,11 +99,11 @@ pub(super) fn plan(req: &ExecRequest) -> Result<Plan, ConnectionError> {
             // `-s /bin/sh` makes su run our line with sh even for users whose shell is
             // `nologin`.
             let line = ["su -s /bin/sh", flags, &user, "-c", &inner]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
             (line, None)
         }
         other => {
@@ -143,13 +147,17 @@ impl Escalation {
     }
 
     pub(super) fn prompted(&self, stderr: &[u8]) -> usize {
-        self.password.as_ref().map_or(0, |(_, prompt)| {
-            count(stderr, prompt.trim().as_bytes())
-        })
+        self.password
+            .as_ref()
+            .map_or(0, |(_, prompt)| count(stderr, prompt.trim().as_bytes()))
     }
 
     /// The error Ansible raises when escalation fails, judged from what sudo printed.
-    pub(super) fn failure(&self, stderr: &[u8], prompts_answered: usize) -> Option<ConnectionError> {
+    pub(super) fn failure(
+        &self,
+        stderr: &[u8],
+        prompts_answered: usize,
+    ) -> Option<ConnectionError> {
         if contains(stderr, INCORRECT_PASSWORD.as_bytes())
             || (prompts_answered > 0 && self.prompted(stderr) > prompts_answered)
         {
@@ -243,7 +251,10 @@ mod tests {
         let e = p.escalation.unwrap();
         assert_eq!(
             p.line,
-            format!("sudo -H -S -n -u root /bin/sh -c 'echo {} ; id -un'", e.marker)
+            format!(
+                "sudo -H -S -n -u root /bin/sh -c 'echo {} ; id -un'",
+                e.marker
+            )
         );
         assert!(e.password.is_none());
     }
@@ -262,6 +273,11 @@ mod tests {
             )
         );
         assert!(!p.line.contains("s3cret"));
+    }
+
+    #[test]
+    fn empty_argv_is_an_error() {
+        assert!(plan(&ExecRequest::argv(Vec::<String>::new())).is_err());
     }
 
     #[test]

@@ -54,10 +54,12 @@ pub(super) async fn run(session: &Session, plan: &Plan, stdin: Option<&[u8]>) ->
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
 
-    if let Some(esc @ Escalation {
-        password: Some((password, _)),
-        ..
-    }) = &plan.escalation
+    if let Some(
+        esc @ Escalation {
+            password: Some((password, _)),
+            ..
+        },
+    ) = &plan.escalation
     {
         let answered = await_escalation(
             esc,
@@ -87,9 +89,7 @@ pub(super) async fn run(session: &Session, plan: &Plan, stdin: Option<&[u8]>) ->
         err_r.read_to_end(&mut stderr)
     );
     if let Err(e) = r_out.and(r_err) {
-        return Outcome::Failed(ConnectionError::Failed(format!(
-            "reading ssh output: {e}"
-        )));
+        return Outcome::Failed(ConnectionError::Failed(format!("reading ssh output: {e}")));
     }
 
     let rc = match child.wait().await {
@@ -186,5 +186,71 @@ where
                 err_eof = !matches!(r, Ok(n) if n > 0);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Stdio;
+
+    use super::*;
+
+    /// Stands in for sudo (root is never prompted): prompts on stderr, reads a password line,
+    /// then either prints the marker and runs `cat`, or complains like sudo and prompts again.
+    const FAKE_SUDO: &str = r#"printf %s "[sudo via rsible, key=k] password:" >&2; read pw
+if [ "$pw" = right ]; then echo BECOME-SUCCESS-m; cat
+else echo "Sorry, try again." >&2; printf %s "[sudo via rsible, key=k] password:" >&2; read pw; fi"#;
+
+    fn escalation() -> Escalation {
+        Escalation {
+            method: "sudo".into(),
+            marker: "BECOME-SUCCESS-m".into(),
+            password: Some(("right".into(), "[sudo via rsible, key=k] password:".into())),
+        }
+    }
+
+    /// Runs FAKE_SUDO with `password`, then sends `data` as the command's stdin.
+    async fn drive(password: &str, data: &[u8]) -> Result<Vec<u8>, ConnectionError> {
+        let esc = escalation();
+        let mut child = tokio::process::Command::new("sh")
+            .args(["-c", FAKE_SUDO])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut stdin_w = child.stdin.take();
+        let mut out_r = child.stdout.take().unwrap();
+        let mut err_r = child.stderr.take().unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        await_escalation(
+            &esc,
+            password,
+            &mut stdin_w,
+            &mut out_r,
+            &mut err_r,
+            &mut out,
+            &mut err,
+        )
+        .await?;
+        let mut w = stdin_w.take().unwrap();
+        w.write_all(data).await.unwrap();
+        drop(w);
+        out_r.read_to_end(&mut out).await.unwrap();
+        child.wait().await.unwrap();
+        Ok(esc.strip_stdout(out))
+    }
+
+    #[test]
+    fn password_goes_first_and_only_to_the_prompt() {
+        let rt = super::super::runtime().unwrap();
+        let out = rt.block_on(drive("right", b"payload\n")).unwrap();
+        assert_eq!(out, b"payload\n");
+        let err = rt.block_on(drive("wrong", b"payload\n")).unwrap_err();
+        assert!(
+            matches!(&err, ConnectionError::Failed(m) if m == "Incorrect sudo password"),
+            "{err:?}"
+        );
     }
 }

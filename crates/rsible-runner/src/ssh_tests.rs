@@ -22,7 +22,11 @@ struct Sshd {
 
 fn run(cmd: &mut Proc) {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn free_port() -> u16 {
@@ -42,7 +46,10 @@ fn keygen(path: &Path) {
 /// The host-key part of a `.pub` file (`type base64`).
 fn pub_key(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    text.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_root() -> bool {
@@ -63,7 +70,10 @@ impl Sshd {
             eprintln!("skipped: {SSHD} is not installed (package openssh-server)");
             return None;
         }
-        let dir = tempfile::Builder::new().prefix("rsible-sshd-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("rsible-sshd-")
+            .tempdir()
+            .unwrap();
         let d = dir.path();
         keygen(&d.join("host_key"));
         keygen(&d.join("client_key"));
@@ -71,7 +81,10 @@ impl Sshd {
         // command unless bash thinks it is nested: SHLVL=1 keeps the tests and timings fast.
         std::fs::write(
             d.join("authorized_keys"),
-            format!("environment=\"SHLVL=1\" {}\n", pub_key(&d.join("client_key.pub"))),
+            format!(
+                "environment=\"SHLVL=1\" {}\n",
+                pub_key(&d.join("client_key.pub"))
+            ),
         )
         .unwrap();
         let port = free_port();
@@ -242,20 +255,20 @@ fn argv_reaches_the_command_unchanged() {
         ..Default::default()
     });
     runner
-        .run(
-            &"[a-zA-Z0-9 '\"$(){}`;|&<>*?~#!\\\\\n\t%=-]{0,24}",
-            |arg| {
-                let out = conn
-                    .exec(&ExecRequest::argv(["printf", "%s", arg.as_str()]))
-                    .unwrap();
-                proptest::prop_assert_eq!(out.rc, 0);
-                proptest::prop_assert_eq!(String::from_utf8_lossy(&out.stdout), arg);
-                Ok(())
-            },
-        )
+        .run(&"[a-zA-Z0-9 '\"$(){}`;|&<>*?~#!\\\\\n\t%=-]{0,24}", |arg| {
+            let out = conn
+                .exec(&ExecRequest::argv(["printf", "%s", arg.as_str()]))
+                .unwrap();
+            proptest::prop_assert_eq!(out.rc, 0);
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&out.stdout), arg);
+            Ok(())
+        })
         .unwrap();
     // The cases above also went through one master.
-    assert_eq!(processes_mentioning(&control_path(&conn).to_string_lossy()).len(), 1);
+    assert_eq!(
+        processes_mentioning(&control_path(&conn).to_string_lossy()).len(),
+        1
+    );
 }
 
 #[test]
@@ -275,7 +288,10 @@ fn env_cwd_stdin_and_exit_codes() {
         (0, "/root\nv w $(no) `no`\nline 1\nline 2".to_owned())
     );
 
-    let dir = tempfile::Builder::new().prefix("rsible ssh cwd ").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("rsible ssh cwd ")
+        .tempdir()
+        .unwrap();
     let mut req = ExecRequest::argv(["pwd"]);
     req.cwd = Some(dir.path().to_string_lossy().into_owned());
     let out = conn.exec(&req).unwrap();
@@ -284,7 +300,10 @@ fn env_cwd_stdin_and_exit_codes() {
         format!("{}\n", dir.path().display())
     );
 
-    assert_eq!(sh(&conn, "echo oops >&2; exit 3"), (3, String::new(), "oops\n".into()));
+    assert_eq!(
+        sh(&conn, "echo oops >&2; exit 3"),
+        (3, String::new(), "oops\n".into())
+    );
     // A remote 255 is the command's own exit code while the master is fine.
     assert_eq!(sh(&conn, "exit 255").0, 255);
     let out = conn
@@ -292,7 +311,9 @@ fn env_cwd_stdin_and_exit_codes() {
         .unwrap();
     assert_eq!(out.rc, 127);
     // A larger stdin than any pipe buffer, echoed back while it is still being written.
-    let big: Vec<u8> = (0..300_000u32).map(|i| b"abcdefgh\n"[(i % 9) as usize]).collect();
+    let big: Vec<u8> = (0..300_000u32)
+        .map(|i| b"abcdefgh\n"[(i % 9) as usize])
+        .collect();
     let mut req = ExecRequest::argv(["cat"]);
     req.stdin = Some(big.clone());
     assert_eq!(conn.exec(&req).unwrap().stdout, big);
@@ -309,7 +330,10 @@ fn put_file_is_atomic_keeps_modes_and_stat_sees_it() {
     // New file: 0666 & ~umask (sshd's default umask is 022).
     conn.put_file(b"one", &d, &PutOptions::default()).unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), b"one");
-    assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777, 0o644);
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777,
+        0o644
+    );
 
     let old = std::fs::File::open(&dest).unwrap();
     conn.put_file(
@@ -324,12 +348,22 @@ fn put_file_is_atomic_keeps_modes_and_stat_sees_it() {
     // Replaced by a rename: a reader of the old file still sees all of the old content.
     assert_eq!(std::io::read_to_string(old).unwrap(), "one");
     assert_eq!(std::fs::read(&dest).unwrap(), b"two\n");
-    assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777,
+        0o600
+    );
 
     // Without a mode an existing file keeps its own.
     conn.put_file(b"abc\n", &d, &PutOptions::default()).unwrap();
-    assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777, 0o600);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o7777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
 
     let st = conn.stat(&d, true, true, None).unwrap();
     assert!(st.exists && st.is_file && !st.is_dir);
@@ -339,14 +373,22 @@ fn put_file_is_atomic_keeps_modes_and_stat_sees_it() {
         st.checksum.as_deref(),
         Some("03cfd743661f07975fa2f1220c5194cbaff48451")
     );
-    assert!(!conn.stat(&format!("{d}.missing"), true, false, None).unwrap().exists);
+    assert!(
+        !conn
+            .stat(&format!("{d}.missing"), true, false, None)
+            .unwrap()
+            .exists
+    );
     assert_eq!(conn.read_file(&d, None).unwrap(), b"abc\n");
 
     // A failed write reports and leaves nothing behind.
     let err = conn
         .put_file(b"x", "/nonexistent/dir/f", &PutOptions::default())
         .unwrap_err();
-    assert!(matches!(err, ConnectionError::Failed(ref m) if m.starts_with("cannot write /nonexistent/dir/f: ")), "{err:?}");
+    assert!(
+        matches!(err, ConnectionError::Failed(ref m) if m.starts_with("cannot write /nonexistent/dir/f: ")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -402,7 +444,9 @@ fn become_sudo_and_su() {
         },
     )
     .unwrap();
-    let st = conn.stat(&dest.to_string_lossy(), true, false, None).unwrap();
+    let st = conn
+        .stat(&dest.to_string_lossy(), true, false, None)
+        .unwrap();
     assert_eq!((st.owner.as_str(), st.mode), ("nobody", 0o640));
 }
 
@@ -432,15 +476,28 @@ fn host_key_mismatch_is_unreachable() {
     keygen(&other);
     std::fs::write(
         sshd.dir.path().join("known_hosts"),
-        format!("[127.0.0.1]:{} {}\n", sshd.port, pub_key(&other.with_extension("pub"))),
+        format!(
+            "[127.0.0.1]:{} {}\n",
+            sshd.port,
+            pub_key(&other.with_extension("pub"))
+        ),
     )
     .unwrap();
-    let err = sshd.connect().exec(&ExecRequest::argv(["true"])).unwrap_err();
+    let err = sshd
+        .connect()
+        .exec(&ExecRequest::argv(["true"]))
+        .unwrap_err();
     let ConnectionError::Unreachable(msg) = &err else {
         panic!("{err:?}")
     };
-    assert!(msg.starts_with("Failed to connect to the host via ssh: "), "{msg}");
-    assert!(msg.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "{msg}");
+    assert!(
+        msg.starts_with("Failed to connect to the host via ssh: "),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{msg}"
+    );
     assert!(msg.ends_with("Host key verification failed."), "{msg}");
 }
 
@@ -475,7 +532,9 @@ fn master_is_reused_reset_and_closed() {
 
 #[test]
 fn reconnects_after_sshd_restart() {
-    let Some(mut sshd) = Sshd::start() else { return };
+    let Some(mut sshd) = Sshd::start() else {
+        return;
+    };
     let conn = sshd.connect();
     assert_eq!(sh(&conn, "echo before").1, "before\n");
     let first = master_pid(&conn);
@@ -493,14 +552,15 @@ fn reconnects_after_sshd_restart() {
 
 #[test]
 fn connection_lost_mid_command_is_unreachable_not_retried() {
-    let Some(mut sshd) = Sshd::start() else { return };
+    let Some(mut sshd) = Sshd::start() else {
+        return;
+    };
     let conn = sshd.connect();
     let marker = tempfile::NamedTempFile::new().unwrap();
     let m = marker.path().to_string_lossy().into_owned();
     std::thread::scope(|s| {
-        let running = s.spawn(|| {
-            conn.exec(&ExecRequest::shell(format!("echo run >> '{m}'; sleep 30")))
-        });
+        let running =
+            s.spawn(|| conn.exec(&ExecRequest::shell(format!("echo run >> '{m}'; sleep 30"))));
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::fs::read_to_string(&m).unwrap_or_default().is_empty() {
             assert!(Instant::now() < deadline, "command did not start");
@@ -508,13 +568,16 @@ fn connection_lost_mid_command_is_unreachable_not_retried() {
         }
         sshd.kill();
         let err = running.join().unwrap().unwrap_err();
-        eprintln!("lost: {err:?}");
         assert!(
-            matches!(&err, ConnectionError::Unreachable(m) if m.starts_with("Failed to connect to the host via ssh:")),
+            matches!(&err, ConnectionError::Unreachable(m) if m == "Failed to connect to the host via ssh: Shared connection to 127.0.0.1 closed."),
             "{err:?}"
         );
     });
-    assert_eq!(std::fs::read_to_string(&m).unwrap(), "run\n", "ran exactly once");
+    assert_eq!(
+        std::fs::read_to_string(&m).unwrap(),
+        "run\n",
+        "ran exactly once"
+    );
     sshd.spawn();
     assert_eq!(sh(&conn, "echo back").1, "back\n");
 }
@@ -524,7 +587,10 @@ fn unsupported_ssh_args_are_rejected_up_front() {
     let mut s = SshSettings::new("h");
     s.extra_args = Some("-S /tmp/other".into());
     let err = SshConnection::new(s).unwrap_err();
-    assert!(err.to_string().contains("unsupported ssh flag `-S`"), "{err}");
+    assert!(
+        err.to_string().contains("unsupported ssh flag `-S`"),
+        "{err}"
+    );
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -537,7 +603,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn ssh_latency() {
     let Some(sshd) = Sshd::start() else { return };
     let conn = sshd.connect();
+    let t = Instant::now();
     assert_eq!(sh(&conn, "true").0, 0);
+    let first = t.elapsed();
     let exec: Vec<Duration> = (0..30)
         .map(|_| {
             let t = Instant::now();
@@ -556,9 +624,31 @@ fn ssh_latency() {
         })
         .collect();
     eprintln!(
-        "ssh latency: exec `true` median {:?}, put_file 200 B median {:?}",
+        "ssh latency: first exec (starts the master) {first:?}, exec `true` median {:?}, \
+         put_file 200 B median {:?}",
         median(exec),
         median(put)
     );
 }
 
+#[test]
+fn threads_share_one_lazily_started_master() {
+    let Some(sshd) = Sshd::start() else { return };
+    let conn = sshd.connect();
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let conn = &conn;
+            s.spawn(move || {
+                for j in 0..5 {
+                    let (rc, out, _) = sh(conn, &format!("echo {i}-{j}"));
+                    assert_eq!((rc, out), (0, format!("{i}-{j}\n")));
+                }
+            });
+        }
+    });
+    let ctl = control_path(&conn);
+    assert_eq!(
+        processes_mentioning(&ctl.to_string_lossy()),
+        [master_pid(&conn)]
+    );
+}

@@ -677,28 +677,87 @@ pub(crate) fn connection_for(
     vars: &Vars,
     delegate: Option<&str>,
 ) -> Result<Arc<dyn Connection>, String> {
-    let target = delegate.unwrap_or(&job.host);
-    let kind = if let Some(d) = delegate {
-        if matches!(d, "localhost" | "127.0.0.1" | "::1") {
+    let delegated_vars;
+    let (target, tvars, kind) = if let Some(d) = delegate {
+        delegated_vars = crate::vars::inventory_vars(shared.inventory, d);
+        let kind = if matches!(d, "localhost" | "127.0.0.1" | "::1") {
             "local".to_owned()
         } else {
-            let hv = crate::vars::inventory_vars(shared.inventory, d);
-            hv.get("ansible_connection").map_or_else(|| "ssh".to_owned(), python_str)
-        }
+            var_str(shared, job, &delegated_vars, "ansible_connection").unwrap_or_else(|| "ssh".to_owned())
+        };
+        (d, &delegated_vars, kind)
     } else {
-        let from_vars = vars.get("ansible_connection").map(python_str);
+        let from_vars = var_str(shared, job, vars, "ansible_connection");
         let from_play = job
             .play_connection
             .and_then(|n| render_node(&shared.templar, n, vars, &job.origin).ok())
             .map(|v| python_str(&v));
-        from_vars
+        let kind = from_vars
             .filter(|_| job.host == "localhost" || shared.opts.connection.is_none())
             .or(job.task.keywords.connection.as_ref().map(Node::to_value).map(|v| python_str(&v)))
             .or(from_play)
             .or_else(|| shared.opts.connection.clone())
-            .unwrap_or_else(|| "ssh".to_owned())
+            .unwrap_or_else(|| "ssh".to_owned());
+        (job.host.as_str(), vars, kind)
     };
-    shared.open_connection(target, &kind)
+    match kind.as_str() {
+        "local" => shared.open_connection(format!("local:{target}"), || {
+            Ok(Arc::new(crate::connection_local::LocalConnection::new()))
+        }),
+        "ssh" | "smart" | "paramiko" => {
+            let settings = ssh_settings(shared, job, target, tvars);
+            shared.open_connection(format!("ssh:{target}:{settings:?}"), || {
+                crate::SshConnection::new(settings)
+                    .map(|c| Arc::new(c) as Arc<dyn Connection>)
+                    .map_err(|e| e.to_string())
+            })
+        }
+        other => Err(format!("the connection plugin '{other}' is not supported by rsible yet")),
+    }
+}
+
+/// A variable as a string, templated (connection variables may hold Jinja).
+fn var_str(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars, name: &str) -> Option<String> {
+    let v = vars.get(name)?;
+    let v = match v {
+        Value::String(s) if rsible_template::Templar::is_template(s) => {
+            shared.templar.render_str(s, vars, &job.origin).ok()?
+        }
+        other => other.clone(),
+    };
+    match v {
+        Value::Null => None,
+        v => Some(python_str(&v)),
+    }
+}
+
+/// Ansible's ssh connection settings for one host, from its variables and the command line.
+fn ssh_settings(shared: &Shared<'_>, job: &HostJob<'_>, target: &str, vars: &Vars) -> crate::SshSettings {
+    let get = |names: &[&str]| names.iter().find_map(|n| var_str(shared, job, vars, n));
+    let opts = shared.opts;
+    let mut s = crate::SshSettings::new(get(&["ansible_host", "ansible_ssh_host"]).unwrap_or_else(|| target.to_owned()));
+    s.port = get(&["ansible_port", "ansible_ssh_port"]).and_then(|p| p.trim().parse().ok());
+    s.user = get(&["ansible_user", "ansible_ssh_user"]).or_else(|| opts.remote_user.clone());
+    s.private_key = get(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
+        .or_else(|| opts.private_key.clone())
+        .map(|p| std::path::PathBuf::from(expand_home(&p)));
+    s.common_args = get(&["ansible_ssh_common_args"]).or_else(|| opts.ssh_common_args.clone());
+    s.extra_args = get(&["ansible_ssh_extra_args"]).or_else(|| opts.ssh_extra_args.clone());
+    s.ssh_args = get(&["ansible_ssh_args"]).or_else(|| opts.ssh_args.clone());
+    if let Some(t) = get(&["ansible_timeout", "ansible_ssh_timeout"]).and_then(|t| t.trim().parse::<u64>().ok()).or(opts.timeout) {
+        s.connect_timeout = Duration::from_secs(t);
+    }
+    s.host_key_checking = get(&["ansible_host_key_checking", "ansible_ssh_host_key_checking"])
+        .map_or(opts.host_key_checking, |v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"));
+    s
+}
+
+/// `~/` on the controller.
+fn expand_home(p: &str) -> String {
+    match (p.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => p.to_owned(),
+    }
 }
 
 impl Shared<'_> {
