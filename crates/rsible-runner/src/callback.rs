@@ -28,6 +28,10 @@ pub struct TaskInfo {
     pub loop_var: String,
     /// `loop_control.label`, already templated per item by the runner if set.
     pub has_label: bool,
+    /// Diffs are shown for this task (`--diff` or the task's `diff:` keyword).
+    pub diff: bool,
+    /// Where the task is written (`task path:` at `-vv`).
+    pub span: Option<rsible_source::Span>,
 }
 
 /// One result: for a host, or for one item of a loop.
@@ -84,6 +88,8 @@ pub trait Callback: Send + Sync {
     fn playbook_on_no_hosts_remaining(&self) {}
     /// A host finished a task: ok or changed (see `result["changed"]`).
     fn runner_on_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An ok/changed result that carries a `diff` (before `runner_on_ok`), when diffs are shown.
+    fn on_file_diff(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     fn runner_on_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     fn runner_on_skipped(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     fn runner_on_unreachable(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}

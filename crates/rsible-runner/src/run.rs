@@ -547,6 +547,8 @@ impl Runner<'_> {
                 .unwrap_or("item")
                 .to_owned(),
             has_label: task.keywords.loop_control.as_ref().and_then(|lc| lc.get("label")).is_some(),
+            diff: task.keywords.diff.as_ref().map_or(self.shared.opts.diff, |n| truthy(&n.to_value())),
+            span: Some(task.span),
         };
         if is_handler {
             self.cb.playbook_on_handler_task_start(&info);
@@ -645,7 +647,12 @@ impl Runner<'_> {
                             Status::Failed => cb.runner_on_failed(info, &event),
                             Status::Skipped => cb.runner_on_skipped(info, &event),
                             Status::Unreachable => cb.runner_on_unreachable(info, &event),
-                            Status::Ok | Status::Changed => cb.runner_on_ok(info, &event),
+                            Status::Ok | Status::Changed => {
+                                if info.diff && outcome.result.contains_key("diff") {
+                                    cb.on_file_diff(info, &event);
+                                }
+                                cb.runner_on_ok(info, &event);
+                            }
                         }
                         outcomes.push(outcome);
                     }
@@ -695,7 +702,7 @@ impl Runner<'_> {
         }
         if let Some(name) = &outcome.register {
             let mut r = outcome.result.clone();
-            r.retain(|k, _| !k.starts_with("_ansible") && !k.starts_with("_rsible"));
+            r.retain(|k, _| !k.starts_with("_ansible") && !k.starts_with("_rsible") && k != "invocation");
             state.registered.insert(name.clone(), Value::Object(r));
         }
         if outcome.status == Status::Changed {

@@ -122,6 +122,8 @@ pub fn task_info(name: &str, module: &str) -> TaskInfo {
         module: module.to_owned(),
         loop_var: "item".to_owned(),
         has_label: false,
+        diff: false,
+        span: None,
     }
 }
 
