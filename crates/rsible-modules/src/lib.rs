@@ -9,8 +9,11 @@
 #[cfg(test)]
 extern crate self as rsible_modules;
 
+mod apt;
 mod args;
 mod assert;
+mod async_status;
+mod authorized_key;
 mod command;
 mod connection;
 mod context;
@@ -23,14 +26,18 @@ mod fail;
 mod file;
 mod file_plan;
 mod file_state;
+mod modprobe;
 mod module;
 mod ping;
 mod registry;
 mod set_fact;
 mod setup;
 mod stat;
+mod synchronize;
 mod template;
+mod unarchive;
 mod util;
+mod wait_for_connection;
 
 #[cfg(test)]
 #[path = "../../rsible-runner/src/connection_local.rs"]

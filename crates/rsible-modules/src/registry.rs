@@ -13,6 +13,13 @@ static ALL: &[&dyn Module] = &[
     &crate::setup::SETUP,
     &crate::stat::STAT,
     &crate::template::TEMPLATE,
+    &crate::authorized_key::AUTHORIZED_KEY,
+    &crate::synchronize::SYNCHRONIZE,
+    &crate::apt::APT,
+    &crate::unarchive::UNARCHIVE,
+    &crate::modprobe::MODPROBE,
+    &crate::wait_for_connection::WAIT_FOR_CONNECTION,
+    &crate::async_status::ASYNC_STATUS,
 ];
 
 /// Every module rsible has.
@@ -57,8 +64,25 @@ mod tests {
         assert_eq!(
             names,
             [
-                "assert", "command", "shell", "copy", "debug", "fail", "file", "ping", "set_fact",
-                "setup", "stat", "template"
+                "assert",
+                "command",
+                "shell",
+                "copy",
+                "debug",
+                "fail",
+                "file",
+                "ping",
+                "set_fact",
+                "setup",
+                "stat",
+                "template",
+                "authorized_key",
+                "synchronize",
+                "apt",
+                "unarchive",
+                "modprobe",
+                "wait_for_connection",
+                "async_status"
             ]
         );
         for n in &names {
