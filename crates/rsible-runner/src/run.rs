@@ -379,7 +379,25 @@ impl Runner<'_> {
     }
 
     /// Every variable a task sees on `host`, lowest precedence first.
+    /// `hostvars` and `groups`, built once per task for all its hosts.
+    fn shared_magic(&self) -> (Value, Value) {
+        let sh = &self.shared;
+        (vars::hostvars(sh.inventory, &self.states, &sh.extra_vars), vars::groups(sh.inventory))
+    }
+
     fn base_vars(&self, ctx: &PlayCtx<'_>, host: &str, task: Option<&Task>, extra_task_vars: &Vars) -> Vars {
+        let magic = self.shared_magic();
+        self.base_vars_with(ctx, host, task, extra_task_vars, &magic)
+    }
+
+    fn base_vars_with(
+        &self,
+        ctx: &PlayCtx<'_>,
+        host: &str,
+        task: Option<&Task>,
+        extra_task_vars: &Vars,
+        (hostvars, groups): &(Value, Value),
+    ) -> Vars {
         let sh = &self.shared;
         let mut v = Vars::new();
         for role in &ctx.play.roles {
@@ -437,8 +455,8 @@ impl Runner<'_> {
         v.insert("inventory_hostname".into(), Value::from(host));
         v.insert("inventory_hostname_short".into(), Value::from(vars::short_name(host)));
         v.insert("group_names".into(), vars::group_names(sh.inventory, host));
-        v.insert("groups".into(), vars::groups(sh.inventory));
-        v.insert("hostvars".into(), vars::hostvars(sh.inventory, &self.states, &sh.extra_vars));
+        v.insert("groups".into(), groups.clone());
+        v.insert("hostvars".into(), hostvars.clone());
         v.insert("ansible_check_mode".into(), Value::Bool(sh.opts.check));
         v.insert("ansible_diff_mode".into(), Value::Bool(sh.opts.diff));
         v.insert("ansible_verbosity".into(), Value::from(sh.opts.verbosity));
@@ -558,13 +576,14 @@ impl Runner<'_> {
         let run_once = task.keywords.run_once.as_ref().is_some_and(|n| truthy(&n.to_value()));
         let targets: Vec<String> = if run_once { hosts.iter().take(1).cloned().collect() } else { hosts.clone() };
         let search = vars::search_paths(task.role.as_deref(), &self.shared.playbook.dir);
+        let magic = self.shared_magic();
         let jobs: Vec<HostJob<'_>> = targets
             .iter()
             .map(|h| HostJob {
                 host: h.clone(),
                 task,
                 info: &info,
-                vars: self.base_vars(ctx, h, Some(task), &Vars::new()),
+                vars: self.base_vars_with(ctx, h, Some(task), &Vars::new(), &magic),
                 play_environment: ctx.play.environment.as_ref(),
                 play_become: (ctx.play.become_.as_ref(), ctx.play.become_user.as_ref(), ctx.play.become_method.as_ref()),
                 play_connection: ctx.play.connection.as_ref(),
