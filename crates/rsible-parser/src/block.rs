@@ -1,5 +1,6 @@
-//! `block:` without `rescue:`/`always:` — grouping only, so its tasks are inlined, each
-//! inheriting the block's keywords (`when:` is evaluated per task in Ansible too).
+//! `block:` — its tasks are inlined, each inheriting the block's keywords (`when:` is evaluated
+//! per task in Ansible too). A block with `rescue:`/`always:` also gives its body tasks a
+//! [`BlockScope`] holding those sections, so the runner knows where the block ends.
 //!
 //! ```yaml
 //! - block:
@@ -12,7 +13,9 @@
 use crate::fields::{invalid, key_str, map_of};
 use crate::import::{inherit, parent_keywords};
 use crate::task::{parse_tasks, TaskContext};
-use crate::{Node, ParseError, Task};
+use std::sync::Arc;
+
+use crate::{BlockScope, Node, ParseError, Task};
 
 /// The `block`/`rescue`/`always` key of a task entry, if it is a block.
 pub(crate) fn block_key(entry: &Node) -> Option<&Node> {
@@ -30,6 +33,8 @@ pub(crate) fn block_tasks(entry: &Node, ctx: &TaskContext<'_>) -> Result<Vec<Tas
         ));
     }
     let mut body = None;
+    let mut rescue = None;
+    let mut always = None;
     let mut sections: Vec<&Node> = Vec::new();
     for (k_node, value) in map_of(entry, "a block")? {
         match key_str(k_node, "a block")? {
@@ -37,30 +42,38 @@ pub(crate) fn block_tasks(entry: &Node, ctx: &TaskContext<'_>) -> Result<Vec<Tas
                 body = Some(value);
                 sections.push(k_node);
             }
-            // Running these needs the runner's failure handling; refuse rather than run
-            // them unconditionally.
-            "rescue" | "always" => {
-                return Err(invalid(
-                    format!(
-                        "`{}` is not supported yet",
-                        k_node.as_str().unwrap_or_default()
-                    ),
-                    k_node,
-                ))
+            "rescue" => {
+                rescue = Some(value);
+                sections.push(k_node);
+            }
+            "always" => {
+                always = Some(value);
+                sections.push(k_node);
             }
             _ => {}
         }
     }
-    let Some(body) = body else {
-        return Ok(Vec::new());
-    };
     let parent = parent_keywords(entry, &sections, "block")?;
-    let tasks = parse_tasks(body, "block", ctx)?;
-    Ok(tasks
-        .into_iter()
-        .map(|mut t| {
+    let section = |node: Option<&Node>, what: &str| -> Result<Vec<Task>, ParseError> {
+        let Some(node) = node else { return Ok(Vec::new()) };
+        let mut tasks = parse_tasks(node, what, ctx)?;
+        for t in &mut tasks {
             inherit(&mut t.keywords, &parent);
-            t
-        })
-        .collect())
+        }
+        Ok(tasks)
+    };
+    let mut tasks = section(body, "block")?;
+    let rescue = section(rescue, "rescue")?;
+    let always = section(always, "always")?;
+    if !rescue.is_empty() || !always.is_empty() {
+        let scope = Arc::new(BlockScope { span: entry.span, rescue, always });
+        if tasks.is_empty() {
+            // An empty body still runs `always`: keep a marker the runner can see.
+            return Err(invalid("a block with `rescue`/`always` needs at least one task in `block`", block_key(entry).unwrap_or(entry)));
+        }
+        for t in &mut tasks {
+            t.blocks.insert(0, Arc::clone(&scope));
+        }
+    }
+    Ok(tasks)
 }

@@ -60,7 +60,9 @@ pub(crate) fn tags(node: &Node, keyword: &str) -> Result<Vec<String>, ParseError
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .collect()),
-        NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => Ok(vec![node.key_string()]),
+        NodeKind::Int(_) | NodeKind::UInt(_) | NodeKind::Float(_) | NodeKind::Bool(_) => {
+            Ok(vec![node.key_string()])
+        }
         NodeKind::Seq(items) => items
             .iter()
             .map(|item| {

@@ -39,7 +39,7 @@ pub use inventory::{
     add_source, load_inventories, load_inventory, load_vars_dirs, Inventory, InventoryGroup,
     InventoryHost,
 };
-pub use model::{LoopKind, Play, Playbook, Role, Task, TaskKeywords};
+pub use model::{BlockScope, LoopKind, Play, Playbook, Role, Task, TaskKeywords};
 pub use node::{Node, NodeKind, ScalarStyle};
 pub use pattern::{
     group_names, host_vars, is_implicit_localhost, match_hosts, match_hosts_with_warnings,

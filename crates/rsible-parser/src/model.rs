@@ -133,6 +133,18 @@ pub struct TaskKeywords {
     pub port: Option<Node>,
 }
 
+/// A `block:` that has `rescue:` or `always:` sections. Its body tasks stay inline in the task
+/// list they belong to, each naming the block in [`Task::blocks`]; the sections live here.
+#[derive(Debug)]
+pub struct BlockScope {
+    /// The block's mapping.
+    pub span: Span,
+    /// Runs for the hosts that failed in the body.
+    pub rescue: Vec<Task>,
+    /// Runs afterwards for every host that entered the body.
+    pub always: Vec<Task>,
+}
+
 /// One task (or handler).
 #[derive(Clone, Debug)]
 pub struct Task {
@@ -149,4 +161,7 @@ pub struct Task {
     pub keywords: TaskKeywords,
     /// The role this task came from, if any.
     pub role: Option<Arc<Role>>,
+    /// Blocks with `rescue`/`always` this task is in, outermost first, counted within the task
+    /// list that holds it (the tasks of a `rescue:` list start over from there).
+    pub blocks: Vec<Arc<BlockScope>>,
 }

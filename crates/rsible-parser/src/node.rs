@@ -27,6 +27,8 @@ pub enum NodeKind {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer above `i64::MAX` that still fits 64 bits; Python keeps it exact.
+    UInt(u64),
     Float(f64),
     Str(String),
     Seq(Vec<Node>),
@@ -76,7 +78,7 @@ impl Node {
         match self.kind {
             NodeKind::Null => "null",
             NodeKind::Bool(_) => "a boolean",
-            NodeKind::Int(_) => "an integer",
+            NodeKind::Int(_) | NodeKind::UInt(_) => "an integer",
             NodeKind::Float(_) => "a float",
             NodeKind::Str(_) => "a string",
             NodeKind::Seq(_) => "a list",
@@ -90,6 +92,7 @@ impl Node {
             NodeKind::Null => Value::Null,
             NodeKind::Bool(b) => Value::Bool(*b),
             NodeKind::Int(i) => Value::from(*i),
+            NodeKind::UInt(u) => Value::from(*u),
             NodeKind::Float(f) => {
                 serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
             }
@@ -112,6 +115,7 @@ impl Node {
             NodeKind::Bool(true) => "true".to_owned(),
             NodeKind::Bool(false) => "false".to_owned(),
             NodeKind::Int(i) => i.to_string(),
+            NodeKind::UInt(u) => u.to_string(),
             NodeKind::Float(f) => f.to_string(),
             NodeKind::Str(s) => s.clone(),
             NodeKind::Seq(_) | NodeKind::Map(_) => self.to_value().to_string(),

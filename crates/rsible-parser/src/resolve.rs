@@ -116,9 +116,16 @@ fn construct_int(text: &str) -> Option<NodeKind> {
         body.parse::<i128>().ok()?
     };
     let value = if negative { -magnitude } else { magnitude };
-    // Python ints are unbounded; beyond i64 the nearest we can hold is a float.
-    #[expect(clippy::cast_precision_loss, reason = "only for integers beyond i64")]
-    Some(i64::try_from(value).map_or(NodeKind::Float(value as f64), NodeKind::Int))
+    // Python ints are unbounded; beyond 64 bits the nearest we can hold is a float.
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "only for integers beyond 64 bits"
+    )]
+    Some(match (i64::try_from(value), u64::try_from(value)) {
+        (Ok(i), _) => NodeKind::Int(i),
+        (Err(_), Ok(u)) => NodeKind::UInt(u),
+        _ => NodeKind::Float(value as f64),
+    })
 }
 
 fn is_exponent(s: &str) -> bool {
@@ -219,6 +226,10 @@ mod tests {
             ("-1:30:00", NodeKind::Int(-5400)),
             ("1:60", NodeKind::Str("1:60".into())),
             ("0", NodeKind::Int(0)),
+            (
+                "12345678901234567890",
+                NodeKind::UInt(12_345_678_901_234_567_890),
+            ),
             ("+12", NodeKind::Int(12)),
             ("09", NodeKind::Str("09".into())),
             ("0_", NodeKind::Int(0)),

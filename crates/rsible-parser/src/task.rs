@@ -183,6 +183,7 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
         args,
         keywords: kw,
         role: ctx.role.clone(),
+        blocks: Vec::new(),
     })
 }
 

@@ -380,7 +380,7 @@ fn scalar(
             let ok = match &kind {
                 NodeKind::Null => is_core(t, "null"),
                 NodeKind::Bool(_) => is_core(t, "bool"),
-                NodeKind::Int(_) => is_core(t, "int"),
+                NodeKind::Int(_) | NodeKind::UInt(_) => is_core(t, "int"),
                 _ => false,
             };
             if !ok {
@@ -392,6 +392,8 @@ fn scalar(
             NodeKind::Float(f) => NodeKind::Float(f),
             #[expect(clippy::cast_precision_loss, reason = "Python's float(int) too")]
             NodeKind::Int(i) => NodeKind::Float(i as f64),
+            #[expect(clippy::cast_precision_loss, reason = "Python's float(int) too")]
+            NodeKind::UInt(u) => NodeKind::Float(u as f64),
             _ => return Err(bad_tagged(t, value, span)),
         },
         Some(t) => {

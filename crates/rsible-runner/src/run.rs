@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use indexmap::IndexMap;
 use rsible_modules::Connection;
-use rsible_parser::{Inventory, Node, Play, Playbook, Task};
+use rsible_parser::{BlockScope, Inventory, Node, Play, Playbook, Task};
 use rsible_template::{Origin, Templar, Value, Vars};
 
 use crate::host_state::HostState;
@@ -48,11 +48,20 @@ impl Shared<'_> {
 /// Mutable state of a run, owned by the main thread.
 struct Runner<'a> {
     shared: Shared<'a>,
+    /// For each block being run: whether it has a `rescue` (a failure there counts as rescued).
+    rescuable: Vec<bool>,
     cb: &'a dyn Callback,
     states: IndexMap<String, HostState>,
     stats: IndexMap<String, HostStats>,
     /// `--start-at-task` found yet?
     started: bool,
+}
+
+/// The hosts a block section runs on.
+struct Only {
+    hosts: Vec<String>,
+    /// `always:` runs on hosts that failed in the block too.
+    include_failed: bool,
 }
 
 /// A play's resolved data.
@@ -78,6 +87,7 @@ pub fn run_playbook(
 ) -> Result<RunOutcome, RunError> {
     let mut runner = Runner {
         shared: shared(playbook, inventory, opts),
+        rescuable: Vec::new(),
         cb: callback,
         states: IndexMap::new(),
         stats: IndexMap::new(),
@@ -298,12 +308,10 @@ impl Runner<'_> {
             play.post_tasks.iter().collect(),
         ];
         let mut stopped = false;
-        'sections: for section in sections {
-            for task in section {
-                if !self.run_task(&mut ctx, task, false)? {
-                    stopped = true;
-                    break 'sections;
-                }
+        for section in sections {
+            if !self.run_list(&mut ctx, &section, 0, None)? {
+                stopped = true;
+                break;
             }
             self.flush_handlers(&mut ctx)?;
         }
@@ -321,7 +329,7 @@ impl Runner<'_> {
 
     fn run_gather_facts(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
         let task = gather_task(ctx.play);
-        self.run_task_with(ctx, &task, false, Some("Gathering Facts"))?;
+        self.run_task_with(ctx, &task, Some("Gathering Facts"), None)?;
         Ok(())
     }
 
@@ -494,16 +502,95 @@ impl Runner<'_> {
     }
 
     /// Runs a task on the play's active hosts; false when no host is left.
-    fn run_task(&mut self, ctx: &mut PlayCtx<'_>, task: &Task, is_handler: bool) -> Result<bool, RunError> {
-        self.run_task_with(ctx, task, is_handler, None)
+    /// Runs a task list, descending into blocks at `depth`; false when no host is left.
+    fn run_list(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        tasks: &[&Task],
+        depth: usize,
+        only: Option<&Only>,
+    ) -> Result<bool, RunError> {
+        let mut i = 0;
+        while i < tasks.len() {
+            if let Some(scope) = tasks[i].blocks.get(depth) {
+                let mut j = i;
+                while tasks.get(j).is_some_and(|t| t.blocks.get(depth).is_some_and(|s| Arc::ptr_eq(s, scope))) {
+                    j += 1;
+                }
+                let scope = Arc::clone(scope);
+                if !self.run_block(ctx, &scope, &tasks[i..j], depth + 1, only)? {
+                    return Ok(false);
+                }
+                i = j;
+            } else {
+                if !self.run_task_with(ctx, tasks[i], None, only)? {
+                    return Ok(false);
+                }
+                i += 1;
+            }
+        }
+        Ok(true)
+    }
+
+    /// A block with `rescue`/`always`: the body on the hosts that enter it, `rescue` on those
+    /// that failed there (they are no longer failed), then `always` on all of them.
+    fn run_block(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        scope: &Arc<BlockScope>,
+        body: &[&Task],
+        depth: usize,
+        only: Option<&Only>,
+    ) -> Result<bool, RunError> {
+        let entered = self.task_hosts(ctx, only);
+        if entered.is_empty() {
+            return Ok(only.is_some());
+        }
+        let inner = Only { hosts: entered.clone(), include_failed: false };
+        self.rescuable.push(!scope.rescue.is_empty());
+        let body_result = self.run_list(ctx, body, depth, Some(&inner));
+        self.rescuable.pop();
+        body_result?;
+        let failed: Vec<String> =
+            entered.iter().filter(|h| self.states.get(*h).is_some_and(|s| s.failed && !s.unreachable)).cloned().collect();
+        if !scope.rescue.is_empty() && !failed.is_empty() {
+            for h in &failed {
+                if let Some(st) = self.states.get_mut(h) {
+                    st.failed = false;
+                }
+            }
+            let rescue: Vec<&Task> = scope.rescue.iter().collect();
+            self.run_list(ctx, &rescue, 0, Some(&Only { hosts: failed, include_failed: false }))?;
+        }
+        if !scope.always.is_empty() {
+            let always: Vec<&Task> = scope.always.iter().collect();
+            self.run_list(ctx, &always, 0, Some(&Only { hosts: entered, include_failed: true }))?;
+        }
+        let left = self.task_hosts(ctx, only);
+        Ok(!left.is_empty() || only.is_some())
+    }
+
+    /// The hosts a task runs on: the play's active hosts, or the block's.
+    fn task_hosts(&self, ctx: &PlayCtx<'_>, only: Option<&Only>) -> Vec<String> {
+        match only {
+            Some(o) => o
+                .hosts
+                .iter()
+                .filter(|h| {
+                    self.states.get(*h).is_some_and(|s| !s.unreachable && (o.include_failed || !s.failed))
+                })
+                .cloned()
+                .collect(),
+            None => ctx.hosts.iter().filter(|h| self.states.get(*h).is_some_and(HostState::is_active)).cloned().collect(),
+        }
     }
 
     fn run_task_with(
         &mut self,
         ctx: &mut PlayCtx<'_>,
         task: &Task,
-        is_handler: bool,
         forced_name: Option<&str>,
+        only: Option<&Only>,
     ) -> Result<bool, RunError> {
         let tags = if forced_name.is_some() { vec!["always".to_owned()] } else { task_tags(ctx.play, task) };
         if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
@@ -519,16 +606,13 @@ impl Runner<'_> {
                 return Ok(true);
             }
         }
-        let hosts: Vec<String> = if is_handler {
-            Vec::new()
-        } else {
-            ctx.hosts.iter().filter(|h| self.states.get(*h).is_some_and(HostState::is_active)).cloned().collect()
-        };
-        if hosts.is_empty() && !is_handler {
-            // Ansible ends the play quietly here; `NO MORE HOSTS LEFT` is for max_fail_percentage.
-            return Ok(false);
+        let hosts = self.task_hosts(ctx, only);
+        if hosts.is_empty() {
+            // Ansible ends the play quietly here (`NO MORE HOSTS LEFT` is for
+            // max_fail_percentage); inside a block only the block's remaining tasks are skipped.
+            return Ok(only.is_some());
         }
-        self.run_on_hosts(ctx, task, display, hosts, is_handler)?;
+        self.run_on_hosts(ctx, task, display, hosts, false)?;
         Ok(true)
     }
 
@@ -684,6 +768,7 @@ impl Runner<'_> {
     /// Folds one host's outcome into the run: stats, host state, register, handlers.
     fn apply(&mut self, ctx: &mut PlayCtx<'_>, task: &Task, outcome: HostOutcome) {
         let host = outcome.host.clone();
+        let rescuable = self.rescuable.iter().any(|r| *r);
         {
             let st = self.stats_for(&host);
             match outcome.status {
@@ -701,8 +786,18 @@ impl Runner<'_> {
                         st.changed += 1;
                     }
                 }
+                Status::Failed if rescuable => st.rescued += 1,
                 Status::Failed => st.failed += 1,
             }
+        }
+        if rescuable && outcome.status == Status::Failed && !outcome.ignore_errors {
+            // What a `rescue:` section sees of the failure.
+            let mut failed_task = serde_json::Map::new();
+            failed_task.insert("name".into(), Value::from(task.name.as_ref().map(|n| python_str(&n.to_value())).unwrap_or_default()));
+            failed_task.insert("action".into(), Value::from(task.module.as_str()));
+            let st = self.states.entry(host.clone()).or_default();
+            st.registered.insert("ansible_failed_task".into(), Value::Object(failed_task));
+            st.registered.insert("ansible_failed_result".into(), Value::Object(outcome.result.clone()));
         }
         let state = self.states.entry(host.clone()).or_default();
         match outcome.status {
@@ -780,5 +875,6 @@ fn gather_task(play: &Play) -> Task {
         args: empty,
         keywords: rsible_parser::TaskKeywords::default(),
         role: None,
+        blocks: Vec::new(),
     }
 }
