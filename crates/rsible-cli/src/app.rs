@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use rsible_parser::{load_playbook, Inventory, ParseOptions, Playbook};
+use rsible_parser::{load_playbook, Inventory, Playbook};
 use rsible_runner::{Callback, RunOptions};
 
 use crate::args::Args;
@@ -123,9 +123,7 @@ fn run_parsed(
         );
     }
 
-    let parse_opts = ParseOptions {
-        modules: rsible_modules::module_names(),
-    };
+    let parse_opts = rsible_runner::parse_options();
     let mut playbooks: Vec<(PathBuf, Playbook)> = Vec::new();
     for path in &args.playbooks {
         let pb = load_playbook(path, &parse_opts).map_err(|e| CliError::Parse(e.diagnostic()))?;

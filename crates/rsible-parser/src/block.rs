@@ -55,7 +55,9 @@ pub(crate) fn block_tasks(entry: &Node, ctx: &TaskContext<'_>) -> Result<Vec<Tas
     }
     let parent = parent_keywords(entry, &sections, "block")?;
     let section = |node: Option<&Node>, what: &str| -> Result<Vec<Task>, ParseError> {
-        let Some(node) = node else { return Ok(Vec::new()) };
+        let Some(node) = node else {
+            return Ok(Vec::new());
+        };
         let mut tasks = parse_tasks(node, what, ctx)?;
         for t in &mut tasks {
             inherit(&mut t.keywords, &parent);
@@ -66,10 +68,17 @@ pub(crate) fn block_tasks(entry: &Node, ctx: &TaskContext<'_>) -> Result<Vec<Tas
     let rescue = section(rescue, "rescue")?;
     let always = section(always, "always")?;
     if !rescue.is_empty() || !always.is_empty() {
-        let scope = Arc::new(BlockScope { span: entry.span, rescue, always });
+        let scope = Arc::new(BlockScope {
+            span: entry.span,
+            rescue,
+            always,
+        });
         if tasks.is_empty() {
             // An empty body still runs `always`: keep a marker the runner can see.
-            return Err(invalid("a block with `rescue`/`always` needs at least one task in `block`", block_key(entry).unwrap_or(entry)));
+            return Err(invalid(
+                "a block with `rescue`/`always` needs at least one task in `block`",
+                block_key(entry).unwrap_or(entry),
+            ));
         }
         for t in &mut tasks {
             t.blocks.insert(0, Arc::clone(&scope));

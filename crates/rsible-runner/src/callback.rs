@@ -85,6 +85,15 @@ pub trait Callback: Send + Sync {
     fn playbook_on_task_start(&self, _task: &TaskInfo) {}
     fn playbook_on_handler_task_start(&self, _task: &TaskInfo) {}
     fn playbook_on_no_hosts_matched(&self) {}
+    /// An `include_tasks` file was included for `hosts` (once per loop item: `item`, shown
+    /// through `loop_var`).
+    fn playbook_on_include(
+        &self,
+        _file: &std::path::Path,
+        _hosts: &[String],
+        _item: Option<&Value>,
+    ) {
+    }
     fn playbook_on_no_hosts_remaining(&self) {}
     /// A host finished a task: ok or changed (see `result["changed"]`).
     fn runner_on_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}

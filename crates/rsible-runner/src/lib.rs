@@ -4,18 +4,18 @@
 mod callback;
 mod connection_local;
 mod connection_ssh;
+mod error;
 mod host_state;
+mod options;
 mod outcome;
+mod run;
 mod tags;
 mod task_exec;
 mod template_node;
 mod vars;
-mod error;
-mod options;
-mod run;
 
 pub use callback::{Callback, ErrorLink, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
 pub use connection_ssh::{SshConnection, SshSettings};
 pub use error::RunError;
 pub use options::{RunOptions, RunOutcome};
-pub use run::{list_hosts, list_tasks, run_playbook};
+pub use run::{list_hosts, list_tasks, parse_options, run_playbook};

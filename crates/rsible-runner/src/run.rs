@@ -14,7 +14,9 @@ use crate::outcome::{HostOutcome, Status};
 use crate::task_exec::{run_host, Event, HostJob};
 use crate::template_node::{python_str, render_node, truthy};
 use crate::vars;
-use crate::{Callback, HostStats, PlayInfo, ResultEvent, RunError, RunOptions, RunOutcome, Stats, TaskInfo};
+use crate::{
+    Callback, HostStats, PlayInfo, ResultEvent, RunError, RunOptions, RunOutcome, Stats, TaskInfo,
+};
 
 /// Read-only state every worker thread shares.
 pub(crate) struct Shared<'a> {
@@ -25,6 +27,8 @@ pub(crate) struct Shared<'a> {
     /// The value of `omit`: arguments equal to it are dropped.
     pub omit: String,
     pub extra_vars: Vars,
+    /// For task files read at run time (`include_tasks`).
+    pub parse_opts: rsible_parser::ParseOptions,
     connections: Mutex<HashMap<String, Arc<dyn Connection>>>,
 }
 
@@ -35,7 +39,10 @@ impl Shared<'_> {
         key: String,
         make: impl FnOnce() -> Result<Arc<dyn Connection>, String>,
     ) -> Result<Arc<dyn Connection>, String> {
-        let mut cache = self.connections.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self
+            .connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(c) = cache.get(&key) {
             return Ok(Arc::clone(c));
         }
@@ -50,6 +57,8 @@ struct Runner<'a> {
     shared: Shared<'a>,
     /// For each block being run: whether it has a `rescue` (a failure there counts as rescued).
     rescuable: Vec<bool>,
+    /// Variables of the `include_tasks` being run (its `vars:` and loop item), innermost last.
+    include_vars: Vec<Vars>,
     cb: &'a dyn Callback,
     states: IndexMap<String, HostState>,
     stats: IndexMap<String, HostStats>,
@@ -88,6 +97,7 @@ pub fn run_playbook(
     let mut runner = Runner {
         shared: shared(playbook, inventory, opts),
         rescuable: Vec::new(),
+        include_vars: Vec::new(),
         cb: callback,
         states: IndexMap::new(),
         stats: IndexMap::new(),
@@ -101,7 +111,9 @@ pub fn run_playbook(
     }
     let mut hosts: Vec<(String, HostStats)> = runner.stats.clone().into_iter().collect();
     hosts.sort_by(|a, b| a.0.cmp(&b.0));
-    callback.playbook_on_stats(&Stats { hosts: hosts.into_iter().collect() });
+    callback.playbook_on_stats(&Stats {
+        hosts: hosts.into_iter().collect(),
+    });
     let outcome = if runner.stats.values().any(|s| s.unreachable > 0) {
         RunOutcome::HostsUnreachable
     } else if runner.stats.values().any(|s| s.failed > 0) {
@@ -112,7 +124,11 @@ pub fn run_playbook(
     Ok(outcome)
 }
 
-fn shared<'a>(playbook: &'a Playbook, inventory: &'a Inventory, opts: &'a RunOptions) -> Shared<'a> {
+fn shared<'a>(
+    playbook: &'a Playbook,
+    inventory: &'a Inventory,
+    opts: &'a RunOptions,
+) -> Shared<'a> {
     let mut extra_vars = Vars::new();
     for ev in &opts.extra_vars {
         vars::extend(&mut extra_vars, ev);
@@ -124,20 +140,34 @@ fn shared<'a>(playbook: &'a Playbook, inventory: &'a Inventory, opts: &'a RunOpt
         templar: Templar::new(),
         omit: format!("__omit_place_holder__{}", random_hex()),
         extra_vars,
+        parse_opts: parse_options(),
         connections: Mutex::new(HashMap::new()),
     }
+}
+
+/// What the parser accepts as a task action: every module, plus what the runner runs itself.
+pub fn parse_options() -> rsible_parser::ParseOptions {
+    let mut modules = rsible_modules::module_names();
+    modules.push(crate::task_exec::INCLUDE_TASKS.to_owned());
+    rsible_parser::ParseOptions { modules }
 }
 
 fn random_hex() -> String {
     use rand::Rng as _;
     let mut rng = rand::rng();
-    (0..40).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+    (0..40)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// The `hosts:` pattern as one string (a list is joined with `,`).
 fn hosts_pattern(play: &Play) -> String {
     match play.hosts.as_seq() {
-        Some(items) => items.iter().map(|n| python_str(&n.to_value())).collect::<Vec<_>>().join(","),
+        Some(items) => items
+            .iter()
+            .map(|n| python_str(&n.to_value()))
+            .collect::<Vec<_>>()
+            .join(","),
         None => python_str(&play.hosts.to_value()),
     }
 }
@@ -149,12 +179,18 @@ fn play_hosts(
     cb: Option<&dyn Callback>,
 ) -> Result<(String, Vec<String>), RunError> {
     let raw = hosts_pattern(play);
-    let pattern = match render_node(&shared.templar, &play.hosts, &shared.extra_vars, &Origin::default()) {
+    let pattern = match render_node(
+        &shared.templar,
+        &play.hosts,
+        &shared.extra_vars,
+        &Origin::default(),
+    ) {
         Ok(Value::Array(items)) => items.iter().map(python_str).collect::<Vec<_>>().join(","),
         Ok(v) => python_str(&v),
         Err(_) => raw.clone(),
     };
-    let (mut hosts, warnings) = rsible_parser::match_hosts_with_warnings(shared.inventory, &pattern)?;
+    let (mut hosts, warnings) =
+        rsible_parser::match_hosts_with_warnings(shared.inventory, &pattern)?;
     if let Some(cb) = cb {
         for w in &warnings {
             cb.warning(w);
@@ -273,7 +309,10 @@ impl Runner<'_> {
     fn run_play(&mut self, play: &Play) -> Result<bool, RunError> {
         let (pattern, mut hosts) = play_hosts(&self.shared, play, Some(self.cb))?;
         let name = play_name(&self.shared, play, &pattern);
-        self.cb.playbook_on_play_start(&PlayInfo { name: name.clone(), check_mode: self.shared.opts.check });
+        self.cb.playbook_on_play_start(&PlayInfo {
+            name: name.clone(),
+            check_mode: self.shared.opts.check,
+        });
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
         if hosts.is_empty() {
@@ -304,7 +343,11 @@ impl Runner<'_> {
         }
         let sections: [Vec<&Task>; 3] = [
             play.pre_tasks.iter().collect(),
-            play.roles.iter().flat_map(|r| r.tasks.iter()).chain(play.tasks.iter()).collect(),
+            play.roles
+                .iter()
+                .flat_map(|r| r.tasks.iter())
+                .chain(play.tasks.iter())
+                .collect(),
             play.post_tasks.iter().collect(),
         ];
         let mut stopped = false;
@@ -316,14 +359,22 @@ impl Runner<'_> {
             self.flush_handlers(&mut ctx)?;
         }
         let _ = &ctx.name;
-        let any_left = ctx.hosts.iter().any(|h| self.states.get(h).is_some_and(HostState::is_active));
+        let any_left = ctx
+            .hosts
+            .iter()
+            .any(|h| self.states.get(h).is_some_and(HostState::is_active));
         Ok(any_left || !stopped && any_left)
     }
 
     fn gather_facts(&self, ctx: &PlayCtx<'_>) -> Result<bool, RunError> {
         match &ctx.play.gather_facts {
             None => Ok(true),
-            Some(n) => Ok(truthy(&render_node(&self.shared.templar, n, &self.shared.extra_vars, &Origin::default())?)),
+            Some(n) => Ok(truthy(&render_node(
+                &self.shared.templar,
+                n,
+                &self.shared.extra_vars,
+                &Origin::default(),
+            )?)),
         }
     }
 
@@ -349,7 +400,11 @@ impl Runner<'_> {
             for cand in &candidates {
                 let path = render_node(&self.shared.templar, cand, &v, &Origin::default())?;
                 let path = std::path::PathBuf::from(python_str(&path));
-                let path = if path.is_absolute() { path } else { self.shared.playbook.dir.join(path) };
+                let path = if path.is_absolute() {
+                    path
+                } else {
+                    self.shared.playbook.dir.join(path)
+                };
                 if !path.exists() && candidates.len() > 1 {
                     continue;
                 }
@@ -379,7 +434,11 @@ impl Runner<'_> {
             if !loaded {
                 return Err(RunError::Other(format!(
                     "vars file {} was not found",
-                    candidates.iter().map(|c| python_str(&c.to_value())).collect::<Vec<_>>().join(", ")
+                    candidates
+                        .iter()
+                        .map(|c| python_str(&c.to_value()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
@@ -390,10 +449,19 @@ impl Runner<'_> {
     /// `hostvars` and `groups`, built once per task for all its hosts.
     fn shared_magic(&self) -> (Value, Value) {
         let sh = &self.shared;
-        (vars::hostvars(sh.inventory, &self.states, &sh.extra_vars), vars::groups(sh.inventory))
+        (
+            vars::hostvars(sh.inventory, &self.states, &sh.extra_vars),
+            vars::groups(sh.inventory),
+        )
     }
 
-    fn base_vars(&self, ctx: &PlayCtx<'_>, host: &str, task: Option<&Task>, extra_task_vars: &Vars) -> Vars {
+    fn base_vars(
+        &self,
+        ctx: &PlayCtx<'_>,
+        host: &str,
+        task: Option<&Task>,
+        extra_task_vars: &Vars,
+    ) -> Vars {
         let magic = self.shared_magic();
         self.base_vars_with(ctx, host, task, extra_task_vars, &magic)
     }
@@ -432,19 +500,29 @@ impl Runner<'_> {
         if let Some(task) = task {
             vars::extend_nodes(&mut v, &task.keywords.vars);
         }
+        for scope in &self.include_vars {
+            vars::extend(&mut v, scope);
+        }
         vars::extend(&mut v, extra_task_vars);
         let mut untrusted: Vec<Value> = Vec::new();
         if let Some(st) = self.states.get(host) {
             vars::extend(&mut v, &st.registered);
             // Results and facts are data from the host: never templated again (Ansible 2.19).
             untrusted.extend(st.registered.keys().map(|k| Value::from(k.as_str())));
-            untrusted.extend(st.facts.keys().map(|k| Value::from(format!("ansible_{}", k.trim_start_matches("ansible_")))));
+            untrusted.extend(
+                st.facts
+                    .keys()
+                    .map(|k| Value::from(format!("ansible_{}", k.trim_start_matches("ansible_")))),
+            );
             if !st.facts.is_empty() {
                 untrusted.push(Value::from("ansible_facts"));
             }
         }
         vars::extend(&mut v, &sh.extra_vars);
-        v.insert(rsible_template::UNTRUSTED_VARS.into(), Value::Array(untrusted));
+        v.insert(
+            rsible_template::UNTRUSTED_VARS.into(),
+            Value::Array(untrusted),
+        );
 
         // PlayContext.update_vars: connection keywords become the variables a module sees,
         // unless the inventory already set them.
@@ -461,7 +539,10 @@ impl Runner<'_> {
         let dir = sh.playbook.dir.display().to_string();
         v.insert("playbook_dir".into(), Value::from(dir));
         v.insert("inventory_hostname".into(), Value::from(host));
-        v.insert("inventory_hostname_short".into(), Value::from(vars::short_name(host)));
+        v.insert(
+            "inventory_hostname_short".into(),
+            Value::from(vars::short_name(host)),
+        );
         v.insert("group_names".into(), vars::group_names(sh.inventory, host));
         v.insert("groups".into(), groups.clone());
         v.insert("hostvars".into(), hostvars.clone());
@@ -475,27 +556,64 @@ impl Runner<'_> {
             .filter(|h| self.states.get(*h).is_none_or(HostState::is_active))
             .map(|h| Value::from(h.as_str()))
             .collect();
-        v.insert("ansible_play_hosts".into(), Value::Array(play_hosts.clone()));
-        v.insert("ansible_play_batch".into(), Value::Array(play_hosts.clone()));
+        v.insert(
+            "ansible_play_hosts".into(),
+            Value::Array(play_hosts.clone()),
+        );
+        v.insert(
+            "ansible_play_batch".into(),
+            Value::Array(play_hosts.clone()),
+        );
         v.insert("play_hosts".into(), Value::Array(play_hosts));
         v.insert(
             "ansible_play_hosts_all".into(),
-            Value::Array(ctx.all_hosts.iter().map(|h| Value::from(h.as_str())).collect()),
+            Value::Array(
+                ctx.all_hosts
+                    .iter()
+                    .map(|h| Value::from(h.as_str()))
+                    .collect(),
+            ),
         );
         v.insert("ansible_play_name".into(), Value::from(ctx.name.as_str()));
         v.insert(
             "ansible_run_tags".into(),
-            Value::Array(if sh.opts.tags.is_empty() { vec![Value::from("all")] } else { sh.opts.tags.iter().map(|t| Value::from(t.as_str())).collect() }),
+            Value::Array(if sh.opts.tags.is_empty() {
+                vec![Value::from("all")]
+            } else {
+                sh.opts
+                    .tags
+                    .iter()
+                    .map(|t| Value::from(t.as_str()))
+                    .collect()
+            }),
         );
-        v.insert("ansible_skip_tags".into(), Value::Array(sh.opts.skip_tags.iter().map(|t| Value::from(t.as_str())).collect()));
+        v.insert(
+            "ansible_skip_tags".into(),
+            Value::Array(
+                sh.opts
+                    .skip_tags
+                    .iter()
+                    .map(|t| Value::from(t.as_str()))
+                    .collect(),
+            ),
+        );
         if let Some(role) = task.and_then(|t| t.role.as_ref()) {
-            v.insert("role_path".into(), Value::from(role.path.display().to_string()));
+            v.insert(
+                "role_path".into(),
+                Value::from(role.path.display().to_string()),
+            );
             v.insert("role_name".into(), Value::from(role.name.as_str()));
         }
         if let Some(src) = sh.inventory.sources.first() {
-            v.insert("inventory_file".into(), Value::from(src.display().to_string()));
+            v.insert(
+                "inventory_file".into(),
+                Value::from(src.display().to_string()),
+            );
             if let Some(dir) = src.parent() {
-                v.insert("inventory_dir".into(), Value::from(dir.display().to_string()));
+                v.insert(
+                    "inventory_dir".into(),
+                    Value::from(dir.display().to_string()),
+                );
             }
         }
         v
@@ -514,7 +632,10 @@ impl Runner<'_> {
         while i < tasks.len() {
             if let Some(scope) = tasks[i].blocks.get(depth) {
                 let mut j = i;
-                while tasks.get(j).is_some_and(|t| t.blocks.get(depth).is_some_and(|s| Arc::ptr_eq(s, scope))) {
+                while tasks
+                    .get(j)
+                    .is_some_and(|t| t.blocks.get(depth).is_some_and(|s| Arc::ptr_eq(s, scope)))
+                {
                     j += 1;
                 }
                 let scope = Arc::clone(scope);
@@ -546,13 +667,23 @@ impl Runner<'_> {
         if entered.is_empty() {
             return Ok(only.is_some());
         }
-        let inner = Only { hosts: entered.clone(), include_failed: false };
+        let inner = Only {
+            hosts: entered.clone(),
+            include_failed: false,
+        };
         self.rescuable.push(!scope.rescue.is_empty());
         let body_result = self.run_list(ctx, body, depth, Some(&inner));
         self.rescuable.pop();
         body_result?;
-        let failed: Vec<String> =
-            entered.iter().filter(|h| self.states.get(*h).is_some_and(|s| s.failed && !s.unreachable)).cloned().collect();
+        let failed: Vec<String> = entered
+            .iter()
+            .filter(|h| {
+                self.states
+                    .get(*h)
+                    .is_some_and(|s| s.failed && !s.unreachable)
+            })
+            .cloned()
+            .collect();
         if !scope.rescue.is_empty() && !failed.is_empty() {
             for h in &failed {
                 if let Some(st) = self.states.get_mut(h) {
@@ -560,11 +691,27 @@ impl Runner<'_> {
                 }
             }
             let rescue: Vec<&Task> = scope.rescue.iter().collect();
-            self.run_list(ctx, &rescue, 0, Some(&Only { hosts: failed, include_failed: false }))?;
+            self.run_list(
+                ctx,
+                &rescue,
+                0,
+                Some(&Only {
+                    hosts: failed,
+                    include_failed: false,
+                }),
+            )?;
         }
         if !scope.always.is_empty() {
             let always: Vec<&Task> = scope.always.iter().collect();
-            self.run_list(ctx, &always, 0, Some(&Only { hosts: entered, include_failed: true }))?;
+            self.run_list(
+                ctx,
+                &always,
+                0,
+                Some(&Only {
+                    hosts: entered,
+                    include_failed: true,
+                }),
+            )?;
         }
         let left = self.task_hosts(ctx, only);
         Ok(!left.is_empty() || only.is_some())
@@ -577,11 +724,18 @@ impl Runner<'_> {
                 .hosts
                 .iter()
                 .filter(|h| {
-                    self.states.get(*h).is_some_and(|s| !s.unreachable && (o.include_failed || !s.failed))
+                    self.states
+                        .get(*h)
+                        .is_some_and(|s| !s.unreachable && (o.include_failed || !s.failed))
                 })
                 .cloned()
                 .collect(),
-            None => ctx.hosts.iter().filter(|h| self.states.get(*h).is_some_and(HostState::is_active)).cloned().collect(),
+            None => ctx
+                .hosts
+                .iter()
+                .filter(|h| self.states.get(*h).is_some_and(HostState::is_active))
+                .cloned()
+                .collect(),
         }
     }
 
@@ -592,14 +746,30 @@ impl Runner<'_> {
         forced_name: Option<&str>,
         only: Option<&Only>,
     ) -> Result<bool, RunError> {
-        let tags = if forced_name.is_some() { vec!["always".to_owned()] } else { task_tags(ctx.play, task) };
+        let tags = if forced_name.is_some() {
+            vec!["always".to_owned()]
+        } else {
+            task_tags(ctx.play, task)
+        };
         if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
             return Ok(true);
         }
-        let display = forced_name.map_or_else(|| task_display_name(&self.shared, task, &self.play_level_vars(ctx)), str::to_owned);
+        let display = forced_name.map_or_else(
+            || task_display_name(&self.shared, task, &self.play_level_vars(ctx)),
+            str::to_owned,
+        );
         if !self.started && forced_name.is_none() {
-            let wanted = self.shared.opts.start_at_task.as_deref().unwrap_or_default();
-            let plain = task.name.as_ref().map(|n| python_str(&n.to_value())).unwrap_or_default();
+            let wanted = self
+                .shared
+                .opts
+                .start_at_task
+                .as_deref()
+                .unwrap_or_default();
+            let plain = task
+                .name
+                .as_ref()
+                .map(|n| python_str(&n.to_value()))
+                .unwrap_or_default();
             if display == wanted || plain == wanted {
                 self.started = true;
             } else {
@@ -621,7 +791,10 @@ impl Runner<'_> {
         let mut v = Vars::new();
         vars::extend_nodes(&mut v, &ctx.play.vars);
         vars::extend(&mut v, &self.shared.extra_vars);
-        v.insert("playbook_dir".into(), Value::from(self.shared.playbook.dir.display().to_string()));
+        v.insert(
+            "playbook_dir".into(),
+            Value::from(self.shared.playbook.dir.display().to_string()),
+        );
         v
     }
 
@@ -634,11 +807,18 @@ impl Runner<'_> {
         is_handler: bool,
     ) -> Result<(), RunError> {
         let info = TaskInfo {
-            plain_name: task.name.as_ref().map_or_else(|| display.clone(), |n| python_str(&n.to_value())),
+            plain_name: task
+                .name
+                .as_ref()
+                .map_or_else(|| display.clone(), |n| python_str(&n.to_value())),
             name: display,
             is_handler,
             check_mode: self.shared.opts.check,
-            no_log: task.keywords.no_log.as_ref().is_some_and(|n| truthy(&n.to_value())),
+            no_log: task
+                .keywords
+                .no_log
+                .as_ref()
+                .is_some_and(|n| truthy(&n.to_value())),
             module: task.module.clone(),
             loop_var: task
                 .keywords
@@ -648,8 +828,17 @@ impl Runner<'_> {
                 .and_then(Node::as_str)
                 .unwrap_or("item")
                 .to_owned(),
-            has_label: task.keywords.loop_control.as_ref().and_then(|lc| lc.get("label")).is_some(),
-            diff: task.keywords.diff.as_ref().map_or(self.shared.opts.diff, |n| truthy(&n.to_value())),
+            has_label: task
+                .keywords
+                .loop_control
+                .as_ref()
+                .and_then(|lc| lc.get("label"))
+                .is_some(),
+            diff: task
+                .keywords
+                .diff
+                .as_ref()
+                .map_or(self.shared.opts.diff, |n| truthy(&n.to_value())),
             span: Some(task.span),
         };
         if is_handler {
@@ -657,8 +846,16 @@ impl Runner<'_> {
         } else {
             self.cb.playbook_on_task_start(&info);
         }
-        let run_once = task.keywords.run_once.as_ref().is_some_and(|n| truthy(&n.to_value()));
-        let targets: Vec<String> = if run_once { hosts.iter().take(1).cloned().collect() } else { hosts.clone() };
+        let run_once = task
+            .keywords
+            .run_once
+            .as_ref()
+            .is_some_and(|n| truthy(&n.to_value()));
+        let targets: Vec<String> = if run_once {
+            hosts.iter().take(1).cloned().collect()
+        } else {
+            hosts.clone()
+        };
         let search = vars::search_paths(task.role.as_deref(), &self.shared.playbook.dir);
         let magic = self.shared_magic();
         let jobs: Vec<HostJob<'_>> = targets
@@ -669,18 +866,31 @@ impl Runner<'_> {
                 info: &info,
                 vars: self.base_vars_with(ctx, h, Some(task), &Vars::new(), &magic),
                 play_environment: ctx.play.environment.as_ref(),
-                play_become: (ctx.play.become_.as_ref(), ctx.play.become_user.as_ref(), ctx.play.become_method.as_ref()),
+                play_become: (
+                    ctx.play.become_.as_ref(),
+                    ctx.play.become_user.as_ref(),
+                    ctx.play.become_method.as_ref(),
+                ),
                 play_connection: ctx.play.connection.as_ref(),
-                origin: Origin { span: Some(task.span), exact_lines: false, search_paths: search.clone() },
+                origin: Origin {
+                    span: Some(task.span),
+                    exact_lines: false,
+                    search_paths: search.clone(),
+                },
             })
             .collect();
-        let outcomes = self.dispatch(&info, &jobs);
+        let is_include = task.module == crate::task_exec::INCLUDE_TASKS;
+        let outcomes = self.dispatch(&info, &jobs, is_include);
+        if is_include {
+            return self.run_includes(ctx, task, &info, outcomes);
+        }
         for outcome in outcomes {
             if run_once {
                 for other in hosts.iter().skip(1) {
                     if let Some(name) = &outcome.register {
                         if let Some(st) = self.states.get_mut(other) {
-                            st.registered.insert(name.clone(), Value::Object(outcome.result.clone()));
+                            st.registered
+                                .insert(name.clone(), Value::Object(outcome.result.clone()));
                         }
                     }
                 }
@@ -690,8 +900,114 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// `include_tasks`: announce each file (grouped by file and item, as Ansible does), then run
+    /// its tasks on the hosts that included it.
+    fn run_includes(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        info: &TaskInfo,
+        outcomes: Vec<HostOutcome>,
+    ) -> Result<(), RunError> {
+        let mut groups: Vec<(String, Option<Value>, Vec<String>)> = Vec::new();
+        for outcome in outcomes {
+            if matches!(outcome.status, Status::Ok | Status::Changed) {
+                let entries: Vec<(Option<Value>, &Value)> = match outcome.result.get("results") {
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .filter_map(|r| Some((r.get(&info.loop_var).cloned(), r.get("include")?)))
+                        .collect(),
+                    _ => outcome
+                        .result
+                        .get("include")
+                        .map(|f| (None, f))
+                        .into_iter()
+                        .collect(),
+                };
+                for (item, file) in entries {
+                    let file = python_str(file);
+                    match groups.iter_mut().find(|(f, i, _)| *f == file && *i == item) {
+                        Some(g) => g.2.push(outcome.host.clone()),
+                        None => groups.push((file, item, vec![outcome.host.clone()])),
+                    }
+                }
+            } else {
+                self.apply(ctx, task, outcome);
+            }
+        }
+        // Each included file counts as an ok for its hosts, not the include itself.
+        let mut loaded = Vec::new();
+        for (file, item, hosts) in &groups {
+            let path = self.include_path(task, file);
+            self.cb.playbook_on_include(&path, hosts, item.as_ref());
+            for h in hosts {
+                self.stats_for(h).ok += 1;
+            }
+            loaded.push(path);
+        }
+        for ((_, item, hosts), path) in groups.into_iter().zip(loaded) {
+            let tasks = rsible_parser::load_tasks_file(
+                &path,
+                &self.shared.parse_opts,
+                task.role.clone(),
+                false,
+            )?;
+            let mut scope_vars = Vars::new();
+            vars::extend_nodes(&mut scope_vars, &task.keywords.vars);
+            if let Some(item) = item {
+                scope_vars.insert(info.loop_var.clone(), item);
+                scope_vars.insert(
+                    "ansible_loop_var".into(),
+                    Value::from(info.loop_var.as_str()),
+                );
+            }
+            self.include_vars.push(scope_vars);
+            let refs: Vec<&Task> = tasks.iter().collect();
+            let result = self.run_list(
+                ctx,
+                &refs,
+                0,
+                Some(&Only {
+                    hosts,
+                    include_failed: false,
+                }),
+            );
+            self.include_vars.pop();
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Where an included file is: beside the including file, in the role's `tasks/`, or in the
+    /// playbook's directory.
+    fn include_path(&self, task: &Task, file: &str) -> std::path::PathBuf {
+        let p = std::path::Path::new(file);
+        if p.is_absolute() {
+            return p.to_owned();
+        }
+        let mut candidates = Vec::new();
+        if let Some(dir) = rsible_source::SourceMap::path(task.span.source).parent() {
+            candidates.push(dir.join(p));
+        }
+        if let Some(role) = &task.role {
+            candidates.push(role.path.join("tasks").join(p));
+            candidates.push(role.path.join(p));
+        }
+        candidates.push(self.shared.playbook.dir.join(p));
+        candidates
+            .iter()
+            .find(|c| c.exists())
+            .cloned()
+            .unwrap_or_else(|| self.shared.playbook.dir.join(p))
+    }
+
     /// Runs jobs on up to `forks` threads, reporting events as they come.
-    fn dispatch(&mut self, info: &TaskInfo, jobs: &[HostJob<'_>]) -> Vec<HostOutcome> {
+    fn dispatch(
+        &mut self,
+        info: &TaskInfo,
+        jobs: &[HostJob<'_>],
+        is_include: bool,
+    ) -> Vec<HostOutcome> {
         let (tx, rx) = mpsc::channel::<Event>();
         let forks = self.shared.opts.forks.max(1).min(jobs.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -711,7 +1027,13 @@ impl Runner<'_> {
             drop(tx);
             for ev in rx {
                 match ev {
-                    Event::Item { host, delegated_to, result, ignore_errors, error } => {
+                    Event::Item {
+                        host,
+                        delegated_to,
+                        result,
+                        ignore_errors,
+                        error,
+                    } => {
                         let event = ResultEvent {
                             host: &host,
                             delegated_to: delegated_to.as_deref(),
@@ -723,10 +1045,15 @@ impl Runner<'_> {
                         match HostOutcome::status_of(&result) {
                             Status::Failed => cb.runner_item_on_failed(info, &event),
                             Status::Skipped => cb.runner_item_on_skipped(info, &event),
+                            _ if is_include => {}
                             _ => cb.runner_item_on_ok(info, &event),
                         }
                     }
-                    Event::Retry { host, delegated_to, result } => {
+                    Event::Retry {
+                        host,
+                        delegated_to,
+                        result,
+                    } => {
                         let event = ResultEvent {
                             host: &host,
                             delegated_to: delegated_to.as_deref(),
@@ -750,6 +1077,7 @@ impl Runner<'_> {
                             Status::Failed => cb.runner_on_failed(info, &event),
                             Status::Skipped => cb.runner_on_skipped(info, &event),
                             Status::Unreachable => cb.runner_on_unreachable(info, &event),
+                            Status::Ok | Status::Changed if is_include => {}
                             Status::Ok | Status::Changed => {
                                 if info.diff && outcome.result.contains_key("diff") {
                                     cb.on_file_diff(info, &event);
@@ -793,11 +1121,23 @@ impl Runner<'_> {
         if rescuable && outcome.status == Status::Failed && !outcome.ignore_errors {
             // What a `rescue:` section sees of the failure.
             let mut failed_task = serde_json::Map::new();
-            failed_task.insert("name".into(), Value::from(task.name.as_ref().map(|n| python_str(&n.to_value())).unwrap_or_default()));
+            failed_task.insert(
+                "name".into(),
+                Value::from(
+                    task.name
+                        .as_ref()
+                        .map(|n| python_str(&n.to_value()))
+                        .unwrap_or_default(),
+                ),
+            );
             failed_task.insert("action".into(), Value::from(task.module.as_str()));
             let st = self.states.entry(host.clone()).or_default();
-            st.registered.insert("ansible_failed_task".into(), Value::Object(failed_task));
-            st.registered.insert("ansible_failed_result".into(), Value::Object(outcome.result.clone()));
+            st.registered
+                .insert("ansible_failed_task".into(), Value::Object(failed_task));
+            st.registered.insert(
+                "ansible_failed_result".into(),
+                Value::Object(outcome.result.clone()),
+            );
         }
         let state = self.states.entry(host.clone()).or_default();
         match outcome.status {
@@ -816,7 +1156,9 @@ impl Runner<'_> {
         }
         if let Some(name) = &outcome.register {
             let mut r = outcome.result.clone();
-            r.retain(|k, _| !k.starts_with("_ansible") && !k.starts_with("_rsible") && k != "invocation");
+            r.retain(|k, _| {
+                !k.starts_with("_ansible") && !k.starts_with("_rsible") && k != "invocation"
+            });
             state.registered.insert(name.clone(), Value::Object(r));
         }
         if outcome.status == Status::Changed {
@@ -836,10 +1178,14 @@ impl Runner<'_> {
 
     fn flush_handlers(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
         loop {
-            let Some(idx) = (0..ctx.handlers.len()).find(|i| ctx.notified.contains_key(i)) else { return Ok(()) };
+            let Some(idx) = (0..ctx.handlers.len()).find(|i| ctx.notified.contains_key(i)) else {
+                return Ok(());
+            };
             let hosts = ctx.notified.shift_remove(&idx).unwrap_or_default();
-            let hosts: Vec<String> =
-                hosts.into_iter().filter(|h| self.states.get(h).is_some_and(HostState::is_active)).collect();
+            let hosts: Vec<String> = hosts
+                .into_iter()
+                .filter(|h| self.states.get(h).is_some_and(HostState::is_active))
+                .collect();
             if hosts.is_empty() {
                 continue;
             }
@@ -860,18 +1206,30 @@ fn handler_matches(handler: &Task, name: &str) -> bool {
             return true;
         }
     }
-    handler.keywords.listen.iter().any(|l| python_str(&l.to_value()) == name)
+    handler
+        .keywords
+        .listen
+        .iter()
+        .any(|l| python_str(&l.to_value()) == name)
 }
 
 /// The implicit `Gathering Facts` task (the `setup` module).
 fn gather_task(play: &Play) -> Task {
     let span = play.span;
-    let empty = Node { kind: rsible_parser::NodeKind::Map(Vec::new()), span, style: None };
+    let empty = Node {
+        kind: rsible_parser::NodeKind::Map(Vec::new()),
+        span,
+        style: None,
+    };
     Task {
         span,
         name: None,
         module: "setup".into(),
-        module_key: Node { kind: rsible_parser::NodeKind::Str("setup".into()), span, style: None },
+        module_key: Node {
+            kind: rsible_parser::NodeKind::Str("setup".into()),
+            span,
+            style: None,
+        },
         args: empty,
         keywords: rsible_parser::TaskKeywords::default(),
         role: None,

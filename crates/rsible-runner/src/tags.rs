@@ -4,16 +4,20 @@ pub(crate) fn should_run(task_tags: &[String], only: &[String], skip: &[String])
     let has = |t: &str| task_tags.iter().any(|x| x == t);
     let tagged = !task_tags.is_empty();
     if !only.is_empty() && !only.iter().any(|t| t == "all") {
-        let wanted = only.iter().any(|t| {
-            has(t) || (t == "tagged" && tagged) || (t == "untagged" && !tagged)
-        }) || has("always");
+        let wanted = only
+            .iter()
+            .any(|t| has(t) || (t == "tagged" && tagged) || (t == "untagged" && !tagged))
+            || has("always");
         if !wanted {
             return false;
         }
     } else if has("never") && !only.iter().any(|t| has(t) && t != "never") {
         return false;
     }
-    if skip.iter().any(|t| has(t) || (t == "tagged" && tagged) || (t == "untagged" && !tagged)) {
+    if skip
+        .iter()
+        .any(|t| has(t) || (t == "tagged" && tagged) || (t == "untagged" && !tagged))
+    {
         return false;
     }
     true

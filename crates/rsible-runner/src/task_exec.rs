@@ -15,10 +15,23 @@ use crate::run::Shared;
 use crate::template_node::{eval_condition_node, origin_for, python_str, render_node, truthy};
 use crate::{ErrorLink, TaskInfo};
 
+/// The dynamic include the runner handles itself.
+pub(crate) const INCLUDE_TASKS: &str = "include_tasks";
+
 /// What a worker reports while it runs a task, in the order things happen.
 pub(crate) enum Event {
-    Item { host: String, delegated_to: Option<String>, result: ResultMap, ignore_errors: bool, error: Option<Vec<ErrorLink>> },
-    Retry { host: String, delegated_to: Option<String>, result: ResultMap },
+    Item {
+        host: String,
+        delegated_to: Option<String>,
+        result: ResultMap,
+        ignore_errors: bool,
+        error: Option<Vec<ErrorLink>>,
+    },
+    Retry {
+        host: String,
+        delegated_to: Option<String>,
+        result: ResultMap,
+    },
     Done(HostOutcome),
 }
 
@@ -45,13 +58,30 @@ struct TaskFault {
 impl TaskFault {
     /// A failure raised while preparing or judging the task, as Ansible 2.19 chains it:
     /// `Task failed.` at the task, then `what` (at `what_span`), then the cause at its value.
-    fn new(task: &Task, what: Option<(&str, Option<Span>)>, cause: &str, cause_span: Option<Span>) -> Self {
-        let mut chain = vec![ErrorLink { message: "Task failed.".to_owned(), origin: Some(task.span) }];
+    fn new(
+        task: &Task,
+        what: Option<(&str, Option<Span>)>,
+        cause: &str,
+        cause_span: Option<Span>,
+    ) -> Self {
+        let mut chain = vec![ErrorLink {
+            message: "Task failed.".to_owned(),
+            origin: Some(task.span),
+        }];
         if let Some((what, span)) = what {
-            chain.push(ErrorLink { message: format!("{what}."), origin: span });
+            chain.push(ErrorLink {
+                message: format!("{what}."),
+                origin: span,
+            });
         }
-        chain.push(ErrorLink { message: cause.to_owned(), origin: cause_span });
-        Self { result: failed_result(join_chain(&chain)), chain }
+        chain.push(ErrorLink {
+            message: cause.to_owned(),
+            origin: cause_span,
+        });
+        Self {
+            result: failed_result(join_chain(&chain)),
+            chain,
+        }
     }
 }
 
@@ -73,14 +103,29 @@ pub(crate) fn join_chain(chain: &[ErrorLink]) -> String {
 }
 
 impl HostJob<'_> {
-    fn flag(&self, shared: &Shared<'_>, node: Option<&Node>, vars: &Vars) -> Result<bool, TemplateError> {
+    fn flag(
+        &self,
+        shared: &Shared<'_>,
+        node: Option<&Node>,
+        vars: &Vars,
+    ) -> Result<bool, TemplateError> {
         match node {
             None => Ok(false),
-            Some(n) => Ok(truthy(&render_node(&shared.templar, n, vars, &self.origin)?)),
+            Some(n) => Ok(truthy(&render_node(
+                &shared.templar,
+                n,
+                vars,
+                &self.origin,
+            )?)),
         }
     }
 
-    fn string(&self, shared: &Shared<'_>, node: Option<&Node>, vars: &Vars) -> Result<Option<String>, TemplateError> {
+    fn string(
+        &self,
+        shared: &Shared<'_>,
+        node: Option<&Node>,
+        vars: &Vars,
+    ) -> Result<Option<String>, TemplateError> {
         match node {
             None => Ok(None),
             Some(n) => match render_node(&shared.templar, n, vars, &self.origin)? {
@@ -100,7 +145,11 @@ pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event
 fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {
     let task = job.task;
     let kw = &task.keywords;
-    let register = kw.register.as_ref().and_then(Node::as_str).map(str::to_owned);
+    let register = kw
+        .register
+        .as_ref()
+        .and_then(Node::as_str)
+        .map(str::to_owned);
     let mut outcome = HostOutcome {
         host: job.host.clone(),
         delegated_to: None,
@@ -119,7 +168,10 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         Ok(d) => d,
         Err(e) => {
             let span = e.span();
-            return fault(outcome, TaskFault::new(task, None, &e.ansible_message(), span));
+            return fault(
+                outcome,
+                TaskFault::new(task, None, &e.ansible_message(), span),
+            );
         }
     };
     outcome.delegated_to.clone_from(&delegate);
@@ -135,8 +187,12 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     };
     let loop_var = job.info.loop_var.clone();
     let control = kw.loop_control.as_ref();
-    let index_var = control.and_then(|c| c.get("index_var")).and_then(Node::as_str);
-    let extended = control.and_then(|c| c.get("extended")).is_some_and(|n| truthy(&n.to_value()));
+    let index_var = control
+        .and_then(|c| c.get("index_var"))
+        .and_then(Node::as_str);
+    let extended = control
+        .and_then(|c| c.get("extended"))
+        .is_some_and(|n| truthy(&n.to_value()));
     let count = items.len();
     let mut results = Vec::with_capacity(items.len());
     let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
@@ -229,7 +285,11 @@ fn fault(mut outcome: HostOutcome, f: TaskFault) -> HostOutcome {
     outcome
 }
 
-fn finish(mut outcome: HostOutcome, mut result: ResultMap, chain: Option<Vec<ErrorLink>>) -> HostOutcome {
+fn finish(
+    mut outcome: HostOutcome,
+    mut result: ResultMap,
+    chain: Option<Vec<ErrorLink>>,
+) -> HostOutcome {
     if let Some(facts) = result.get("ansible_facts").and_then(Value::as_object) {
         if result.get("_rsible_set_fact").is_some() {
             outcome.set_facts = Some(facts.clone());
@@ -281,7 +341,12 @@ fn loop_items(
 }
 
 fn loop_fault(task: &Task, e: &TemplateError) -> TaskFault {
-    TaskFault::new(task, Some(("Error while resolving loop items", None)), &e.ansible_message(), e.span())
+    TaskFault::new(
+        task,
+        Some(("Error while resolving loop items", None)),
+        &e.ansible_message(),
+        e.span(),
+    )
 }
 
 fn loop_label(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<Value> {
@@ -299,7 +364,11 @@ fn run_item(
 ) -> (ResultMap, Option<Vec<ErrorLink>>) {
     let task = job.task;
     let kw = &task.keywords;
-    let role_when = task.role.as_ref().map(|r| r.when.as_slice()).unwrap_or_default();
+    let role_when = task
+        .role
+        .as_ref()
+        .map(|r| r.when.as_slice())
+        .unwrap_or_default();
     for cond in role_when.iter().chain(&kw.when) {
         match eval_condition_node(&shared.templar, cond, vars, &job.origin) {
             Ok(true) => {}
@@ -307,7 +376,10 @@ fn run_item(
                 let mut r = ResultMap::new();
                 r.insert("changed".into(), Value::Bool(false));
                 r.insert("false_condition".into(), cond.to_value());
-                r.insert("skip_reason".into(), Value::from("Conditional result was False"));
+                r.insert(
+                    "skip_reason".into(),
+                    Value::from("Conditional result was False"),
+                );
                 r.insert("skipped".into(), Value::Bool(true));
                 return (r, None);
             }
@@ -315,7 +387,10 @@ fn run_item(
                 let f = TaskFault::new(
                     task,
                     None,
-                    &format!("Error while evaluating conditional: {}", e.ansible_message()),
+                    &format!(
+                        "Error while evaluating conditional: {}",
+                        e.ansible_message()
+                    ),
                     e.span().or(Some(cond.span)),
                 );
                 return (f.result, Some(f.chain));
@@ -323,8 +398,30 @@ fn run_item(
         }
     }
 
+    if task.module == INCLUDE_TASKS {
+        // The runner reads and runs the file; here it is only named (per host and item).
+        return match render_args(shared, job, vars, "ansible.builtin.include_tasks") {
+            Ok(args) => {
+                let file = args
+                    .get("file")
+                    .or_else(|| args.get("_raw_params"))
+                    .map(python_str)
+                    .unwrap_or_default();
+                let mut r = ResultMap::new();
+                r.insert("changed".into(), Value::Bool(false));
+                r.insert("include".into(), Value::from(file));
+                (r, None)
+            }
+            Err(f) => (f.result, Some(f.chain)),
+        };
+    }
     let Some(module) = rsible_modules::find_module(&task.module) else {
-        let f = TaskFault::new(task, None, &format!("couldn't resolve module/action '{}'", task.module), Some(task.module_key.span));
+        let f = TaskFault::new(
+            task,
+            None,
+            &format!("couldn't resolve module/action '{}'", task.module),
+            Some(task.module_key.span),
+        );
         return (f.result, Some(f.chain));
     };
     let fqcn = fqcn(module.name());
@@ -411,7 +508,10 @@ fn run_item(
                     let f = TaskFault::new(
                         task,
                         None,
-                        &format!("Error while evaluating conditional: {}", e.ansible_message()),
+                        &format!(
+                            "Error while evaluating conditional: {}",
+                            e.ansible_message()
+                        ),
                         e.span().or(Some(until.span)),
                     );
                     return (f.result, Some(f.chain));
@@ -449,13 +549,26 @@ fn failure_chain(task: &Task, result: &ResultMap, action: bool) -> Option<Vec<Er
     if !result.get("failed").is_some_and(truthy) {
         return None;
     }
-    let kind = if action || result.contains_key("failed_when_result") { "Action failed." } else { "Module failed." };
+    let kind = if action || result.contains_key("failed_when_result") {
+        "Action failed."
+    } else {
+        "Module failed."
+    };
     let mut chain = vec![
-        ErrorLink { message: "Task failed.".to_owned(), origin: Some(task.span) },
-        ErrorLink { message: kind.to_owned(), origin: None },
+        ErrorLink {
+            message: "Task failed.".to_owned(),
+            origin: Some(task.span),
+        },
+        ErrorLink {
+            message: kind.to_owned(),
+            origin: None,
+        },
     ];
     if let Some(msg) = result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
-        chain.push(ErrorLink { message: msg, origin: None });
+        chain.push(ErrorLink {
+            message: msg,
+            origin: None,
+        });
     }
     Some(chain)
 }
@@ -467,8 +580,14 @@ fn unreachable(task: &Task, msg: &str) -> (ResultMap, Option<Vec<ErrorLink>>) {
     r.insert("msg".into(), Value::from(format!("Task failed: {msg}")));
     r.insert("unreachable".into(), Value::Bool(true));
     let chain = vec![
-        ErrorLink { message: "Task failed.".to_owned(), origin: Some(task.span) },
-        ErrorLink { message: msg.to_owned(), origin: None },
+        ErrorLink {
+            message: "Task failed.".to_owned(),
+            origin: Some(task.span),
+        },
+        ErrorLink {
+            message: msg.to_owned(),
+            origin: None,
+        },
     ];
     (r, Some(chain))
 }
@@ -484,15 +603,24 @@ pub(crate) fn fqcn(name: &str) -> String {
 
 /// (attempts in all, delay) as Ansible counts them: one run plus `retries` (3 when only
 /// `until` is set); a task with neither makes one attempt.
-fn until_settings(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<(u32, f64), TemplateError> {
+fn until_settings(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+) -> Result<(u32, f64), TemplateError> {
     let kw = &job.task.keywords;
     let number = |n: &Node| -> Result<Option<f64>, TemplateError> {
         let v = render_node(&shared.templar, n, vars, &job.origin)?;
-        Ok(v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+        Ok(v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
     };
     let mut attempts = 1u32;
     if let Some(n) = kw.retries.as_ref() {
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped first")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "clamped first"
+        )]
         let r = number(n)?.unwrap_or(0.0).clamp(0.0, 100_000.0) as u32;
         attempts += r;
     } else if kw.until.is_some() {
@@ -513,7 +641,9 @@ fn render_args(
     fqcn: &str,
 ) -> Result<serde_json::Map<String, Value>, TaskFault> {
     let mut out = serde_json::Map::new();
-    let Some(pairs) = job.task.args.as_map() else { return Ok(out) };
+    let Some(pairs) = job.task.args.as_map() else {
+        return Ok(out);
+    };
     for (k, v) in pairs {
         let key = k.key_string();
         match render_node(&shared.templar, v, vars, &job.origin) {
@@ -525,8 +655,14 @@ fn render_args(
             Err(e) => {
                 return Err(TaskFault::new(
                     job.task,
-                    Some((&format!("Finalization of task args for '{fqcn}' failed"), Some(job.task.module_key.span))),
-                    &format!("Error while resolving value for '{key}': {}", e.ansible_message()),
+                    Some((
+                        &format!("Finalization of task args for '{fqcn}' failed"),
+                        Some(job.task.module_key.span),
+                    )),
+                    &format!(
+                        "Error while resolving value for '{key}': {}",
+                        e.ansible_message()
+                    ),
                     e.span().or(Some(v.span)),
                 ));
             }
@@ -542,10 +678,17 @@ fn is_omit(v: &Value, omit: &str) -> bool {
 fn strip_omit(v: Value, omit: &str) -> Value {
     match v {
         Value::Array(items) => Value::Array(
-            items.into_iter().filter(|i| !is_omit(i, omit)).map(|i| strip_omit(i, omit)).collect(),
+            items
+                .into_iter()
+                .filter(|i| !is_omit(i, omit))
+                .map(|i| strip_omit(i, omit))
+                .collect(),
         ),
         Value::Object(map) => Value::Object(
-            map.into_iter().filter(|(_, i)| !is_omit(i, omit)).map(|(k, i)| (k, strip_omit(i, omit))).collect(),
+            map.into_iter()
+                .filter(|(_, i)| !is_omit(i, omit))
+                .map(|(k, i)| (k, strip_omit(i, omit)))
+                .collect(),
         ),
         other => other,
     }
@@ -557,7 +700,11 @@ struct ContextParts {
     check_mode: bool,
 }
 
-fn context_parts(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<ContextParts, TemplateError> {
+fn context_parts(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+) -> Result<ContextParts, TemplateError> {
     let kw = &job.task.keywords;
     let role_become = job.task.role.as_ref().and_then(|r| r.become_.as_ref());
     let become_node = kw.become_.as_ref().or(role_become).or(job.play_become.0);
@@ -572,22 +719,34 @@ fn context_parts(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<
             .or_else(|| vars.get("ansible_become_user").map(python_str))
             .unwrap_or_else(|| "root".to_owned());
         let method = job
-            .string(shared, kw.become_method.as_ref().or(job.play_become.2), vars)?
+            .string(
+                shared,
+                kw.become_method.as_ref().or(job.play_become.2),
+                vars,
+            )?
             .or_else(|| shared.opts.become_method.clone())
             .unwrap_or_else(|| "sudo".to_owned());
         let flags = job.string(shared, kw.become_flags.as_ref(), vars)?;
-        let password = shared
-            .opts
-            .become_password
-            .clone()
-            .or_else(|| vars.get("ansible_become_password").or_else(|| vars.get("ansible_become_pass")).map(python_str));
-        Some(Become { method, user, flags, password })
+        let password = shared.opts.become_password.clone().or_else(|| {
+            vars.get("ansible_become_password")
+                .or_else(|| vars.get("ansible_become_pass"))
+                .map(python_str)
+        });
+        Some(Become {
+            method,
+            user,
+            flags,
+            password,
+        })
     } else {
         None
     };
 
     let mut environment: Vec<(String, String)> = Vec::new();
-    for node in [job.play_environment, kw.environment.as_ref()].into_iter().flatten() {
+    for node in [job.play_environment, kw.environment.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         if let Value::Object(map) = render_node(&shared.templar, node, vars, &job.origin)? {
             for (k, v) in map {
                 environment.retain(|(ek, _)| *ek != k);
@@ -599,7 +758,11 @@ fn context_parts(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<
         Some(n) => truthy(&render_node(&shared.templar, n, vars, &job.origin)?),
         None => shared.opts.check,
     };
-    Ok(ContextParts { become_, environment, check_mode })
+    Ok(ContextParts {
+        become_,
+        environment,
+        check_mode,
+    })
 }
 
 /// Ansible's normalisation of a module result (`executor/task_executor.py`).
@@ -666,7 +829,10 @@ fn apply_changed_failed_when(
     })();
     if let Err(e) = outcome {
         result.insert("failed".into(), Value::Bool(true));
-        result.insert(format!("{condname}_when_result"), Value::from(e.ansible_message()));
+        result.insert(
+            format!("{condname}_when_result"),
+            Value::from(e.ansible_message()),
+        );
     }
 }
 
@@ -683,7 +849,8 @@ pub(crate) fn connection_for(
         let kind = if matches!(d, "localhost" | "127.0.0.1" | "::1") {
             "local".to_owned()
         } else {
-            var_str(shared, job, &delegated_vars, "ansible_connection").unwrap_or_else(|| "ssh".to_owned())
+            var_str(shared, job, &delegated_vars, "ansible_connection")
+                .unwrap_or_else(|| "ssh".to_owned())
         };
         (d, &delegated_vars, kind)
     } else {
@@ -694,7 +861,13 @@ pub(crate) fn connection_for(
             .map(|v| python_str(&v));
         let kind = from_vars
             .filter(|_| job.host == "localhost" || shared.opts.connection.is_none())
-            .or(job.task.keywords.connection.as_ref().map(Node::to_value).map(|v| python_str(&v)))
+            .or(job
+                .task
+                .keywords
+                .connection
+                .as_ref()
+                .map(Node::to_value)
+                .map(|v| python_str(&v)))
             .or(from_play)
             .or_else(|| shared.opts.connection.clone())
             .unwrap_or_else(|| "ssh".to_owned());
@@ -712,7 +885,9 @@ pub(crate) fn connection_for(
                     .map_err(|e| e.to_string())
             })
         }
-        other => Err(format!("the connection plugin '{other}' is not supported by rsible yet")),
+        other => Err(format!(
+            "the connection plugin '{other}' is not supported by rsible yet"
+        )),
     }
 }
 
@@ -732,10 +907,17 @@ fn var_str(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars, name: &str) -> O
 }
 
 /// Ansible's ssh connection settings for one host, from its variables and the command line.
-fn ssh_settings(shared: &Shared<'_>, job: &HostJob<'_>, target: &str, vars: &Vars) -> crate::SshSettings {
+fn ssh_settings(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    target: &str,
+    vars: &Vars,
+) -> crate::SshSettings {
     let get = |names: &[&str]| names.iter().find_map(|n| var_str(shared, job, vars, n));
     let opts = shared.opts;
-    let mut s = crate::SshSettings::new(get(&["ansible_host", "ansible_ssh_host"]).unwrap_or_else(|| target.to_owned()));
+    let mut s = crate::SshSettings::new(
+        get(&["ansible_host", "ansible_ssh_host"]).unwrap_or_else(|| target.to_owned()),
+    );
     s.port = get(&["ansible_port", "ansible_ssh_port"]).and_then(|p| p.trim().parse().ok());
     s.user = get(&["ansible_user", "ansible_ssh_user"]).or_else(|| opts.remote_user.clone());
     s.private_key = get(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
@@ -744,11 +926,16 @@ fn ssh_settings(shared: &Shared<'_>, job: &HostJob<'_>, target: &str, vars: &Var
     s.common_args = get(&["ansible_ssh_common_args"]).or_else(|| opts.ssh_common_args.clone());
     s.extra_args = get(&["ansible_ssh_extra_args"]).or_else(|| opts.ssh_extra_args.clone());
     s.ssh_args = get(&["ansible_ssh_args"]).or_else(|| opts.ssh_args.clone());
-    if let Some(t) = get(&["ansible_timeout", "ansible_ssh_timeout"]).and_then(|t| t.trim().parse::<u64>().ok()).or(opts.timeout) {
+    if let Some(t) = get(&["ansible_timeout", "ansible_ssh_timeout"])
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .or(opts.timeout)
+    {
         s.connect_timeout = Duration::from_secs(t);
     }
     s.host_key_checking = get(&["ansible_host_key_checking", "ansible_ssh_host_key_checking"])
-        .map_or(opts.host_key_checking, |v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"));
+        .map_or(opts.host_key_checking, |v| {
+            matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+        });
     s
 }
 
@@ -761,7 +948,12 @@ fn expand_home(p: &str) -> String {
 }
 
 impl Shared<'_> {
-    fn connection(&self, job: &HostJob<'_>, vars: &Vars, delegate: Option<&str>) -> Result<Arc<dyn Connection>, String> {
+    fn connection(
+        &self,
+        job: &HostJob<'_>,
+        vars: &Vars,
+        delegate: Option<&str>,
+    ) -> Result<Arc<dyn Connection>, String> {
         connection_for(self, job, vars, delegate)
     }
 }

@@ -31,7 +31,11 @@ pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {
         return;
     }
     for (k, v) in facts {
-        let key = if k.starts_with("ansible_") { k.clone() } else { format!("ansible_{k}") };
+        let key = if k.starts_with("ansible_") {
+            k.clone()
+        } else {
+            format!("ansible_{k}")
+        };
         vars.insert(key, v.clone());
     }
     vars.insert("ansible_facts".to_owned(), Value::Object(facts.clone()));
@@ -41,7 +45,8 @@ pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {
 pub(crate) fn inventory_vars(inventory: &Inventory, host: &str) -> Vars {
     let mut vars = rsible_parser::host_vars(inventory, host);
     if host == "localhost" && !inventory.hosts.contains_key("localhost") {
-        vars.entry("ansible_connection").or_insert_with(|| Value::from("local"));
+        vars.entry("ansible_connection")
+            .or_insert_with(|| Value::from("local"));
     }
     vars
 }
@@ -66,7 +71,10 @@ pub(crate) fn hostvars(
         }
         extend(&mut v, extra);
         v.insert("inventory_hostname".to_owned(), Value::from(host.as_str()));
-        v.insert("inventory_hostname_short".to_owned(), Value::from(short_name(host)));
+        v.insert(
+            "inventory_hostname_short".to_owned(),
+            Value::from(short_name(host)),
+        );
         v.insert("group_names".to_owned(), group_names(inventory, host));
         all.insert(host.clone(), Value::Object(v));
     }
@@ -78,7 +86,12 @@ pub(crate) fn short_name(host: &str) -> &str {
 }
 
 pub(crate) fn group_names(inventory: &Inventory, host: &str) -> Value {
-    Value::Array(rsible_parser::group_names(inventory, host).into_iter().map(Value::from).collect())
+    Value::Array(
+        rsible_parser::group_names(inventory, host)
+            .into_iter()
+            .map(Value::from)
+            .collect(),
+    )
 }
 
 /// `groups`: group name → host names.
@@ -86,7 +99,10 @@ pub(crate) fn groups(inventory: &Inventory) -> Value {
     let mut out = serde_json::Map::new();
     for (name, _) in &inventory.groups {
         let hosts = rsible_parser::match_hosts(inventory, name).unwrap_or_default();
-        out.insert(name.clone(), Value::Array(hosts.into_iter().map(Value::from).collect()));
+        out.insert(
+            name.clone(),
+            Value::Array(hosts.into_iter().map(Value::from).collect()),
+        );
     }
     Value::Object(out)
 }
@@ -96,11 +112,19 @@ pub(crate) fn search_paths(role: Option<&Role>, playbook_dir: &Path) -> Vec<std:
     let mut paths = Vec::new();
     if let Some(role) = role {
         for sub in ["files", "templates", "", "tasks", "vars"] {
-            paths.push(if sub.is_empty() { role.path.clone() } else { role.path.join(sub) });
+            paths.push(if sub.is_empty() {
+                role.path.clone()
+            } else {
+                role.path.join(sub)
+            });
         }
     }
     for sub in ["files", "templates", ""] {
-        paths.push(if sub.is_empty() { playbook_dir.to_owned() } else { playbook_dir.join(sub) });
+        paths.push(if sub.is_empty() {
+            playbook_dir.to_owned()
+        } else {
+            playbook_dir.join(sub)
+        });
     }
     paths
 }
