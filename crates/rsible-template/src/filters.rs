@@ -8,12 +8,15 @@ use minijinja::{Environment, Error, ErrorKind, State};
 use serde_json::Value as Json;
 
 use crate::convert::{json_to_value, py_str, py_type, value_to_json};
+use crate::filter_args::{bind, opt, opt_str};
 use crate::pyjson;
+use crate::pyset::{self, PySet};
 use crate::regex_py;
 use crate::scope::Scope;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("d", minijinja::filters::default);
+    env.add_filter("default", default);
+    env.add_filter("d", default);
     env.add_filter("bool", to_bool);
     env.add_filter("int", to_int);
     env.add_filter("float", to_float);
@@ -90,6 +93,18 @@ fn list_of(plugin: &str, v: &Value) -> Result<Vec<Json>, Error> {
     }
 }
 
+/// Ansible's `default(value, default_value='', boolean=False)`.
+fn default(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["default_value", "boolean"], &args, &kwargs)?;
+    let other = a[0].clone().unwrap_or_else(|| Value::from(""));
+    let boolean = a[1].as_ref().is_some_and(Value::is_true);
+    Ok(if v.is_undefined() || (boolean && !v.is_true()) {
+        other
+    } else {
+        v
+    })
+}
+
 /// Ansible's `boolean(value, strict=False)`.
 pub(crate) fn truthy_word(v: &Json) -> bool {
     match v {
@@ -108,18 +123,31 @@ fn to_bool(v: Value) -> Result<Value, Error> {
 }
 
 /// Python's `int(str, base)`: optional sign, digits, underscores between digits.
-fn parse_py_int(s: &str, base: u32) -> Option<i64> {
+fn parse_py_int(s: &str, base: u32) -> Option<i128> {
     let t = s.trim();
     let (neg, digits) = match t.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     let lower = digits.to_lowercase();
-    let digits = match base {
-        16 => lower.strip_prefix("0x").unwrap_or(&lower),
-        8 => lower.strip_prefix("0o").unwrap_or(&lower),
-        2 => lower.strip_prefix("0b").unwrap_or(&lower),
-        _ => &lower,
+    // Base 0 reads the base from the prefix, and then a plain number may not start with 0.
+    let (base, digits) = match base {
+        0 => match lower.get(..2) {
+            Some("0x") => (16, &lower[2..]),
+            Some("0o") => (8, &lower[2..]),
+            Some("0b") => (2, &lower[2..]),
+            _ if lower.starts_with('0') && lower.trim_start_matches(['0', '_']).is_empty() => {
+                (10, lower.as_str())
+            }
+            _ if lower.starts_with('0') => return None,
+            _ => (10, lower.as_str()),
+        },
+        16 => (16, lower.strip_prefix("0x").unwrap_or(&lower)),
+        8 => (8, lower.strip_prefix("0o").unwrap_or(&lower)),
+        2 => (2, lower.strip_prefix("0b").unwrap_or(&lower)),
+        // Python raises ValueError for any other base outside 2..=36.
+        b if (2..=36).contains(&b) => (b, lower.as_str()),
+        _ => return None,
     };
     if digits.is_empty()
         || digits.starts_with('_')
@@ -128,7 +156,7 @@ fn parse_py_int(s: &str, base: u32) -> Option<i64> {
     {
         return None;
     }
-    let n = i64::from_str_radix(&digits.replace('_', ""), base).ok()?;
+    let n = i128::from_str_radix(&digits.replace('_', ""), base).ok()?;
     Some(if neg { -n } else { n })
 }
 
@@ -143,29 +171,53 @@ fn parse_py_float(s: &str) -> Option<f64> {
     }
 }
 
-fn to_int(v: Value, default: Option<Value>, base: Option<u32>) -> Result<Value, Error> {
-    let base = base.unwrap_or(10);
+/// Jinja's `int(value, default=0, base=10)`; both parameters may be given by name.
+fn to_int(
+    v: Value,
+    default: Option<Value>,
+    base: Option<u32>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let default = match default {
+        Some(d) => Some(d),
+        None => kwargs.get::<Option<Value>>("default")?,
+    };
+    let base = match base {
+        Some(b) => b,
+        None => kwargs.get::<Option<u32>>("base")?.unwrap_or(10),
+    };
+    kwargs.assert_all_used()?;
+    // Python ints are unbounded: keep what 64 bits (signed or not) can hold exactly.
+    let from_float = |f: f64| f.is_finite().then(|| f.trunc() as i128);
     let parsed = match j(&v)? {
-        Json::Bool(b) => Some(i64::from(b)),
-        Json::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite())
-                .map(|f| f.trunc() as i64)
-        }),
-        Json::String(s) => parse_py_int(&s, base).or_else(|| {
-            parse_py_float(&s)
-                .filter(|f| f.is_finite())
-                .map(|f| f.trunc() as i64)
-        }),
+        Json::Bool(b) => Some(i128::from(b)),
+        Json::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from))
+            .or_else(|| n.as_f64().and_then(from_float)),
+        Json::String(s) => {
+            parse_py_int(&s, base).or_else(|| parse_py_float(&s).and_then(from_float))
+        }
         _ => None,
     };
     Ok(match parsed {
-        Some(i) => Value::from(i),
+        Some(i) => match (i64::try_from(i), u64::try_from(i)) {
+            (Ok(small), _) => Value::from(small),
+            (Err(_), Ok(unsigned)) => Value::from(unsigned),
+            _ => Value::from(i),
+        },
         None => default.unwrap_or_else(|| Value::from(0)),
     })
 }
 
-fn to_float(v: Value, default: Option<Value>) -> Result<Value, Error> {
+/// Jinja's `float(value, default=0.0)`; `default` may be given by name.
+fn to_float(v: Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let default = match default {
+        Some(d) => Some(d),
+        None => kwargs.get::<Option<Value>>("default")?,
+    };
+    kwargs.assert_all_used()?;
     let parsed = match j(&v)? {
         Json::Bool(b) => Some(if b { 1.0 } else { 0.0 }),
         Json::Number(n) => n.as_f64(),
@@ -182,8 +234,11 @@ fn to_string(v: Value) -> Result<Value, Error> {
     Ok(Value::from(text(&v)?))
 }
 
-fn join(v: Value, sep: Option<String>, attribute: Option<String>) -> Result<Value, Error> {
-    let sep = sep.unwrap_or_default();
+/// Jinja's `join(value, d='', attribute=None)`.
+fn join(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["d", "attribute"], &args, &kwargs)?;
+    let sep = opt_str(a[0].as_ref())?.unwrap_or_default();
+    let attribute = opt_str(a[1].as_ref())?;
     let items = match j(&v)? {
         Json::Array(a) => a,
         Json::String(s) => {
@@ -209,7 +264,11 @@ fn join(v: Value, sep: Option<String>, attribute: Option<String>) -> Result<Valu
     Ok(Value::from(parts.join(&sep)))
 }
 
-fn split(v: Value, sep: Option<String>, maxsplit: Option<i64>) -> Result<Value, Error> {
+/// Python's `str.split(sep=None, maxsplit=-1)`.
+fn split(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["sep", "maxsplit"], &args, &kwargs)?;
+    let sep = opt_str(a[0].as_ref())?;
+    let maxsplit: Option<i64> = opt(a[1].as_ref())?;
     let s = text(&v)?;
     let max = maxsplit.filter(|m| *m >= 0).map(|m| m as usize);
     let parts: Vec<String> = match sep.as_deref() {
@@ -236,18 +295,26 @@ fn split(v: Value, sep: Option<String>, maxsplit: Option<i64>) -> Result<Value, 
     Ok(Value::from(parts))
 }
 
-fn regex_replace(
-    v: Value,
-    pattern: Option<String>,
-    replacement: Option<String>,
-    kwargs: Kwargs,
-) -> Result<Value, Error> {
+fn regex_replace(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(
+        &[
+            "pattern",
+            "replacement",
+            "ignorecase",
+            "multiline",
+            "count",
+            "mandatory_count",
+        ],
+        &args,
+        &kwargs,
+    )?;
+    let pattern = opt_str(a[0].as_ref())?;
+    let replacement = opt_str(a[1].as_ref())?;
+    let ignorecase = a[2].as_ref().is_some_and(Value::is_true);
+    let multiline = a[3].as_ref().is_some_and(Value::is_true);
+    let count: usize = opt(a[4].as_ref())?.unwrap_or(0);
+    let mandatory: usize = opt(a[5].as_ref())?.unwrap_or(0);
     let s = text(&v)?;
-    let ignorecase = kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false);
-    let multiline = kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false);
-    let count = kwargs.get::<Option<usize>>("count")?.unwrap_or(0);
-    let mandatory = kwargs.get::<Option<usize>>("mandatory_count")?.unwrap_or(0);
-    kwargs.assert_all_used()?;
     let re = regex_py::compile(&pattern.unwrap_or_default(), ignorecase, multiline)
         .map_err(|e| fail("regex_replace", e))?;
     let rep = regex_py::replacement(&replacement.unwrap_or_default())
@@ -267,12 +334,15 @@ fn regex_replace(
     ))
 }
 
-fn regex_search(
-    v: Value,
-    pattern: String,
-    args: Rest<String>,
-    kwargs: Kwargs,
-) -> Result<Value, Error> {
+/// Ansible's `regex_search(value, regex, *args, **kwargs)`: `args` name groups to return.
+fn regex_search(v: Value, args: Rest<String>, kwargs: Kwargs) -> Result<Value, Error> {
+    let (pattern, args) = match args.split_first() {
+        Some((p, rest)) => (p.clone(), rest.to_vec()),
+        None => match kwargs.get::<Option<String>>("regex")? {
+            Some(p) => (p, Vec::new()),
+            None => return Err(Error::from(ErrorKind::MissingArgument)),
+        },
+    };
     let s = text(&v)?;
     let ignorecase = kwargs.get::<Option<bool>>("ignorecase")?.unwrap_or(false);
     let multiline = kwargs.get::<Option<bool>>("multiline")?.unwrap_or(false);
@@ -334,57 +404,125 @@ fn regex_escape(v: Value) -> Result<Value, Error> {
     Ok(Value::from(o))
 }
 
-fn dedup(items: Vec<Json>) -> Vec<Json> {
-    let mut o: Vec<Json> = Vec::new();
-    for i in items {
-        if !o.contains(&i) {
-            o.push(i);
+/// Jinja's `unique(case_sensitive=False, attribute=None)`, with Ansible's fallback to plain
+/// `==` when an item cannot be hashed.
+fn unique(
+    v: Value,
+    case_sensitive: Option<bool>,
+    attribute: Option<String>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let case_sensitive = match case_sensitive {
+        Some(c) => Some(c),
+        None => kwargs.get::<Option<bool>>("case_sensitive")?,
+    };
+    let attribute = match attribute {
+        Some(a) => Some(a),
+        None => kwargs.get::<Option<String>>("attribute")?,
+    };
+    kwargs.assert_all_used()?;
+    let items = list_of("unique", &v)?;
+    let key_of = |item: &Json| {
+        let mut key = item.clone();
+        if let Some(attr) = &attribute {
+            for part in attr.split('.') {
+                key = match (&key, part.parse::<usize>()) {
+                    (Json::Array(a), Ok(i)) => a.get(i).cloned().unwrap_or(Json::Null),
+                    (Json::Object(m), _) => m.get(part).cloned().unwrap_or(Json::Null),
+                    _ => Json::Null,
+                };
+            }
+        }
+        if case_sensitive == Some(true) {
+            key
+        } else {
+            pyset::fold_case(&key)
+        }
+    };
+    let keys: Vec<Json> = items.iter().map(key_of).collect();
+    if matches!(pyset::hashes(&keys), pyset::Hashes::Unhashable) {
+        if case_sensitive == Some(false) || attribute.is_some() {
+            return Err(fail(
+                "unique",
+                "Jinja2's unique filter failed and we cannot fall back to Ansible's version as it does not support the parameters supplied.",
+            ));
+        }
+        return Ok(out(Json::Array(pyset::dedup(items))));
+    }
+    let mut seen: Vec<Json> = Vec::new();
+    let mut kept = Vec::new();
+    for (item, key) in items.into_iter().zip(keys) {
+        if !pyset::contains(&seen, &key) {
+            seen.push(key);
+            kept.push(item);
         }
     }
-    o
+    Ok(out(Json::Array(kept)))
 }
 
-fn unique(v: Value) -> Result<Value, Error> {
-    Ok(out(Json::Array(dedup(list_of("unique", &v)?))))
+/// Runs a set operation as `list(set(a) OP set(b))` when CPython's order can be replayed;
+/// otherwise `fallback` gives Ansible's list-based result (for unhashable items) or a
+/// first-seen order (for strings, whose order Python randomises).
+fn set_op(
+    plugin: &str,
+    a: &Value,
+    b: &Value,
+    op: fn(&PySet, &PySet) -> PySet,
+    fallback: fn(Vec<Json>, Vec<Json>) -> Vec<Json>,
+) -> Result<Value, Error> {
+    let x = list_of(plugin, a)?;
+    let y = list_of(plugin, b)?;
+    let items = match (pyset::hashes(&x), pyset::hashes(&y)) {
+        (pyset::Hashes::Fixed(hx), pyset::Hashes::Fixed(hy)) => {
+            op(&PySet::from_items(&x, &hx), &PySet::from_items(&y, &hy)).into_items()
+        }
+        _ => fallback(x, y),
+    };
+    Ok(out(Json::Array(items)))
+}
+
+fn union_list(x: Vec<Json>, y: Vec<Json>) -> Vec<Json> {
+    let mut all = x;
+    all.extend(y);
+    pyset::dedup(all)
+}
+
+fn intersect_list(x: Vec<Json>, y: Vec<Json>) -> Vec<Json> {
+    pyset::dedup(x.into_iter().filter(|i| pyset::contains(&y, i)).collect())
+}
+
+fn difference_list(x: Vec<Json>, y: Vec<Json>) -> Vec<Json> {
+    pyset::dedup(x.into_iter().filter(|i| !pyset::contains(&y, i)).collect())
+}
+
+fn symmetric_difference_list(x: Vec<Json>, y: Vec<Json>) -> Vec<Json> {
+    let both = intersect_list(x.clone(), y.clone());
+    union_list(x, y)
+        .into_iter()
+        .filter(|i| !pyset::contains(&both, i))
+        .collect()
 }
 
 fn union(a: Value, b: Value) -> Result<Value, Error> {
-    let mut x = list_of("union", &a)?;
-    x.extend(list_of("union", &b)?);
-    Ok(out(Json::Array(dedup(x))))
+    set_op("union", &a, &b, PySet::union, union_list)
 }
 
 fn difference(a: Value, b: Value) -> Result<Value, Error> {
-    let y = list_of("difference", &b)?;
-    let x = dedup(list_of("difference", &a)?);
-    Ok(out(Json::Array(
-        x.into_iter().filter(|i| !y.contains(i)).collect(),
-    )))
+    set_op("difference", &a, &b, PySet::difference, difference_list)
 }
 
 fn intersect(a: Value, b: Value) -> Result<Value, Error> {
-    let y = list_of("intersect", &b)?;
-    let x = dedup(list_of("intersect", &a)?);
-    Ok(out(Json::Array(
-        x.into_iter().filter(|i| y.contains(i)).collect(),
-    )))
+    set_op("intersect", &a, &b, PySet::intersection, intersect_list)
 }
 
 fn symmetric_difference(a: Value, b: Value) -> Result<Value, Error> {
-    let x = list_of("symmetric_difference", &a)?;
-    let y = list_of("symmetric_difference", &b)?;
-    let both: Vec<Json> = dedup(x.clone())
-        .into_iter()
-        .filter(|i| y.contains(i))
-        .collect();
-    let mut all = x;
-    all.extend(y);
-    Ok(out(Json::Array(
-        dedup(all)
-            .into_iter()
-            .filter(|i| !both.contains(i))
-            .collect(),
-    )))
+    set_op(
+        "symmetric_difference",
+        &a,
+        &b,
+        PySet::symmetric_difference,
+        symmetric_difference_list,
+    )
 }
 
 fn dict2items(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
@@ -717,14 +855,27 @@ fn path_join(v: Value) -> Result<Value, Error> {
     Ok(Value::from(o))
 }
 
-fn b64encode(v: Value) -> Result<Value, Error> {
+/// `b64encode(string, encoding='utf-8', urlsafe=False)`; only UTF-8 is supported.
+fn b64encode(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["encoding", "urlsafe"], &args, &kwargs)?;
+    if a[1].as_ref().is_some_and(Value::is_true) {
+        return Ok(Value::from(
+            base64::engine::general_purpose::URL_SAFE.encode(text(&v)?),
+        ));
+    }
     Ok(Value::from(
         base64::engine::general_purpose::STANDARD.encode(text(&v)?),
     ))
 }
 
-fn b64decode(v: Value) -> Result<Value, Error> {
-    let s = text(&v)?;
+/// `b64decode(string, encoding='utf-8', urlsafe=False)`; only UTF-8 is supported.
+fn b64decode(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["encoding", "urlsafe"], &args, &kwargs)?;
+    let urlsafe = a[1].as_ref().is_some_and(Value::is_true);
+    let mut s = text(&v)?;
+    if urlsafe {
+        s = s.replace('-', "+").replace('_', "/");
+    }
     // Python's non-validating decoder drops characters outside the alphabet.
     let cleaned: String = s
         .chars()
@@ -742,7 +893,9 @@ fn b64decode(v: Value) -> Result<Value, Error> {
     Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-fn mandatory(state: &State, v: Value, msg: Option<String>) -> Result<Value, Error> {
+fn mandatory(state: &State, v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["msg"], &args, &kwargs)?;
+    let msg = opt_str(a[0].as_ref())?;
     if !v.is_undefined() {
         return Ok(v);
     }
@@ -758,7 +911,12 @@ fn mandatory(state: &State, v: Value, msg: Option<String>) -> Result<Value, Erro
     Err(fail("mandatory", m))
 }
 
-fn ternary(v: Value, t: Value, f: Value, none: Option<Value>) -> Result<Value, Error> {
+fn ternary(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["true_val", "false_val", "none_val"], &args, &kwargs)?;
+    let (Some(t), Some(f)) = (a[0].clone(), a[1].clone()) else {
+        return Err(Error::from(ErrorKind::MissingArgument));
+    };
+    let none = a[2].clone();
     if v.is_none() {
         if let Some(n) = none {
             return Ok(n);
@@ -781,16 +939,21 @@ fn digest(kind: &str, data: &[u8]) -> Option<String> {
     }
 }
 
-fn hash(v: Value, kind: Option<String>) -> Result<Value, Error> {
-    let kind = kind.unwrap_or_else(|| "sha1".into());
-    match digest(&kind, text(&v)?.as_bytes()) {
+fn hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let a = bind(&["hashtype"], &args, &kwargs)?;
+    let kind = opt_str(a[0].as_ref())?.unwrap_or_else(|| "sha1".into());
+    hash_of(&v, &kind)
+}
+
+fn hash_of(v: &Value, kind: &str) -> Result<Value, Error> {
+    match digest(kind, text(v)?.as_bytes()) {
         Some(h) => Ok(Value::from(h)),
         None => Ok(Value::from(())),
     }
 }
 
 fn checksum(v: Value) -> Result<Value, Error> {
-    hash(v, None)
+    hash_of(&v, "sha1")
 }
 
 fn extract(item: Value, container: Value, morekeys: Option<Value>) -> Result<Value, Error> {

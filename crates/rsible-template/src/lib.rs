@@ -13,12 +13,14 @@
 mod convert;
 mod env;
 mod error;
+mod filter_args;
 mod filters;
 mod jinja_errors;
 mod jtests;
 mod lookups;
 mod pyjson;
 mod pymethods;
+mod pyset;
 mod regex_py;
 mod render;
 mod scope;

@@ -74,10 +74,25 @@ pub(crate) fn render_native(
                     origin.and_then(|o| span_at(o, text, expr_at)),
                 ));
             }
-            return Ok(v);
+            return Ok(restore_trailing_newlines(text, v));
         }
     }
     render_string(scope, text, true, origin).map(Value::from)
+}
+
+/// Jinja drops the template's last newline; Ansible adds the missing ones back, but only
+/// when the result is a string (`"{{ 5 }}\n"` stays the integer 5).
+fn restore_trailing_newlines(text: &str, v: Value) -> Value {
+    let Some(s) = v.as_str() else {
+        return v;
+    };
+    let missing = count_trailing_newlines(text).saturating_sub(count_trailing_newlines(s));
+    if missing == 0 {
+        return v;
+    }
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n('\n', missing));
+    Value::from(out)
 }
 
 /// Evaluates a bare expression to its value.

@@ -210,6 +210,9 @@ impl Object for Scope {
             }
             // Ansible's `vars`: every variable, templated on access like the rest.
             None if name == "vars" => Some(Value::from_dyn_object(self.clone())),
+            // A function such as `lookup` is found by minijinja after the context said no;
+            // recording it would hide the variable that is really missing.
+            None if self.env.globals().any(|(global, _)| global == name) => None,
             None => {
                 self.record_miss(Miss::Var(name.to_owned()));
                 None
