@@ -79,6 +79,8 @@ struct PlayCtx<'a> {
     hosts: Vec<String>,
     /// Every host the pattern matched, failed ones from earlier plays included.
     all_hosts: Vec<String>,
+    /// Some variable of the play (not of a task) mentions `hostvars`.
+    vars_mention_hostvars: bool,
     /// Per host: vars_files content.
     vars_files: HashMap<String, Vars>,
     /// `handler index` → hosts notified, in notification order.
@@ -328,6 +330,7 @@ impl Runner<'_> {
             play,
             hosts: hosts.clone(),
             all_hosts,
+            vars_mention_hostvars: false,
             vars_files: HashMap::new(),
             notified: IndexMap::new(),
             handlers,
@@ -338,6 +341,8 @@ impl Runner<'_> {
             ctx.vars_files.insert(host.clone(), files);
         }
 
+        ctx.vars_mention_hostvars = vars::play_mentions(play, self.shared.inventory, &self.shared.extra_vars, "hostvars")
+            || ctx.vars_files.values().any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
         if self.gather_facts(&ctx)? {
             self.run_gather_facts(&mut ctx)?;
         }
@@ -446,23 +451,19 @@ impl Runner<'_> {
     }
 
     /// Every variable a task sees on `host`, lowest precedence first.
-    /// `hostvars` and `groups`, built once per task for all its hosts.
-    fn shared_magic(&self) -> (Value, Value) {
+    /// `hostvars` (only when something may read it: it is the one variable whose size grows
+    /// with the number of hosts) and `groups`, built once per task for all its hosts.
+    fn shared_magic(&self, ctx: &PlayCtx<'_>, task: Option<&Task>) -> (Option<Value>, Value) {
         let sh = &self.shared;
-        (
-            vars::hostvars(sh.inventory, &self.states, &sh.extra_vars),
-            vars::groups(sh.inventory),
-        )
+        let needed = ctx.vars_mention_hostvars
+            || task.is_none_or(|t| t.module == "template" || vars::task_mentions(t, "hostvars"))
+            || self.include_vars.iter().any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+        let hostvars = needed.then(|| vars::hostvars(sh.inventory, &self.states, &sh.extra_vars));
+        (hostvars, vars::groups(sh.inventory))
     }
 
-    fn base_vars(
-        &self,
-        ctx: &PlayCtx<'_>,
-        host: &str,
-        task: Option<&Task>,
-        extra_task_vars: &Vars,
-    ) -> Vars {
-        let magic = self.shared_magic();
+    fn base_vars(&self, ctx: &PlayCtx<'_>, host: &str, task: Option<&Task>, extra_task_vars: &Vars) -> Vars {
+        let magic = self.shared_magic(ctx, task);
         self.base_vars_with(ctx, host, task, extra_task_vars, &magic)
     }
 
@@ -472,7 +473,7 @@ impl Runner<'_> {
         host: &str,
         task: Option<&Task>,
         extra_task_vars: &Vars,
-        (hostvars, groups): &(Value, Value),
+        (hostvars, groups): &(Option<Value>, Value),
     ) -> Vars {
         let sh = &self.shared;
         let mut v = Vars::new();
@@ -545,7 +546,9 @@ impl Runner<'_> {
         );
         v.insert("group_names".into(), vars::group_names(sh.inventory, host));
         v.insert("groups".into(), groups.clone());
-        v.insert("hostvars".into(), hostvars.clone());
+        if let Some(hostvars) = hostvars {
+            v.insert("hostvars".into(), hostvars.clone());
+        }
         v.insert("ansible_check_mode".into(), Value::Bool(sh.opts.check));
         v.insert("ansible_diff_mode".into(), Value::Bool(sh.opts.diff));
         v.insert("ansible_verbosity".into(), Value::from(sh.opts.verbosity));
@@ -857,7 +860,7 @@ impl Runner<'_> {
             hosts.clone()
         };
         let search = vars::search_paths(task.role.as_deref(), &self.shared.playbook.dir);
-        let magic = self.shared_magic();
+        let magic = self.shared_magic(ctx, Some(task));
         let jobs: Vec<HostJob<'_>> = targets
             .iter()
             .map(|h| HostJob {

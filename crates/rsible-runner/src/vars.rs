@@ -128,3 +128,56 @@ pub(crate) fn search_paths(role: Option<&Role>, playbook_dir: &Path) -> Vec<std:
     }
     paths
 }
+
+/// Whether any string inside `v` contains `word`.
+pub(crate) fn value_mentions(v: &Value, word: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(word),
+        Value::Array(a) => a.iter().any(|x| value_mentions(x, word)),
+        Value::Object(o) => o.iter().any(|(k, x)| k.contains(word) || value_mentions(x, word)),
+        _ => false,
+    }
+}
+
+fn node_mentions(n: &Node, word: &str) -> bool {
+    match &n.kind {
+        rsible_parser::NodeKind::Str(s) => s.contains(word),
+        rsible_parser::NodeKind::Seq(items) => items.iter().any(|x| node_mentions(x, word)),
+        rsible_parser::NodeKind::Map(pairs) => {
+            pairs.iter().any(|(k, x)| node_mentions(k, word) || node_mentions(x, word))
+        }
+        _ => false,
+    }
+}
+
+fn pairs_mention(pairs: &[(String, Node)], word: &str) -> bool {
+    pairs.iter().any(|(_, n)| node_mentions(n, word))
+}
+
+/// Whether a task's own text (arguments, keywords, vars) mentions `word`.
+pub(crate) fn task_mentions(task: &rsible_parser::Task, word: &str) -> bool {
+    let kw = &task.keywords;
+    let nodes = [
+        Some(&task.args),
+        task.name.as_ref(),
+        kw.loop_.as_ref().map(|(_, n)| n),
+        kw.until.as_ref(),
+        kw.delegate_to.as_ref(),
+        kw.environment.as_ref(),
+        kw.loop_control.as_ref(),
+    ];
+    nodes.into_iter().flatten().any(|n| node_mentions(n, word))
+        || [&kw.when, &kw.changed_when, &kw.failed_when].iter().any(|l| l.iter().any(|n| node_mentions(n, word)))
+        || pairs_mention(&kw.vars, word)
+        || task.role.as_ref().is_some_and(|r| r.when.iter().any(|n| node_mentions(n, word)))
+}
+
+/// Whether a play-level variable source (play vars, roles, inventory, extra vars) mentions `word`.
+pub(crate) fn play_mentions(play: &rsible_parser::Play, inventory: &Inventory, extra: &Vars, word: &str) -> bool {
+    pairs_mention(&play.vars, word)
+        || play.environment.as_ref().is_some_and(|n| node_mentions(n, word))
+        || play.roles.iter().any(|r| pairs_mention(&r.defaults, word) || pairs_mention(&r.vars, word) || pairs_mention(&r.params, word))
+        || inventory.hosts.values().any(|h| h.vars.values().any(|v| value_mentions(v, word)))
+        || inventory.groups.values().any(|g| g.vars.values().any(|v| value_mentions(v, word)))
+        || value_mentions(&Value::Object(extra.clone()), word)
+}
