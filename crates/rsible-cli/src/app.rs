@@ -121,6 +121,18 @@ fn run_parsed(
         callback.as_callback().warning(
             "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
         );
+    } else if let Some(limit) = &run_opts.limit {
+        // ansible-playbook's `get_host_list`: `all`, restricted by the limit, must leave a host.
+        let all = rsible_parser::match_hosts(&inventory, "all")
+            .map_err(|e| CliError::Parse(e.diagnostic()))?;
+        let limited = rsible_parser::match_hosts(&inventory, limit)
+            .map_err(|e| CliError::Parse(e.diagnostic()))?;
+        if !all.iter().any(|h| limited.contains(h)) {
+            return Err(CliError::Error(
+                "Specified inventory, host pattern and/or --limit leaves us with no hosts to target."
+                    .to_owned(),
+            ));
+        }
     }
 
     let parse_opts = rsible_runner::parse_options();
