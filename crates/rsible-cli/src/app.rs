@@ -112,9 +112,9 @@ fn run_parsed(
         term::terminal_width(),
     );
     let callback = make_callback(env, display_opts)?;
-    if run_opts.verbosity >= 1 {
-        callback.plain("No config file found; using defaults");
-    }
+    callback
+        .as_callback()
+        .verbose(1, None, "No config file found; using defaults");
 
     let mut inventory = load_inventories(args, env, callback.as_callback())?;
     if inventory.hosts.is_empty() {
@@ -198,12 +198,6 @@ impl Renderer {
             Self::Json(c) => c,
         }
     }
-
-    fn plain(&self, msg: &str) {
-        if let Self::Default(c) = self {
-            c.display_plain(msg);
-        }
-    }
 }
 
 fn make_callback(
@@ -252,8 +246,8 @@ fn load_inventories(
         }
         sources.push(source);
     }
-    let inventory = rsible_parser::load_inventories(&sources)
-        .map_err(|e| CliError::Parse(e.diagnostic()))?;
+    let inventory =
+        rsible_parser::load_inventories(&sources).map_err(|e| CliError::Parse(e.diagnostic()))?;
     for w in &inventory.warnings {
         callback.warning(w);
     }
@@ -267,4 +261,3 @@ fn absolute(p: &Path) -> PathBuf {
         std::env::current_dir().map_or_else(|_| p.to_owned(), |cwd| cwd.join(p))
     }
 }
-

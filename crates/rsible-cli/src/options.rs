@@ -92,8 +92,7 @@ pub fn run_options(
         .clone()
         .or_else(|| first(env, &["ANSIBLE_PRIVATE_KEY_FILE"]));
     opts.ssh_args = first(env, &["ANSIBLE_SSH_ARGS"]);
-    opts.host_key_checking =
-        first(env, &["ANSIBLE_HOST_KEY_CHECKING"]).is_none_or(|v| truthy(&v));
+    opts.host_key_checking = first(env, &["ANSIBLE_HOST_KEY_CHECKING"]).is_none_or(|v| truthy(&v));
     opts.ssh_common_args = args.ssh_common_args.clone();
     opts.ssh_extra_args = args.ssh_extra_args.clone();
     if let Some(path) = &args.become_password_file {

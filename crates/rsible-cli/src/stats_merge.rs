@@ -56,6 +56,12 @@ impl Callback for MergedStats<'_> {
     fn runner_on_ok(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
         self.inner.runner_on_ok(t, e);
     }
+    fn on_file_diff(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.on_file_diff(t, e);
+    }
+    fn playbook_on_include(&self, file: &Path, hosts: &[String], item: Option<&serde_json::Value>) {
+        self.inner.playbook_on_include(file, hosts, item);
+    }
     fn runner_on_failed(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
         self.inner.runner_on_failed(t, e);
     }
@@ -79,6 +85,9 @@ impl Callback for MergedStats<'_> {
     }
     fn warning(&self, msg: &str) {
         self.inner.warning(msg);
+    }
+    fn verbose(&self, level: u8, host: Option<&str>, msg: &str) {
+        self.inner.verbose(level, host, msg);
     }
     fn diagnostic(&self, d: &Diagnostic) {
         self.inner.diagnostic(d);

@@ -159,11 +159,14 @@ pub(crate) struct Source {
 /// The shape of the controller temp file Ansible writes content or a rendered template to
 /// (`~/.ansible/tmp/ansible-local-<pid><rand>/tmp<rand>/<name>`), for headers and `src`.
 pub(crate) fn local_tmp_path(name: &str) -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
+    // Ansible's DEFAULT_LOCAL_TMP: `ANSIBLE_LOCAL_TEMP`, else `~/.ansible/tmp`.
+    let base = std::env::var("ANSIBLE_LOCAL_TEMP").unwrap_or_else(|_| {
+        format!("{}/.ansible/tmp", std::env::var("HOME").unwrap_or_default())
+    });
     let r = crate::util::marker();
     let r = r.trim_start_matches("RSIBLE-");
     format!(
-        "{home}/.ansible/tmp/ansible-local-{}{}/tmp{}/{name}",
+        "{base}/ansible-local-{}{}/tmp{}/{name}",
         std::process::id(),
         &r[..8],
         &r[8..]

@@ -109,6 +109,9 @@ pub trait Callback: Send + Sync {
     fn runner_retry(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     /// A `[WARNING]:` line (stderr in the default callback).
     fn warning(&self, _msg: &str) {}
+    /// A message Ansible prints with `display.v()`…`display.vvvvvv()`: shown when the run has at
+    /// least `level` `-v` (`display.vv` is level 2), as `<host> msg` when a host is given.
+    fn verbose(&self, _level: u8, _host: Option<&str>, _msg: &str) {}
     /// A positioned error or note for the user (stderr), in addition to the Ansible-shaped result.
     fn diagnostic(&self, _d: &Diagnostic) {}
     fn playbook_on_stats(&self, _stats: &Stats) {}

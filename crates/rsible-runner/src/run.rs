@@ -106,6 +106,21 @@ pub fn run_playbook(
         started: opts.start_at_task.is_none(),
     };
     callback.playbook_on_start(&playbook.path);
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            playbook
+                .path
+                .strip_prefix(cwd)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_else(|| playbook.path.clone());
+    callback.verbose(
+        2,
+        None,
+        &format!("{} plays in {}", playbook.plays.len(), shown.display()),
+    );
     for play in &playbook.plays {
         if !runner.run_play(play)? {
             break;
@@ -341,8 +356,15 @@ impl Runner<'_> {
             ctx.vars_files.insert(host.clone(), files);
         }
 
-        ctx.vars_mention_hostvars = vars::play_mentions(play, self.shared.inventory, &self.shared.extra_vars, "hostvars")
-            || ctx.vars_files.values().any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+        ctx.vars_mention_hostvars = vars::play_mentions(
+            play,
+            self.shared.inventory,
+            &self.shared.extra_vars,
+            "hostvars",
+        ) || ctx
+            .vars_files
+            .values()
+            .any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
         if self.gather_facts(&ctx)? {
             self.run_gather_facts(&mut ctx)?;
         }
@@ -457,12 +479,21 @@ impl Runner<'_> {
         let sh = &self.shared;
         let needed = ctx.vars_mention_hostvars
             || task.is_none_or(|t| t.module == "template" || vars::task_mentions(t, "hostvars"))
-            || self.include_vars.iter().any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+            || self
+                .include_vars
+                .iter()
+                .any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
         let hostvars = needed.then(|| vars::hostvars(sh.inventory, &self.states, &sh.extra_vars));
         (hostvars, vars::groups(sh.inventory))
     }
 
-    fn base_vars(&self, ctx: &PlayCtx<'_>, host: &str, task: Option<&Task>, extra_task_vars: &Vars) -> Vars {
+    fn base_vars(
+        &self,
+        ctx: &PlayCtx<'_>,
+        host: &str,
+        task: Option<&Task>,
+        extra_task_vars: &Vars,
+    ) -> Vars {
         let magic = self.shared_magic(ctx, task);
         self.base_vars_with(ctx, host, task, extra_task_vars, &magic)
     }
@@ -997,11 +1028,12 @@ impl Runner<'_> {
             candidates.push(role.path.join(p));
         }
         candidates.push(self.shared.playbook.dir.join(p));
-        candidates
+        let found = candidates
             .iter()
             .find(|c| c.exists())
             .cloned()
-            .unwrap_or_else(|| self.shared.playbook.dir.join(p))
+            .unwrap_or_else(|| self.shared.playbook.dir.join(p));
+        std::path::absolute(&found).unwrap_or(found)
     }
 
     /// Runs jobs on up to `forks` threads, reporting events as they come.
@@ -1049,7 +1081,12 @@ impl Runner<'_> {
                             Status::Failed => cb.runner_item_on_failed(info, &event),
                             Status::Skipped => cb.runner_item_on_skipped(info, &event),
                             _ if is_include => {}
-                            _ => cb.runner_item_on_ok(info, &event),
+                            _ => {
+                                if info.diff && result.contains_key("diff") {
+                                    cb.on_file_diff(info, &event);
+                                }
+                                cb.runner_item_on_ok(info, &event);
+                            }
                         }
                     }
                     Event::Retry {

@@ -472,6 +472,7 @@ fn run_item(
             check_mode: ctx_parts.check_mode,
             diff: shared.opts.diff,
             verbosity: shared.opts.verbosity,
+            connection_info: None,
         };
         let mut result = match module.run(&ctx, &args) {
             Ok(r) => r,

@@ -134,7 +134,9 @@ pub(crate) fn value_mentions(v: &Value, word: &str) -> bool {
     match v {
         Value::String(s) => s.contains(word),
         Value::Array(a) => a.iter().any(|x| value_mentions(x, word)),
-        Value::Object(o) => o.iter().any(|(k, x)| k.contains(word) || value_mentions(x, word)),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, x)| k.contains(word) || value_mentions(x, word)),
         _ => false,
     }
 }
@@ -143,9 +145,9 @@ fn node_mentions(n: &Node, word: &str) -> bool {
     match &n.kind {
         rsible_parser::NodeKind::Str(s) => s.contains(word),
         rsible_parser::NodeKind::Seq(items) => items.iter().any(|x| node_mentions(x, word)),
-        rsible_parser::NodeKind::Map(pairs) => {
-            pairs.iter().any(|(k, x)| node_mentions(k, word) || node_mentions(x, word))
-        }
+        rsible_parser::NodeKind::Map(pairs) => pairs
+            .iter()
+            .any(|(k, x)| node_mentions(k, word) || node_mentions(x, word)),
         _ => false,
     }
 }
@@ -167,17 +169,40 @@ pub(crate) fn task_mentions(task: &rsible_parser::Task, word: &str) -> bool {
         kw.loop_control.as_ref(),
     ];
     nodes.into_iter().flatten().any(|n| node_mentions(n, word))
-        || [&kw.when, &kw.changed_when, &kw.failed_when].iter().any(|l| l.iter().any(|n| node_mentions(n, word)))
+        || [&kw.when, &kw.changed_when, &kw.failed_when]
+            .iter()
+            .any(|l| l.iter().any(|n| node_mentions(n, word)))
         || pairs_mention(&kw.vars, word)
-        || task.role.as_ref().is_some_and(|r| r.when.iter().any(|n| node_mentions(n, word)))
+        || task
+            .role
+            .as_ref()
+            .is_some_and(|r| r.when.iter().any(|n| node_mentions(n, word)))
 }
 
 /// Whether a play-level variable source (play vars, roles, inventory, extra vars) mentions `word`.
-pub(crate) fn play_mentions(play: &rsible_parser::Play, inventory: &Inventory, extra: &Vars, word: &str) -> bool {
+pub(crate) fn play_mentions(
+    play: &rsible_parser::Play,
+    inventory: &Inventory,
+    extra: &Vars,
+    word: &str,
+) -> bool {
     pairs_mention(&play.vars, word)
-        || play.environment.as_ref().is_some_and(|n| node_mentions(n, word))
-        || play.roles.iter().any(|r| pairs_mention(&r.defaults, word) || pairs_mention(&r.vars, word) || pairs_mention(&r.params, word))
-        || inventory.hosts.values().any(|h| h.vars.values().any(|v| value_mentions(v, word)))
-        || inventory.groups.values().any(|g| g.vars.values().any(|v| value_mentions(v, word)))
+        || play
+            .environment
+            .as_ref()
+            .is_some_and(|n| node_mentions(n, word))
+        || play.roles.iter().any(|r| {
+            pairs_mention(&r.defaults, word)
+                || pairs_mention(&r.vars, word)
+                || pairs_mention(&r.params, word)
+        })
+        || inventory
+            .hosts
+            .values()
+            .any(|h| h.vars.values().any(|v| value_mentions(v, word)))
+        || inventory
+            .groups
+            .values()
+            .any(|g| g.vars.values().any(|v| value_mentions(v, word)))
         || value_mentions(&Value::Object(extra.clone()), word)
 }

@@ -21,15 +21,21 @@ pub enum Color {
     Deprecate,
     /// `COLOR_VERBOSE`: blue.
     Verbose,
+    /// `COLOR_DIFF_ADD`: green.
+    DiffAdd,
+    /// `COLOR_DIFF_REMOVE`: red.
+    DiffRemove,
+    /// `COLOR_DIFF_LINES`: cyan.
+    DiffLines,
 }
 
 impl Color {
     pub fn code(self) -> &'static str {
         match self {
-            Self::Ok => "0;32",
+            Self::Ok | Self::DiffAdd => "0;32",
             Self::Changed => "0;33",
-            Self::Skip => "0;36",
-            Self::Error => "0;31",
+            Self::Skip | Self::DiffLines => "0;36",
+            Self::Error | Self::DiffRemove => "0;31",
             Self::Unreachable => "1;31",
             Self::Warn => "1;35",
             Self::Debug => "1;30",

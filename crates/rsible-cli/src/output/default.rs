@@ -11,9 +11,10 @@ use serde_json::Value;
 
 use super::color::{colorize, stringc, Color};
 use super::display::{Display, Sinks};
-use super::error_block::format_error_chain;
+use super::error_block::{display_path, format_error_chain};
+use super::file_diff::render_diff;
 use super::result_view::{
-    callback_view, clean_results, dump_results, get_item_label, is_debug, run_is_verbose,
+    callback_view, clean_results, dump_results, get_item_label, is_debug, py_truthy, run_is_verbose,
 };
 use super::DisplayOptions;
 
@@ -99,6 +100,9 @@ impl DefaultCallback {
             ""
         };
         st.display.banner(&format!("{prefix} [{name}]{check}"));
+        if self.opts.verbosity >= 2 {
+            print_task_path(st, task);
+        }
         st.last_task_banner = Some(key);
     }
 
@@ -140,6 +144,40 @@ impl DefaultCallback {
     }
 }
 
+/// `_print_task_path`: the file the task is written in and the line it starts on.
+fn print_task_path(st: &mut State, task: &TaskInfo) {
+    if let Some(span) = task.span {
+        let path = display_path(&rsible_source::SourceMap::path(span.source));
+        let line = span.start.line.max(1);
+        let msg = format!("task path: {}:{line}", path.display());
+        st.display.display(&msg, Some(Color::Debug), false);
+    }
+}
+
+/// The results whose `diff` `v2_on_file_diff` shows: each item of a loop's summary, else the
+/// result itself. Every item result of a loop names `ansible_loop_var`, which tells a summary
+/// from a module that happens to return `results`.
+fn diff_results(
+    view: &serde_json::Map<String, Value>,
+    ev: &ResultEvent<'_>,
+) -> Vec<serde_json::Map<String, Value>> {
+    let items = match view.get("results") {
+        Some(Value::Array(items)) if ev.item.is_none() => items,
+        _ => return vec![view.clone()],
+    };
+    let is_loop = items.iter().any(|i| {
+        i.as_object()
+            .is_some_and(|m| m.contains_key("ansible_loop_var"))
+    });
+    if !is_loop {
+        return vec![view.clone()];
+    }
+    items
+        .iter()
+        .filter_map(|i| i.as_object().cloned())
+        .collect()
+}
+
 /// `host_label`: the host, and the delegate when it differs.
 fn host_label(ev: &ResultEvent<'_>) -> String {
     match ev.delegated_to {
@@ -153,8 +191,7 @@ fn is_loop_summary(view: &serde_json::Map<String, Value>, ev: &ResultEvent<'_>) 
 }
 
 fn changed(view: &serde_json::Map<String, Value>) -> bool {
-    view.get("changed")
-        .is_some_and(super::result_view::py_truthy)
+    view.get("changed").is_some_and(py_truthy)
 }
 
 impl Callback for DefaultCallback {
@@ -201,6 +238,16 @@ impl Callback for DefaultCallback {
             .display("skipping: no hosts matched", Some(Color::Skip), false);
     }
 
+    fn playbook_on_include(&self, file: &Path, hosts: &[String], item: Option<&Value>) {
+        let mut msg = format!("included: {} for {}", file.display(), hosts.join(", "));
+        if let Some(item) = item {
+            msg.push_str(" => (item=");
+            msg.push_str(&super::python::py_str(item));
+            msg.push(')');
+        }
+        self.state().display.display(&msg, Some(Color::Skip), false);
+    }
+
     fn playbook_on_no_hosts_remaining(&self) {
         self.state().display.banner("NO MORE HOSTS LEFT");
     }
@@ -230,6 +277,25 @@ impl Callback for DefaultCallback {
         st.display.display(&msg, Some(color), false);
     }
 
+    fn on_file_diff(&self, task: &TaskInfo, ev: &ResultEvent<'_>) {
+        let view = callback_view(task, ev.result);
+        for res in diff_results(&view, ev) {
+            let Some(diff) = res.get("diff").filter(|d| py_truthy(d)) else {
+                continue;
+            };
+            if !changed(&res) {
+                continue;
+            }
+            let text = render_diff(diff, self.opts.color, self.opts.diff_context);
+            if text.is_empty() {
+                continue;
+            }
+            let mut st = self.state();
+            self.banner_if_needed(&mut st, task);
+            st.display.display(&text, None, false);
+        }
+    }
+
     fn runner_on_failed(&self, task: &TaskInfo, ev: &ResultEvent<'_>) {
         let mut view = callback_view(task, ev.result);
         let label = host_label(ev);
@@ -238,6 +304,9 @@ impl Callback for DefaultCallback {
         self.warnings_and_error(&mut st, &view, ev);
         clean_results(&mut view, &task.module);
         if !is_loop_summary(&view, ev) {
+            if self.opts.verbosity < 2 && self.opts.show_task_path_on_failure {
+                print_task_path(&mut st, task);
+            }
             let msg = format!("fatal: [{label}]: FAILED! => {}", self.dump(&view));
             st.display
                 .display(&msg, Some(Color::Error), self.opts.display_failed_stderr);
@@ -362,6 +431,19 @@ impl Callback for DefaultCallback {
 
     fn warning(&self, msg: &str) {
         self.state().display.warning(msg);
+    }
+
+    fn verbose(&self, level: u8, host: Option<&str>, msg: &str) {
+        if self.opts.verbosity < level {
+            return;
+        }
+        let text = match host {
+            Some(h) => format!("<{h}> {msg}"),
+            None => msg.to_owned(),
+        };
+        self.state()
+            .display
+            .display(&text, Some(Color::Verbose), false);
     }
 
     fn diagnostic(&self, d: &Diagnostic) {

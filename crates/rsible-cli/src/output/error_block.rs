@@ -168,7 +168,7 @@ fn annotated_lines(span: Span) -> Vec<String> {
 
 /// Ansible shows absolute paths; relative ones are made absolute against the working directory
 /// without resolving symlinks.
-fn display_path(path: &Path) -> PathBuf {
+pub fn display_path(path: &Path) -> PathBuf {
     if path.is_absolute() || path.as_os_str().is_empty() || path == Path::new("<unknown>") {
         return path.to_owned();
     }

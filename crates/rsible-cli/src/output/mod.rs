@@ -4,9 +4,12 @@ pub mod color;
 pub mod default;
 pub mod display;
 pub mod error_block;
+pub mod file_diff;
 pub mod json;
 pub mod python;
 pub mod result_view;
+pub mod sequence_matcher;
+pub mod unified_diff;
 
 pub use default::DefaultCallback;
 pub use display::Sinks;
@@ -29,6 +32,11 @@ pub struct DisplayOptions {
     pub check_mode_markers: bool,
     /// `--check` was given (for the `DRY RUN` banners).
     pub check: bool,
+    /// `ANSIBLE_DIFF_CONTEXT` (default 3): unchanged lines around each diff hunk.
+    pub diff_context: usize,
+    /// `ANSIBLE_SHOW_TASK_PATH_ON_FAILURE` (default false): `task path:` before a failure when
+    /// below `-vv` (which shows it for every task anyway).
+    pub show_task_path_on_failure: bool,
 }
 
 impl Default for DisplayOptions {
@@ -42,6 +50,8 @@ impl Default for DisplayOptions {
             display_failed_stderr: false,
             check_mode_markers: false,
             check: false,
+            diff_context: file_diff::DEFAULT_CONTEXT,
+            show_task_path_on_failure: false,
         }
     }
 }
@@ -66,6 +76,30 @@ impl DisplayOptions {
             display_failed_stderr: flag("ANSIBLE_DISPLAY_FAILED_STDERR", false),
             check_mode_markers: flag("ANSIBLE_CHECK_MODE_MARKERS", false),
             check,
+            diff_context: env("ANSIBLE_DIFF_CONTEXT")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(file_diff::DEFAULT_CONTEXT),
+            show_task_path_on_failure: flag("ANSIBLE_SHOW_TASK_PATH_ON_FAILURE", false),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_context_and_task_path_come_from_env() {
+        let env = |k: &str| match k {
+            "ANSIBLE_DIFF_CONTEXT" => Some("1".to_owned()),
+            "ANSIBLE_SHOW_TASK_PATH_ON_FAILURE" => Some("yes".to_owned()),
+            _ => None,
+        };
+        let o = DisplayOptions::from_env(&env, 0, false, false, None);
+        assert_eq!(o.diff_context, 1);
+        assert!(o.show_task_path_on_failure);
+        let o = DisplayOptions::from_env(&|_| None, 0, false, false, None);
+        assert_eq!(o.diff_context, 3);
+        assert!(!o.show_task_path_on_failure);
     }
 }

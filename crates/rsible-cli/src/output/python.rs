@@ -8,16 +8,24 @@ use serde_json::Value;
 /// `json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False)`.
 pub fn json_dumps(value: &Value, indent: Option<usize>) -> String {
     let mut out = String::new();
-    write_json(&mut out, value, indent, 0);
+    write_json(&mut out, value, indent, 0, false);
     out
 }
 
-fn write_json(out: &mut String, value: &Value, indent: Option<usize>, depth: usize) {
+/// `json.dumps(value, indent=indent, sort_keys=True)`: Python's default `ensure_ascii=True`,
+/// as Ansible's `_serialize_diff` uses it.
+pub fn json_dumps_ascii(value: &Value, indent: Option<usize>) -> String {
+    let mut out = String::new();
+    write_json(&mut out, value, indent, 0, true);
+    out
+}
+
+fn write_json(out: &mut String, value: &Value, indent: Option<usize>, depth: usize, ascii: bool) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&json_number(n)),
-        Value::String(s) => write_json_str(out, s),
+        Value::String(s) => write_json_str(out, s, ascii),
         Value::Array(items) => {
             if items.is_empty() {
                 out.push_str("[]");
@@ -26,7 +34,7 @@ fn write_json(out: &mut String, value: &Value, indent: Option<usize>, depth: usi
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 separator(out, i, indent, depth + 1);
-                write_json(out, item, indent, depth + 1);
+                write_json(out, item, indent, depth + 1, ascii);
             }
             close(out, indent, depth);
             out.push(']');
@@ -41,9 +49,9 @@ fn write_json(out: &mut String, value: &Value, indent: Option<usize>, depth: usi
             out.push('{');
             for (i, key) in keys.iter().enumerate() {
                 separator(out, i, indent, depth + 1);
-                write_json_str(out, key);
+                write_json_str(out, key, ascii);
                 out.push_str(": ");
-                write_json(out, &map[key.as_str()], indent, depth + 1);
+                write_json(out, &map[key.as_str()], indent, depth + 1, ascii);
             }
             close(out, indent, depth);
             out.push('}');
@@ -107,8 +115,9 @@ pub fn py_float(f: f64) -> String {
     }
 }
 
-/// JSON string escaping as Python's encoder does it with `ensure_ascii=False`.
-fn write_json_str(out: &mut String, s: &str) {
+/// JSON string escaping as Python's encoder does it; with `ascii`, everything outside
+/// printable ASCII becomes `\uXXXX` (UTF-16 surrogate pairs above the BMP).
+fn write_json_str(out: &mut String, s: &str, ascii: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -119,8 +128,11 @@ fn write_json_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+            c if (c as u32) < 0x20 || (ascii && !(' '..='~').contains(&c)) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
             }
             c => out.push(c),
         }
@@ -226,6 +238,16 @@ mod tests {
         assert_eq!(
             json_dumps(&v, Some(4)),
             "{\n    \"a\": \"x\\\"\\n\",\n    \"b\": [\n        1,\n        2.5,\n        {}\n    ],\n    \"c\": null,\n    \"d\": []\n}"
+        );
+    }
+
+    // Expected from python3: json.dumps(v, sort_keys=True, indent=4).
+    #[test]
+    fn dumps_ascii_like_python() {
+        let v = json!({"é": "\u{7f}ü😀\u{1}", "a": [1]});
+        assert_eq!(
+            json_dumps_ascii(&v, Some(4)),
+            "{\n    \"a\": [\n        1\n    ],\n    \"\\u00e9\": \"\\u007f\\u00fc\\ud83d\\ude00\\u0001\"\n}"
         );
     }
 

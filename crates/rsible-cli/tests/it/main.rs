@@ -5,6 +5,7 @@ mod exit_codes;
 mod listing;
 mod render_basic;
 mod render_color;
+mod render_diff;
 mod render_json;
 mod render_multi;
 mod render_unreachable;

@@ -1,20 +1,20 @@
-//! fixtures/render/verbose.yml with `-v` (`-i inv`, `ANSIBLE_NOCOLOR=1`), ansible-playbook
-//! 2.19.14; stdout in verbose.v1.ansible.out. Module results with run-time values (timestamps)
-//! are read from the captured line and given extra internal keys the renderer must drop.
+//! fixtures/render/verbose.yml with `-v` and `-vv` (`-i inv`, `ANSIBLE_NOCOLOR=1`),
+//! ansible-playbook 2.19.14; stdout in verbose.v1.ansible.out and verbose.v2.ansible.out.
+//! Module results with run-time values (timestamps) are read from the captured line and given
+//! extra internal keys the renderer must drop.
+
+use std::path::Path;
 
 use rsible_cli::output::DisplayOptions;
 use rsible_runner::Callback;
 use serde_json::{json, Map, Value};
 
-use crate::support::{assert_same, ev, fixture, map, task_failed, Harness};
+use crate::support::{assert_same, captured_json, ev, fixture, map, task_failed, Harness};
 
-/// The JSON after the last ` => ` of line `n` (1-based) of the captured output, plus the keys
-/// a runner also sends but Ansible hides (`failed`, `invocation`, `_ansible_*`).
-fn captured_result(n: usize) -> Map<String, Value> {
-    let text = fixture("verbose.v1.ansible.out");
-    let line = text.lines().nth(n - 1).unwrap_or_default();
-    let json_text = line.rsplit_once(" => ").map(|(_, j)| j).unwrap_or_default();
-    let mut m = map(serde_json::from_str(json_text).unwrap_or(Value::Null));
+/// A captured result plus the keys a runner also sends but Ansible hides (`failed`,
+/// `invocation`, `_ansible_*`).
+fn captured_result(capture: &str, task: &str) -> Map<String, Value> {
+    let mut m = captured_json(capture, task);
     m.insert("invocation".into(), json!({"module_args": {}}));
     m.insert("_ansible_no_log".into(), json!(false));
     m
@@ -22,31 +22,57 @@ fn captured_result(n: usize) -> Map<String, Value> {
 
 #[test]
 fn verbose_playbook_matches_ansible() {
-    let opts = DisplayOptions {
-        verbosity: 1,
+    let capture = "verbose.v1.ansible.out";
+    let h = Harness::new("verbose.yml", verbosity(1));
+    h.cb.display_plain("No config file found; using defaults");
+    play_verbose_yml(&h, capture);
+    assert_same(&h.out.text(), &fixture(capture));
+}
+
+/// At `-vv` the header before `PLAYBOOK:` (version block, config file, skipped callbacks) is
+/// the command line's; the renderer's part starts with the `PLAYBOOK:` banner.
+#[test]
+fn vv_playbook_matches_ansible() {
+    let capture = "verbose.v2.ansible.out";
+    let h = Harness::new("verbose.yml", verbosity(2));
+    h.cb.playbook_on_start(Path::new("verbose.yml"));
+    h.cb.verbose(2, None, "1 plays in verbose.yml");
+    play_verbose_yml(&h, capture);
+    let full = fixture(capture);
+    let renderer_part = full
+        .find("\nPLAYBOOK: ")
+        .map_or(full.as_str(), |i| &full[i..]);
+    assert_same(&h.out.text(), renderer_part);
+}
+
+fn verbosity(v: u8) -> DisplayOptions {
+    DisplayOptions {
+        verbosity: v,
         ..DisplayOptions::default()
-    };
-    let h = Harness::new("verbose.yml", opts);
+    }
+}
+
+/// The events of verbose.yml; tasks carry the line they start on (`task path:` at `-vv`).
+fn play_verbose_yml(h: &Harness, capture: &str) {
     let cb = &h.cb;
-    cb.display_plain("No config file found; using defaults");
     h.play("Verbose play");
 
-    let t = h.task("echo", "command");
-    cb.runner_on_ok(&t, &ev("localhost", &captured_result(6)));
+    let t = h.task_at("echo", "command", 5);
+    cb.runner_on_ok(&t, &ev("localhost", &captured_result(capture, "echo")));
 
-    let t = h.task("skip me", "command");
+    let t = h.task_at("skip me", "command", 7);
     let r = map(
         json!({"changed": false, "skipped": true, "false_condition": false, "skip_reason": "Conditional result was False"}),
     );
     cb.runner_on_skipped(&t, &ev("localhost", &r));
 
-    let t = h.task("loop", "debug");
+    let t = h.task_at("loop", "debug", 10);
     let r = map(
         json!({"msg": "a", "item": "a", "ansible_loop_var": "item", "_ansible_verbose_always": true, "_ansible_item_label": "a", "changed": false, "failed": false}),
     );
     cb.runner_item_on_ok(&t, &ev("localhost", &r));
 
-    let t = h.task("loop skip", "command");
+    let t = h.task_at("loop skip", "command", 13);
     let r = map(
         json!({"ansible_loop_var": "item", "changed": false, "skipped": true, "false_condition": false, "item": 1, "skip_reason": "Conditional result was False"}),
     );
@@ -56,7 +82,7 @@ fn verbose_playbook_matches_ansible() {
     );
     cb.runner_on_skipped(&t, &ev("localhost", &r));
 
-    let mut t = h.task("secret fail", "command");
+    let mut t = h.task_at("secret fail", "command", 17);
     t.no_log = true;
     let r = map(
         json!({"changed": true, "rc": 1, "stdout": "", "msg": "non-zero return code", "failed": true, "_ansible_no_log": true}),
@@ -67,7 +93,7 @@ fn verbose_playbook_matches_ansible() {
     e.error = Some(&chain);
     cb.runner_on_failed(&t, &e);
 
-    let mut t = h.task("secret items", "command");
+    let mut t = h.task_at("secret items", "command", 21);
     t.no_log = true;
     for item in ["p", "q"] {
         let r = map(
@@ -76,25 +102,24 @@ fn verbose_playbook_matches_ansible() {
         cb.runner_item_on_ok(&t, &ev("localhost", &r));
     }
 
-    let mut t = h.task("labels", "command");
+    let mut t = h.task_at("labels", "command", 25);
     t.has_label = true;
-    let mut r = captured_result(37);
+    let mut r = captured_result(capture, "labels");
     r.insert("_ansible_item_label".into(), json!(1));
     cb.runner_item_on_ok(&t, &ev("localhost", &r));
 
-    let t = h.task("dict item", "command");
-    cb.runner_item_on_ok(&t, &ev("localhost", &captured_result(40)));
+    let t = h.task_at("dict item", "command", 30);
+    cb.runner_item_on_ok(&t, &ev("localhost", &captured_result(capture, "dict item")));
 
-    let t = h.task("delegated", "command");
-    let r = captured_result(43);
+    let t = h.task_at("delegated", "command", 33);
+    let r = captured_result(capture, "delegated");
     let mut e = ev("localhost", &r);
     e.delegated_to = Some("localhost");
     cb.runner_on_ok(&t, &e);
 
-    let t = h.task("set_fact", "set_fact");
+    let t = h.task_at("set_fact", "set_fact", 36);
     let r = map(json!({"ansible_facts": {"a": "1"}, "changed": false, "failed": false}));
     cb.runner_on_ok(&t, &ev("localhost", &r));
 
     h.recap(&[("localhost", [8, 6, 0, 0, 2, 0, 1])]);
-    assert_same(&h.out.text(), &fixture("verbose.v1.ansible.out"));
 }

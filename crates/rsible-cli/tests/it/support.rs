@@ -85,6 +85,14 @@ impl Harness {
         t
     }
 
+    /// A task written at `line` of the playbook (`task path:` at `-vv`).
+    pub fn task_at(&self, name: &str, module: &str, line: u32) -> TaskInfo {
+        let mut t = task_info(name, module);
+        t.span = Some(self.at(line, 7));
+        self.cb.playbook_on_task_start(&t);
+        t
+    }
+
     pub fn handler(&self, name: &str, module: &str) -> TaskInfo {
         let mut t = task_info(name, module);
         t.is_handler = true;
@@ -162,6 +170,28 @@ pub fn task_failed(task_span: Span, kind: &str, msg: &str) -> Vec<ErrorLink> {
             origin: None,
         },
     ]
+}
+
+/// The JSON after the last ` => ` of the first result line under `TASK [task]` in the fixture
+/// `capture` (colour codes around it dropped); empty when that task shows none.
+pub fn captured_json(capture: &str, task: &str) -> Map<String, Value> {
+    let text = fixture(capture);
+    let banner = format!("TASK [{task}] ");
+    let line = text
+        .lines()
+        .skip_while(|l| !l.starts_with(&banner))
+        .skip(1)
+        .take_while(|l| !l.starts_with("TASK [") && !l.starts_with("PLAY RECAP"))
+        .find(|l| l.contains(" => {"))
+        .unwrap_or_default();
+    let json_text = line
+        .rsplit_once(" => ")
+        .map(|(_, j)| j.trim_end_matches("\x1b[0m"))
+        .unwrap_or_default();
+    match serde_json::from_str(json_text) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
 }
 
 /// Asserts line by line first, so a mismatch shows where it starts.
