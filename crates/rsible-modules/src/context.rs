@@ -22,4 +22,32 @@ pub struct ModuleContext<'a> {
     pub check_mode: bool,
     pub diff: bool,
     pub verbosity: u8,
+    /// The task's connection as Ansible's play context holds it; `None` means a local
+    /// connection without `delegate_to`. Only modules that open their own transport
+    /// (`synchronize`'s rsync) read it.
+    pub connection_info: Option<ConnectionInfo>,
+}
+
+/// How the task reaches its host, after `delegate_to`: what `synchronize` needs to point
+/// rsync's ssh at the inventory host the way Ansible's action plugin does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The connection plugin the task uses (of the delegate when delegated): `ssh`, `local`,
+    /// `paramiko`, `docker`…
+    pub transport: String,
+    /// `delegate_to`, templated; `None` when the task is not delegated.
+    pub delegate_to: Option<String>,
+    /// The play context's `remote_user` (`remote_user` keyword, `-u`), used when the host has
+    /// no `ansible_user`.
+    pub remote_user: Option<String>,
+    /// The play context's key file (`ansible_ssh_private_key_file` of the host the connection
+    /// goes to, else `--private-key`), unexpanded.
+    pub private_key_file: Option<String>,
+    /// The ssh connection's `ssh_args` as it uses them (`ANSIBLE_SSH_ARGS`, else Ansible's
+    /// default `-C -o ControlMaster=auto -o ControlPersist=60s`); for `use_ssh_args`.
+    pub ssh_args: Option<String>,
+    /// `ansible_ssh_common_args` / `--ssh-common-args`.
+    pub ssh_common_args: Option<String>,
+    /// `ansible_ssh_extra_args` / `--ssh-extra-args`.
+    pub ssh_extra_args: Option<String>,
 }

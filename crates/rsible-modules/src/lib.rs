@@ -12,8 +12,10 @@ extern crate self as rsible_modules;
 mod apt;
 mod args;
 mod assert;
+mod async_job;
 mod async_status;
 mod authorized_key;
+mod authorized_key_file;
 mod command;
 mod connection;
 mod context;
@@ -34,6 +36,7 @@ mod set_fact;
 mod setup;
 mod stat;
 mod synchronize;
+mod synchronize_cmd;
 mod template;
 mod unarchive;
 mod util;
@@ -49,9 +52,10 @@ mod script_snapshots;
 #[cfg(test)]
 mod testing;
 
+pub use async_job::{cleanup_async, poll_async, start_async, RemoteJob};
 pub use connection::{
     Become, Command, Connection, ConnectionError, ExecOutput, ExecRequest, FileStat, PutOptions,
 };
-pub use context::ModuleContext;
+pub use context::{ConnectionInfo, ModuleContext};
 pub use module::{Module, ModuleError, ResultMap};
 pub use registry::{canonical_name, find_module, module_names};

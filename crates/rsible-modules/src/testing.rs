@@ -126,6 +126,7 @@ impl Env {
             check_mode: self.check_mode,
             diff: self.diff,
             verbosity: self.verbosity,
+            connection_info: None,
         }
     }
 }

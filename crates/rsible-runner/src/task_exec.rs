@@ -5,7 +5,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rsible_modules::{Become, Connection, ModuleContext, ModuleError, ResultMap};
+use rsible_modules::{Become, Connection, ConnectionInfo, ModuleContext, ModuleError, ResultMap};
 use rsible_parser::{LoopKind, Node, NodeKind, Task};
 use rsible_source::Span;
 use rsible_template::{Origin, TemplateError, Value, Vars};
@@ -444,7 +444,7 @@ fn run_item(
             return (f.result, Some(f.chain));
         }
     };
-    let conn = match shared.connection(job, vars, delegate) {
+    let (conn, conn_info) = match shared.connection(job, vars, delegate) {
         Ok(c) => c,
         Err(msg) => return unreachable(task, &msg),
     };
@@ -472,7 +472,7 @@ fn run_item(
             check_mode: ctx_parts.check_mode,
             diff: shared.opts.diff,
             verbosity: shared.opts.verbosity,
-            connection_info: None,
+            connection_info: Some(conn_info.clone()),
         };
         let mut result = match module.run(&ctx, &args) {
             Ok(r) => r,
@@ -843,7 +843,7 @@ pub(crate) fn connection_for(
     job: &HostJob<'_>,
     vars: &Vars,
     delegate: Option<&str>,
-) -> Result<Arc<dyn Connection>, String> {
+) -> Result<(Arc<dyn Connection>, ConnectionInfo), String> {
     let delegated_vars;
     let (target, tvars, kind) = if let Some(d) = delegate {
         delegated_vars = crate::vars::inventory_vars(shared.inventory, d);
@@ -874,12 +874,29 @@ pub(crate) fn connection_for(
             .unwrap_or_else(|| "ssh".to_owned());
         (job.host.as_str(), vars, kind)
     };
-    match kind.as_str() {
+    let mut info = ConnectionInfo {
+        transport: kind.clone(),
+        delegate_to: delegate.map(str::to_owned),
+        remote_user: var_str(shared, job, vars, "ansible_user")
+            .or_else(|| shared.opts.remote_user.clone()),
+        private_key_file: None,
+        ssh_args: shared.opts.ssh_args.clone(),
+        ssh_common_args: shared.opts.ssh_common_args.clone(),
+        ssh_extra_args: shared.opts.ssh_extra_args.clone(),
+    };
+    let conn = match kind.as_str() {
         "local" => shared.open_connection(format!("local:{target}"), || {
             Ok(Arc::new(crate::connection_local::LocalConnection::new()))
         }),
         "ssh" | "smart" | "paramiko" => {
             let settings = ssh_settings(shared, job, target, tvars);
+            info.private_key_file = settings
+                .private_key
+                .as_ref()
+                .map(|p| p.display().to_string());
+            info.ssh_args.clone_from(&settings.ssh_args);
+            info.ssh_common_args.clone_from(&settings.common_args);
+            info.ssh_extra_args.clone_from(&settings.extra_args);
             shared.open_connection(format!("ssh:{target}:{settings:?}"), || {
                 crate::SshConnection::new(settings)
                     .map(|c| Arc::new(c) as Arc<dyn Connection>)
@@ -889,7 +906,8 @@ pub(crate) fn connection_for(
         other => Err(format!(
             "the connection plugin '{other}' is not supported by rsible yet"
         )),
-    }
+    }?;
+    Ok((conn, info))
 }
 
 /// A variable as a string, templated (connection variables may hold Jinja).
@@ -954,7 +972,7 @@ impl Shared<'_> {
         job: &HostJob<'_>,
         vars: &Vars,
         delegate: Option<&str>,
-    ) -> Result<Arc<dyn Connection>, String> {
+    ) -> Result<(Arc<dyn Connection>, ConnectionInfo), String> {
         connection_for(self, job, vars, delegate)
     }
 }
