@@ -59,6 +59,15 @@ impl Callback for MergedStats<'_> {
     fn on_file_diff(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
         self.inner.on_file_diff(t, e);
     }
+    fn runner_on_async_poll(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_async_poll(t, e);
+    }
+    fn runner_on_async_ok(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_async_ok(t, e);
+    }
+    fn runner_on_async_failed(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
+        self.inner.runner_on_async_failed(t, e);
+    }
     fn playbook_on_include(&self, file: &Path, hosts: &[String], item: Option<&serde_json::Value>) {
         self.inner.playbook_on_include(file, hosts, item);
     }

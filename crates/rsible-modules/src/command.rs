@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::args::{de_bool, de_opt_string, parse, scalar_text, Spec};
 use crate::connection::quote;
 use crate::util::{failed, map, marker, output_text, py_datetime, py_timedelta, set_output};
-use crate::{ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
+use crate::{ExecRequest, Module, ModuleContext, ModuleError, RemoteJob, ResultMap};
 
 const SPEC: Spec = Spec {
     display: "ansible.legacy.command",
@@ -150,36 +150,137 @@ impl Module for Command {
             Ok(a) => a,
             Err(fail) => return Ok(fail),
         };
-        let warning = match &a.executable {
-            Some(exe) if !self.shell && !a.uses_shell => Some(format!(
-                "As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '{exe}'."
-            )),
-            _ => None,
-        };
+        let warning = self.executable_warning(&a);
         let mut r = run_command(ctx, a, self.shell)?;
         if let Some(w) = warning {
             r.insert("warnings".into(), json!([w]));
         }
         Ok(r)
     }
+
+    fn remote_job(
+        &self,
+        ctx: &ModuleContext<'_>,
+        args: &serde_json::Map<String, Value>,
+    ) -> Option<Result<RemoteJob, ModuleError>> {
+        // Argument errors need no target: they come back at once.
+        let a: Args = parse(&SPEC, args).ok()?;
+        let p = prepare(&a, self.shell).ok()?;
+        let m = marker();
+        let script = build_script(&a, p.shell, p.raw.as_deref(), &p.argv, &m, ctx.check_mode);
+        let mut fields = ResultMap::new();
+        fields.insert("cmd".into(), p.cmd_value.clone());
+        if let Some(w) = self.executable_warning(&a) {
+            fields.insert("warnings".into(), json!([w]));
+        }
+        let stdin = a.stdin.as_ref().map(|data| {
+            let mut bytes = data.clone().into_bytes();
+            if a.stdin_add_newline {
+                bytes.push(b'\n');
+            }
+            bytes
+        });
+        let has_checks = a.chdir.is_some() || a.creates.is_some() || a.removes.is_some();
+        let stops = async_stops(&p, &m, ctx.check_mode, has_checks);
+        Some(Ok(RemoteJob {
+            script,
+            stdin,
+            fields,
+            strip_empty_ends: a.strip_empty_ends,
+            marker: m,
+            stops,
+        }))
+    }
 }
 
-fn run_command(
-    ctx: &ModuleContext<'_>,
-    a: Args,
-    force_shell: bool,
-) -> Result<ResultMap, ModuleError> {
+impl Command {
+    fn executable_warning(&self, a: &Args) -> Option<String> {
+        match &a.executable {
+            Some(exe) if !self.shell && !a.uses_shell => Some(format!(
+                "As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '{exe}'."
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The results the script's early exits stand for when it runs detached, in the key order of
+/// Ansible's command module; `m` stands for the path (or program) the exit line names.
+fn async_stops(p: &Prepared, m: &str, check: bool, has_checks: bool) -> Vec<(String, ResultMap)> {
+    let verb = if check { "Would" } else { "Did" };
+    let base = |msg: String, stdout: String, rc: Value| {
+        map(json!({
+            "changed": false, "stdout": stdout, "stderr": "", "rc": rc, "cmd": p.cmd_value,
+            "start": null, "end": null, "delta": null, "msg": msg,
+        }))
+    };
+    let mut chdir = base(
+        "Unable to change directory before execution.".into(),
+        String::new(),
+        Value::Null,
+    );
+    chdir.insert("failed".into(), json!(true));
+    let mut would = base(
+        "Command would have run if not in check mode".into(),
+        String::new(),
+        json!(0),
+    );
+    if has_checks {
+        would.insert("changed".into(), json!(true));
+    } else {
+        would.insert("skipped".into(), json!(true));
+    }
+    let joined = quoted_list(&p.argv);
+    let noexec = map(json!({
+        "changed": false, "cmd": joined, "rc": 2, "stdout": "", "stderr": "",
+        "msg": "Error executing command.", "failed": true,
+        "exception": format!("[Errno 2] No such file or directory: b'{m}'"),
+    }));
+    vec![
+        (
+            "creates".into(),
+            base(
+                format!("{verb} not run command since '{m}' exists"),
+                format!("skipped, since {m} exists"),
+                json!(0),
+            ),
+        ),
+        (
+            "removes".into(),
+            base(
+                format!("{verb} not run command since '{m}' does not exist"),
+                format!("skipped, since {m} does not exist"),
+                json!(0),
+            ),
+        ),
+        ("chdir".into(), chdir.clone()),
+        ("expand".into(), chdir),
+        ("noexec".into(), noexec),
+        ("wouldrun".into(), would),
+    ]
+}
+
+/// What the arguments ask to run: `cmd` of the result, the shell string and the argv.
+struct Prepared {
+    shell: bool,
+    cmd_value: Value,
+    raw: Option<String>,
+    argv: Vec<String>,
+}
+
+/// Ansible's checks on which command parameters are given; `Err` is the failed result.
+fn prepare(a: &Args, force_shell: bool) -> Result<Prepared, ResultMap> {
     let shell = force_shell || a.uses_shell;
     let given = [a.raw_params.is_some(), a.cmd.is_some(), a.argv.is_some()];
     match given.iter().filter(|g| **g).count() {
         0 => {
-            return Ok(failed(
+            return Err(failed(
                 "one of the following is required: _raw_params, cmd, argv",
             ))
         }
         1 => {}
         _ => {
-            return Ok(failed(
+            return Err(failed(
                 "parameters are mutually exclusive: _raw_params|cmd|argv",
             ))
         }
@@ -190,17 +291,39 @@ fn run_command(
         (Some(r), _) if shell => (Value::String(r.clone()), Vec::new()),
         (Some(r), _) => match shlex::split(r) {
             Some(v) => (json!(v), v),
-            None => return Ok(failed(format!("Failed to parse command line: {r}"))),
+            None => return Err(failed(format!("Failed to parse command line: {r}"))),
         },
         (None, Some(list)) => {
             let v: Vec<String> = list.iter().map(scalar_text).collect();
             (json!(v), v)
         }
-        (None, None) => return Ok(with_rc(failed("no command given"), 256)),
+        (None, None) => return Err(with_rc(failed("no command given"), 256)),
     };
     if (shell && raw.as_deref().is_none_or(str::is_empty)) || (!shell && argv.is_empty()) {
-        return Ok(with_rc(failed("no command given"), 256));
+        return Err(with_rc(failed("no command given"), 256));
     }
+    Ok(Prepared {
+        shell,
+        cmd_value,
+        raw,
+        argv,
+    })
+}
+
+fn run_command(
+    ctx: &ModuleContext<'_>,
+    a: Args,
+    force_shell: bool,
+) -> Result<ResultMap, ModuleError> {
+    let Prepared {
+        shell,
+        cmd_value,
+        raw,
+        argv,
+    } = match prepare(&a, force_shell) {
+        Ok(p) => p,
+        Err(fail) => return Ok(fail),
+    };
 
     let mut r = map(json!({
         "changed": false, "cmd": cmd_value, "delta": null, "end": null, "msg": "",

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::{ConnectionError, ModuleContext};
+use crate::{ConnectionError, ModuleContext, RemoteJob};
 
 /// A task result as Ansible's result dict (`changed`, `failed`, `msg`, `rc`, `stdout`, …).
 pub type ResultMap = serde_json::Map<String, Value>;
@@ -38,6 +38,16 @@ pub trait Module: Send + Sync {
     /// `fail`): they run even when the connection is not open yet.
     fn controller_only(&self) -> bool {
         false
+    }
+
+    /// The module's work as one script for the target, so `async:` can run it detached (see
+    /// [`crate::start_async`]). `None`: the module runs to completion even under `async`.
+    fn remote_job(
+        &self,
+        _ctx: &ModuleContext<'_>,
+        _args: &serde_json::Map<String, Value>,
+    ) -> Option<Result<RemoteJob, ModuleError>> {
+        None
     }
 
     /// Runs the module. A failure of the module is `Ok` with `failed: true`; `Err` is for

@@ -107,6 +107,12 @@ pub trait Callback: Send + Sync {
     fn runner_item_on_skipped(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     /// An `until` attempt failed and another follows; `result` holds `attempts` and `retries`.
     fn runner_retry(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An async job was polled and is still running (`ASYNC POLL on h: jid=… started=… finished=…`).
+    fn runner_on_async_poll(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An async job finished (`ASYNC OK on h: jid=…`).
+    fn runner_on_async_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An async job failed or ran out of time (`ASYNC FAILED on h: jid=…`).
+    fn runner_on_async_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     /// A `[WARNING]:` line (stderr in the default callback).
     fn warning(&self, _msg: &str) {}
     /// A message Ansible prints with `display.v()`…`display.vvvvvv()`: shown when the run has at

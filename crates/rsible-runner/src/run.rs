@@ -11,7 +11,7 @@ use rsible_template::{Origin, Templar, Value, Vars};
 
 use crate::host_state::HostState;
 use crate::outcome::{HostOutcome, Status};
-use crate::task_exec::{run_host, Event, HostJob};
+use crate::task_exec::{run_host, AsyncKind, Event, HostJob};
 use crate::template_node::{python_str, render_node, truthy};
 use crate::vars;
 use crate::{
@@ -1103,6 +1103,21 @@ impl Runner<'_> {
                             error: None,
                         };
                         cb.runner_retry(info, &event);
+                    }
+                    Event::Async { kind, host, result } => {
+                        let event = ResultEvent {
+                            host: &host,
+                            delegated_to: None,
+                            result: &result,
+                            ignore_errors: false,
+                            item: None,
+                            error: None,
+                        };
+                        match kind {
+                            AsyncKind::Poll => cb.runner_on_async_poll(info, &event),
+                            AsyncKind::Ok => cb.runner_on_async_ok(info, &event),
+                            AsyncKind::Failed => cb.runner_on_async_failed(info, &event),
+                        }
                     }
                     Event::Done(outcome) => {
                         let event = ResultEvent {

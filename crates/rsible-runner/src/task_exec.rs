@@ -32,7 +32,20 @@ pub(crate) enum Event {
         delegated_to: Option<String>,
         result: ResultMap,
     },
+    /// An async job was polled, finished, or failed (`ASYNC POLL/OK/FAILED on host`).
+    Async {
+        kind: AsyncKind,
+        host: String,
+        result: ResultMap,
+    },
     Done(HostOutcome),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AsyncKind {
+    Poll,
+    Ok,
+    Failed,
 }
 
 /// Everything a worker needs to run `task` on `host`.
@@ -456,6 +469,21 @@ fn run_item(
             return (f.result, Some(f.chain));
         }
     };
+    let async_settings = match async_settings(shared, job, vars) {
+        Ok(a) => a,
+        Err(e) => {
+            let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
+            return (f.result, Some(f.chain));
+        }
+    };
+    if async_settings.is_some()
+        && (action || matches!(module.name(), "copy" | "template" | "wait_for_connection"))
+    {
+        let mut r = failed_result(format!("This action ({}) does not support async.", fqcn));
+        r.insert("changed".into(), Value::Bool(false));
+        let chain = failure_chain(task, &r, true);
+        return (r, chain);
+    }
     let register = kw.register.as_ref().and_then(Node::as_str);
     let mut attempt = 0u32;
     loop {
@@ -474,7 +502,11 @@ fn run_item(
             verbosity: shared.opts.verbosity,
             connection_info: Some(conn_info.clone()),
         };
-        let mut result = match module.run(&ctx, &args) {
+        let run = match async_settings {
+            Some((secs, poll)) => run_async(shared, job, &ctx, module, &args, secs, poll, tx),
+            None => module.run(&ctx, &args),
+        };
+        let mut result = match run {
             Ok(r) => r,
             Err(ModuleError::Connection(rsible_modules::ConnectionError::Unreachable(msg))) => {
                 return unreachable(task, &msg);
@@ -542,6 +574,115 @@ fn run_item(
             std::thread::sleep(Duration::from_secs_f64(delay));
         }
     }
+}
+
+/// `async:` (seconds) and `poll:` (default 15), when `async` is above zero.
+fn async_settings(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+) -> Result<Option<(u64, u64)>, TemplateError> {
+    let kw = &job.task.keywords;
+    let number = |n: &Node| -> Result<Option<f64>, TemplateError> {
+        let v = render_node(&shared.templar, n, vars, &job.origin)?;
+        Ok(v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+    };
+    let Some(secs) = kw.async_.as_ref().map(number).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    if secs <= 0.0 {
+        return Ok(None);
+    }
+    let poll = kw
+        .poll
+        .as_ref()
+        .map(number)
+        .transpose()?
+        .flatten()
+        .unwrap_or(15.0)
+        .max(0.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "positive, seconds"
+    )]
+    Ok(Some((secs as u64, poll as u64)))
+}
+
+/// Runs a module as an async job: started detached on the target, then (with `poll > 0`)
+/// polled until it finishes or its time is up, as Ansible's task executor does.
+#[expect(clippy::too_many_arguments, reason = "one call site, all needed")]
+fn run_async(
+    _shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    ctx: &ModuleContext<'_>,
+    module: &dyn rsible_modules::Module,
+    args: &serde_json::Map<String, Value>,
+    secs: u64,
+    poll: u64,
+    tx: &Sender<Event>,
+) -> Result<ResultMap, ModuleError> {
+    let started = rsible_modules::start_async(module, ctx, args, secs)?;
+    let Some(jid) = started.get("ansible_job_id").map(python_str) else {
+        // The module ran to completion (it has no detachable remote part).
+        return Ok(started);
+    };
+    if poll == 0 || started.get("failed").is_some_and(truthy) {
+        return Ok(started);
+    }
+    let mut time_left = i64::try_from(secs).unwrap_or(i64::MAX);
+    let step = i64::try_from(poll).unwrap_or(i64::MAX);
+    let mut last = started;
+    while time_left > 0 {
+        std::thread::sleep(Duration::from_secs(poll));
+        match rsible_modules::poll_async(ctx, &jid) {
+            Ok(r) => {
+                if r.get("finished").is_some_and(truthy) || r.get("failed").is_some_and(truthy) {
+                    last = r;
+                    break;
+                }
+                time_left -= step;
+                let _ = tx.send(Event::Async {
+                    kind: AsyncKind::Poll,
+                    host: job.host.clone(),
+                    result: r.clone(),
+                });
+                last = r;
+            }
+            Err(e) => {
+                let _ = ctx.conn.reset();
+                time_left -= step;
+                if time_left <= 0 {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    if !last.get("finished").is_some_and(truthy) {
+        let mut r = failed_result(format!(
+            "async task did not complete within the requested time - {secs}s"
+        ));
+        r.insert("async_result".into(), Value::Object(last));
+        let _ = tx.send(Event::Async {
+            kind: AsyncKind::Failed,
+            host: job.host.clone(),
+            result: r.clone(),
+        });
+        return Ok(r);
+    }
+    let _ = rsible_modules::cleanup_async(ctx, &jid);
+    let kind = if last.get("failed").is_some_and(truthy) {
+        AsyncKind::Failed
+    } else {
+        AsyncKind::Ok
+    };
+    let _ = tx.send(Event::Async {
+        kind,
+        host: job.host.clone(),
+        result: last.clone(),
+    });
+    Ok(last)
 }
 
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that

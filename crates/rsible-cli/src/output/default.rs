@@ -248,6 +248,51 @@ impl Callback for DefaultCallback {
         self.state().display.display(&msg, Some(Color::Skip), false);
     }
 
+    fn runner_on_async_poll(&self, _task: &TaskInfo, ev: &ResultEvent<'_>) {
+        let get = |k: &str| {
+            ev.result
+                .get(k)
+                .map_or_else(|| "None".to_owned(), super::python::py_str)
+        };
+        let msg = format!(
+            "ASYNC POLL on {}: jid={} started={} finished={}",
+            ev.host,
+            get("ansible_job_id"),
+            get("started"),
+            get("finished")
+        );
+        self.state()
+            .display
+            .display(&msg, Some(Color::Debug), false);
+    }
+
+    fn runner_on_async_ok(&self, _task: &TaskInfo, ev: &ResultEvent<'_>) {
+        let jid = ev
+            .result
+            .get("ansible_job_id")
+            .map_or_else(|| "None".to_owned(), super::python::py_str);
+        let msg = format!("ASYNC OK on {}: jid={jid}", ev.host);
+        self.state()
+            .display
+            .display(&msg, Some(Color::Debug), false);
+    }
+
+    fn runner_on_async_failed(&self, _task: &TaskInfo, ev: &ResultEvent<'_>) {
+        let jid = ev
+            .result
+            .get("ansible_job_id")
+            .or_else(|| {
+                ev.result
+                    .get("async_result")
+                    .and_then(|r| r.get("ansible_job_id"))
+            })
+            .map_or_else(|| "None".to_owned(), super::python::py_str);
+        let msg = format!("ASYNC FAILED on {}: jid={jid}", ev.host);
+        self.state()
+            .display
+            .display(&msg, Some(Color::Debug), false);
+    }
+
     fn playbook_on_no_hosts_remaining(&self) {
         self.state().display.banner("NO MORE HOSTS LEFT");
     }
