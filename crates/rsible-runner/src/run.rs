@@ -377,20 +377,17 @@ impl Runner<'_> {
                 .collect(),
             play.post_tasks.iter().collect(),
         ];
-        let mut stopped = false;
         for section in sections {
             if !self.run_list(&mut ctx, &section, 0, None)? {
-                stopped = true;
                 break;
             }
             self.flush_handlers(&mut ctx)?;
         }
-        let _ = &ctx.name;
-        let any_left = ctx
+        // Ansible stops the whole run when every host of the play failed in it.
+        Ok(ctx
             .hosts
             .iter()
-            .any(|h| self.states.get(h).is_some_and(HostState::is_active));
-        Ok(any_left || !stopped && any_left)
+            .any(|h| self.states.get(h).is_some_and(HostState::is_active)))
     }
 
     fn gather_facts(&self, ctx: &PlayCtx<'_>) -> Result<bool, RunError> {
