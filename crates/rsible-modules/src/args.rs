@@ -154,6 +154,20 @@ pub(crate) fn de_string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Stri
     }
 }
 
+/// Ansible `type='list'` with string elements: a list, or a comma-separated string.
+pub(crate) fn de_opt_list<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    let v = Value::deserialize(d)?;
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.split(',').map(str::to_owned).collect())),
+        Value::Array(items) => Ok(Some(items.iter().map(scalar_text).collect())),
+        Value::Object(_) => Err(de::Error::custom("expected a list, got dict")),
+        other => Ok(Some(vec![scalar_text(&other)])),
+    }
+}
+
 /// A value as Python's `str()` would show a scalar (strings unquoted).
 pub(crate) fn scalar_text(v: &Value) -> String {
     match v {

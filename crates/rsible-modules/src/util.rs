@@ -258,6 +258,69 @@ pub(crate) fn marker() -> String {
     format!("RSIBLE-{:016x}", rand::random::<u64>())
 }
 
+/// Shell function `_bin NAME`: prints the path `get_bin_path` would find (`$PATH`, then
+/// `/sbin`, `/usr/sbin`, `/usr/local/sbin`), or its failure message and returns 1.
+pub(crate) const BIN_PATH_FN: &str = r#"_bin() { _bp="$PATH"; for _bd in /sbin /usr/sbin /usr/local/sbin; do case ":$_bp:" in *":$_bd:"*) ;; *) if [ -e "$_bd" ]; then _bp="$_bp:$_bd"; fi ;; esac; done; _bo=$IFS; IFS=:; set -f; for _bd in $_bp; do if [ -n "$_bd" ] && [ -e "$_bd/$1" ] && [ ! -d "$_bd/$1" ] && [ -x "$_bd/$1" ]; then IFS=$_bo; set +f; printf '%s\n' "$_bd/$1"; return 0; fi; done; IFS=$_bo; set +f; printf 'Failed to find required executable "%s" in paths: %s\n' "$1" "$_bp"; return 1; }
+"#;
+
+/// Shell function `_loc`: prints the locale `get_best_parsable_locale` picks from `locale -a`.
+pub(crate) const BEST_LOCALE_FN: &str = r#"_loc() { _la=$(locale -a 2>/dev/null) && [ -n "$_la" ] || { echo C; return; }; for _l in C.utf8 C.UTF-8 en_US.utf8 en_US.UTF-8 C POSIX; do if printf '%s\n' "$_la" | grep -qx -- "$_l"; then echo "$_l"; return; fi; done; echo C; }
+"#;
+
+/// Python's `fnmatch.fnmatch` on POSIX (case-sensitive; `*` also matches `/`).
+pub(crate) fn fnmatch(name: &str, pattern: &str) -> bool {
+    let mut re = String::from("(?s)^");
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        match c {
+            '*' => re.push_str(".*"),
+            '?' => re.push('.'),
+            '[' => {
+                let mut j = i;
+                if j < chars.len() && chars[j] == '!' {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j] == ']' {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    j += 1;
+                }
+                if j >= chars.len() {
+                    re.push_str("\\[");
+                } else {
+                    let body: String = chars[i..j].iter().collect();
+                    i = j + 1;
+                    let (neg, body) = match body.strip_prefix('!') {
+                        Some(b) => (true, b.to_owned()),
+                        None => (false, body),
+                    };
+                    // `&&`, `~~` and `--` are set operations in the regex crate's classes.
+                    let body = body
+                        .replace('\\', "\\\\")
+                        .replace('[', "\\[")
+                        .replace('&', "\\&")
+                        .replace('~', "\\~");
+                    re.push('[');
+                    if neg {
+                        re.push('^');
+                    } else if body.starts_with('^') {
+                        re.push('\\');
+                    }
+                    re.push_str(&body);
+                    re.push(']');
+                }
+            }
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).is_ok_and(|r| r.is_match(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +369,19 @@ mod tests {
             py_json_dumps(&v),
             r#"{"a": [1, "\u00e9\n\"x\u2603\ud83d\ude00\u007f\u0001", null, 1.5, 2.0], "b": {"c": true}}"#
         );
+    }
+
+    // Expected values from Python's fnmatch.fnmatch.
+    #[test]
+    fn fnmatch_like_python() {
+        assert!(fnmatch("top/sub/b.txt", "top/*"));
+        assert!(fnmatch("a.txt", "?.txt"));
+        assert!(fnmatch("b1", "[ab][0-9]"));
+        assert!(!fnmatch("c1", "[ab][0-9]"));
+        assert!(fnmatch("c1", "[!ab]1"));
+        assert!(fnmatch("a[", "a["));
+        assert!(!fnmatch("a.txt", "*.TXT"));
+        assert!(fnmatch("x+y", "x+y"));
     }
 
     #[test]
