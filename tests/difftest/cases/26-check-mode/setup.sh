@@ -1,0 +1,2 @@
+echo old > existing.txt
+echo same > same.txt
