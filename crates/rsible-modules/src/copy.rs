@@ -160,9 +160,8 @@ pub(crate) struct Source {
 /// (`~/.ansible/tmp/ansible-local-<pid><rand>/tmp<rand>/<name>`), for headers and `src`.
 pub(crate) fn local_tmp_path(name: &str) -> String {
     // Ansible's DEFAULT_LOCAL_TMP: `ANSIBLE_LOCAL_TEMP`, else `~/.ansible/tmp`.
-    let base = std::env::var("ANSIBLE_LOCAL_TEMP").unwrap_or_else(|_| {
-        format!("{}/.ansible/tmp", std::env::var("HOME").unwrap_or_default())
-    });
+    let base = std::env::var("ANSIBLE_LOCAL_TEMP")
+        .unwrap_or_else(|_| format!("{}/.ansible/tmp", std::env::var("HOME").unwrap_or_default()));
     let r = crate::util::marker();
     let r = r.trim_start_matches("RSIBLE-");
     format!(
