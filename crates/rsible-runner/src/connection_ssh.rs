@@ -144,7 +144,7 @@ impl SshConnection {
             .prefix(".rsible-ssh-")
             .tempdir()
             .map_err(|e| ConnectionError::Failed(format!("cannot create ssh control dir: {e}")))?;
-        // openssh's process-mux session expects the socket and log under these names.
+        // openssh's native-mux session (no ssh process per command) expects the socket and log under these names.
         let control_path = dir.path().join("master");
         let log_path = dir.path().join("log");
         let argv =
@@ -168,7 +168,7 @@ impl SshConnection {
         let pid = master_pid(&control_path);
         let log_start = std::fs::metadata(&log_path).map_or(0, |m| m.len());
         Ok(Master {
-            session: openssh::Session::new_process_mux(dir),
+            session: openssh::Session::new_native_mux(dir),
             control_path,
             pid,
             log_path,
