@@ -220,6 +220,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
             vars.insert("ansible_loop".into(), loop_info(&items, index));
         }
         let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx);
+        mark_exception(&mut r);
         r.insert(loop_var.clone(), item.clone());
         r.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
         if let Some(iv) = index_var {
@@ -291,7 +292,15 @@ fn loop_info(items: &[Value], index: usize) -> Value {
     Value::Object(m)
 }
 
-fn fault(mut outcome: HostOutcome, f: TaskFault) -> HostOutcome {
+/// Ansible 2.19 gives every failed result an `exception` (shown only at -vvv; registered).
+fn mark_exception(r: &mut ResultMap) {
+    if r.get("failed").is_some_and(truthy) && !r.get("unreachable").is_some_and(truthy) {
+        r.entry("exception").or_insert_with(|| Value::from("(traceback unavailable)"));
+    }
+}
+
+fn fault(mut outcome: HostOutcome, mut f: TaskFault) -> HostOutcome {
+    mark_exception(&mut f.result);
     outcome.result = f.result;
     outcome.status = Status::Failed;
     outcome.error = Some(f.chain);
@@ -303,6 +312,7 @@ fn finish(
     mut result: ResultMap,
     chain: Option<Vec<ErrorLink>>,
 ) -> HostOutcome {
+    mark_exception(&mut result);
     if let Some(facts) = result.get("ansible_facts").and_then(Value::as_object) {
         if result.get("_rsible_set_fact").is_some() {
             outcome.set_facts = Some(facts.clone());
