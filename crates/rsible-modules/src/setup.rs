@@ -1,14 +1,24 @@
-//! `setup`: a minimal set of facts (`Gathering Facts`), from one shell script on the target.
+//! `setup`: Ansible's facts (`Gathering Facts`) from one POSIX shell script on the target.
 //!
-//! Gives `ansible_hostname`, `ansible_nodename`, `ansible_fqdn`, `ansible_system`,
-//! `ansible_kernel`, `ansible_architecture`, `ansible_machine`, `ansible_user_*`, `ansible_env`,
-//! `ansible_distribution*`/`ansible_os_family` (from `/etc/os-release`) and `ansible_date_time`,
-//! with the names and value formats Ansible's fact collectors use.
+//! The script (`setup_script`) only prints raw sources; the collectors in `setup_system`,
+//! `setup_hardware` and `setup_network` turn them into facts exactly as ansible-core 2.19's
+//! Python collectors do. Facts come back under `ansible_facts` with the `ansible_` prefix, as
+//! the Python module returns them (the runner strips it when storing).
+//!
+//! Not gathered (no cheap source without Python, or not needed yet): `python*`,
+//! `virtualization_*`, `devices`, `mounts`, `iscsi_iqn`, `hostnqn`, `fibre_channel_wwn`, ethtool
+//! features, `lvm`, `selinux_python_present`. `loadavg` has /proc/loadavg's two decimals where
+//! Python's `os.getloadavg()` has the kernel's full fixed-point value.
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::args::{parse, Spec};
+use crate::connection::quote;
+use crate::setup_hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
+use crate::setup_network::{network_facts, InterfaceInput, NetworkInput};
+use crate::setup_script::{sections, ENV_TAIL, SCRIPT};
+use crate::setup_system::{self as sys, Facts, Raw};
 use crate::util::{failed, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 
@@ -22,7 +32,6 @@ const SPEC: Spec = Spec {
 #[serde(deny_unknown_fields)]
 struct Args {
     #[serde(default)]
-    #[expect(dead_code, reason = "accepted like Ansible; local facts are not read")]
     fact_path: Option<Value>,
     #[serde(default)]
     filter: Option<Value>,
@@ -39,33 +48,202 @@ struct Args {
 pub(crate) struct Setup;
 pub(crate) static SETUP: Setup = Setup;
 
-const ENV_MARK: &str = "__RSIBLE_ENV__";
+/// What `gather_subset` accepts (ansible-core 2.19 on Linux: collector names and fact ids).
+const VALID_SUBSETS: &[&str] = &[
+    "all_ipv4_addresses",
+    "all_ipv6_addresses",
+    "apparmor",
+    "architecture",
+    "caps",
+    "chroot",
+    "cmdline",
+    "date_time",
+    "default_ipv4",
+    "default_ipv6",
+    "devices",
+    "distribution",
+    "distribution_major_version",
+    "distribution_release",
+    "distribution_version",
+    "dns",
+    "effective_group_ids",
+    "effective_user_id",
+    "env",
+    "facter",
+    "fibre_channel_wwn",
+    "fips",
+    "hardware",
+    "interfaces",
+    "is_chroot",
+    "iscsi",
+    "kernel",
+    "kernel_version",
+    "loadavg",
+    "local",
+    "lsb",
+    "machine",
+    "machine_id",
+    "mounts",
+    "network",
+    "nvme",
+    "ohai",
+    "os_family",
+    "pkg_mgr",
+    "platform",
+    "processor",
+    "processor_cores",
+    "processor_count",
+    "python",
+    "python_version",
+    "real_user_id",
+    "selinux",
+    "service_mgr",
+    "ssh_host_key_dsa_public",
+    "ssh_host_key_ecdsa_public",
+    "ssh_host_key_ed25519_public",
+    "ssh_host_key_rsa_public",
+    "ssh_host_pub_keys",
+    "ssh_pub_keys",
+    "system",
+    "system_capabilities",
+    "system_capabilities_enforced",
+    "systemd",
+    "user",
+    "user_dir",
+    "user_gecos",
+    "user_gid",
+    "user_id",
+    "user_shell",
+    "user_uid",
+    "virtual",
+    "virtualization_role",
+    "virtualization_tech_guest",
+    "virtualization_tech_host",
+    "virtualization_type",
+];
 
-/// `key=value` lines, then the environment NUL-separated after a marker line.
-const SCRIPT: &str = r#"u=$(uname -n)
-echo "nodename=$u"
-echo "system=$(uname -s)"
-echo "kernel=$(uname -r)"
-echo "kernel_version=$(uname -v)"
-echo "machine=$(uname -m)"
-ip=$(getent hosts "$u" 2>/dev/null | awk '{print $1; exit}')
-[ -n "$ip" ] && echo "fqdn_names=$(getent hosts "$ip" 2>/dev/null | awk '{$1=""; print; exit}')"
-echo "user_id=$(id -un)"
-echo "user_uid=$(id -u)"
-echo "user_gid=$(id -g)"
-pw=$(getent passwd "$(id -un)" 2>/dev/null)
-echo "user_gecos=$(printf '%s' "$pw" | cut -d: -f5)"
-echo "user_dir=$(printf '%s' "$pw" | cut -d: -f6)"
-echo "user_shell=$(printf '%s' "$pw" | cut -d: -f7)"
-if [ -r /etc/os-release ]; then
-  ( . /etc/os-release; echo "os_id=$ID"; echo "os_name=$NAME"; echo "os_version_id=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME" )
-fi
-[ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"
-echo "date=$(date '+%Y-%m-%d|%d|%s|%H|%M|%m|%S|%Z|%z|%A|%w|%W|%Y|%N|%Y%m%dT%H%M%S')"
-echo "utc=$(date -u '+%Y-%m-%dT%H:%M:%S')"
-echo "__RSIBLE_ENV__"
-env -0
-"#;
+/// The setup module's `minimal_gather_subset`: gathered even under `!all`.
+const MIN_SUBSET: &[&str] = &[
+    "apparmor",
+    "caps",
+    "cmdline",
+    "date_time",
+    "distribution",
+    "dns",
+    "env",
+    "fips",
+    "local",
+    "lsb",
+    "pkg_mgr",
+    "platform",
+    "python",
+    "selinux",
+    "service_mgr",
+    "ssh_pub_keys",
+    "user",
+];
+
+/// The collector a fact id of `gather_subset` belongs to.
+fn collector_of(id: &str) -> &str {
+    match id {
+        "system" | "kernel" | "kernel_version" | "machine" | "python_version" | "architecture"
+        | "machine_id" => "platform",
+        "distribution_version"
+        | "distribution_release"
+        | "distribution_major_version"
+        | "os_family" => "distribution",
+        "user_id"
+        | "user_uid"
+        | "user_gid"
+        | "user_gecos"
+        | "user_dir"
+        | "user_shell"
+        | "real_user_id"
+        | "effective_user_id"
+        | "effective_group_ids" => "user",
+        "interfaces" | "default_ipv4" | "default_ipv6" | "all_ipv4_addresses"
+        | "all_ipv6_addresses" => "network",
+        "devices" | "mounts" | "processor" | "processor_cores" | "processor_count" => "hardware",
+        other => other,
+    }
+}
+
+/// `get_collector_names` of ansible-core: the collectors a `gather_subset` list selects.
+fn collector_names(subsets: &[String]) -> Result<Vec<String>, String> {
+    let mut add: Vec<String> = Vec::new();
+    let mut exclude: Vec<String> = Vec::new();
+    let mut explicit: Vec<String> = Vec::new();
+    let owned = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let all_ids = || -> Vec<String> { owned(VALID_SUBSETS) };
+    for subset in std::iter::once("min").chain(subsets.iter().map(String::as_str)) {
+        match subset {
+            "min" => add.extend(owned(MIN_SUBSET)),
+            "all" => add.extend(all_ids()),
+            "!min" => exclude.extend(owned(MIN_SUBSET)),
+            "!all" => exclude.extend(
+                all_ids()
+                    .into_iter()
+                    .filter(|s| !MIN_SUBSET.contains(&s.as_str())),
+            ),
+            s => {
+                if let Some(x) = s.strip_prefix('!') {
+                    exclude.push(x.to_owned());
+                } else if VALID_SUBSETS.contains(&s) {
+                    explicit.push(s.to_owned());
+                    add.push(s.to_owned());
+                } else {
+                    let mut valid = owned(VALID_SUBSETS);
+                    valid.sort();
+                    return Err(format!(
+                        "Bad subset '{s}' given to Ansible. gather_subset options allowed: all, {}",
+                        valid.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    if add.is_empty() {
+        add = all_ids();
+    }
+    add.retain(|s| explicit.contains(s) || !exclude.contains(s));
+    let mut names: Vec<String> = add.iter().map(|s| collector_of(s).to_owned()).collect();
+    // Collectors' `required_facts` pull in the collectors providing them, facts and all.
+    let mut required = Vec::new();
+    for name in &names {
+        required.extend(match name.as_str() {
+            "network" | "service_mgr" => &["platform", "distribution"][..],
+            "hardware" => &["platform"][..],
+            "pkg_mgr" => &["distribution"][..],
+            _ => &[][..],
+        });
+    }
+    names.extend(required.into_iter().map(str::to_owned));
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+fn subset_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.trim().to_owned(),
+                other => other.to_string(),
+            })
+            .collect(),
+        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_owned()).collect(),
+        _ => vec!["all".to_owned()],
+    }
+}
+
+/// Reads `*.fact` files: executables are run, the others printed.
+fn local_script(fact_path: &str) -> String {
+    format!(
+        "d={}\nif [ -d \"$d\" ]; then for f in \"$d\"/*.fact; do [ -e \"$f\" ] || continue; \n  if [ -x \"$f\" ]; then S \"localx $f\"; \"$f\" 2>/dev/null; printf '\\nrc=%s\\n' \"$?\"; else S \"localf $f\"; cat \"$f\"; fi; done; fi\n",
+        quote(fact_path)
+    )
+}
 
 impl Module for Setup {
     fn name(&self) -> &'static str {
@@ -89,28 +267,224 @@ impl Module for Setup {
             Ok(a) => a,
             Err(fail) => return Ok(fail),
         };
-        let out = run_script(ctx, SCRIPT.to_owned())?;
+        let subsets = subset_list(a.gather_subset.as_ref());
+        let collectors = match collector_names(&subsets) {
+            Ok(c) => c,
+            Err(msg) => return Ok(failed(msg)),
+        };
+        let fact_path = match &a.fact_path {
+            Some(Value::String(p)) if !p.is_empty() => p.clone(),
+            _ => "/etc/ansible/facts.d".to_owned(),
+        };
+        let script = format!("{SCRIPT}{}{ENV_TAIL}", local_script(&fact_path));
+        let out = run_script(ctx, script)?;
         if out.rc != 0 {
             return Ok(failed(
                 String::from_utf8_lossy(&out.stderr).trim().to_owned(),
             ));
         }
-        let mut facts = parse_facts(&out.stdout);
-        if let Some(filter) = a.filter.as_ref().and_then(filter_patterns) {
-            facts.retain(|k, _| filter.iter().any(|p| glob_match(p, k)));
-        }
-        let subset = match a.gather_subset {
-            Some(Value::Array(v)) => Value::Array(v),
-            Some(Value::String(s)) => json!(s.split(',').map(str::trim).collect::<Vec<_>>()),
-            _ => json!(["all"]),
+        let raw = Raw {
+            sections: sections(&out.stdout),
         };
-        facts.insert("gather_subset".into(), subset);
+        let mut facts = Map::new();
+        let mut warnings = Vec::new();
+        for (k, v) in gather(&raw, &collectors, &mut warnings) {
+            facts.insert(format!("ansible_{k}"), v);
+        }
+        facts.sort_keys();
+        facts.insert("gather_subset".into(), json!(subsets));
         facts.insert("module_setup".into(), json!(true));
+        // Applies to the metadata too, as it comes from a collector like any other.
+        if let Some(filter) = a.filter.as_ref().and_then(filter_patterns) {
+            facts.retain(|k, _| filter.iter().any(|p| filter_matches(p, k)));
+        }
         let mut r = ResultMap::new();
         r.insert("ansible_facts".into(), Value::Object(facts));
         r.insert("changed".into(), json!(false));
+        if !warnings.is_empty() {
+            r.insert("warnings".into(), json!(warnings));
+        }
         Ok(r)
     }
+}
+
+/// A collector that needs only the script's output.
+type Collect = fn(&Raw) -> Facts;
+
+/// Runs the selected collectors over the script's output; facts without the prefix.
+fn gather(raw: &Raw, collectors: &[String], warnings: &mut Vec<String>) -> Facts {
+    let on = |c: &str| collectors.iter().any(|n| n == c);
+    let dist = sys::distribution(raw);
+    let platform = sys::platform(raw);
+    let lookup = |facts: &Facts, k: &str| {
+        facts
+            .iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (family, distribution) = (lookup(&dist, "os_family"), lookup(&dist, "distribution"));
+    let (system, architecture) = (
+        lookup(&platform, "system"),
+        lookup(&platform, "architecture"),
+    );
+    let mut f = Facts::new();
+    if on("platform") {
+        f.extend(platform);
+    }
+    if on("distribution") {
+        f.extend(dist);
+    }
+    let simple: [(&str, Collect); 13] = [
+        ("caps", sys::caps),
+        ("ssh_pub_keys", sys::ssh_pub_keys),
+        ("chroot", sys::chroot),
+        ("lsb", sys::lsb),
+        ("selinux", sys::selinux),
+        ("apparmor", sys::apparmor),
+        ("fips", sys::fips),
+        ("cmdline", sys::cmdline),
+        ("date_time", sys::date_time),
+        ("env", sys::env),
+        ("loadavg", sys::loadavg),
+        ("user", sys::user),
+        ("dns", sys::dns),
+    ];
+    for (name, collect) in simple {
+        if on(name) {
+            f.extend(collect(raw));
+        }
+    }
+    if on("pkg_mgr") {
+        f.extend(sys::pkg_mgr(raw, &family));
+    }
+    if on("service_mgr") {
+        f.extend(sys::service_mgr(raw, &system, &distribution));
+    }
+    if on("local") {
+        f.push(("local".to_owned(), local_facts(raw, warnings)));
+    }
+    if on("hardware") {
+        let nproc = raw.line("nproc").parse::<i64>().ok();
+        let xen = !raw.line("xen").is_empty() && raw.text("xen").lines().any(|l| l.trim() == "xen");
+        f.extend(cpu_facts(&raw.text("cpuinfo"), &architecture, xen, nproc));
+        f.extend(memory_facts(&raw.text("meminfo")));
+        f.extend(dmi_facts(&raw.text("dmi")));
+        f.extend(uptime_facts(&raw.text("uptime")));
+    }
+    if on("network") && raw.bytes("route4").is_some() {
+        f.extend(network(raw));
+    }
+    f
+}
+
+fn network(raw: &Raw) -> Facts {
+    let texts: Vec<(String, String)> = raw
+        .sections
+        .iter()
+        .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
+        .collect();
+    let find = |name: &str| {
+        texts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, t)| t.as_str())
+    };
+    let interfaces = texts
+        .iter()
+        .filter_map(|(n, t)| n.strip_prefix("if ").map(|name| (name, t)))
+        .map(|(name, sysfs)| {
+            let primary = match texts.iter().find(|(n, _)| *n == format!("all {name}")) {
+                Some((_, t)) => t.as_str(),
+                None => find(&format!("primary {name}")),
+            };
+            InterfaceInput {
+                name,
+                sysfs,
+                primary,
+                secondary: find(&format!("secondary {name}")),
+            }
+        })
+        .collect();
+    network_facts(&NetworkInput {
+        route4: find("route4"),
+        route6: find("route6"),
+        local4: find("local4"),
+        local6: find("local6"),
+        interfaces,
+    })
+}
+
+/// `ansible_local`: each `*.fact` file as JSON, else INI, else Ansible's error text (also
+/// returned as a warning, as `module.warn`).
+fn local_facts(raw: &Raw, warnings: &mut Vec<String>) -> Value {
+    let mut out = Map::new();
+    for (name, body) in &raw.sections {
+        let text = String::from_utf8_lossy(body);
+        let (path, content) = if let Some(p) = name.strip_prefix("localf ") {
+            (p, text.to_string())
+        } else if let Some(p) = name.strip_prefix("localx ") {
+            let trimmed = text.trim_end_matches('\n');
+            let (content, rc) = trimmed.rsplit_once("\nrc=").unwrap_or((trimmed, "0"));
+            (
+                p,
+                if rc.trim() == "0" {
+                    content.to_owned()
+                } else {
+                    let msg = format!(
+                        "Failure executing fact script ({p}), rc: {}, err: ",
+                        rc.trim()
+                    );
+                    let base = fact_base(p);
+                    warnings.push(msg.clone());
+                    out.insert(base, json!(msg));
+                    continue;
+                },
+            )
+        } else {
+            continue;
+        };
+        let value = serde_json::from_str::<Value>(&content)
+            .ok()
+            .or_else(|| ini(&content))
+            .unwrap_or_else(|| {
+                let msg =
+                    format!("error loading facts as JSON or ini - please check content: {path}");
+                warnings.push(msg.clone());
+                json!(msg)
+            });
+        out.insert(fact_base(path), value);
+    }
+    Value::Object(out)
+}
+
+/// `os.path.basename(fn).replace('.fact', '')`.
+fn fact_base(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).replace(".fact", "")
+}
+
+/// `configparser` reading of an INI text: sections of `key = value`; `None` when not INI.
+fn ini(text: &str) -> Option<Value> {
+    let mut out = Map::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if let Some(sec) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            out.entry(sec.to_owned()).or_insert_with(|| json!({}));
+            current = Some(sec.to_owned());
+            continue;
+        }
+        let sec = current.as_ref()?;
+        let (k, v) = t.split_once(['=', ':'])?;
+        if let Some(Value::Object(m)) = out.get_mut(sec) {
+            m.insert(k.trim().to_lowercase(), json!(v.trim()));
+        }
+    }
+    Some(Value::Object(out))
 }
 
 fn filter_patterns(v: &Value) -> Option<Vec<String>> {
@@ -125,13 +499,53 @@ fn filter_patterns(v: &Value) -> Option<Vec<String>> {
     (!list.is_empty()).then_some(list)
 }
 
-/// `fnmatch` with `*` and `?` only, as the `filter` option uses it.
-fn glob_match(pattern: &str, name: &str) -> bool {
+/// `_filter` of Ansible's fact collector: an empty pattern matches everything, and a pattern
+/// not starting with `ansible_` (or `facter`/`ohai`) also matches with that prefix added.
+fn filter_matches(pattern: &str, name: &str) -> bool {
+    pattern.is_empty()
+        || fnmatch(pattern, name)
+        || (!["ansible_", "facter", "ohai"]
+            .iter()
+            .any(|p| pattern.starts_with(p))
+            && fnmatch(&format!("ansible_{pattern}"), name))
+}
+
+/// Python's `fnmatch.fnmatch` on POSIX: `*`, `?`, `[seq]` and `[!seq]`.
+fn fnmatch(pattern: &str, name: &str) -> bool {
+    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+        // p starts after '['; returns (matched, length of the class including ']').
+        let mut i = 0;
+        let negate = matches!(p.first(), Some('!'));
+        if negate {
+            i += 1;
+        }
+        let start = i;
+        let mut hit = false;
+        while i < p.len() {
+            if p[i] == ']' && i > start {
+                return Some((hit != negate, i + 1));
+            }
+            if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+                hit |= p[i] <= c && c <= p[i + 2];
+                i += 3;
+            } else {
+                hit |= p[i] == c;
+                i += 1;
+            }
+        }
+        None
+    }
     fn go(p: &[char], n: &[char]) -> bool {
         match (p.first(), n.first()) {
             (None, None) => true,
             (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
             (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some('['), Some(&c)) => match class(&p[1..], c) {
+                Some((true, len)) => go(&p[1 + len..], &n[1..]),
+                Some((false, _)) => false,
+                // An unclosed '[' is a literal character.
+                None => c == '[' && go(&p[1..], &n[1..]),
+            },
             (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
             _ => false,
         }
@@ -141,184 +555,97 @@ fn glob_match(pattern: &str, name: &str) -> bool {
     go(&p, &n)
 }
 
-/// Ansible's names for `/etc/os-release` IDs, and the family each belongs to.
-fn distribution(id: &str, name: &str) -> (String, &'static str) {
-    let (dist, family) = match id {
-        "debian" => ("Debian", "Debian"),
-        "ubuntu" => ("Ubuntu", "Debian"),
-        "linuxmint" => ("Linux Mint", "Debian"),
-        "raspbian" => ("Debian", "Debian"),
-        "centos" => ("CentOS", "RedHat"),
-        "rhel" => ("RedHat", "RedHat"),
-        "fedora" => ("Fedora", "RedHat"),
-        "rocky" => ("Rocky", "RedHat"),
-        "almalinux" => ("AlmaLinux", "RedHat"),
-        "ol" => ("OracleLinux", "RedHat"),
-        "amzn" => ("Amazon", "RedHat"),
-        "arch" => ("Archlinux", "Archlinux"),
-        "alpine" => ("Alpine", "Alpine"),
-        "gentoo" => ("Gentoo", "Gentoo"),
-        "opensuse-leap" | "opensuse" => ("openSUSE Leap", "Suse"),
-        "opensuse-tumbleweed" => ("openSUSE Tumbleweed", "Suse"),
-        "sles" => ("SLES", "Suse"),
-        _ => {
-            return (
-                if name.is_empty() {
-                    "NA".to_owned()
-                } else {
-                    name.to_owned()
-                },
-                "NA",
-            )
-        }
-    };
-    (dist.to_owned(), family)
-}
-
-fn parse_facts(stdout: &[u8]) -> serde_json::Map<String, Value> {
-    let text_end = find(stdout, ENV_MARK.as_bytes()).unwrap_or(stdout.len());
-    let text = String::from_utf8_lossy(&stdout[..text_end]);
-    let kv: std::collections::HashMap<&str, &str> =
-        text.lines().filter_map(|l| l.split_once('=')).collect();
-    let get = |k: &str| kv.get(k).copied().unwrap_or("").to_owned();
-    let mut f = serde_json::Map::new();
-    let node = get("nodename");
-    let host = node.split('.').next().unwrap_or("").to_owned();
-    // socket.getfqdn(): the first reverse-lookup name with a dot, else the canonical name.
-    let names: Vec<&str> = kv
-        .get("fqdn_names")
-        .map(|s| s.split_whitespace().collect())
-        .unwrap_or_default();
-    let fqdn = names
-        .iter()
-        .find(|n| n.contains('.'))
-        .or(names.first())
-        .map_or(node.clone(), |s| (*s).to_owned());
-    let domain = fqdn
-        .split_once('.')
-        .map_or(String::new(), |(_, d)| d.to_owned());
-    f.insert("ansible_hostname".into(), json!(host));
-    f.insert("ansible_nodename".into(), json!(node));
-    f.insert("ansible_fqdn".into(), json!(fqdn));
-    f.insert("ansible_domain".into(), json!(domain));
-    f.insert("ansible_system".into(), json!(get("system")));
-    f.insert("ansible_kernel".into(), json!(get("kernel")));
-    f.insert(
-        "ansible_kernel_version".into(),
-        json!(get("kernel_version")),
-    );
-    let machine = get("machine");
-    let arch = match machine.as_str() {
-        "i386" | "i486" | "i586" | "i686" => "i386".to_owned(),
-        other => other.to_owned(),
-    };
-    f.insert("ansible_architecture".into(), json!(arch));
-    f.insert("ansible_machine".into(), json!(machine));
-    f.insert("ansible_user_id".into(), json!(get("user_id")));
-    f.insert(
-        "ansible_user_uid".into(),
-        json!(get("user_uid").parse::<u64>().unwrap_or(0)),
-    );
-    f.insert(
-        "ansible_user_gid".into(),
-        json!(get("user_gid").parse::<u64>().unwrap_or(0)),
-    );
-    f.insert("ansible_user_gecos".into(), json!(get("user_gecos")));
-    f.insert("ansible_user_dir".into(), json!(get("user_dir")));
-    f.insert("ansible_user_shell".into(), json!(get("user_shell")));
-
-    let (dist, family) = distribution(&get("os_id"), &get("os_name"));
-    // Debian's point release lives in /etc/debian_version, not in os-release.
-    let debian_version = get("debian_version");
-    let version = if dist == "Debian"
-        && debian_version
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit())
-    {
-        debian_version
-    } else {
-        get("os_version_id")
-    };
-    let mut parts = version.split('.');
-    let major = parts.next().unwrap_or("").to_owned();
-    f.insert("ansible_distribution".into(), json!(dist));
-    f.insert(
-        "ansible_distribution_version".into(),
-        json!(if version.is_empty() {
-            "NA".to_owned()
-        } else {
-            version.clone()
-        }),
-    );
-    f.insert(
-        "ansible_distribution_major_version".into(),
-        json!(if major.is_empty() {
-            "NA".to_owned()
-        } else {
-            major
-        }),
-    );
-    if let Some(minor) = parts.next() {
-        f.insert("ansible_distribution_minor_version".into(), json!(minor));
-    }
-    let codename = get("os_codename");
-    f.insert(
-        "ansible_distribution_release".into(),
-        json!(if codename.is_empty() {
-            "NA".to_owned()
-        } else {
-            codename
-        }),
-    );
-    f.insert("ansible_os_family".into(), json!(family));
-
-    let d: Vec<String> = get("date").split('|').map(str::to_owned).collect();
-    if d.len() >= 15 {
-        let micro = d[13].get(..6).unwrap_or("000000");
-        let utc = get("utc");
-        f.insert(
-            "ansible_date_time".into(),
-            json!({
-                "date": d[0], "day": d[1], "epoch": d[2], "epoch_int": d[2], "hour": d[3],
-                "iso8601": format!("{utc}Z"),
-                "iso8601_basic": format!("{}{micro}", d[14]),
-                "iso8601_basic_short": d[14],
-                "iso8601_micro": format!("{utc}.{micro}Z"),
-                "minute": d[4], "month": d[5], "second": d[6],
-                "time": format!("{}:{}:{}", d[3], d[4], d[6]),
-                "tz": d[7], "tz_dst": d[7], "tz_offset": d[8], "weekday": d[9],
-                "weekday_number": d[10], "weeknumber": d[11], "year": d[12],
-            }),
-        );
-    }
-    let mut env = serde_json::Map::new();
-    if text_end < stdout.len() {
-        let rest = &stdout[text_end + ENV_MARK.len()..];
-        let rest = rest.strip_prefix(b"\n").unwrap_or(rest);
-        for item in rest.split(|b| *b == 0) {
-            let item = String::from_utf8_lossy(item);
-            if let Some((k, v)) = item.split_once('=') {
-                env.insert(k.to_owned(), json!(v));
-            }
-        }
-    }
-    f.insert("ansible_env".into(), Value::Object(env));
-    f
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Expected: `ansible localhost -m setup -a 'fact_path=DIR gather_subset=!all,!min,local'`
+    // (2.19) on the same four files.
+    #[test]
+    fn local_facts_like_ansible() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("j.fact"), "{\"a\": 1, \"b\": [true, \"x\"]}\n").unwrap();
+        std::fs::write(d.join("i.fact"), "[sec]\nKey = Value\nother: 2\n").unwrap();
+        std::fs::write(d.join("e.fact"), "#!/bin/sh\necho '{\"x\": 3}'\n").unwrap();
+        std::fs::write(d.join("bad.fact"), "not json\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d.join("e.fact"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let conn = LocalConnection::new();
+        let r = SETUP
+            .run(
+                &Env::default().ctx(&conn),
+                &args(json!({"fact_path": d, "gather_subset": "!all,!min,local"})),
+            )
+            .unwrap();
+        let bad = format!(
+            "error loading facts as JSON or ini - please check content: {}/bad.fact",
+            d.display()
+        );
+        assert_eq!(
+            r["ansible_facts"],
+            json!({
+                "ansible_local": {
+                    "bad": bad,
+                    "e": {"x": 3},
+                    "i": {"sec": {"key": "Value", "other": "2"}},
+                    "j": {"a": 1, "b": [true, "x"]},
+                },
+                "gather_subset": ["!all", "!min", "local"],
+                "module_setup": true,
+            })
+        );
+        assert_eq!(r["warnings"], json!([bad]));
+    }
+
+    // Expected: the fact names ansible-core 2.19's setup returned for these subsets on a
+    // Debian 12 test host, mapped to the collectors that produce them.
+    #[test]
+    fn subsets_select_collectors_like_ansible() {
+        let names = |spec: &str| {
+            let list: Vec<String> = spec.split(',').map(str::to_owned).collect();
+            collector_names(&list).unwrap()
+        };
+        let min = [
+            "apparmor",
+            "caps",
+            "cmdline",
+            "date_time",
+            "distribution",
+            "dns",
+            "env",
+            "fips",
+            "local",
+            "lsb",
+            "pkg_mgr",
+            "platform",
+            "python",
+            "selinux",
+            "service_mgr",
+            "ssh_pub_keys",
+            "user",
+        ];
+        assert_eq!(names("!all"), min);
+        assert_eq!(names("!all,kernel"), min);
+        assert_eq!(
+            names("!all,!min,network"),
+            ["distribution", "network", "platform"]
+        );
+        assert_eq!(names("hardware,!min"), ["hardware", "platform"]);
+        assert!(names("all").contains(&"loadavg".to_owned()));
+        let err = collector_names(&["bogus".to_owned()]).unwrap_err();
+        assert!(err.starts_with(
+            "Bad subset 'bogus' given to Ansible. gather_subset options allowed: all, \
+             all_ipv4_addresses, all_ipv6_addresses, apparmor, architecture, caps, chroot,"
+        ));
+        assert!(err.ends_with("virtualization_tech_host, virtualization_type"));
+    }
     use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env};
 
     // Expected values: `ansible localhost -m setup` (2.19) on this Debian 12 machine, and what
-    // the same sources (uname, id, /etc/os-release, /etc/debian_version) say.
+    // the same sources (uname, id, /etc/os-release, /etc/debian_version) say; the filter's
+    // result from `-a 'filter=ansible_k*'` (2.19): the metadata facts are filtered too.
     #[test]
     fn gathers_the_minimal_facts() {
         let conn = LocalConnection::new();
@@ -395,14 +722,32 @@ mod tests {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
+        assert_eq!(keys, ["ansible_kernel", "ansible_kernel_version"]);
+        // Expected: `-a 'filter=kernel,*_mb'` (2.19) on a Debian 12 test host.
+        let r = SETUP
+            .run(
+                &Env::default().ctx(&conn),
+                &args(json!({"filter": "kernel,*_mb"})),
+            )
+            .unwrap();
+        let keys: Vec<&str> = r["ansible_facts"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
             [
                 "ansible_kernel",
-                "ansible_kernel_version",
-                "gather_subset",
-                "module_setup"
+                "ansible_memfree_mb",
+                "ansible_memory_mb",
+                "ansible_memtotal_mb",
+                "ansible_swapfree_mb",
+                "ansible_swaptotal_mb"
             ]
         );
+        assert!(fnmatch("ansible_[kx]ernel", "ansible_kernel"));
+        assert!(!fnmatch("ansible_[!k]ernel", "ansible_kernel"));
     }
 }

@@ -405,6 +405,15 @@ impl Runner<'_> {
     fn run_gather_facts(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
         let task = gather_task(ctx.play);
         self.run_task_with(ctx, &task, Some("Gathering Facts"), None)?;
+        // What the gather_facts action adds to the facts setup returned.
+        for h in &ctx.hosts {
+            if let Some(st) = self.states.get_mut(h) {
+                if !st.facts.is_empty() {
+                    st.facts
+                        .insert("_ansible_facts_gathered".into(), Value::Bool(true));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -1198,8 +1207,12 @@ impl Runner<'_> {
             _ => {}
         }
         if let Some(facts) = outcome.facts {
+            // `namespace_facts`: `ansible_x` is stored as `x`, except `ansible_local`.
             for (k, v) in facts {
-                let k = k.strip_prefix("ansible_").map_or(k.clone(), str::to_owned);
+                let k = match k.strip_prefix("ansible_") {
+                    Some(short) if k != "ansible_local" => short.to_owned(),
+                    _ => k,
+                };
                 state.facts.insert(k, v);
             }
         }

@@ -295,7 +295,8 @@ fn loop_info(items: &[Value], index: usize) -> Value {
 /// Ansible 2.19 gives every failed result an `exception` (shown only at -vvv; registered).
 fn mark_exception(r: &mut ResultMap) {
     if r.get("failed").is_some_and(truthy) && !r.get("unreachable").is_some_and(truthy) {
-        r.entry("exception").or_insert_with(|| Value::from("(traceback unavailable)"));
+        r.entry("exception")
+            .or_insert_with(|| Value::from("(traceback unavailable)"));
     }
 }
 
