@@ -31,7 +31,12 @@ pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {
         return;
     }
     for (k, v) in facts {
-        let key = if k.starts_with("ansible_") {
+        if k.starts_with('_') {
+            continue;
+        }
+        let key = if k.starts_with("ansible_")
+            || matches!(k.as_str(), "gather_subset" | "module_setup")
+        {
             k.clone()
         } else {
             format!("ansible_{k}")
