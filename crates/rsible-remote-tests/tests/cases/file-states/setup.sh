@@ -1,0 +1,1 @@
+mkdir -p /home/vagrant/gone/x && chown -R vagrant: /home/vagrant/gone

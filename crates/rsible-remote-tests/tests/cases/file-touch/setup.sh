@@ -1,0 +1,1 @@
+touch /home/vagrant/t && chmod 0640 /home/vagrant/t && chown vagrant: /home/vagrant/t

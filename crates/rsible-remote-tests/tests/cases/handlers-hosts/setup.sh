@@ -1,0 +1,1 @@
+echo v1 > /home/vagrant/conf; chown vagrant: /home/vagrant/conf
