@@ -295,7 +295,7 @@ fn task_tags(play: &Play, task: &Task) -> Vec<String> {
     seen
 }
 
-/// `role : name`, or the module as written when the task has no name.
+/// `role : name`, the name being the module as written when the task has none.
 fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -> String {
     let base = match &task.name {
         Some(n) => {
@@ -312,7 +312,7 @@ fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -> String {
         None => task.module_key.key_string(),
     };
     match &task.role {
-        Some(role) if task.name.is_some() => format!("{} : {base}", role.name),
+        Some(role) => format!("{} : {base}", role.name),
         _ => base,
     }
 }

@@ -15,6 +15,16 @@ use crate::run::Shared;
 use crate::template_node::{eval_condition_node, origin_for, python_str, render_node, truthy};
 use crate::{ErrorLink, TaskInfo};
 
+/// `Error while evaluating conditional: …`, once (the template layer may have said it).
+fn conditional_message(e: &TemplateError) -> String {
+    let m = e.ansible_message();
+    if m.starts_with("Error while evaluating conditional") {
+        m
+    } else {
+        format!("Error while evaluating conditional: {m}")
+    }
+}
+
 /// The dynamic include the runner handles itself.
 pub(crate) const INCLUDE_TASKS: &str = "include_tasks";
 
@@ -221,6 +231,8 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         }
         let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx);
         mark_exception(&mut r);
+        // Ansible's loop gives every item result a `changed`, even one that failed early.
+        r.entry("changed").or_insert(Value::Bool(false));
         r.insert(loop_var.clone(), item.clone());
         r.insert("ansible_loop_var".into(), Value::from(loop_var.as_str()));
         if let Some(iv) = index_var {
@@ -411,10 +423,7 @@ fn run_item(
                 let f = TaskFault::new(
                     task,
                     None,
-                    &format!(
-                        "Error while evaluating conditional: {}",
-                        e.ansible_message()
-                    ),
+                    &conditional_message(&e),
                     e.span().or(Some(cond.span)),
                 );
                 return (f.result, Some(f.chain));
@@ -552,10 +561,7 @@ fn run_item(
                     let f = TaskFault::new(
                         task,
                         None,
-                        &format!(
-                            "Error while evaluating conditional: {}",
-                            e.ansible_message()
-                        ),
+                        &conditional_message(&e),
                         e.span().or(Some(until.span)),
                     );
                     return (f.result, Some(f.chain));
