@@ -429,7 +429,6 @@ impl Runner<'_> {
                 Some(list) => list.iter().collect(),
                 None => vec![entry],
             };
-            let mut loaded = false;
             for cand in &candidates {
                 let path = render_node(&self.shared.templar, cand, &v, &Origin::default())?;
                 let path = std::path::PathBuf::from(python_str(&path));
@@ -438,7 +437,8 @@ impl Runner<'_> {
                 } else {
                     self.shared.playbook.dir.join(path)
                 };
-                if !path.exists() && candidates.len() > 1 {
+                // Ansible 2.19 passes over a vars file that does not exist, without a word.
+                if !path.exists() {
                     continue;
                 }
                 let docs = rsible_parser::load_yaml_file(&path)?;
@@ -461,19 +461,9 @@ impl Runner<'_> {
                         }
                     }
                 }
-                loaded = true;
                 break;
             }
-            if !loaded {
-                return Err(RunError::Other(format!(
-                    "vars file {} was not found",
-                    candidates
-                        .iter()
-                        .map(|c| python_str(&c.to_value()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
+
         }
         Ok(out)
     }
