@@ -28,6 +28,8 @@ pub(crate) struct HostOutcome {
     pub facts: Option<Vars>,
     /// `set_fact` values.
     pub set_facts: Option<Vars>,
+    /// rsible's own pointers for the user (stderr), e.g. where an unsupported parameter is.
+    pub diagnostics: Vec<rsible_source::Diagnostic>,
 }
 
 impl HostOutcome {

@@ -463,7 +463,6 @@ impl Runner<'_> {
                 }
                 break;
             }
-
         }
         Ok(out)
     }
@@ -1045,6 +1044,8 @@ impl Runner<'_> {
         let shared = &self.shared;
         let cb = self.cb;
         let mut outcomes = Vec::with_capacity(jobs.len());
+        // The same pointer is shown once per task, not once per host.
+        let mut shown: Vec<String> = Vec::new();
         std::thread::scope(|s| {
             for _ in 0..forks {
                 let tx = tx.clone();
@@ -1116,6 +1117,13 @@ impl Runner<'_> {
                         }
                     }
                     Event::Done(outcome) => {
+                        for d in &outcome.diagnostics {
+                            let text = d.to_string();
+                            if !shown.contains(&text) {
+                                cb.diagnostic(d);
+                                shown.push(text);
+                            }
+                        }
                         let event = ResultEvent {
                             host: &outcome.host,
                             delegated_to: outcome.delegated_to.as_deref(),

@@ -15,6 +15,52 @@ use crate::run::Shared;
 use crate::template_node::{eval_condition_node, origin_for, python_str, render_node, truthy};
 use crate::{ErrorLink, TaskInfo};
 
+/// For Ansible's "Unsupported parameters for (…) module: a, b." failure, a pointer at each
+/// offending key in the task, with the closest supported name as a hint.
+fn unsupported_params(task: &Task, result: &ResultMap) -> Vec<rsible_source::Diagnostic> {
+    let Some(msg) = result.get("msg").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let Some(rest) = msg.strip_prefix("Unsupported parameters for (") else {
+        return Vec::new();
+    };
+    let Some((_, rest)) = rest.split_once(") module: ") else {
+        return Vec::new();
+    };
+    let (names, supported) = rest
+        .split_once(". Supported parameters include: ")
+        .unwrap_or((rest, ""));
+    let supported: Vec<&str> = supported
+        .trim_end_matches('.')
+        .split(", ")
+        .map(|s| s.split(" (").next().unwrap_or(s))
+        .collect();
+    let Some(pairs) = task.args.as_map() else {
+        return Vec::new();
+    };
+    names
+        .trim_end_matches('.')
+        .split(", ")
+        .filter_map(|name| {
+            let (key, _) = pairs.iter().find(|(k, _)| k.as_str() == Some(name))?;
+            let mut d = rsible_source::Diagnostic::error(format!(
+                "`{name}` is not a parameter of the `{}` module",
+                task.module
+            ))
+            .with_span(Some(key.span));
+            if let Some(best) = supported
+                .iter()
+                .map(|s| (strsim::levenshtein(name, s), *s))
+                .filter(|(d, _)| *d <= 2)
+                .min_by_key(|(d, _)| *d)
+            {
+                d = d.with_hint(format!("did you mean `{}`?", best.1));
+            }
+            Some(d)
+        })
+        .collect()
+}
+
 /// `Error while evaluating conditional: …`, once (the template layer may have said it).
 fn conditional_message(e: &TemplateError) -> String {
     let m = e.ansible_message();
@@ -183,6 +229,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         register,
         facts: None,
         set_facts: None,
+        diagnostics: Vec::new(),
     };
     let ignore = job.flag(shared, kw.ignore_errors.as_ref(), &job.vars);
     outcome.ignore_errors = ignore.unwrap_or(false);
@@ -201,6 +248,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
 
     let Some((kind, loop_node)) = &kw.loop_ else {
         let (result, chain) = run_item(shared, job, &job.vars, delegate.as_deref(), tx);
+        outcome.diagnostics = unsupported_params(task, &result);
         return finish(outcome, result, chain);
     };
 
