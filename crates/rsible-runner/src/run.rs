@@ -365,7 +365,10 @@ impl Runner<'_> {
             .vars_files
             .values()
             .any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
-        if self.gather_facts(&ctx)? {
+        // Under --start-at-task, a play before the one holding the task is passed over
+        // entirely, facts included (Ansible's play iterator).
+        let holds_start = self.started || play_tasks(play).any(|t| self.is_start_task(&ctx, t));
+        if holds_start && self.gather_facts(&ctx)? {
             self.run_gather_facts(&mut ctx)?;
         }
         let sections: [Vec<&Task>; 3] = [
@@ -788,18 +791,7 @@ impl Runner<'_> {
             str::to_owned,
         );
         if !self.started && forced_name.is_none() {
-            let wanted = self
-                .shared
-                .opts
-                .start_at_task
-                .as_deref()
-                .unwrap_or_default();
-            let plain = task
-                .name
-                .as_ref()
-                .map(|n| python_str(&n.to_value()))
-                .unwrap_or_default();
-            if display == wanted || plain == wanted {
+            if self.is_start_task(ctx, task) {
                 self.started = true;
             } else {
                 return Ok(true);
@@ -813,6 +805,23 @@ impl Runner<'_> {
         }
         self.run_on_hosts(ctx, task, display, hosts, false)?;
         Ok(true)
+    }
+
+    /// Whether `task` is the one `--start-at-task` names (by `role : name` or by name).
+    fn is_start_task(&self, ctx: &PlayCtx<'_>, task: &Task) -> bool {
+        let wanted = self
+            .shared
+            .opts
+            .start_at_task
+            .as_deref()
+            .unwrap_or_default();
+        let plain = task
+            .name
+            .as_ref()
+            .map(|n| python_str(&n.to_value()))
+            .unwrap_or_default();
+        plain == wanted
+            || task_display_name(&self.shared, task, &self.play_level_vars(ctx)) == wanted
     }
 
     /// Vars for templating play-level things (task names): extra vars and play vars.

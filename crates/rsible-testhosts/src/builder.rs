@@ -18,6 +18,7 @@ pub struct HostSetBuilder {
     name_prefix: String,
     rootfs_cache: PathBuf,
     ready_timeout: Duration,
+    binds: Vec<(PathBuf, PathBuf)>,
 }
 
 impl HostSetBuilder {
@@ -57,6 +58,15 @@ impl HostSetBuilder {
         self
     }
 
+    /// Tier 1b: bind-mounts `source` (a directory or file on the machine) read-only at `target`
+    /// (absolute, inside the host's root) at every boot, so it survives reboots without being
+    /// copied into each host. Paths must not hold whitespace. May be given several times.
+    #[must_use]
+    pub fn bind_ro(mut self, source: impl Into<PathBuf>, target: impl Into<PathBuf>) -> Self {
+        self.binds.push((source.into(), target.into()));
+        self
+    }
+
     /// Creates the hosts and returns once every sshd answers. On error, whatever was created is
     /// torn down again.
     pub fn start(self) -> Result<HostSet, Error> {
@@ -82,6 +92,7 @@ impl HostSetBuilder {
                 self.name_prefix
             )));
         }
+        self.check_binds()?;
         crate::check_support()?;
         let lower = match self.tier {
             Tier::Shared => None,
@@ -136,6 +147,7 @@ impl HostSetBuilder {
             known_hosts,
             subnet,
             lower,
+            binds: self.binds,
             torn_down: false,
         };
         set.write_host_files()?;
@@ -153,6 +165,34 @@ impl HostSetBuilder {
     }
 }
 
+impl HostSetBuilder {
+    fn check_binds(&self) -> Result<(), Error> {
+        if !self.binds.is_empty() && self.tier != Tier::OwnRoot {
+            return Err(Error::InvalidConfig(
+                "bind mounts need tier 1b hosts (their own root filesystem)".into(),
+            ));
+        }
+        for (source, target) in &self.binds {
+            let plain = |p: &PathBuf| !p.to_string_lossy().contains(char::is_whitespace);
+            // boot.sh reads them as whitespace-separated words.
+            if !plain(source) || !plain(target) || !source.is_absolute() || !target.is_absolute() {
+                return Err(Error::InvalidConfig(format!(
+                    "bind mount `{}` -> `{}`: both paths must be absolute, without whitespace",
+                    source.display(),
+                    target.display()
+                )));
+            }
+            if !source.exists() {
+                return Err(Error::InvalidConfig(format!(
+                    "bind mount source `{}` does not exist",
+                    source.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for HostSetBuilder {
     fn default() -> Self {
         Self {
@@ -161,6 +201,7 @@ impl Default for HostSetBuilder {
             name_prefix: "h".into(),
             rootfs_cache: PathBuf::from(DEFAULT_CACHE_DIR),
             ready_timeout: Duration::from_secs(30),
+            binds: Vec::new(),
         }
     }
 }

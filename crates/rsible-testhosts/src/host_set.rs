@@ -32,6 +32,8 @@ pub struct HostSet {
     pub(crate) known_hosts: PathBuf,
     pub(crate) subnet: Subnet,
     pub(crate) lower: Option<PathBuf>,
+    /// Tier 1b: `(machine path, path in the host)` mounted read-only at every boot.
+    pub(crate) binds: Vec<(PathBuf, PathBuf)>,
     /// Per host: its sshd (tier 1) or its supervisor (tier 1b), each leading its process group.
     pub(crate) procs: Mutex<Vec<Option<Child>>>,
     pub(crate) torn_down: bool,
@@ -269,6 +271,11 @@ impl HostSet {
                     0o755,
                 )?;
                 rootfs::write(dir, "boot.sh", include_str!("scripts/boot.sh"), 0o755)?;
+                let mut binds = String::new();
+                for (source, target) in &self.binds {
+                    let _ = writeln!(binds, "{} {}", source.display(), target.display());
+                }
+                rootfs::write(dir, "binds", &binds, 0o644)?;
             }
         }
         let mut etc_hosts =
@@ -353,7 +360,8 @@ impl HostSet {
                     .arg(&host.name)
                     .arg(lower)
                     .arg(&host.dir)
-                    .arg(self.run_dir.join("boot.sh"));
+                    .arg(self.run_dir.join("boot.sh"))
+                    .arg(self.run_dir.join("binds"));
                 c
             }
             _ => {

@@ -16,9 +16,15 @@ pub const DEFAULT_CACHE_DIR: &str = "/var/cache/rsible-testhosts";
 
 const SUITE: &str = "bookworm";
 const MIRROR: &str = "http://deb.debian.org/debian";
-const PACKAGES: &str = "openssh-server,sudo,python3,iproute2,procps,ca-certificates";
-/// Bump whenever `prepare` changes, so older prepared roots are not reused.
-const PREPARED_VERSION: u32 = 1;
+/// `rsync` is what `synchronize` runs on the target, `make` what build tasks run, `python3-apt`
+/// what ansible-core's `apt` module imports (it would otherwise install it itself, so hosts would
+/// differ after an Ansible run and after an rsible run).
+const PACKAGES: &str =
+    "openssh-server,sudo,python3,iproute2,procps,ca-certificates,rsync,make,python3-apt";
+/// Bump whenever `PACKAGES` changes, so an older bootstrap is not reused.
+const BOOTSTRAP_VERSION: u32 = 2;
+/// Bump whenever `prepare` or `PACKAGES` changes, so older prepared roots are not reused.
+const PREPARED_VERSION: u32 = 3;
 
 /// Password of the `vagrant` user, as in Vagrant boxes.
 pub(crate) const VAGRANT_PASSWORD: &str = "vagrant";
@@ -37,7 +43,7 @@ pub fn ensure_rootfs(cache: &Path) -> Result<PathBuf, Error> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     fs_err::create_dir_all(cache)?;
-    let bootstrapped = cache.join(format!("debootstrap-{SUITE}"));
+    let bootstrapped = cache.join(format!("debootstrap-{SUITE}-v{BOOTSTRAP_VERSION}"));
     if !bootstrapped.is_dir() {
         build_then_rename(&bootstrapped, |tmp| {
             process::run(

@@ -536,3 +536,23 @@ fn cleanup_stale_removes_what_a_killed_process_left() {
         "lock of pid {pid} left"
     );
 }
+
+#[test]
+fn bind_mounts_need_own_root_hosts_and_plain_absolute_paths() {
+    let own = || HostSet::builder().tier(Tier::OwnRoot);
+    for (builder, why) in [
+        (HostSet::builder().bind_ro("/tmp", "/srv/x"), "tier 1"),
+        (own().bind_ro("tmp", "/srv/x"), "relative source"),
+        (own().bind_ro("/tmp", "srv/x"), "relative target"),
+        (own().bind_ro("/tmp", "/srv/a b"), "whitespace"),
+        (
+            own().bind_ro("/nonexistent-rsible-bind", "/srv/x"),
+            "missing source",
+        ),
+    ] {
+        match builder.start() {
+            Err(rsible_testhosts::Error::InvalidConfig(_)) => {}
+            other => panic!("{why}: expected InvalidConfig, got {other:?}"),
+        }
+    }
+}

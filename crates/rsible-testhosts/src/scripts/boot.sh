@@ -1,9 +1,10 @@
 #!/bin/sh
 # PID 1 of a tier-1b host before it enters its root: every mount below lives only in this host's
 # mount namespace, so nothing is left to unmount on the machine when the host ends.
-# usage: boot.sh NAME LOWER HOSTDIR
+# usage: boot.sh NAME LOWER HOSTDIR [BINDS]
+# BINDS: a file of `SOURCE TARGET` lines, each bind-mounted read-only at TARGET in the root.
 set -eu
-name=$1 lower=$2 hostdir=$3
+name=$1 lower=$2 hostdir=$3 binds=${4:-/dev/null}
 root=$hostdir/root
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$hostdir/upper,workdir=$hostdir/work" "$root"
 mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
@@ -26,6 +27,12 @@ mkdir -m 0755 "$root/run/sshd"
 # boot_id is kernel-wide; a fresh one per boot is what tools (ansible's reboot module) look at.
 cat /proc/sys/kernel/random/uuid >"$root/run/.rsible-boot_id"
 mount --bind "$root/run/.rsible-boot_id" "$root/proc/sys/kernel/random/boot_id"
+while read -r src dst; do
+  [ -n "$src" ] || continue
+  if [ -d "$src" ]; then mkdir -p "$root$dst"; else mkdir -p "$root${dst%/*}"; : >>"$root$dst"; fi
+  mount --bind "$src" "$root$dst"
+  mount -o remount,bind,ro "$root$dst"
+done <"$binds"
 hostname "$name"
 cd "$root"
 exec chroot "$root" /usr/local/sbin/rsible-init
