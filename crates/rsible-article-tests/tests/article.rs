@@ -324,9 +324,6 @@ fn ansible_runs_the_article_as_the_fixtures_intend() {
 }
 
 #[test]
-#[ignore = "rsible-playbook gathers facts in play 1 under --start-at-task, Ansible skips that \
-            play entirely (crates/rsible-runner/src/run.rs run_play); see \
-            docs/article-on-test-hosts.md"]
 fn rsible_runs_the_article_like_ansible() {
     if !common::supported() {
         return;

@@ -61,6 +61,10 @@ pub fn run(argv: Vec<OsString>) -> ExitStatus {
             let _ = write!(std::io::stderr(), "{}", d.render(color));
             ExitStatus::ParseError
         }
+        Err(CliError::Failed(d)) => {
+            let _ = write!(std::io::stderr(), "{}", d.render(color));
+            ExitStatus::Error
+        }
         Err(CliError::Options(m)) => {
             err_out(&m);
             ExitStatus::OptionsError
@@ -138,7 +142,13 @@ fn run_parsed(
     let parse_opts = rsible_runner::parse_options();
     let mut playbooks: Vec<(PathBuf, Playbook)> = Vec::new();
     for path in &args.playbooks {
-        let pb = load_playbook(path, &parse_opts).map_err(|e| CliError::Parse(e.diagnostic()))?;
+        let loaded = load_playbook(path, &parse_opts);
+        show_warnings(callback.as_callback());
+        let pb = loaded.map_err(|e| match e {
+            // Ansible raises a plain AnsibleError (exit 1) for these, not a parser error.
+            rsible_parser::ParseError::RoleNotFound { .. } => CliError::Failed(e.diagnostic()),
+            _ => CliError::Parse(e.diagnostic()),
+        })?;
         // `group_vars/` and `host_vars/` beside the playbook count too.
         rsible_parser::load_vars_dirs(&mut inventory, &pb.dir)
             .map_err(|e| CliError::Parse(e.diagnostic()))?;
@@ -181,8 +191,16 @@ fn run_all(
             break;
         }
     }
+    show_warnings(&merged);
     merged.finish();
     Ok(status)
+}
+
+/// Warnings the readers recorded (duplicate keys…), on stderr.
+fn show_warnings(callback: &dyn Callback) {
+    for w in rsible_source::take_warnings() {
+        callback.diagnostic(&w);
+    }
 }
 
 /// The stdout callback chosen by `ANSIBLE_STDOUT_CALLBACK`.

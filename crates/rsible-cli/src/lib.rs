@@ -25,6 +25,9 @@ pub enum CliError {
     Options(String),
     /// Exit 1, shown as `[ERROR]: …`.
     Error(String),
+    /// Exit 1 (Ansible's plain `AnsibleError`, e.g. a role that is not found), shown as the
+    /// rendered diagnostic.
+    Failed(Diagnostic),
 }
 
 impl CliError {

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::args::Mode;
 use crate::connection::quote;
 use crate::copy::{file_args, local_tmp_path, Args, Source};
-use crate::file::{self, parse_state, Info, INFO_FN};
+use crate::file::{self, parse_state, Info, State, INFO_FN};
 use crate::util::{failed, md5_hex, run_script, sha1_hex};
 use crate::{ModuleContext, ModuleError, PutOptions, ResultMap};
 
@@ -23,6 +23,8 @@ struct Probe {
     backup: Option<String>,
     realpath: Option<String>,
     parent_exists: bool,
+    /// The same output read as `file`'s state probe, so attribute-only updates need no second probe.
+    state: State,
 }
 
 fn probe_script(
@@ -31,6 +33,8 @@ fn probe_script(
     is_content: bool,
     follow: bool,
     backup_if_not: Option<&str>,
+    owner: Option<&str>,
+    group: Option<&str>,
 ) -> String {
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "f={}", quote(dest));
@@ -57,6 +61,17 @@ fn probe_script(
         s,
         "if {isreg}; then c=$(sha1sum < \"$f\" | cut -d' ' -f1); echo \"c:$c\"; fi"
     );
+    // What `file`'s state probe would look up, for the attribute step of an unchanged file.
+    if let Some(o) = owner {
+        let _ = writeln!(s, "echo \"u:$(id -u -- {} 2>/dev/null)\"", quote(o));
+    }
+    if let Some(g) = group {
+        let _ = writeln!(
+            s,
+            "echo \"g:$(getent group -- {} 2>/dev/null | cut -d: -f3)\"",
+            quote(g)
+        );
+    }
     if let Some(local) = backup_if_not {
         // Ansible's backup_local name: <dest>.<pid>.<YYYY-MM-DD@HH:MM:SS~>, local time.
         let _ = writeln!(
@@ -78,11 +93,11 @@ fn parse_probe(text: &str) -> (Option<Probe>, bool) {
         backup: None,
         realpath: None,
         parent_exists: false,
+        state: parse_state(text),
     };
-    let st = parse_state(text);
-    p.l = st.l;
-    p.t = st.t;
-    p.realpath = st.realpath;
+    p.l = p.state.l.clone();
+    p.t = p.state.t.clone();
+    p.realpath = p.state.realpath.clone();
     for line in text.lines() {
         if line == "D:" {
             return (None, true);
@@ -141,7 +156,15 @@ pub(crate) fn copy_file(
     };
     let out = run_script(
         ctx,
-        probe_script(&target, &src.rel, src.inline, follow, backup),
+        probe_script(
+            &target,
+            &src.rel,
+            src.inline,
+            follow,
+            backup,
+            a.owner.as_deref(),
+            a.group.as_deref(),
+        ),
     )?;
     let (probe, dest_is_dir) = parse_probe(&String::from_utf8_lossy(&out.stdout));
     let Some(probe) = probe.filter(|_| !dest_is_dir) else {
@@ -170,12 +193,21 @@ pub(crate) fn copy_file(
     }
     if probe.checksum.as_deref() == Some(local_sum.as_str()) {
         // Same content: only attributes may change, through the file module.
-        let target = match (&probe.realpath, follow) {
-            (Some(real), true) => real.clone(),
-            _ => probe.path.clone(),
+        let (target, st) = match (&probe.realpath, follow) {
+            // The resolved target is a regular file: what stat of the link's target saw.
+            (Some(real), true) => (
+                real.clone(),
+                State {
+                    l: probe.t.clone(),
+                    t: probe.t.clone(),
+                    realpath: None,
+                    ..probe.state
+                },
+            ),
+            _ => (probe.path.clone(), probe.state),
         };
         let fa = file_args(a, &target, "file", lmode, None);
-        let mut r = file::run_file(ctx, &fa)?;
+        let mut r = file::run_file_with_state(ctx, &fa, st)?;
         if !r.contains_key("checksum") {
             r.insert("checksum".into(), json!(local_sum));
         }

@@ -21,6 +21,7 @@ pub(crate) use crate::file_state::{
     basename, join, parent, parse_state, path_content, path_info, state_script, Info, State,
     INFO_FN,
 };
+use crate::file_times::{created_diff, Stamps};
 use crate::util::{expand_path, failed, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 
@@ -63,7 +64,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 #[expect(
     dead_code,
-    reason = "accepted like Ansible's argument_spec; SELinux, chattr and explicit timestamps are not applied"
+    reason = "accepted like Ansible's argument_spec; SELinux and chattr are not applied"
 )]
 pub(crate) struct Args {
     #[serde(
@@ -152,6 +153,24 @@ const STATES: &[&str] = &["absent", "directory", "file", "hard", "link", "touch"
 
 /// The `file` module proper, also used by copy for attribute-only updates.
 pub(crate) fn run_file(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
+    run_file_known(ctx, a, None)
+}
+
+/// `run_file` when the caller already probed `a.path` (a regular file, `state: file`) with
+/// `state_script`'s output: copy's checksum probe, so an unchanged copy costs one command.
+pub(crate) fn run_file_with_state(
+    ctx: &ModuleContext<'_>,
+    a: &Args,
+    st: State,
+) -> Result<ResultMap, ModuleError> {
+    run_file_known(ctx, a, Some(st))
+}
+
+fn run_file_known(
+    ctx: &ModuleContext<'_>,
+    a: &Args,
+    known: Option<State>,
+) -> Result<ResultMap, ModuleError> {
     let Some(path) = a.path.as_deref() else {
         return Ok(failed("missing required arguments: path"));
     };
@@ -187,17 +206,30 @@ pub(crate) fn run_file(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
             _ => None,
         }
     };
+    // A defaulted state is never touch, so unset times mean "preserve" for it.
+    let stamps = Stamps::from_args(a, a.state.as_deref().unwrap_or("file"));
     let read = |path: &str, probe: Option<String>| -> Result<State, ModuleError> {
-        let out = run_script(
-            ctx,
-            state_script(
-                path,
-                probe.as_deref(),
-                a.owner.as_deref(),
-                a.group.as_deref(),
-                a.state.as_deref() == Some("absent") && ctx.diff,
-            ),
-        )?;
+        let times = match &stamps {
+            Ok(s)
+                if matches!(
+                    a.state.as_deref(),
+                    None | Some("file" | "directory" | "touch")
+                ) =>
+            {
+                s.probe_lines()
+            }
+            _ => String::new(),
+        };
+        let script = state_script(
+            path,
+            probe.as_deref(),
+            a.owner.as_deref(),
+            a.group.as_deref(),
+            a.state.as_deref() == Some("absent") && ctx.diff,
+            a.state.as_deref() == Some("link"),
+            &times,
+        );
+        let out = run_script(ctx, script)?;
         let text = String::from_utf8_lossy(&out.stdout);
         let mut st = parse_state(&text);
         if text.contains("\nw:") || text.starts_with("w:") {
@@ -205,7 +237,10 @@ pub(crate) fn run_file(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
         }
         Ok(st)
     };
-    let mut st = read(&path, probe_src(&path, None))?;
+    let mut st = match known {
+        Some(st) => st,
+        None => read(&path, probe_src(&path, None))?,
+    };
     // A directory path for file/touch/hard means the file inside it named after src.
     if !matches!(a.state.as_deref(), Some("link" | "absent")) && st.t.is_dir() {
         let base = a
@@ -232,10 +267,16 @@ pub(crate) fn run_file(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
         f.insert("path".into(), json!(path));
         return Ok(f);
     }
+    let stamps = match &stamps {
+        Ok(s) => s.clone(),
+        // Every state but absent reads the times first.
+        Err(msg) if state != "absent" => return Ok(failed(msg.clone())),
+        Err(_) => Stamps::preserve(),
+    };
     let plan = match state.as_str() {
         "absent" => plan_absent(&path, &st),
-        "file" => plan_file(&path, &st, a),
-        "directory" => plan_directory(&path, &st, a),
+        "file" => plan_file(&path, &st, a, &stamps),
+        "directory" => plan_directory(&path, &st, a, &stamps),
         "link" => plan_link(
             &path,
             &st,
@@ -244,7 +285,7 @@ pub(crate) fn run_file(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
             probe_src(&path, Some(&st)).as_deref(),
         ),
         "hard" => plan_hard(&path, &st, a, src.as_deref()),
-        _ => plan_touch(&path, &st, a),
+        _ => plan_touch(&path, &st, a, &stamps),
     };
     let mut plan = match plan {
         Ok(p) => p,
@@ -282,18 +323,9 @@ pub(crate) fn run_file(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
             plan.changed = true;
             r.insert("changed".into(), json!(true));
         }
-        if let Some(times) = text.lines().find_map(|l| l.strip_prefix("B:")) {
-            // update_timestamp_for_file: the old times, and "now" for both after.
-            let (at, mt) = times.split_once('|').unwrap_or((times, times));
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
-            plan.before
-                .insert("atime".into(), json!(at.parse::<f64>().unwrap_or(0.0)));
-            plan.before
-                .insert("mtime".into(), json!(mt.parse::<f64>().unwrap_or(0.0)));
-            plan.after.insert("atime".into(), json!(now));
-            plan.after.insert("mtime".into(), json!(now));
+        let first = text.lines().find_map(|l| l.strip_prefix("B:"));
+        if let (Some(times), Some(after)) = (first, plan.stamps_after) {
+            created_diff(times, after, &mut plan.before, &mut plan.after);
         }
         let after = parse_state(&text);
         (after.l, after.t)

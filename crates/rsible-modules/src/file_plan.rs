@@ -8,6 +8,7 @@ use crate::args::Mode;
 use crate::connection::quote;
 use crate::file::Args;
 use crate::file_state::{join, parent, plan_attrs, AttrPlan, Info, State};
+use crate::file_times::{StampPlan, Stamps};
 use crate::util::failed;
 use crate::ResultMap;
 
@@ -22,6 +23,8 @@ pub(crate) struct Plan {
     pub(crate) report_path: String,
     /// The commands recurse into a tree and print `R:` when they changed something.
     pub(crate) recurse: bool,
+    /// `(atime, mtime)` set on a path the commands create; they print its first times (`B:`).
+    pub(crate) stamps_after: Option<(Option<f64>, Option<f64>)>,
 }
 
 impl Plan {
@@ -46,6 +49,14 @@ impl Plan {
         self.cmds.extend(attrs.cmds);
         self.before.extend(attrs.before);
         self.after.extend(attrs.after);
+    }
+
+    fn add_stamps(&mut self, stamps: StampPlan) {
+        self.changed |= stamps.changed;
+        self.cmds.extend(stamps.cmds);
+        self.before.extend(stamps.before);
+        self.after.extend(stamps.after);
+        self.stamps_after = stamps.from_apply;
     }
 }
 
@@ -77,7 +88,12 @@ pub(crate) fn plan_absent(path: &str, st: &State) -> Result<Plan, ResultMap> {
     Ok(p)
 }
 
-pub(crate) fn plan_file(path: &str, st: &State, a: &Args) -> Result<Plan, ResultMap> {
+pub(crate) fn plan_file(
+    path: &str,
+    st: &State,
+    a: &Args,
+    stamps: &Stamps,
+) -> Result<Plan, ResultMap> {
     let mut prev = st.name();
     let mut target = path.to_owned();
     if prev == "link" && a.follow {
@@ -112,11 +128,17 @@ pub(crate) fn plan_file(path: &str, st: &State, a: &Args) -> Result<Plan, Result
     )
     .map_err(|e| fail_with(e, json!({"path": target})))?;
     p.add_attrs(attrs);
+    p.add_stamps(stamps.plan_existing(&target, st));
     p.report_path = target;
     Ok(p)
 }
 
-pub(crate) fn plan_directory(path: &str, st: &State, a: &Args) -> Result<Plan, ResultMap> {
+pub(crate) fn plan_directory(
+    path: &str,
+    st: &State,
+    a: &Args,
+    stamps: &Stamps,
+) -> Result<Plan, ResultMap> {
     let mut prev = st.name();
     let mut target = path.to_owned();
     if a.follow && prev == "link" {
@@ -137,7 +159,8 @@ pub(crate) fn plan_directory(path: &str, st: &State, a: &Args) -> Result<Plan, R
         // Each missing component is created and given the attributes, like Ansible's loop.
         let abs = target.starts_with('/');
         let mut cur = String::new();
-        for part in target.trim_matches('/').split('/') {
+        let parts: Vec<&str> = target.trim_matches('/').split('/').collect();
+        for (i, &part) in parts.iter().enumerate() {
             cur = if cur.is_empty() && !abs {
                 part.to_owned()
             } else {
@@ -158,9 +181,18 @@ pub(crate) fn plan_directory(path: &str, st: &State, a: &Args) -> Result<Plan, R
             if let Some(g) = &a.group {
                 let _ = write!(line, " && chgrp {} -- {q}", quote(g));
             }
+            if stamps.active() && i + 1 < parts.len() {
+                // Ansible sets the times of the full path right after creating the first
+                // missing component, which fails while deeper ones are still missing.
+                let msg = format!(
+                    "Error while updating modification or access time: [Errno 2] No such file or directory: b'{target}'"
+                );
+                let _ = write!(line, "; echo {} >&2; exit 1", quote(&msg));
+            }
             line.push_str("; fi");
             p.cmds.push(line);
         }
+        p.add_stamps(stamps.plan_created(&target, st));
         return Ok(p);
     }
     if prev != "directory" {
@@ -181,6 +213,7 @@ pub(crate) fn plan_directory(path: &str, st: &State, a: &Args) -> Result<Plan, R
     )
     .map_err(|e| fail_with(e, json!({"path": target})))?;
     p.add_attrs(attrs);
+    p.add_stamps(stamps.plan_existing(&target, st));
     if a.recurse && (a.mode.is_some() || a.owner.is_some() || a.group.is_some()) {
         // Whether anything below changes is only known on the target: `-c` lists changes.
         let q = quote(&target);
@@ -394,16 +427,20 @@ pub(crate) fn plan_hard(
     Ok(p)
 }
 
-pub(crate) fn plan_touch(path: &str, st: &State, a: &Args) -> Result<Plan, ResultMap> {
+pub(crate) fn plan_touch(
+    path: &str,
+    st: &State,
+    a: &Args,
+    stamps: &Stamps,
+) -> Result<Plan, ResultMap> {
     let prev = st.name();
     let mut p = Plan::new(path, "touch", prev);
     p.result.insert("dest".into(), json!(path));
-    // touch always sets the timestamps to now, so it always changes something.
-    p.changed = true;
     let q = quote(path);
-    p.cmds.push(format!(
-        "[ -e {q} ] || : > {q}; echo \"B:$(stat -c '%.9X|%.9Y' -- {q})\"; touch -- {q}"
-    ));
+    if prev == "absent" {
+        p.changed = true;
+        p.cmds.push(format!("[ -e {q} ] || : > {q}"));
+    }
     let info = if prev == "absent" {
         Info {
             exists: true,
@@ -423,9 +460,12 @@ pub(crate) fn plan_touch(path: &str, st: &State, a: &Args) -> Result<Plan, Resul
         st,
         prev == "absent",
     ) {
-        p.before.extend(attrs.before);
-        p.after.extend(attrs.after);
-        p.cmds.extend(attrs.cmds);
+        p.add_attrs(attrs);
+    }
+    if prev == "absent" {
+        p.add_stamps(stamps.plan_created(path, st));
+    } else {
+        p.add_stamps(stamps.plan_existing(path, st));
     }
     Ok(p)
 }

@@ -73,6 +73,11 @@ pub(crate) struct State {
     pub dir_empty: bool,
     /// `path_content` for the diff of removing a directory.
     pub content: Option<Value>,
+    /// `(atime, mtime)` of the path, followed, when a time parameter asked for them.
+    pub times: Option<(f64, f64)>,
+    /// The epochs of explicit `access_time`/`modification_time`, converted on the target.
+    pub epoch_atime: Option<f64>,
+    pub epoch_mtime: Option<f64>,
 }
 
 impl State {
@@ -129,21 +134,32 @@ pub(crate) fn path_content(top: &str, text: &str) -> Value {
     json!({"directories": dirs, "files": files})
 }
 
+/// `empty`: whether to test a directory for emptiness; `times`: lines printing the path's
+/// current times (`file_times`), or nothing.
 pub(crate) fn state_script(
     path: &str,
     src: Option<&str>,
     owner: Option<&str>,
     group: Option<&str>,
     walk: bool,
+    empty: bool,
+    times: &str,
 ) -> String {
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "p={}", quote(path));
+    // Before anything below reads a directory and so updates its atime.
+    s.push_str(times);
     if walk {
         s.push_str(WALK_CMD);
     }
     s.push_str("echo \"l:$(_i \"$p\")\"; echo \"t:$(_i \"$p\" -L)\"\n");
     s.push_str("if [ -L \"$p\" ]; then echo \"k:$(readlink -- \"$p\")\"; echo \"r:$(readlink -m -- \"$p\")\"; fi\n");
-    s.push_str("if [ -d \"$p\" ] && [ -z \"$(ls -A -- \"$p\" 2>/dev/null)\" ]; then echo e:; fi\n");
+    if empty {
+        // Only a link may replace an empty directory; listing it costs the directory's atime.
+        s.push_str(
+            "if [ -d \"$p\" ] && [ -z \"$(ls -A -- \"$p\" 2>/dev/null)\" ]; then echo e:; fi\n",
+        );
+    }
     if let Some(src) = src {
         let _ = writeln!(s, "echo \"s:$(_i {} -L)\"", quote(src));
     }
@@ -175,6 +191,13 @@ pub(crate) fn parse_state(text: &str) -> State {
             "s" => st.src = Info::parse(v),
             "u" => st.owner_uid = v.parse().ok(),
             "g" => st.group_gid = v.parse().ok(),
+            "x" => {
+                st.times = v
+                    .split_once('|')
+                    .and_then(|(a, m)| Some((a.parse().ok()?, m.parse().ok()?)));
+            }
+            "xa" => st.epoch_atime = v.parse().ok(),
+            "xm" => st.epoch_mtime = v.parse().ok(),
             _ => {}
         }
     }

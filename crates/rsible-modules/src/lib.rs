@@ -28,6 +28,7 @@ mod fail;
 mod file;
 mod file_plan;
 mod file_state;
+mod file_times;
 mod modprobe;
 mod module;
 mod ping;

@@ -78,19 +78,13 @@ pub(crate) fn tags(node: &Node, keyword: &str) -> Result<Vec<String>, ParseError
 }
 
 /// `when:`-like keywords: one expression, or a list that must all hold.
-pub(crate) fn conditions(node: &Node, keyword: &str) -> Result<Vec<Node>, ParseError> {
+pub(crate) fn conditions(node: &Node) -> Vec<Node> {
     match &node.kind {
-        NodeKind::Null => Ok(Vec::new()),
-        NodeKind::Seq(items) => {
-            for item in items {
-                if !is_scalar(item) {
-                    return Err(wrong_type(keyword, "a list of expressions", item));
-                }
-            }
-            Ok(items.clone())
-        }
-        NodeKind::Map(_) => Err(wrong_type(keyword, "an expression or a list", node)),
-        _ => Ok(vec![node.clone()]),
+        NodeKind::Null => Vec::new(),
+        // A mapping is kept: Ansible fails the task when it evaluates it ("Conditional
+        // expressions must be strings"), so the runner reports it there, with its position.
+        NodeKind::Seq(items) => items.clone(),
+        _ => vec![node.clone()],
     }
 }
 

@@ -140,7 +140,7 @@ fn import_playbook(
             "name" => {}
             "vars" => vars_over = vars(v, "PlaybookInclude")?,
             "tags" => tags_over = tags(v, "tags")?,
-            "when" => when = conditions(v, "when")?,
+            "when" => when = conditions(v),
             other => {
                 return Err(invalid(
                     format!("`{other}` is not a valid keyword for `import_playbook`"),

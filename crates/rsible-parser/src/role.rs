@@ -176,7 +176,7 @@ fn role_header(entry: &Node, from: &From<'_>) -> Result<Role, ParseError> {
                     "role" | "name" => name_node = Some(value),
                     "vars" => params.extend(vars(value, "Role")?),
                     "tags" => role_tags = tags(value, "tags")?,
-                    "when" => when = conditions(value, "when")?,
+                    "when" => when = conditions(value),
                     "become" => become_ = Some(value.clone()),
                     k if ROLE_UNSUPPORTED.contains(&k) => {
                         return Err(invalid(

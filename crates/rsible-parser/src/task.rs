@@ -197,9 +197,9 @@ pub(crate) fn set_keyword(
 ) -> Result<bool, ParseError> {
     match k {
         "register" => kw.register = Some(value.clone()),
-        "when" => kw.when = conditions(value, k)?,
-        "changed_when" => kw.changed_when = conditions(value, k)?,
-        "failed_when" => kw.failed_when = conditions(value, k)?,
+        "when" => kw.when = conditions(value),
+        "changed_when" => kw.changed_when = conditions(value),
+        "failed_when" => kw.failed_when = conditions(value),
         "until" => kw.until = Some(value.clone()),
         "loop_control" => {
             if !matches!(value.kind, NodeKind::Map(_) | NodeKind::Null) {

@@ -222,12 +222,17 @@ impl<'a> Loader<'a> {
                 merge_into(&mut merged, &value)?;
                 continue;
             }
-            if let Some((first, _)) = own.iter().find(|(k, _)| same_key(k, &key)) {
-                return Err(ParseError::DuplicateKey {
-                    key: key.key_string(),
-                    span: key.span,
-                    first: first.span,
-                });
+            if let Some(pos) = own.iter().position(|(k, _)| same_key(k, &key)) {
+                // Ansible (PyYAML) keeps the last value and only warns.
+                let first = own.remove(pos).0;
+                rsible_source::push_warning(
+                    rsible_source::Diagnostic::warning(format!(
+                        "duplicate mapping key `{}`: the last value is used",
+                        key.key_string()
+                    ))
+                    .with_span(Some(key.span))
+                    .with_note(format!("first defined at {}", first.span)),
+                );
             }
             own.push((key, value));
         };

@@ -50,7 +50,7 @@ const TASKS: &[(&str, &str, usize)] = &[
     (
         "copy content, unchanged",
         "copy: content='one\\n' dest=@W@/c",
-        2,
+        1,
     ),
     (
         "copy src, changed",
@@ -60,10 +60,15 @@ const TASKS: &[(&str, &str, usize)] = &[
     (
         "copy src, unchanged",
         "copy: src=src.txt dest=@W@/s mode=0600",
+        1,
+    ),
+    (
+        "copy src, same content, mode changed",
+        "copy: src=src.txt dest=@W@/s mode=0644",
         2,
     ),
     ("template, changed", "template: src=t.j2 dest=@W@/t", 3),
-    ("template, unchanged", "template: src=t.j2 dest=@W@/t", 2),
+    ("template, unchanged", "template: src=t.j2 dest=@W@/t", 1),
     (
         "copy content, overwrite",
         "copy: content='two\\n' dest=@W@/c",

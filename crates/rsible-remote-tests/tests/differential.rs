@@ -255,7 +255,7 @@ cases! {
     facts_hostname => "facts-hostname";
     failing_host => "failing-host";
     file_states => "file-states";
-    file_touch => "file-touch", ignore = "rsible bug: file state=touch ignores access_time/modification_time (changed on preserve, sets now instead of the given time)";
+    file_touch => "file-touch";
     handlers_hosts => "handlers-hosts";
     limit_exclude => "limit-exclude";
     limit_file => "limit-file";

@@ -61,10 +61,32 @@ fn unsupported_params(task: &Task, result: &ResultMap) -> Vec<rsible_source::Dia
         .collect()
 }
 
+/// Where a condition's error points: a syntax error at the expression's start, as Ansible.
+fn conditional_span(e: &TemplateError, cond: &Node) -> Option<rsible_source::Span> {
+    match e {
+        TemplateError::Syntax { .. } => Some(cond.span),
+        _ => e.span().or(Some(cond.span)),
+    }
+}
+
 /// `Error while evaluating conditional: …`, once (the template layer may have said it).
 fn conditional_message(e: &TemplateError) -> String {
+    if let TemplateError::Syntax { .. } = e {
+        // Jinja's wording for a bare expression; minijinja says the same thing differently.
+        let m = e.ansible_message();
+        let detail = m.strip_prefix("Syntax error in template: ").unwrap_or(&m);
+        let detail = if detail.starts_with("unexpected end of template") {
+            "unexpected 'end of template'"
+        } else {
+            detail
+        };
+        return format!("Syntax error in expression: {detail}");
+    }
     let m = e.ansible_message();
-    if m.starts_with("Error while evaluating conditional") {
+    // A non-string condition is reported bare (Ansible's `_validate_conditional`).
+    if m.starts_with("Error while evaluating conditional")
+        || m == "Conditional expressions must be strings."
+    {
         m
     } else {
         format!("Error while evaluating conditional: {m}")
@@ -472,7 +494,7 @@ fn run_item(
                     task,
                     None,
                     &conditional_message(&e),
-                    e.span().or(Some(cond.span)),
+                    conditional_span(&e, cond),
                 );
                 return (f.result, Some(f.chain));
             }
@@ -610,7 +632,7 @@ fn run_item(
                         task,
                         None,
                         &conditional_message(&e),
-                        e.span().or(Some(until.span)),
+                        conditional_span(&e, until),
                     );
                     return (f.result, Some(f.chain));
                 }

@@ -62,6 +62,10 @@ pub(crate) fn eval_condition_node(
         NodeKind::Bool(b) => Ok(*b),
         NodeKind::Null => Ok(false),
         NodeKind::Str(s) => templar.eval_condition(s, vars, &origin_for(node, base)),
+        NodeKind::Map(_) | NodeKind::Seq(_) => Err(TemplateError::Render {
+            message: "Conditional expressions must be strings.".to_owned(),
+            span: Some(node.span),
+        }),
         // Ansible 2.19 judges non-boolean literals like any other expression (an error).
         _ => templar.eval_condition(&python_str(&node.to_value()), vars, &origin_for(node, base)),
     }

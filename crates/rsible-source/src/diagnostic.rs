@@ -33,6 +33,13 @@ impl Diagnostic {
         }
     }
 
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(message)
+        }
+    }
+
     #[must_use]
     pub fn with_span(mut self, span: Option<Span>) -> Self {
         self.span = span;

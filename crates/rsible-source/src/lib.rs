@@ -7,7 +7,9 @@
 mod diagnostic;
 mod source_map;
 mod span;
+mod warnings;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use source_map::{SourceFile, SourceMap};
 pub use span::{Position, SourceId, Span};
+pub use warnings::{push_warning, take_warnings};

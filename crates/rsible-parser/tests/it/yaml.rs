@@ -72,15 +72,20 @@ fn spans_and_styles() {
 }
 
 #[test]
-fn duplicate_keys_name_both_places() {
-    match load("a: 1\nb: 2\na: 3\n") {
-        Err(ParseError::DuplicateKey { key, span, first }) => {
-            assert_eq!(key, "a");
-            assert_eq!((span.start.line, span.start.column), (3, 1));
-            assert_eq!((first.start.line, first.start.column), (1, 1));
-        }
-        other => panic!("{other:?}"),
-    }
+fn duplicate_keys_keep_the_last_value_and_warn_with_both_places() {
+    let docs = load("a: 1\nb: 2\na: 3\n").unwrap_or_default();
+    assert_eq!(
+        docs[0].get("a").map(|n| n.kind.clone()),
+        Some(NodeKind::Int(3))
+    );
+    let warnings = rsible_source::take_warnings();
+    let w = warnings
+        .iter()
+        .find(|w| w.message.contains("`a`"))
+        .unwrap_or_else(|| panic!("no warning in {warnings:?}"));
+    let span = w.span.unwrap_or_else(|| panic!("no span"));
+    assert_eq!((span.start.line, span.start.column), (3, 1));
+    assert!(w.notes.iter().any(|n| n.ends_with(":1:1")), "{:?}", w.notes);
     // A key overriding a merged one is the point of `<<`, not a mistake.
     let docs = load("x: &x {k: 1}\ny: {<<: *x, k: 2}\n").unwrap_or_default();
     assert_eq!(
