@@ -16,11 +16,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! "$venv/bin/ansible-playbook" --version 2>/dev/null | grep -q 'core 2\.19'; then
+version=$("$venv/bin/ansible-playbook" --version 2>/dev/null || true)
+if ! grep -q 'core 2\.19' <<<"$version"; then
     echo "deps: installing ansible-core<2.20 and ansible 12.x into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q 'ansible-core<2.20' 'ansible>=12,<13'
 fi
-"$venv/bin/ansible-playbook" --version | head -1
+version=$("$venv/bin/ansible-playbook" --version)
+echo "${version%%$'\n'*}"
 
 command -v cargo >/dev/null || { echo "deps: cargo is required (rustup)" >&2; exit 1; }
