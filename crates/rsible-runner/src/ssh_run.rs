@@ -44,7 +44,9 @@ pub(super) async fn run(session: &Session, plan: &Plan, stdin: Option<&[u8]>) ->
     .stderr(Stdio::piped());
     let mut child = match cmd.spawn().await {
         Ok(c) => c,
-        Err(e) => return Outcome::Failed(ConnectionError::Failed(format!("cannot run ssh: {e}"))),
+        // The master did not take the session (it is dying or gone): nothing ran on the host,
+        // so the caller may reconnect and try once more.
+        Err(e) => return Outcome::NotStarted(format!("cannot run ssh: {e}")),
     };
     let (Some(mut out_r), Some(mut err_r)) = (child.stdout().take(), child.stderr().take()) else {
         return Outcome::Failed(ConnectionError::Failed("ssh output pipes missing".into()));
