@@ -16,6 +16,7 @@ pub fn run_options(
     for e in &args.extra_vars {
         let vars = load_extra_vars(e).map_err(|err| match err {
             ExtraVarsError::Parse(p) => CliError::Parse(p.diagnostic()),
+            ExtraVarsError::Unbalanced(m) => CliError::Parse(rsible_source::Diagnostic::error(m)),
             other => CliError::Options(other.to_string()),
         })?;
         opts.extra_vars.push(vars);

@@ -397,7 +397,7 @@ mod tests {
     use super::*;
     use crate::command::{COMMAND, SHELL};
     use crate::connection_local::LocalConnection;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, keys, Env};
 
     /// An `Env` whose jobs live in a temp dir (as `ansible_async_dir` would put them).
     fn env_in(dir: &tempfile::TempDir) -> Env {
@@ -407,12 +407,6 @@ mod tests {
             json!(dir.path().to_string_lossy()),
         );
         env
-    }
-
-    fn keys(r: &ResultMap) -> Vec<&str> {
-        let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
-        k.sort_unstable();
-        k
     }
 
     fn wait_finished(ctx: &ModuleContext<'_>, jid: &str, limit: u64) -> ResultMap {

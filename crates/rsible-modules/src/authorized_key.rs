@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use rsible_template::py_str_repr as py_repr;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -112,15 +113,6 @@ impl Module for AuthorizedKey {
             )));
         }
         enforce(ctx, &a, state == "present")
-    }
-}
-
-/// `repr()` of a Python str, as error messages show paths and names.
-fn py_repr(s: &str) -> String {
-    if s.contains('\'') && !s.contains('"') {
-        format!("\"{s}\"")
-    } else {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
     }
 }
 

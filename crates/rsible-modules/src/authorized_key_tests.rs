@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::connection_local::LocalConnection;
-use crate::testing::{args, Env};
+use crate::testing::{args, keys, Env};
 
 const K1: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFezbs5QwJ+hyqxxBWYbkRFDxVSOsn4ePpdZNTS2A61g k1@test";
@@ -19,12 +19,6 @@ const OPTS: &str = r#"no-pty,from="10.0.0.1,10.0.0.2""#;
 fn run(env: &Env, a: Value) -> ResultMap {
     let conn = LocalConnection::new();
     AUTHORIZED_KEY.run(&env.ctx(&conn), &args(a)).unwrap()
-}
-
-fn keys(r: &ResultMap) -> Vec<&str> {
-    let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
 }
 
 fn whoami() -> String {

@@ -564,17 +564,11 @@ fn build_script(
 mod tests {
     use super::*;
     use crate::connection_local::LocalConnection;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, keys, Env, FakeConnection};
 
     fn run_local(env: &Env, module: &Command, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
         module.run(&env.ctx(&conn), &args(a)).unwrap()
-    }
-
-    fn keys(r: &ResultMap) -> Vec<&str> {
-        let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
-        k.sort_unstable();
-        k
     }
 
     // Key sets and values below come from ansible-playbook 2.19 -v runs of the same tasks.

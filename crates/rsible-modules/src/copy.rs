@@ -280,17 +280,11 @@ pub(crate) fn file_args(
 mod tests {
     use super::*;
     use crate::connection_local::LocalConnection;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, keys, Env};
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
         COPY.run(&env.ctx(&conn), &args(a)).unwrap()
-    }
-
-    fn keys(r: &ResultMap) -> Vec<&str> {
-        let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
-        k.sort_unstable();
-        k
     }
 
     // Key sets, checksums and messages from ansible-playbook 2.19 runs of the same tasks.

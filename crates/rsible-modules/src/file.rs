@@ -351,17 +351,11 @@ fn run_file_known(
 mod tests {
     use super::*;
     use crate::connection_local::LocalConnection;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, keys, Env};
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
         FILE.run(&env.ctx(&conn), &args(a)).unwrap()
-    }
-
-    fn keys(r: &ResultMap) -> Vec<&str> {
-        let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
-        k.sort_unstable();
-        k
     }
 
     // Results compared with ansible-playbook 2.19 -v / json callback for the same tasks.

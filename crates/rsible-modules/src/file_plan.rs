@@ -51,6 +51,45 @@ impl Plan {
         self.after.extend(attrs.after);
     }
 
+    /// Mode, owner, group and times of a `target` that exists already (behind a link when
+    /// `st` followed one).
+    fn add_existing(
+        &mut self,
+        target: &str,
+        st: &State,
+        a: &Args,
+        stamps: &Stamps,
+    ) -> Result<(), ResultMap> {
+        let info = if st.l.is_link() { &st.t } else { &st.l };
+        self.add_mode_owner(target, info, a, st, target)?;
+        self.add_stamps(stamps.plan_existing(target, st));
+        Ok(())
+    }
+
+    /// `a`'s mode, owner and group for an existing `target` as `info` shows it; a failure
+    /// names `path`.
+    fn add_mode_owner(
+        &mut self,
+        target: &str,
+        info: &Info,
+        a: &Args,
+        st: &State,
+        path: &str,
+    ) -> Result<(), ResultMap> {
+        let attrs = plan_attrs(
+            target,
+            info,
+            a.mode.as_ref(),
+            a.owner.as_deref(),
+            a.group.as_deref(),
+            st,
+            false,
+        )
+        .map_err(|e| fail_with(e, json!({"path": path})))?;
+        self.add_attrs(attrs);
+        Ok(())
+    }
+
     fn add_stamps(&mut self, stamps: StampPlan) {
         self.changed |= stamps.changed;
         self.cmds.extend(stamps.cmds);
@@ -116,19 +155,7 @@ pub(crate) fn plan_file(
     }
     let mut p = Plan::new(&target, "file", prev);
     p.result.insert("path".into(), json!(target));
-    let info = if st.l.is_link() { &st.t } else { &st.l };
-    let attrs = plan_attrs(
-        &target,
-        info,
-        a.mode.as_ref(),
-        a.owner.as_deref(),
-        a.group.as_deref(),
-        st,
-        false,
-    )
-    .map_err(|e| fail_with(e, json!({"path": target})))?;
-    p.add_attrs(attrs);
-    p.add_stamps(stamps.plan_existing(&target, st));
+    p.add_existing(&target, st, a, stamps)?;
     p.report_path = target;
     Ok(p)
 }
@@ -201,19 +228,7 @@ pub(crate) fn plan_directory(
             json!({"path": target}),
         ));
     }
-    let info = if st.l.is_link() { &st.t } else { &st.l };
-    let attrs = plan_attrs(
-        &target,
-        info,
-        a.mode.as_ref(),
-        a.owner.as_deref(),
-        a.group.as_deref(),
-        st,
-        false,
-    )
-    .map_err(|e| fail_with(e, json!({"path": target})))?;
-    p.add_attrs(attrs);
-    p.add_stamps(stamps.plan_existing(&target, st));
+    p.add_existing(&target, st, a, stamps)?;
     if a.recurse && (a.mode.is_some() || a.owner.is_some() || a.group.is_some()) {
         // Whether anything below changes is only known on the target: `-c` lists changes.
         let q = quote(&target);
@@ -321,17 +336,7 @@ pub(crate) fn plan_link(
             &st.src
         };
         let target = absrc.unwrap_or(path);
-        let attrs = plan_attrs(
-            target,
-            target_info,
-            a.mode.as_ref(),
-            a.owner.as_deref(),
-            a.group.as_deref(),
-            st,
-            false,
-        )
-        .map_err(|e| fail_with(e, json!({"path": path})))?;
-        p.add_attrs(attrs);
+        p.add_mode_owner(target, target_info, a, st, path)?;
     }
     Ok(p)
 }
@@ -412,17 +417,7 @@ pub(crate) fn plan_hard(
     // After linking, the path's attributes are those of src.
     let info = if p.changed { &st.src } else { &st.l };
     if info.exists {
-        let attrs = plan_attrs(
-            path,
-            info,
-            a.mode.as_ref(),
-            a.owner.as_deref(),
-            a.group.as_deref(),
-            st,
-            false,
-        )
-        .map_err(|e| fail_with(e, json!({"path": path})))?;
-        p.add_attrs(attrs);
+        p.add_mode_owner(path, info, a, st, path)?;
     }
     Ok(p)
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::format::{parse, Parsed, StrftimeItems};
 use chrono::NaiveDateTime;
+use rsible_template::py_str_repr as py_repr;
 use serde_json::{json, Value};
 
 use crate::connection::quote;
@@ -104,14 +105,6 @@ fn strptime(value: &str, format: &str) -> Result<NaiveDateTime, String> {
             py_repr(value),
             py_repr(format)
         )),
-    }
-}
-
-fn py_repr(s: &str) -> String {
-    if s.contains('\'') && !s.contains('"') {
-        format!("\"{s}\"")
-    } else {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
     }
 }
 

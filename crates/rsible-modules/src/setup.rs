@@ -19,7 +19,7 @@ use crate::setup_hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
 use crate::setup_network::{network_facts, InterfaceInput, NetworkInput};
 use crate::setup_script::{sections, ENV_TAIL, SCRIPT};
 use crate::setup_system::{self as sys, Facts, Raw};
-use crate::util::{failed, run_script};
+use crate::util::{failed, fnmatch, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 
 const SPEC: Spec = Spec {
@@ -503,56 +503,11 @@ fn filter_patterns(v: &Value) -> Option<Vec<String>> {
 /// not starting with `ansible_` (or `facter`/`ohai`) also matches with that prefix added.
 fn filter_matches(pattern: &str, name: &str) -> bool {
     pattern.is_empty()
-        || fnmatch(pattern, name)
+        || fnmatch(name, pattern)
         || (!["ansible_", "facter", "ohai"]
             .iter()
             .any(|p| pattern.starts_with(p))
-            && fnmatch(&format!("ansible_{pattern}"), name))
-}
-
-/// Python's `fnmatch.fnmatch` on POSIX: `*`, `?`, `[seq]` and `[!seq]`.
-fn fnmatch(pattern: &str, name: &str) -> bool {
-    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
-        // p starts after '['; returns (matched, length of the class including ']').
-        let mut i = 0;
-        let negate = matches!(p.first(), Some('!'));
-        if negate {
-            i += 1;
-        }
-        let start = i;
-        let mut hit = false;
-        while i < p.len() {
-            if p[i] == ']' && i > start {
-                return Some((hit != negate, i + 1));
-            }
-            if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
-                hit |= p[i] <= c && c <= p[i + 2];
-                i += 3;
-            } else {
-                hit |= p[i] == c;
-                i += 1;
-            }
-        }
-        None
-    }
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some('['), Some(&c)) => match class(&p[1..], c) {
-                Some((true, len)) => go(&p[1 + len..], &n[1..]),
-                Some((false, _)) => false,
-                // An unclosed '[' is a literal character.
-                None => c == '[' && go(&p[1..], &n[1..]),
-            },
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+            && fnmatch(name, &format!("ansible_{pattern}")))
 }
 
 #[cfg(test)]
@@ -747,7 +702,7 @@ mod tests {
                 "ansible_swaptotal_mb"
             ]
         );
-        assert!(fnmatch("ansible_[kx]ernel", "ansible_kernel"));
-        assert!(!fnmatch("ansible_[!k]ernel", "ansible_kernel"));
+        assert!(fnmatch("ansible_kernel", "ansible_[kx]ernel"));
+        assert!(!fnmatch("ansible_kernel", "ansible_[!k]ernel"));
     }
 }

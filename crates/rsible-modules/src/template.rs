@@ -113,7 +113,15 @@ impl Module for Template {
         }
         search.extend(origin.search_paths.iter().cloned());
         origin.search_paths = search;
-        let mut rendered = ctx.templar.render_text(&text, &vars, &origin)?;
+        let trim_blocks = args.get("trim_blocks").and_then(parse_bool).unwrap_or(true);
+        let lstrip_blocks = args
+            .get("lstrip_blocks")
+            .and_then(parse_bool)
+            .unwrap_or(false);
+        let mut rendered = ctx
+            .templar
+            .bind(std::sync::Arc::new(vars))
+            .render_text_with(&text, &origin, trim_blocks, lstrip_blocks)?;
         if newline != "\n" {
             rendered = rendered.replace('\n', newline);
         }

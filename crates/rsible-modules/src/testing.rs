@@ -9,7 +9,7 @@ use rsible_template::{Origin, Templar, Vars};
 
 use crate::{
     Become, Connection, ConnectionError, ExecOutput, ExecRequest, FileStat, ModuleContext,
-    PutOptions,
+    PutOptions, ResultMap,
 };
 
 /// One `put_file`: destination, bytes, mode.
@@ -137,4 +137,11 @@ pub(crate) fn args(v: serde_json::Value) -> serde_json::Map<String, serde_json::
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
     }
+}
+
+/// A result's keys, sorted: tests compare them with the key sets Ansible returns.
+pub(crate) fn keys(r: &ResultMap) -> Vec<&str> {
+    let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
 }

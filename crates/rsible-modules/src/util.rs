@@ -99,62 +99,7 @@ pub(crate) fn set_output(r: &mut ResultMap, stdout: String, stderr: String) {
 /// Python's `json.dumps(v)` with its defaults: `", "`/`": "` separators and `ensure_ascii`
 /// (what copy writes for a list or dict `content`).
 pub(crate) fn py_json_dumps(v: &Value) -> String {
-    let mut out = String::new();
-    dump_into(v, &mut out);
-    out
-}
-
-fn dump_into(v: &Value, out: &mut String) {
-    use std::fmt::Write as _;
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => {
-            out.push('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    ' '..='~' => out.push(c),
-                    c => {
-                        let mut buf = [0u16; 2];
-                        for unit in c.encode_utf16(&mut buf) {
-                            let _ = write!(out, "\\u{unit:04x}");
-                        }
-                    }
-                }
-            }
-            out.push('"');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                dump_into(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                dump_into(&Value::String(k.clone()), out);
-                out.push_str(": ");
-                dump_into(item, out);
-            }
-            out.push('}');
-        }
-    }
+    rsible_template::json_dumps(v, None, false, true)
 }
 
 pub(crate) fn sha1_hex(data: &[u8]) -> String {
@@ -269,56 +214,7 @@ pub(crate) const BEST_LOCALE_FN: &str = r#"_loc() { _la=$(locale -a 2>/dev/null)
 
 /// Python's `fnmatch.fnmatch` on POSIX (case-sensitive; `*` also matches `/`).
 pub(crate) fn fnmatch(name: &str, pattern: &str) -> bool {
-    let mut re = String::from("(?s)^");
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        match c {
-            '*' => re.push_str(".*"),
-            '?' => re.push('.'),
-            '[' => {
-                let mut j = i;
-                if j < chars.len() && chars[j] == '!' {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j] == ']' {
-                    j += 1;
-                }
-                while j < chars.len() && chars[j] != ']' {
-                    j += 1;
-                }
-                if j >= chars.len() {
-                    re.push_str("\\[");
-                } else {
-                    let body: String = chars[i..j].iter().collect();
-                    i = j + 1;
-                    let (neg, body) = match body.strip_prefix('!') {
-                        Some(b) => (true, b.to_owned()),
-                        None => (false, body),
-                    };
-                    // `&&`, `~~` and `--` are set operations in the regex crate's classes.
-                    let body = body
-                        .replace('\\', "\\\\")
-                        .replace('[', "\\[")
-                        .replace('&', "\\&")
-                        .replace('~', "\\~");
-                    re.push('[');
-                    if neg {
-                        re.push('^');
-                    } else if body.starts_with('^') {
-                        re.push('\\');
-                    }
-                    re.push_str(&body);
-                    re.push(']');
-                }
-            }
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    re.push('$');
-    regex::Regex::new(&re).is_ok_and(|r| r.is_match(name))
+    regex::Regex::new(&rsible_source::glob::translate(pattern)).is_ok_and(|r| r.is_match(name))
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub use inventory::{
     InventoryHost,
 };
 pub use model::{BlockScope, LoopKind, Play, Playbook, Role, Task, TaskKeywords};
+pub use module_args::{parse_kv, UnbalancedArgs};
 pub use node::{Node, NodeKind, ScalarStyle};
 pub use pattern::{
     group_names, host_vars, is_implicit_localhost, match_hosts, match_hosts_with_warnings,

@@ -4,8 +4,9 @@
 //! back into `_raw_params` (the command line of `command`/`shell`).
 
 /// Why an argument string cannot be split.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct UnbalancedArgs;
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("failed at splitting arguments, either an unbalanced jinja2 block or quotes")]
+pub struct UnbalancedArgs;
 
 /// Options of the free-form modules that `k=v` may still set (`command: ls chdir=/tmp`).
 const FREE_FORM_OPTIONS: &[&str] = &[
@@ -31,10 +32,7 @@ pub(crate) const FREE_FORM_MODULES: &[&str] = &[
 
 /// `parse_kv`: the pairs in order, `_raw_params` last. With `free_form`, only the known
 /// command options are taken out of the text.
-pub(crate) fn parse_kv(
-    args: &str,
-    free_form: bool,
-) -> Result<Vec<(String, String)>, UnbalancedArgs> {
+pub fn parse_kv(args: &str, free_form: bool) -> Result<Vec<(String, String)>, UnbalancedArgs> {
     let mut options: Vec<(String, String)> = Vec::new();
     let mut raw: Vec<String> = Vec::new();
     for original in split_args(args)? {

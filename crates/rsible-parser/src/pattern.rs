@@ -229,56 +229,11 @@ fn apply_subscript(
     }
 }
 
-/// `fnmatch.translate`, anchored at both ends.
-fn glob_to_regex(glob: &str) -> String {
-    let chars: Vec<char> = glob.chars().collect();
-    let mut out = String::from("^(?s:");
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            '[' => {
-                let mut j = i;
-                if j < chars.len() && chars[j] == '!' {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j] == ']' {
-                    j += 1;
-                }
-                while j < chars.len() && chars[j] != ']' {
-                    j += 1;
-                }
-                if j >= chars.len() {
-                    out.push_str("\\[");
-                } else {
-                    let mut class: String = chars[i..j].iter().collect();
-                    class = class.replace('\\', "\\\\");
-                    if let Some(rest) = class.strip_prefix('!') {
-                        class = format!("^{rest}");
-                    } else if class.starts_with('^') {
-                        class = format!("\\{class}");
-                    }
-                    out.push('[');
-                    out.push_str(&class);
-                    out.push(']');
-                    i = j + 1;
-                }
-            }
-            c => out.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    out.push_str(")$");
-    out
-}
-
 fn compile(pattern: &str) -> Result<Regex, ParseError> {
     let source = match pattern.strip_prefix('~') {
         // Python's `re.match` anchors only at the start.
         Some(re) => format!("^(?:{re})"),
-        None => glob_to_regex(pattern),
+        None => rsible_source::glob::translate(pattern),
     };
     Regex::new(&source).map_err(|_| pattern_error(format!("Invalid host list pattern: {pattern}")))
 }

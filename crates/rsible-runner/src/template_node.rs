@@ -1,6 +1,8 @@
 //! Templating of YAML nodes at run time: each string scalar is rendered with its own position.
 
 use rsible_parser::{Node, NodeKind, ScalarStyle};
+// Python's `str()` (environment values, map keys) and truthiness.
+pub(crate) use rsible_template::{py_str as python_str, py_truthy as truthy};
 use rsible_template::{Origin, Templar, TemplateError, Value, Vars};
 
 /// Renders every string in `node` (keys too), keeping native types of lone `{{ expr }}`s.
@@ -68,57 +70,5 @@ pub(crate) fn eval_condition_node(
         }),
         // Ansible 2.19 judges non-boolean literals like any other expression (an error).
         _ => templar.eval_condition(&python_str(&node.to_value()), vars, &origin_for(node, base)),
-    }
-}
-
-/// Python truthiness.
-pub(crate) fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// How Python's `str()` shows a value (for environment values and map keys).
-pub(crate) fn python_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => python_repr(other),
-    }
-}
-
-/// Python's `repr()` of JSON-like data.
-pub(crate) fn python_repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".to_owned(),
-        Value::Bool(true) => "True".to_owned(),
-        Value::Bool(false) => "False".to_owned(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => {
-            if s.contains('\'') && !s.contains('"') {
-                format!("\"{s}\"")
-            } else {
-                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
-            }
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(python_repr).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!(
-                    "{}: {}",
-                    python_repr(&Value::String(k.clone())),
-                    python_repr(v)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }

@@ -5,6 +5,7 @@
 //! only the renderer needs to resolve.
 
 mod diagnostic;
+pub mod glob;
 mod source_map;
 mod span;
 mod warnings;

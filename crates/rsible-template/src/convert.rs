@@ -79,7 +79,7 @@ pub(crate) fn value_to_json(v: &Value) -> Result<Json, Error> {
 }
 
 /// Python's `repr()` of a float.
-pub(crate) fn py_float(f: f64) -> String {
+pub fn py_float(f: f64) -> String {
     if f.is_nan() {
         return "nan".into();
     }
@@ -105,7 +105,7 @@ pub(crate) fn py_float(f: f64) -> String {
 }
 
 /// Python's `repr()` of a string.
-pub(crate) fn py_str_repr(s: &str) -> String {
+pub fn py_str_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -123,7 +123,8 @@ pub(crate) fn py_str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+            // C0 and C1 controls are not printable for Python.
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
                 out.push_str(&format!("\\x{:02x}", c as u32));
             }
             c => out.push(c),
@@ -134,7 +135,7 @@ pub(crate) fn py_str_repr(s: &str) -> String {
 }
 
 /// Python's `repr()` of a JSON-shaped value.
-pub(crate) fn py_repr(v: &Json) -> String {
+pub fn py_repr(v: &Json) -> String {
     match v {
         Json::String(s) => py_str_repr(s),
         other => py_str(other),
@@ -142,7 +143,7 @@ pub(crate) fn py_repr(v: &Json) -> String {
 }
 
 /// Python's `str()` of a JSON-shaped value.
-pub(crate) fn py_str(v: &Json) -> String {
+pub fn py_str(v: &Json) -> String {
     match v {
         Json::Null => "None".into(),
         Json::Bool(true) => "True".into(),
@@ -170,7 +171,7 @@ pub(crate) fn py_str(v: &Json) -> String {
 }
 
 /// Python's truthiness.
-pub(crate) fn py_truthy(v: &Json) -> bool {
+pub fn py_truthy(v: &Json) -> bool {
     match v {
         Json::Null => false,
         Json::Bool(b) => *b,

@@ -59,6 +59,8 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("sha1", checksum);
     env.add_filter("extract", extract);
     env.add_filter("zip", zip);
+    env.add_filter("product", product);
+    env.add_filter("wordcount", wordcount);
 }
 
 pub(crate) fn fail(plugin: &str, msg: impl std::fmt::Display) -> Error {
@@ -680,19 +682,23 @@ fn to_json(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(false);
     let _ = kwargs.get::<Option<bool>>("ensure_ascii")?;
     kwargs.assert_all_used()?;
-    let sep = if indent.is_some() { "," } else { ", " };
-    Ok(Value::from(pyjson::dumps(&j(&v)?, indent, sort_keys, sep)))
+    Ok(Value::from(pyjson::json_dumps(
+        &j(&v)?,
+        indent,
+        sort_keys,
+        true,
+    )))
 }
 
 fn to_nice_json(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent = kwargs.get::<Option<usize>>("indent")?.unwrap_or(4);
     let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
     kwargs.assert_all_used()?;
-    Ok(Value::from(pyjson::dumps(
+    Ok(Value::from(pyjson::json_dumps(
         &j(&v)?,
         Some(indent),
         sort_keys,
-        ",",
+        true,
     )))
 }
 
@@ -968,6 +974,44 @@ fn extract(item: Value, container: Value, morekeys: Option<Value>) -> Result<Val
         }
     }
     Ok(cur)
+}
+
+/// `itertools.product` of the input and each argument: every combination, as lists.
+fn product(v: Value, others: Rest<Value>) -> Result<Value, Error> {
+    let mut rows: Vec<Vec<Json>> = vec![Vec::new()];
+    let mut lists = vec![list_of("product", &v)?];
+    for o in others.iter() {
+        lists.push(list_of("product", o)?);
+    }
+    for list in &lists {
+        rows = rows
+            .iter()
+            .flat_map(|row| {
+                list.iter().map(move |x| {
+                    let mut r = row.clone();
+                    r.push(x.clone());
+                    r
+                })
+            })
+            .collect();
+    }
+    Ok(out(Json::Array(
+        rows.into_iter().map(Json::Array).collect(),
+    )))
+}
+
+/// Jinja's `wordcount`: words as its regex `\w+` finds them.
+fn wordcount(s: String) -> usize {
+    let mut count = 0;
+    let mut in_word = false;
+    for c in s.chars() {
+        let w = c.is_alphanumeric() || c == '_';
+        if w && !in_word {
+            count += 1;
+        }
+        in_word = w;
+    }
+    count
 }
 
 fn zip(v: Value, others: Rest<Value>) -> Result<Value, Error> {

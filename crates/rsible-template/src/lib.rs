@@ -27,7 +27,9 @@ mod scope;
 mod templar;
 mod yaml;
 
+pub use convert::{py_float, py_repr, py_str, py_str_repr, py_truthy};
 pub use error::TemplateError;
+pub use pyjson::json_dumps;
 pub use templar::{Bound, Origin, Templar};
 
 /// Name of an optional entry in [`Vars`]: a list of top-level variable names whose values are

@@ -421,40 +421,6 @@ fn percent_format(fmt: &str, i: i64) -> String {
     .replace("%%", "%")
 }
 
-/// `fnmatch` for one path component.
-fn glob_match(pat: &[char], name: &[char]) -> bool {
-    match pat.split_first() {
-        None => name.is_empty(),
-        Some(('*', rest)) => (0..=name.len()).any(|i| glob_match(rest, &name[i..])),
-        Some(('?', rest)) => !name.is_empty() && glob_match(rest, &name[1..]),
-        Some(('[', rest)) => {
-            let Some(close) = rest.iter().skip(1).position(|c| *c == ']').map(|p| p + 1) else {
-                return name.first() == Some(&'[') && glob_match(rest, &name[1..]);
-            };
-            let Some((&c, name_rest)) = name.split_first() else {
-                return false;
-            };
-            let (neg, set) = match rest[..close].split_first() {
-                Some(('!', s)) => (true, s),
-                _ => (false, &rest[..close]),
-            };
-            let mut hit = false;
-            let mut i = 0;
-            while i < set.len() {
-                if i + 2 < set.len() && set[i + 1] == '-' {
-                    hit |= set[i] <= c && c <= set[i + 2];
-                    i += 3;
-                } else {
-                    hit |= set[i] == c;
-                    i += 1;
-                }
-            }
-            hit != neg && glob_match(&rest[close + 1..], name_rest)
-        }
-        Some((p, rest)) => name.first() == Some(p) && glob_match(rest, &name[1..]),
-    }
-}
-
 fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
     let (dir, pat) = match term.rfind('/') {
         Some(i) => (&term[..i], &term[i + 1..]),
@@ -469,7 +435,10 @@ fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
     } else {
         candidates(scope, "files", dir)
     };
-    let pat: Vec<char> = pat.chars().collect();
+    // `fnmatch` on each name, as Python's glob matches one path component.
+    let Ok(pat) = regex::Regex::new(&rsible_source::glob::translate(pat)) else {
+        return Vec::new();
+    };
     for d in dirs.iter().filter(|d| d.is_dir()) {
         let Ok(rd) = std::fs::read_dir(d) else {
             continue;
@@ -477,10 +446,7 @@ fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
         let found: Vec<String> = rd
             .filter_map(Result::ok)
             .filter(|e| e.path().is_file())
-            .filter(|e| {
-                let n: Vec<char> = e.file_name().to_string_lossy().chars().collect();
-                glob_match(&pat, &n)
-            })
+            .filter(|e| pat.is_match(&e.file_name().to_string_lossy()))
             .map(|e| e.path().to_string_lossy().into_owned())
             .collect();
         // Directory order, as Python's glob returns it.

@@ -1,10 +1,13 @@
-//! `json.dumps` as Python writes it (ensure_ascii, `repr` floats, its separators).
+//! `json.dumps` as Python writes it (`repr` floats, its default separators), for the
+//! `to_json` filters, module payloads and the CLI's result dumps alike.
+
+use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
 use crate::convert::py_float;
 
-fn write_str(o: &mut String, s: &str) {
+fn write_str(o: &mut String, s: &str, ensure_ascii: bool) {
     o.push('"');
     for c in s.chars() {
         match c {
@@ -15,10 +18,10 @@ fn write_str(o: &mut String, s: &str) {
             '\t' => o.push_str("\\t"),
             '\u{8}' => o.push_str("\\b"),
             '\u{c}' => o.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+            c if (c as u32) < 0x20 || (ensure_ascii && (c as u32) > 0x7e) => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
-                    o.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(o, "\\u{unit:04x}");
                 }
             }
             c => o.push(c),
@@ -27,21 +30,33 @@ fn write_str(o: &mut String, s: &str) {
     o.push('"');
 }
 
-fn newline(o: &mut String, indent: Option<usize>, level: usize) {
-    if let Some(n) = indent {
-        o.push('\n');
-        o.push_str(&" ".repeat(n * level));
+/// What `json.dumps` is called with.
+#[derive(Clone, Copy)]
+struct Style {
+    indent: Option<usize>,
+    sort_keys: bool,
+    ensure_ascii: bool,
+}
+
+impl Style {
+    /// Python's default `item_separator`: `", "`, or `","` when indenting.
+    fn item_separator(self) -> &'static str {
+        if self.indent.is_some() {
+            ","
+        } else {
+            ", "
+        }
+    }
+
+    fn newline(self, o: &mut String, level: usize) {
+        if let Some(n) = self.indent {
+            o.push('\n');
+            o.push_str(&" ".repeat(n * level));
+        }
     }
 }
 
-fn write(
-    o: &mut String,
-    v: &Json,
-    indent: Option<usize>,
-    sort: bool,
-    item_sep: &str,
-    level: usize,
-) {
+fn write(o: &mut String, v: &Json, style: Style, level: usize) {
     match v {
         Json::Null => o.push_str("null"),
         Json::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
@@ -59,7 +74,7 @@ fn write(
                 o.push_str(&n.to_string());
             }
         }
-        Json::String(s) => write_str(o, s),
+        Json::String(s) => write_str(o, s, style.ensure_ascii),
         Json::Array(a) => {
             if a.is_empty() {
                 o.push_str("[]");
@@ -68,12 +83,12 @@ fn write(
             o.push('[');
             for (i, item) in a.iter().enumerate() {
                 if i > 0 {
-                    o.push_str(item_sep);
+                    o.push_str(style.item_separator());
                 }
-                newline(o, indent, level + 1);
-                write(o, item, indent, sort, item_sep, level + 1);
+                style.newline(o, level + 1);
+                write(o, item, style, level + 1);
             }
-            newline(o, indent, level);
+            style.newline(o, level);
             o.push(']');
         }
         Json::Object(m) => {
@@ -82,28 +97,33 @@ fn write(
                 return;
             }
             let mut entries: Vec<(&String, &Json)> = m.iter().collect();
-            if sort {
+            if style.sort_keys {
                 entries.sort_by(|a, b| a.0.cmp(b.0));
             }
             o.push('{');
             for (i, (k, val)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    o.push_str(item_sep);
+                    o.push_str(style.item_separator());
                 }
-                newline(o, indent, level + 1);
-                write_str(o, k);
+                style.newline(o, level + 1);
+                write_str(o, k, style.ensure_ascii);
                 o.push_str(": ");
-                write(o, val, indent, sort, item_sep, level + 1);
+                write(o, val, style, level + 1);
             }
-            newline(o, indent, level);
+            style.newline(o, level);
             o.push('}');
         }
     }
 }
 
-/// `json.dumps(v, indent=indent, sort_keys=sort, separators=(item_sep, ': '))`.
-pub(crate) fn dumps(v: &Json, indent: Option<usize>, sort: bool, item_sep: &str) -> String {
+/// `json.dumps(v, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)`.
+pub fn json_dumps(v: &Json, indent: Option<usize>, sort_keys: bool, ensure_ascii: bool) -> String {
     let mut o = String::new();
-    write(&mut o, v, indent, sort, item_sep, 0);
+    let style = Style {
+        indent,
+        sort_keys,
+        ensure_ascii,
+    };
+    write(&mut o, v, style, 0);
     o
 }

@@ -230,6 +230,32 @@ impl Bound<'_> {
         })
     }
 
+    /// [`Self::render_text`] with the template module's `trim_blocks` (Ansible's default: on)
+    /// and `lstrip_blocks` (default: off). The one environment trims blocks, so other settings
+    /// are reached by rewriting the source: an extra newline after each tag for `trim_blocks:
+    /// false`, the indentation before a tag removed for `lstrip_blocks: true`.
+    pub fn render_text_with(
+        &self,
+        text: &str,
+        origin: &Origin,
+        trim_blocks: bool,
+        lstrip_blocks: bool,
+    ) -> Result<String, TemplateError> {
+        let mut src = std::borrow::Cow::Borrowed(text);
+        if lstrip_blocks {
+            static LSTRIP: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+            if let Some(re) =
+                LSTRIP.get_or_init(|| regex::Regex::new(r"(?m)^[ \t]+(\{[%#])([^+])").ok())
+            {
+                src = std::borrow::Cow::Owned(re.replace_all(&src, "$1$2").into_owned());
+            }
+        }
+        if !trim_blocks {
+            src = std::borrow::Cow::Owned(src.replace("%}\n", "%}\n\n").replace("#}\n", "#}\n\n"));
+        }
+        self.render_text(&src, origin)
+    }
+
     /// Renders a whole template file's text to a string (the `template` module).
     pub fn render_text(&self, text: &str, origin: &Origin) -> Result<String, TemplateError> {
         self.templar.attempt(text, &self.vars, origin, |scope| {

@@ -2,6 +2,7 @@
 //! (`executor/task_result.py`), `_clean_results` and `_dump_results` (`plugins/callback/__init__.py`).
 
 use rsible_runner::TaskInfo;
+pub use rsible_template::py_truthy;
 use serde_json::{Map, Value};
 
 use super::python::{json_dumps, py_str};
@@ -39,18 +40,6 @@ const HIDE_IN_DEBUG: &[&str] = &[
 const DEBUG_ALLOWED_KEYS: &[&str] = &["msg", "exception", "warnings", "deprecations"];
 const CENSORED: &str =
     "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
-
-/// Python truthiness of a JSON value.
-pub fn py_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
 
 /// `debug` under each name Ansible accepts for it (`C._ACTION_DEBUG`).
 pub fn is_debug(module: &str) -> bool {

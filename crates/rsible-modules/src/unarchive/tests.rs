@@ -6,17 +6,11 @@ use serde_json::json;
 
 use super::*;
 use crate::connection_local::LocalConnection;
-use crate::testing::{args, Env};
+use crate::testing::{args, keys, Env};
 
 fn run(env: &Env, a: Value) -> ResultMap {
     let conn = LocalConnection::new();
     UNARCHIVE.run(&env.ctx(&conn), &args(a)).unwrap()
-}
-
-fn keys(r: &ResultMap) -> Vec<&str> {
-    let mut k: Vec<&str> = r.keys().map(String::as_str).collect();
-    k.sort_unstable();
-    k
 }
 
 /// A playbook dir with `files/x.tar.gz`, `files/x.zip`, … of `top/a.txt` (0640) and
