@@ -162,10 +162,14 @@ fn shared<'a>(
     }
 }
 
+/// `meta:` tasks, run by the runner itself.
+const META: &str = "meta";
+
 /// What the parser accepts as a task action: every module, plus what the runner runs itself.
 pub fn parse_options() -> rsible_parser::ParseOptions {
     let mut modules = rsible_modules::module_names();
     modules.push(crate::task_exec::INCLUDE_TASKS.to_owned());
+    modules.push(META.to_owned());
     rsible_parser::ParseOptions { modules }
 }
 
@@ -803,8 +807,118 @@ impl Runner<'_> {
             // max_fail_percentage); inside a block only the block's remaining tasks are skipped.
             return Ok(only.is_some());
         }
+        if task.module == META {
+            return self.run_meta(ctx, task, display, &hosts);
+        }
         self.run_on_hosts(ctx, task, display, hosts, false)?;
         Ok(true)
+    }
+
+    /// `meta:` actions, which steer the run instead of touching hosts. False ends the play.
+    fn run_meta(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        display: String,
+        hosts: &[String],
+    ) -> Result<bool, RunError> {
+        let action = task
+            .args
+            .get("_raw_params")
+            .or_else(|| task.args.get("free_form"))
+            .map(|n| python_str(&n.to_value()))
+            .unwrap_or_default();
+        // Hosts for which the task's `when` holds (meta runs once, but its condition is per host).
+        let mut chosen = Vec::new();
+        for h in hosts {
+            let vars = self.base_vars(ctx, h, Some(task), &Vars::new());
+            let mut ok = true;
+            for cond in &task.keywords.when {
+                let origin = Origin {
+                    span: Some(task.span),
+                    exact_lines: false,
+                    search_paths: Vec::new(),
+                };
+                ok &= crate::template_node::eval_condition_node(
+                    &self.shared.templar,
+                    cond,
+                    &vars,
+                    &origin,
+                )?;
+            }
+            if ok {
+                chosen.push(h.clone());
+            }
+        }
+        match action.trim() {
+            "flush_handlers" => {
+                let info = self.task_info(task, display, false);
+                self.cb.playbook_on_task_start(&info);
+                self.flush_handlers(ctx)?;
+                Ok(true)
+            }
+            "end_play" if !chosen.is_empty() => Ok(false),
+            "end_host" => {
+                for h in &chosen {
+                    ctx.hosts.retain(|x| x != h);
+                }
+                Ok(!ctx.hosts.is_empty())
+            }
+            "noop" | "end_play" | "clear_host_errors" | "refresh_inventory" | "reset_connection"
+            | "clear_facts" | "end_batch" | "end_role" => {
+                if action.trim() == "clear_facts" {
+                    for h in &chosen {
+                        if let Some(st) = self.states.get_mut(h) {
+                            st.facts.clear();
+                        }
+                    }
+                }
+                Ok(true)
+            }
+            other => Err(RunError::Parse(rsible_parser::ParseError::Invalid {
+                message: format!("invalid meta action requested: {other}"),
+                span: task.module_key.span,
+                hint: Some("one of: flush_handlers, noop, end_play, end_host, clear_facts, clear_host_errors, refresh_inventory, reset_connection".into()),
+            })),
+        }
+    }
+
+    fn task_info(&self, task: &Task, display: String, is_handler: bool) -> TaskInfo {
+        TaskInfo {
+            plain_name: task
+                .name
+                .as_ref()
+                .map_or_else(|| display.clone(), |n| python_str(&n.to_value())),
+            name: display,
+            is_handler,
+            check_mode: self.shared.opts.check,
+            no_log: task
+                .keywords
+                .no_log
+                .as_ref()
+                .is_some_and(|n| truthy(&n.to_value())),
+            module: task.module.clone(),
+            loop_var: task
+                .keywords
+                .loop_control
+                .as_ref()
+                .and_then(|lc| lc.get("loop_var"))
+                .and_then(Node::as_str)
+                .unwrap_or("item")
+                .to_owned(),
+            has_label: task
+                .keywords
+                .loop_control
+                .as_ref()
+                .and_then(|lc| lc.get("label"))
+                .is_some(),
+            diff: task
+                .keywords
+                .diff
+                .as_ref()
+                .map_or(self.shared.opts.diff, |n| truthy(&n.to_value())),
+            span: Some(task.span),
+        }
     }
 
     /// Whether `task` is the one `--start-at-task` names (by `role : name` or by name).
@@ -844,41 +958,7 @@ impl Runner<'_> {
         hosts: Vec<String>,
         is_handler: bool,
     ) -> Result<(), RunError> {
-        let info = TaskInfo {
-            plain_name: task
-                .name
-                .as_ref()
-                .map_or_else(|| display.clone(), |n| python_str(&n.to_value())),
-            name: display,
-            is_handler,
-            check_mode: self.shared.opts.check,
-            no_log: task
-                .keywords
-                .no_log
-                .as_ref()
-                .is_some_and(|n| truthy(&n.to_value())),
-            module: task.module.clone(),
-            loop_var: task
-                .keywords
-                .loop_control
-                .as_ref()
-                .and_then(|lc| lc.get("loop_var"))
-                .and_then(Node::as_str)
-                .unwrap_or("item")
-                .to_owned(),
-            has_label: task
-                .keywords
-                .loop_control
-                .as_ref()
-                .and_then(|lc| lc.get("label"))
-                .is_some(),
-            diff: task
-                .keywords
-                .diff
-                .as_ref()
-                .map_or(self.shared.opts.diff, |n| truthy(&n.to_value())),
-            span: Some(task.span),
-        };
+        let info = self.task_info(task, display, is_handler);
         if is_handler {
             self.cb.playbook_on_handler_task_start(&info);
         } else {
@@ -922,7 +1002,15 @@ impl Runner<'_> {
         if is_include {
             return self.run_includes(ctx, task, &info, outcomes);
         }
+        let fatal = task
+            .keywords
+            .any_errors_fatal
+            .as_ref()
+            .or(ctx.play.any_errors_fatal.as_ref())
+            .is_some_and(|n| truthy(&n.to_value()));
+        let mut any_failed = false;
         for outcome in outcomes {
+            any_failed |= outcome.status == Status::Failed && !outcome.ignore_errors;
             if run_once {
                 for other in hosts.iter().skip(1) {
                     if let Some(name) = &outcome.register {
@@ -934,6 +1022,14 @@ impl Runner<'_> {
                 }
             }
             self.apply(ctx, task, outcome);
+        }
+        if fatal && any_failed && !self.rescuable.iter().any(|r| *r) {
+            // any_errors_fatal: every host of the play stops here (not counted as failed).
+            for h in &ctx.hosts {
+                if let Some(st) = self.states.get_mut(h) {
+                    st.failed = true;
+                }
+            }
         }
         Ok(())
     }
