@@ -76,7 +76,10 @@ struct Only {
 /// A play's resolved data.
 struct PlayCtx<'a> {
     play: &'a Play,
+    /// The hosts tasks run on now: the play's, or the current `serial` batch.
     hosts: Vec<String>,
+    /// Every host of the play still in it (all batches).
+    play_hosts: Vec<String>,
     /// Every host the pattern matched, failed ones from earlier plays included.
     all_hosts: Vec<String>,
     /// Some variable of the play (not of a task) mentions `hostvars`.
@@ -179,6 +182,64 @@ fn random_hex() -> String {
     (0..40)
         .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
         .collect()
+}
+
+/// The play's hosts cut into `serial` batches: a number, a percentage of the hosts, or a list
+/// of those (the last one repeats), as Ansible's `_get_serialized_batches`.
+fn serial_batches(
+    shared: &Shared<'_>,
+    play: &Play,
+    hosts: &[String],
+) -> Result<Vec<Vec<String>>, RunError> {
+    let Some(node) = &play.serial else {
+        return Ok(vec![hosts.to_vec()]);
+    };
+    let value = render_node(
+        &shared.templar,
+        node,
+        &shared.extra_vars,
+        &Origin::default(),
+    )?;
+    let sizes: Vec<Value> = match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let total = hosts.len();
+    let size_of = |v: &Value| -> usize {
+        let text = python_str(v);
+        let n = match text.trim().strip_suffix('%') {
+            Some(pct) => {
+                let pct: f64 = pct.trim().parse().unwrap_or(100.0);
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    clippy::cast_precision_loss,
+                    reason = "host counts"
+                )]
+                let n = ((pct / 100.0) * total as f64) as usize;
+                n
+            }
+            None => text.trim().parse().unwrap_or(0),
+        };
+        if n == 0 {
+            total.max(1)
+        } else {
+            n
+        }
+    };
+    if sizes.is_empty() {
+        return Ok(vec![hosts.to_vec()]);
+    }
+    let mut batches = Vec::new();
+    let mut rest = hosts;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = size_of(&sizes[i.min(sizes.len() - 1)]).min(rest.len());
+        batches.push(rest[..n].to_vec());
+        rest = &rest[n..];
+        i += 1;
+    }
+    Ok(batches)
 }
 
 /// The `hosts:` pattern as one string (a list is joined with `,`).
@@ -348,6 +409,7 @@ impl Runner<'_> {
         let mut ctx = PlayCtx {
             play,
             hosts: hosts.clone(),
+            play_hosts: hosts.clone(),
             all_hosts,
             vars_mention_hostvars: false,
             vars_files: HashMap::new(),
@@ -369,11 +431,32 @@ impl Runner<'_> {
             .vars_files
             .values()
             .any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+        let batches = serial_batches(&self.shared, play, &hosts)?;
+        for (i, batch) in batches.into_iter().enumerate() {
+            if i > 0 {
+                // Each `serial` batch is announced as the play again, as Ansible does.
+                self.cb.playbook_on_play_start(&PlayInfo {
+                    name: ctx.name.clone(),
+                    check_mode: self.shared.opts.check,
+                });
+            }
+            ctx.hosts = batch;
+            if !self.run_batch(&mut ctx)? {
+                // Ansible stops the whole run when every host of a batch failed in it.
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// One batch of a play (the whole play without `serial`); false when every host failed.
+    fn run_batch(&mut self, ctx: &mut PlayCtx<'_>) -> Result<bool, RunError> {
+        let play = ctx.play;
         // Under --start-at-task, a play before the one holding the task is passed over
         // entirely, facts included (Ansible's play iterator).
-        let holds_start = self.started || play_tasks(play).any(|t| self.is_start_task(&ctx, t));
-        if holds_start && self.gather_facts(&ctx)? {
-            self.run_gather_facts(&mut ctx)?;
+        let holds_start = self.started || play_tasks(play).any(|t| self.is_start_task(ctx, t));
+        if holds_start && self.gather_facts(ctx)? {
+            self.run_gather_facts(ctx)?;
         }
         let sections: [Vec<&Task>; 3] = [
             play.pre_tasks.iter().collect(),
@@ -385,12 +468,11 @@ impl Runner<'_> {
             play.post_tasks.iter().collect(),
         ];
         for section in sections {
-            if !self.run_list(&mut ctx, &section, 0, None)? {
+            if !self.run_list(ctx, &section, 0, None)? {
                 break;
             }
-            self.flush_handlers(&mut ctx)?;
+            self.flush_handlers(ctx)?;
         }
-        // Ansible stops the whole run when every host of the play failed in it.
         Ok(ctx
             .hosts
             .iter()
@@ -586,21 +668,20 @@ impl Runner<'_> {
         v.insert("ansible_diff_mode".into(), Value::Bool(sh.opts.diff));
         v.insert("ansible_verbosity".into(), Value::from(sh.opts.verbosity));
         v.insert("omit".into(), Value::from(sh.omit.as_str()));
-        let play_hosts: Vec<Value> = ctx
-            .hosts
-            .iter()
-            .filter(|h| self.states.get(*h).is_none_or(HostState::is_active))
-            .map(|h| Value::from(h.as_str()))
-            .collect();
+        let active = |hosts: &[String]| -> Vec<Value> {
+            hosts
+                .iter()
+                .filter(|h| self.states.get(*h).is_none_or(HostState::is_active))
+                .map(|h| Value::from(h.as_str()))
+                .collect()
+        };
+        let batch = active(&ctx.hosts);
         v.insert(
             "ansible_play_hosts".into(),
-            Value::Array(play_hosts.clone()),
+            Value::Array(active(&ctx.play_hosts)),
         );
-        v.insert(
-            "ansible_play_batch".into(),
-            Value::Array(play_hosts.clone()),
-        );
-        v.insert("play_hosts".into(), Value::Array(play_hosts));
+        v.insert("ansible_play_batch".into(), Value::Array(batch.clone()));
+        v.insert("play_hosts".into(), Value::Array(batch));
         v.insert(
             "ansible_play_hosts_all".into(),
             Value::Array(
