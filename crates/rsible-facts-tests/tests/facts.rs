@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rsible_testhosts::{HostSet, Tier};
 use serde_json::{Map, Value};
 
-const ANSIBLE_PLAYBOOK: &str = "/opt/ansible-venv/bin/ansible-playbook";
+const ANSIBLE_PLAYBOOK: &str = rsible_test_support::programs::DEFAULT_ANSIBLE_PLAYBOOK;
 
 /// Facts that must be equal (names inside `ansible_facts`, i.e. without `ansible_`).
 /// `env`, `date_time` and `interfaces` are normalized first (see `normalize`).
@@ -124,26 +124,15 @@ const REPORTED: &[&str] = &[
     "_ansible_facts_gathered",
 ];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn rsible_playbook() -> Option<PathBuf> {
-    let path = std::env::var_os("RSIBLE_PLAYBOOK").map_or_else(
-        || {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| repo_root().join("target"), PathBuf::from)
-                .join("debug/rsible-playbook")
-        },
-        PathBuf::from,
-    );
+    let path = rsible_test_support::rsible_playbook_path();
     path.is_file().then_some(path)
 }
 
 /// Skips (returns false) when the machine cannot run the comparison, unless
 /// `RSIBLE_REQUIRE_TESTHOSTS=1` makes that a failure.
 fn supported() -> bool {
-    let required = std::env::var("RSIBLE_REQUIRE_TESTHOSTS").is_ok_and(|v| v == "1");
+    let required = rsible_test_support::require_testhosts();
     let problem = if let Err(err) = rsible_testhosts::check_support() {
         Some(format!("test hosts unavailable: {err}"))
     } else if !Path::new(ANSIBLE_PLAYBOOK).is_file() {

@@ -3,36 +3,23 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use similar::TextDiff;
+use rsible_test_support::mask::{Masks, BACKUP_SUFFIX, CLOCK_FIELDS, DATE, JOB_ID, LOCAL_SCRATCH};
 
-fn masks() -> &'static [(Regex, &'static str)] {
-    static MASKS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+fn masks() -> &'static Masks {
+    static MASKS: OnceLock<Masks> = OnceLock::new();
     MASKS.get_or_init(|| {
-        [
+        Masks::new(&[
             // Addresses of the host set and the file server's port differ per run.
             (r"10\.77\.\d+\.\d+(:\d+)?", "<ADDR>"),
-            (r#""(start|end|delta)": "[^"]*""#, r#""$1": "<MASKED>""#),
-            (r"\bj\d+\.\d+\b", "<JOB>"),
-            // `backup: true` names the copy after the module's pid and the time.
-            (
-                r"\.\d+\.\d{4}-\d{2}-\d{2}@\d{2}:\d{2}:\d{2}~",
-                ".<PID>.<DATE>~",
-            ),
-            (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?", "<DATE>"),
+            CLOCK_FIELDS,
+            JOB_ID,
+            BACKUP_SUFFIX,
+            DATE,
             // Each run generates its own key pairs; RSA private keys vary in length.
             (r"(ssh-rsa|ssh-ed25519) [A-Za-z0-9+/=]+", "$1 <KEY>"),
             (r"(/id_rsa -\S+ \S+) \d+", "$1 <SIZE>"),
-            (
-                r"ansible-local-\w+/tmp\w+",
-                "ansible-local-<RANDOM>/tmp<RANDOM>",
-            ),
-        ]
-        .into_iter()
-        .map(|(pattern, replacement)| {
-            let regex = Regex::new(pattern).unwrap_or_else(|err| panic!("{pattern}: {err}"));
-            (regex, replacement)
-        })
-        .collect()
+            LOCAL_SCRATCH,
+        ])
     })
 }
 
@@ -40,11 +27,7 @@ fn masks() -> &'static [(Regex, &'static str)] {
 /// lines of each task in host order: both programs run hosts in parallel and print results as
 /// they come.
 pub fn mask(text: &str, scratch: &str) -> String {
-    let mut text = text.replace(scratch, "<TMP>");
-    for (pattern, replacement) in masks() {
-        text = pattern.replace_all(&text, *replacement).into_owned();
-    }
-    sort_host_results(&text)
+    sort_host_results(&masks().apply(&text.replace(scratch, "<TMP>")))
 }
 
 fn result_start() -> &'static Regex {
@@ -128,19 +111,7 @@ fn sort_host_results(text: &str) -> String {
 
 /// A unified diff, or `None` when both texts are equal.
 pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
-    if expected == actual {
-        return None;
-    }
-    Some(
-        TextDiff::from_lines(expected, actual)
-            .unified_diff()
-            .context_radius(3)
-            .header(
-                &format!("{what} (ansible-playbook)"),
-                &format!("{what} (rsible-playbook)"),
-            )
-            .to_string(),
-    )
+    rsible_test_support::diff(expected, actual, what, 3)
 }
 
 /// The article's `Reboot` task (`async: 1`, `poll: 1`, `ignore_errors: true`) races its own

@@ -5,55 +5,30 @@
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
 use std::fs;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use regex::Regex;
-use similar::TextDiff;
-use tempfile::TempDir;
+use rsible_test_support::mask::{
+    Masks, BACKUP_SUFFIX, CLOCK_FIELDS, DATE, JOB_ID, LOCAL_SCRATCH, STAT_FIELDS,
+};
+use rsible_test_support::{mask_dir, run_logged, DirModes, SandboxDirs};
+
+#[allow(unused_imports)] // Each test binary uses a different part of the harness.
+pub use rsible_test_support::{repo_root, Outcome};
 
 /// Long enough for the slowest case (gather_facts, retries with delays), short enough that a
 /// hung rsible does not stall CI for its whole budget.
 const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 pub fn ansible_playbook() -> PathBuf {
-    let path = std::env::var_os("RSIBLE_ANSIBLE_PLAYBOOK")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/ansible-venv/bin/ansible-playbook"));
-    assert!(
-        path.is_file(),
-        "ansible-playbook not found at {} (set RSIBLE_ANSIBLE_PLAYBOOK): the differential tests \
-         need real Ansible as the oracle",
-        path.display()
-    );
-    path
+    rsible_test_support::ansible_playbook("the differential tests need")
 }
 
-/// The binary of another crate: Cargo only exposes `CARGO_BIN_EXE_*` within a package, so it is
-/// located in the target directory and must have been built first (`cargo build -p rsible-cli`).
 pub fn rsible_playbook() -> PathBuf {
-    let path = if let Some(explicit) = std::env::var_os("RSIBLE_PLAYBOOK") {
-        PathBuf::from(explicit)
-    } else {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target"));
-        target.join("debug/rsible-playbook")
-    };
-    assert!(
-        path.is_file(),
-        "rsible-playbook not found at {}: run `cargo build -p rsible-cli` first (or set \
-         RSIBLE_PLAYBOOK to the binary)",
-        path.display()
-    );
-    path
+    rsible_test_support::rsible_playbook("cargo build -p rsible-cli")
 }
 
 /// `RSIBLE_DIFFTEST_FILTER=name` runs only the cases whose directory name contains `name`.
@@ -68,65 +43,33 @@ pub fn filtered_out(case: &str) -> bool {
 /// Both programs run in sandboxes laid out identically, so masking the sandbox root makes their
 /// paths comparable.
 pub struct Sandbox {
-    root: TempDir,
+    dirs: SandboxDirs,
 }
 
 impl Sandbox {
     pub fn new(case_src: &Path) -> Self {
-        let root = tempfile::Builder::new()
-            .prefix("rsible-difftest-")
-            .tempdir()
-            .unwrap_or_else(|err| panic!("cannot create a temp dir: {err}"));
-        let sandbox = Self { root };
-        copy_tree(case_src, &sandbox.case());
-        for dir in [sandbox.home(), sandbox.root().join("ansible-local")] {
-            fs::create_dir_all(&dir)
-                .unwrap_or_else(|err| panic!("cannot create {}: {err}", dir.display()));
+        Self {
+            dirs: SandboxDirs::new("rsible-difftest-", Some(case_src), DirModes::Keep),
         }
-        sandbox
     }
 
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.dirs.root()
     }
 
     pub fn case(&self) -> PathBuf {
-        self.root().join("case")
+        self.dirs.case()
     }
 
     pub fn home(&self) -> PathBuf {
-        self.root().join("home")
+        self.dirs.home()
     }
 
     /// The same environment for both programs, built from scratch so the caller's Ansible
     /// configuration, colours and locale cannot leak in.
     pub fn command(&self, program: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(self.case())
-            .env_clear()
-            .env(
-                "PATH",
-                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-            )
-            .env("HOME", self.home())
-            .env("LANG", "C.UTF-8")
-            .env("LC_ALL", "C.UTF-8")
-            .env("TZ", "UTC")
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_HOME", self.home().join(".ansible"))
-            .env("ANSIBLE_LOCAL_TEMP", self.root().join("ansible-local"))
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            .env(
-                "ANSIBLE_PYTHON_INTERPRETER",
-                "/opt/ansible-venv/bin/python3",
-            )
-            .env("RSIBLE_DIFFTEST", "1")
-            .stdin(Stdio::null());
-        for name in ["USER", "LOGNAME"] {
-            if let Some(value) = std::env::var_os(name) {
-                cmd.env(name, value);
-            }
-        }
+        let mut cmd = self.dirs.command(program, "/opt/ansible-venv/bin/python3");
+        cmd.env("RSIBLE_DIFFTEST", "1");
         cmd
     }
 
@@ -165,57 +108,14 @@ impl Sandbox {
         self.run_command(&mut cmd)
     }
 
-    /// Output goes to files rather than pipes so a chatty child cannot block on a full pipe
-    /// while we wait for it with a timeout.
     pub fn run_command(&self, cmd: &mut Command) -> Outcome {
-        let out_path = self.root().join("stdout.txt");
-        let err_path = self.root().join("stderr.txt");
-        let open = |path: &Path| {
-            fs::File::create(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-        };
-        cmd.stdout(open(&out_path)).stderr(open(&err_path));
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot run {:?}: {err}", cmd.get_program()));
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() > RUN_TIMEOUT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "{:?} did not finish within {RUN_TIMEOUT:?}",
-                        cmd.get_program()
-                    );
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(err) => panic!("waiting for {:?}: {err}", cmd.get_program()),
-            }
-        };
-        let read =
-            |path: &Path| String::from_utf8_lossy(&fs::read(path).unwrap_or_default()).into_owned();
-        let outcome = Outcome {
-            rc: status.code().unwrap_or(-1),
-            stdout: read(&out_path),
-            stderr: read(&err_path),
-        };
-        let _ = fs::remove_file(&out_path);
-        let _ = fs::remove_file(&err_path);
-        outcome
+        run_logged(cmd, self.root(), RUN_TIMEOUT)
     }
 
     /// Replaces everything that differs between two faithful runs: the sandbox path, clocks,
     /// process ids and async job ids.
     pub fn mask(&self, text: &str) -> String {
-        let mut text = text.replace(&self.root().display().to_string(), "<TMP>");
-        if let Ok(canonical) = self.root().canonicalize() {
-            text = text.replace(&canonical.display().to_string(), "<TMP>");
-        }
-        for (pattern, replacement) in masks() {
-            text = pattern.replace_all(&text, *replacement).into_owned();
-        }
-        sort_listed_hosts(&text)
+        sort_listed_hosts(&masks().apply(&mask_dir(text, self.root())))
     }
 
     /// A listing of the files a run left behind in the case copy and in HOME: path, kind, mode and
@@ -229,33 +129,17 @@ impl Sandbox {
     }
 }
 
-fn masks() -> &'static [(Regex, &'static str)] {
-    static MASKS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+fn masks() -> &'static Masks {
+    static MASKS: OnceLock<Masks> = OnceLock::new();
     MASKS.get_or_init(|| {
-        [
-            (r#""(start|end|delta)": "[^"]*""#, r#""$1": "<MASKED>""#),
-            (
-                r#""(atime|mtime|ctime|inode|dev)": [0-9.]+"#,
-                r#""$1": <MASKED>"#,
-            ),
-            (
-                r"\.\d+\.\d{4}-\d{2}-\d{2}@\d{2}:\d{2}:\d{2}~",
-                ".<PID>.<DATE>~",
-            ),
-            (r"\bj\d+\.\d+\b", "<JOB>"),
-            // Ansible renders templates from a random scratch dir and names it in `--diff`.
-            (
-                r"ansible-local-\w+/tmp\w+",
-                "ansible-local-<RANDOM>/tmp<RANDOM>",
-            ),
-            (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?", "<DATE>"),
-        ]
-        .into_iter()
-        .map(|(pattern, replacement)| {
-            let regex = Regex::new(pattern).unwrap_or_else(|err| panic!("{pattern}: {err}"));
-            (regex, replacement)
-        })
-        .collect()
+        Masks::new(&[
+            CLOCK_FIELDS,
+            STAT_FIELDS,
+            BACKUP_SUFFIX,
+            JOB_ID,
+            LOCAL_SCRATCH,
+            DATE,
+        ])
     })
 }
 
@@ -327,47 +211,12 @@ fn list_tree(base: &Path, dir: &Path, label: &str, out: &mut String) {
 
 /// Copies a directory tree keeping modes and symlinks, which fixtures rely on.
 pub fn copy_tree(src: &Path, dst: &Path) {
-    fs::create_dir_all(dst).unwrap_or_else(|err| panic!("{}: {err}", dst.display()));
-    let entries = fs::read_dir(src).unwrap_or_else(|err| panic!("{}: {err}", src.display()));
-    for entry in entries.flatten() {
-        let from = entry.path();
-        let to = dst.join(entry.file_name());
-        let meta =
-            fs::symlink_metadata(&from).unwrap_or_else(|err| panic!("{}: {err}", from.display()));
-        if meta.file_type().is_symlink() {
-            let target =
-                fs::read_link(&from).unwrap_or_else(|err| panic!("{}: {err}", from.display()));
-            symlink(&target, &to).unwrap_or_else(|err| panic!("{}: {err}", to.display()));
-        } else if meta.is_dir() {
-            copy_tree(&from, &to);
-            let _ = fs::set_permissions(&to, meta.permissions());
-        } else {
-            fs::copy(&from, &to).unwrap_or_else(|err| panic!("{}: {err}", from.display()));
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct Outcome {
-    pub rc: i32,
-    pub stdout: String,
-    pub stderr: String,
+    rsible_test_support::copy_tree(src, dst, DirModes::Keep);
 }
 
 /// A unified diff, or `None` when both texts are equal.
 pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
-    if expected == actual {
-        return None;
-    }
-    let diff = TextDiff::from_lines(expected, actual)
-        .unified_diff()
-        .context_radius(4)
-        .header(
-            &format!("{what} (ansible-playbook)"),
-            &format!("{what} (rsible-playbook)"),
-        )
-        .to_string();
-    Some(diff)
+    rsible_test_support::diff(expected, actual, what, 4)
 }
 
 /// The extra command-line arguments of a case: one argument a line, blank lines ignored.

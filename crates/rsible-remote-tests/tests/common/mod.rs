@@ -7,49 +7,27 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use regex::Regex;
-use rsible_testhosts::{check_support, cleanup_stale, HostSet, Tier};
-use similar::TextDiff;
-use tempfile::TempDir;
+use rsible_test_support::mask::{
+    Masks, BACKUP_SUFFIX, CLOCK_FIELDS, DATE, JOB_ID, LOCAL_SCRATCH, REMOTE_SCRATCH, STAT_FIELDS,
+};
+use rsible_test_support::{mask_dir, spawn_logged, wait_logged, DirModes, Running, SandboxDirs};
+use rsible_testhosts::{HostSet, Tier};
+
+#[allow(unused_imports)] // Each test binary uses a different part of the harness.
+pub use rsible_test_support::{repo_root, supported, Outcome};
 
 /// Long enough for a slow Ansible run on a loaded machine, short enough that a hung rsible does
 /// not stall CI.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 pub fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
-}
-
-/// Whether hosts can be created here. Elsewhere the tests print why and pass, except with
-/// `RSIBLE_REQUIRE_TESTHOSTS=1` (CI), where they must run.
-pub fn supported() -> bool {
-    static CLEANED: OnceLock<()> = OnceLock::new();
-    match check_support() {
-        Ok(()) => {
-            CLEANED.get_or_init(|| {
-                // Leftovers of killed test runs would otherwise hold subnets.
-                let _ = cleanup_stale();
-            });
-            true
-        }
-        Err(e) if std::env::var_os("RSIBLE_REQUIRE_TESTHOSTS").is_some_and(|v| v == "1") => {
-            panic!("RSIBLE_REQUIRE_TESTHOSTS=1 but test hosts are unavailable: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: real SSH test hosts are unavailable here: {e}");
-            false
-        }
-    }
 }
 
 pub fn start(count: usize, tier: Tier, prefix: &str) -> HostSet {
@@ -62,78 +40,37 @@ pub fn start(count: usize, tier: Tier, prefix: &str) -> HostSet {
 }
 
 pub fn ansible_playbook() -> PathBuf {
-    let path = std::env::var_os("RSIBLE_ANSIBLE_PLAYBOOK")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/ansible-venv/bin/ansible-playbook"));
-    assert!(
-        path.is_file(),
-        "ansible-playbook not found at {} (set RSIBLE_ANSIBLE_PLAYBOOK): these tests need real \
-         Ansible as the oracle",
-        path.display()
-    );
-    path
+    rsible_test_support::ansible_playbook("these tests need")
 }
 
-/// The binary of another crate: Cargo exposes `CARGO_BIN_EXE_*` only within a package, so it
-/// is taken from the target directory, where CI's `cargo build --workspace --bins` puts it.
 pub fn rsible_playbook() -> PathBuf {
-    let path = if let Some(explicit) = std::env::var_os("RSIBLE_PLAYBOOK") {
-        PathBuf::from(explicit)
-    } else {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target"));
-        target.join("debug/rsible-playbook")
-    };
-    assert!(
-        path.is_file(),
-        "rsible-playbook not found at {}: run `cargo build --workspace --bins` first (or set \
-         RSIBLE_PLAYBOOK to the binary)",
-        path.display()
-    );
-    path
-}
-
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub rc: i32,
-    pub stdout: String,
-    pub stderr: String,
+    rsible_test_support::rsible_playbook("cargo build --workspace --bins")
 }
 
 /// A throw-away directory: a copy of the case (`case/`), the client files of the host set
 /// (`hosts/`), the HOME of the run (`home/`). Both programs run in sandboxes laid out alike, so
 /// masking the sandbox root makes their paths comparable.
 pub struct Sandbox {
-    root: TempDir,
+    dirs: SandboxDirs,
 }
 
 impl Sandbox {
     pub fn new(case_src: Option<&Path>) -> Self {
-        let root = tempfile::Builder::new()
-            .prefix("rsible-remote-")
-            .tempdir()
-            .unwrap_or_else(|err| panic!("cannot create a temp dir: {err}"));
-        let sandbox = Self { root };
-        match case_src {
-            Some(src) => copy_tree(src, &sandbox.case()),
-            None => mkdir(&sandbox.case()),
+        Self {
+            dirs: SandboxDirs::new("rsible-remote-", case_src, DirModes::Default),
         }
-        mkdir(&sandbox.home());
-        mkdir(&sandbox.root().join("ansible-local"));
-        sandbox
     }
 
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.dirs.root()
     }
 
     pub fn case(&self) -> PathBuf {
-        self.root().join("case")
+        self.dirs.case()
     }
 
     pub fn home(&self) -> PathBuf {
-        self.root().join("home")
+        self.dirs.home()
     }
 
     /// Writes the set's client files to `hosts/` and returns its inventory lines (one per host,
@@ -149,30 +86,8 @@ impl Sandbox {
     /// The same environment for both programs, built from scratch so the caller's Ansible
     /// configuration, colours and locale cannot leak in.
     pub fn command(&self, program: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(self.case())
-            .env_clear()
-            .env(
-                "PATH",
-                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-            )
-            .env("HOME", self.home())
-            .env("LANG", "C.UTF-8")
-            .env("LC_ALL", "C.UTF-8")
-            .env("TZ", "UTC")
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_HOME", self.home().join(".ansible"))
-            .env("ANSIBLE_LOCAL_TEMP", self.root().join("ansible-local"))
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            // Tier-1b hosts have only Debian's python; tier 1 shares the machine's.
-            .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
-            .stdin(Stdio::null());
-        for name in ["USER", "LOGNAME"] {
-            if let Some(value) = std::env::var_os(name) {
-                cmd.env(name, value);
-            }
-        }
-        cmd
+        // Tier-1b hosts have only Debian's python; tier 1 shares the machine's.
+        self.dirs.command(program, "/usr/bin/python3")
     }
 
     /// Output goes to files rather than pipes so a chatty child cannot block on a full pipe
@@ -182,45 +97,12 @@ impl Sandbox {
         self.wait(cmd, child)
     }
 
-    pub fn spawn(&self, cmd: &mut Command) -> std::process::Child {
-        let open = |path: &Path| {
-            fs::File::create(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-        };
-        cmd.stdout(open(&self.root().join("stdout.txt")))
-            .stderr(open(&self.root().join("stderr.txt")));
-        cmd.spawn()
-            .unwrap_or_else(|err| panic!("cannot run {:?}: {err}", cmd.get_program()))
+    pub fn spawn(&self, cmd: &mut Command) -> Running {
+        spawn_logged(cmd, self.root())
     }
 
-    pub fn wait(&self, cmd: &Command, mut child: std::process::Child) -> Outcome {
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() > RUN_TIMEOUT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "{:?} {:?} did not finish within {RUN_TIMEOUT:?}",
-                        cmd.get_program(),
-                        cmd.get_args().collect::<Vec<_>>()
-                    );
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(err) => panic!("waiting for {:?}: {err}", cmd.get_program()),
-            }
-        };
-        let read = |name: &str| {
-            let path = self.root().join(name);
-            let text = String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned();
-            let _ = fs::remove_file(&path);
-            text
-        };
-        Outcome {
-            rc: status.code().unwrap_or(-1),
-            stdout: read("stdout.txt"),
-            stderr: read("stderr.txt"),
-        }
+    pub fn wait(&self, cmd: &Command, child: Running) -> Outcome {
+        wait_logged(cmd, child, self.root(), RUN_TIMEOUT)
     }
 
     /// Replaces what differs between two faithful runs on two host sets: the sandbox path, the
@@ -228,47 +110,25 @@ impl Sandbox {
     /// suffixes; and puts each task's per-host results in a fixed order, since both programs
     /// print them as hosts finish.
     pub fn mask(&self, text: &str) -> String {
-        let mut text = text.replace(&self.root().display().to_string(), "<TMP>");
-        if let Ok(canonical) = self.root().canonicalize() {
-            text = text.replace(&canonical.display().to_string(), "<TMP>");
-        }
-        for (pattern, replacement) in masks() {
-            text = pattern.replace_all(&text, *replacement).into_owned();
-        }
-        sort_host_results(&text)
+        sort_host_results(&masks().apply(&mask_dir(text, self.root())))
     }
 }
 
-fn masks() -> &'static [(Regex, &'static str)] {
-    static MASKS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+fn masks() -> &'static Masks {
+    static MASKS: OnceLock<Masks> = OnceLock::new();
     MASKS.get_or_init(|| {
-        [
+        Masks::new(&[
             // Each set has its own /24; the last octet names the host within it.
             (r"\b10\.77\.\d{1,3}\.(\d{1,3})\b", "10.77.<NET>.$1"),
             (r"/rsible-testhosts-\d+-\d+", "/rsible-testhosts-<RUN>"),
-            (r#""(start|end|delta)": "[^"]*""#, r#""$1": "<MASKED>""#),
-            (
-                r#""(atime|mtime|ctime|inode|dev)": [0-9.]+"#,
-                r#""$1": <MASKED>"#,
-            ),
-            (
-                r"\.\d+\.\d{4}-\d{2}-\d{2}@\d{2}:\d{2}:\d{2}~",
-                ".<PID>.<DATE>~",
-            ),
-            (r"\bj\d+\.\d+\b", "<JOB>"),
-            (r"ansible-tmp-[0-9.]+-\d+-\d+", "ansible-tmp-<RANDOM>"),
-            (
-                r"ansible-local-\w+/tmp\w+",
-                "ansible-local-<RANDOM>/tmp<RANDOM>",
-            ),
-            (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?", "<DATE>"),
-        ]
-        .into_iter()
-        .map(|(pattern, replacement)| {
-            let regex = Regex::new(pattern).unwrap_or_else(|err| panic!("{pattern}: {err}"));
-            (regex, replacement)
-        })
-        .collect()
+            CLOCK_FIELDS,
+            STAT_FIELDS,
+            BACKUP_SUFFIX,
+            JOB_ID,
+            REMOTE_SCRATCH,
+            LOCAL_SCRATCH,
+            DATE,
+        ])
     })
 }
 
@@ -374,19 +234,7 @@ pub fn recap(stdout: &str) -> Vec<String> {
 
 /// A unified diff, or `None` when both texts are equal.
 pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
-    if expected == actual {
-        return None;
-    }
-    Some(
-        TextDiff::from_lines(expected, actual)
-            .unified_diff()
-            .context_radius(4)
-            .header(
-                &format!("{what} (ansible-playbook)"),
-                &format!("{what} (rsible-playbook)"),
-            )
-            .to_string(),
-    )
+    rsible_test_support::diff(expected, actual, what, 4)
 }
 
 /// A listing of `paths` on `host`: kind, mode, owner, and content (files), entries
@@ -441,27 +289,6 @@ pub fn sh_quote(s: &str) -> String {
 
 pub fn mkdir(dir: &Path) {
     fs::create_dir_all(dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
-}
-
-/// Copies a directory tree keeping symlinks, which fixtures rely on.
-pub fn copy_tree(src: &Path, dst: &Path) {
-    mkdir(dst);
-    let entries = fs::read_dir(src).unwrap_or_else(|err| panic!("{}: {err}", src.display()));
-    for entry in entries.flatten() {
-        let from = entry.path();
-        let to = dst.join(entry.file_name());
-        let meta =
-            fs::symlink_metadata(&from).unwrap_or_else(|err| panic!("{}: {err}", from.display()));
-        if meta.file_type().is_symlink() {
-            let target =
-                fs::read_link(&from).unwrap_or_else(|err| panic!("{}: {err}", from.display()));
-            symlink(&target, &to).unwrap_or_else(|err| panic!("{}: {err}", to.display()));
-        } else if meta.is_dir() {
-            copy_tree(&from, &to);
-        } else {
-            fs::copy(&from, &to).unwrap_or_else(|err| panic!("{}: {err}", from.display()));
-        }
-    }
 }
 
 /// A small random token for marker file names, so parallel runs never share one.
