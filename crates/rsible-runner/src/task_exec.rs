@@ -528,7 +528,9 @@ fn run_item(
         return (f.result, Some(f.chain));
     };
     let fqcn = fqcn(module.name());
-    let action = module.controller_only();
+    // Failures an action plugin reports itself read "Action failed" in Ansible 2.19; these
+    // actions never hand their verdict to a module on the target.
+    let action = module.controller_only() || module.name() == "wait_for_connection";
 
     let args = match render_args(shared, job, vars, &fqcn) {
         Ok(a) => a,
@@ -644,9 +646,11 @@ fn run_item(
             return (result, chain);
         }
         if attempt >= attempts_total {
+            // When the last attempt did not fail by itself, Ansible (not the module) fails it.
+            let by_module = result.get("failed").is_some_and(truthy);
             result.insert("attempts".into(), Value::from(attempts_total - 1));
             result.insert("failed".into(), Value::Bool(true));
-            let chain = failure_chain(task, &result, action);
+            let chain = failure_chain(task, &result, action || !by_module);
             return (result, chain);
         }
         let mut shown = result.clone();
