@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{exec_ok, mask, Outcome, Sandbox};
+use common::{exec_ok, Outcome, Sandbox, DIFF_CONTEXT};
 
 const SITE: &str = r#"- hosts: all
   gather_facts: false
@@ -74,7 +74,8 @@ fn scenario(program: &Path, timeout: u32, restart_after: Option<Duration>) -> Sc
     );
     sandbox.inventory(&set, "");
     let started = Instant::now();
-    let child = sandbox.spawn(&mut sandbox.command(program));
+    let mut cmd = sandbox.command(program);
+    let running = sandbox.spawn(&mut cmd);
     wait_for_before_result(&sandbox.stdout_path(), started);
     let host = &set.hosts()[0];
     set.stop_sshd(host)
@@ -90,7 +91,7 @@ fn scenario(program: &Path, timeout: u32, restart_after: Option<Duration>) -> Sc
                     .unwrap_or_else(|e| panic!("starting sshd again: {e}"));
             });
         }
-        sandbox.wait(child)
+        sandbox.wait(&cmd, running)
     });
     let elapsed = started.elapsed();
     let accepted_after = if restart_after.is_some() {
@@ -159,7 +160,9 @@ fn wait_for_connection_reconnects_after_sshd_comes_back() {
             s.elapsed
         );
     }
-    if let Some(d) = mask::diff(&ansible.masked, &rsible.masked, "stdout") {
+    if let Some(d) =
+        rsible_test_support::diff(&ansible.masked, &rsible.masked, "stdout", DIFF_CONTEXT)
+    {
         panic!("rsible-playbook differs from ansible-playbook:\n{d}");
     }
 }
@@ -207,7 +210,9 @@ fn wait_for_connection_timeout_output_matches() {
     let (ansible, rsible) = both(5, None);
     assert_eq!(ansible.outcome.rc, 2, "{}", ansible.outcome.stdout);
     assert_eq!(rsible.outcome.rc, ansible.outcome.rc);
-    if let Some(d) = mask::diff(&ansible.masked, &rsible.masked, "stdout") {
+    if let Some(d) =
+        rsible_test_support::diff(&ansible.masked, &rsible.masked, "stdout", DIFF_CONTEXT)
+    {
         panic!("rsible-playbook differs from ansible-playbook:\n{d}");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod diff;
+pub mod http;
 pub mod mask;
 pub mod programs;
 pub mod run;
@@ -13,6 +14,7 @@ pub mod tree;
 
 pub use command::{clean_command, CleanEnv, SearchPath};
 pub use diff::diff;
+pub use http::FileServer;
 pub use mask::{mask_dir, MaskRule, Masks};
 pub use programs::{ansible_playbook, repo_root, rsible_playbook, rsible_playbook_path};
 pub use run::{run_logged, spawn_logged, wait_logged, Outcome, Running};

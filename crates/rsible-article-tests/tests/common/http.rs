@@ -1,121 +1,26 @@
-//! A tiny HTTP/1.0 file server on the controller side of the test network, standing in for
-//! kernel.org and GitHub: the hosts have no route anywhere else.
+//! The shared file server on the controller side of the test network, standing in for
+//! kernel.org and GitHub, which serve the article's tarballs as `application/gzip`.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::net::Ipv4Addr;
+use std::ops::Deref;
+use std::path::Path;
 
-pub struct FileServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    /// Request lines served, for assertions and the report.
-    pub log: Arc<Mutex<Vec<String>>>,
-}
+use rsible_test_support::http;
+
+pub struct FileServer(http::FileServer);
 
 impl FileServer {
     /// Serves the files directly in `dir` on `address` (the bridge address of the host set), on
     /// a port the kernel picks.
     pub fn start(address: Ipv4Addr, dir: &Path) -> Self {
-        let listener = TcpListener::bind((address, 0))
-            .unwrap_or_else(|e| panic!("binding the file server to {address}: {e}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("file server address: {e}"));
-        let stop = Arc::new(AtomicBool::new(false));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let dir = dir.to_path_buf();
-        let thread = {
-            let stop = Arc::clone(&stop);
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(stream) = stream {
-                        serve(stream, &dir, &log);
-                    }
-                }
-            })
-        };
-        Self {
-            addr,
-            stop,
-            thread: Some(thread),
-            log,
-        }
-    }
-
-    pub fn url(&self, name: &str) -> String {
-        format!("http://{}/{name}", self.addr)
+        Self(http::FileServer::start_as(address, dir, "application/gzip"))
     }
 }
 
-impl Drop for FileServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+impl Deref for FileServer {
+    type Target = http::FileServer;
 
-fn serve(stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(&stream);
-    let mut request = String::new();
-    if reader.read_line(&mut request).is_err() {
-        return;
-    }
-    // Headers are read and ignored.
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if line.trim().is_empty() => break,
-            Ok(_) => {}
-        }
-    }
-    let request = request.trim().to_owned();
-    let name = request
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .trim_start_matches('/')
-        .to_owned();
-    let file: Option<PathBuf> = (!name.is_empty() && !name.contains('/') && !name.starts_with('.'))
-        .then(|| dir.join(&name))
-        .filter(|p| p.is_file());
-    let mut out = &stream;
-    let head_only = request.starts_with("HEAD ");
-    match file.and_then(|p| std::fs::read(p).ok()) {
-        Some(body) => {
-            let _ = write!(
-                out,
-                "HTTP/1.0 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n",
-                body.len()
-            );
-            if !head_only {
-                let _ = out.write_all(&body);
-            }
-        }
-        None => {
-            let _ = write!(
-                out,
-                "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-        }
-    }
-    let _ = out.flush();
-    if let Ok(mut log) = log.lock() {
-        log.push(request);
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use rsible_testhosts::HostSet;
 
-use super::http::FileServer;
-use super::mask::{diff, recap, sort_host_results};
-use super::{exec_ok, Outcome, Sandbox};
+use super::mask::{recap, sort_host_results};
+use super::{exec_ok, Outcome, Sandbox, DIFF_CONTEXT};
+use rsible_test_support::{diff, FileServer};
 
 pub struct Case<'a> {
     pub name: &'a str,
@@ -179,12 +179,18 @@ pub fn run(case: &Case<'_>) -> Runs {
             &normalize(ansible.sandbox.mask(&expected.stdout, case.drop_prefixes)),
             &normalize(rsible.sandbox.mask(&actual.stdout, case.drop_prefixes)),
             &format!("{label}: stdout"),
+            DIFF_CONTEXT,
         ) {
             runs.problems.push(d);
         }
         let a_state = ansible.state(case.state);
         let r_state = rsible.state(case.state);
-        if let Some(d) = diff(&a_state, &r_state, &format!("{label}: host state")) {
+        if let Some(d) = diff(
+            &a_state,
+            &r_state,
+            &format!("{label}: host state"),
+            DIFF_CONTEXT,
+        ) {
             runs.problems.push(d);
         }
         if !runs.problems.is_empty() && !actual.stderr.is_empty() {

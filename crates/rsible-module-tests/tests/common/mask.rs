@@ -5,36 +5,34 @@
 use std::sync::OnceLock;
 
 use regex::Regex;
-use similar::TextDiff;
+use rsible_test_support::mask::{
+    MaskRule, Masks, CLOCK_FIELDS, DATE, JOB_ID, LOCAL_SCRATCH, REMOTE_SCRATCH,
+};
 
-fn masks() -> &'static [(Regex, &'static str)] {
-    static MASKS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+/// Each set has its own /24 (the last octet names the host); the file server's port is the
+/// kernel's pick.
+const SERVER_PORT: MaskRule = (r"\b(10\.77\.\d{1,3}\.\d{1,3}):\d+", "$1:<PORT>");
+const SET_NETWORK: MaskRule = (r"\b10\.77\.\d{1,3}\.(\d{1,3})\b", "10.77.<NET>.$1");
+const TESTHOSTS_RUN: MaskRule = (r"/rsible-testhosts-\d+-\d+", "/rsible-testhosts-<RUN>");
+const MODULE_CLOCKS: MaskRule = (
+    r#""(cache_update_time|elapsed|pid)": \d+"#,
+    r#""$1": <MASKED>"#,
+);
+
+fn masks() -> &'static Masks {
+    static MASKS: OnceLock<Masks> = OnceLock::new();
     MASKS.get_or_init(|| {
-        [
-            // Each set has its own /24 (the last octet names the host); the file server's
-            // port is the kernel's pick.
-            (r"\b(10\.77\.\d{1,3}\.\d{1,3}):\d+", "$1:<PORT>"),
-            (r"\b10\.77\.\d{1,3}\.(\d{1,3})\b", "10.77.<NET>.$1"),
-            (r"/rsible-testhosts-\d+-\d+", "/rsible-testhosts-<RUN>"),
-            (r#""(start|end|delta)": "[^"]*""#, r#""$1": "<MASKED>""#),
-            (
-                r#""(cache_update_time|elapsed|pid)": \d+"#,
-                r#""$1": <MASKED>"#,
-            ),
-            (r"\bj\d+\.\d+\b", "<JOB>"),
-            (r"ansible-tmp-[0-9.]+-\d+-\d+", "ansible-tmp-<RANDOM>"),
-            (
-                r"ansible-local-\w+/tmp\w+",
-                "ansible-local-<RANDOM>/tmp<RANDOM>",
-            ),
-            (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?", "<DATE>"),
-        ]
-        .into_iter()
-        .map(|(pattern, replacement)| {
-            let regex = Regex::new(pattern).unwrap_or_else(|err| panic!("{pattern}: {err}"));
-            (regex, replacement)
-        })
-        .collect()
+        Masks::new(&[
+            SERVER_PORT,
+            SET_NETWORK,
+            TESTHOSTS_RUN,
+            CLOCK_FIELDS,
+            MODULE_CLOCKS,
+            JOB_ID,
+            REMOTE_SCRATCH,
+            LOCAL_SCRATCH,
+            DATE,
+        ])
     })
 }
 
@@ -42,10 +40,7 @@ fn masks() -> &'static [(Regex, &'static str)] {
 /// number depends on timing, e.g. `FAILED - RETRYING` while an async job runs) and sorts the
 /// per-host results.
 pub fn mask(text: &str, drop_prefixes: &[&str]) -> String {
-    let mut text = text.to_owned();
-    for (pattern, replacement) in masks() {
-        text = pattern.replace_all(&text, *replacement).into_owned();
-    }
+    let text = masks().apply(text);
     let kept: String = text
         .split_inclusive('\n')
         .filter(|l| !drop_prefixes.iter().any(|p| l.starts_with(p)))
@@ -147,21 +142,4 @@ pub fn recap(stdout: &str) -> Vec<String> {
         .collect();
     lines.sort();
     lines
-}
-
-/// A unified diff, or `None` when both texts are equal.
-pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
-    if expected == actual {
-        return None;
-    }
-    Some(
-        TextDiff::from_lines(expected, actual)
-            .unified_diff()
-            .context_radius(4)
-            .header(
-                &format!("{what} (ansible-playbook)"),
-                &format!("{what} (rsible-playbook)"),
-            )
-            .to_string(),
-    )
 }

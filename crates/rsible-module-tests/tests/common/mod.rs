@@ -5,48 +5,25 @@
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
 pub mod differential;
-pub mod http;
 pub mod mask;
 
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use rsible_testhosts::{check_support, cleanup_stale, HostSet, HostSetBuilder, Tier};
-use tempfile::TempDir;
+use rsible_test_support::{mask_dir, spawn_logged, wait_logged, DirModes, Running, SandboxDirs};
+use rsible_testhosts::{HostSet, HostSetBuilder, Tier};
+
+pub use rsible_test_support::{supported, Outcome};
 
 /// Long enough for a slow Ansible run on a loaded machine, short enough that a hung rsible does
 /// not stall CI.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Whether hosts can be created here. Elsewhere the tests print why and pass, except with
-/// `RSIBLE_REQUIRE_TESTHOSTS=1` (CI), where they must run.
-pub fn supported() -> bool {
-    static CLEANED: OnceLock<()> = OnceLock::new();
-    match check_support() {
-        Ok(()) => {
-            CLEANED.get_or_init(|| {
-                // Leftovers of killed test runs would otherwise hold subnets.
-                let _ = cleanup_stale();
-            });
-            true
-        }
-        Err(e) if std::env::var_os("RSIBLE_REQUIRE_TESTHOSTS").is_some_and(|v| v == "1") => {
-            panic!("RSIBLE_REQUIRE_TESTHOSTS=1 but test hosts are unavailable: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: real SSH test hosts are unavailable here: {e}");
-            false
-        }
-    }
-}
+/// Lines of context around each change in a diff of two runs.
+pub const DIFF_CONTEXT: usize = 4;
 
 /// A tier-1b set (login `vagrant`, own Debian root) of `count` hosts `h1`, `h2`, …
 pub fn start(count: usize, configure: impl FnOnce(HostSetBuilder) -> HostSetBuilder) -> HostSet {
@@ -69,79 +46,37 @@ pub fn gateway(set: &HostSet) -> Ipv4Addr {
 }
 
 pub fn ansible_playbook() -> PathBuf {
-    let path = std::env::var_os("RSIBLE_ANSIBLE_PLAYBOOK")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/ansible-venv/bin/ansible-playbook"));
-    assert!(
-        path.is_file(),
-        "ansible-playbook not found at {} (set RSIBLE_ANSIBLE_PLAYBOOK): these tests need real \
-         Ansible as the oracle",
-        path.display()
-    );
-    path
+    rsible_test_support::ansible_playbook("these tests need")
 }
 
-/// The binary of another crate: Cargo exposes `CARGO_BIN_EXE_*` only within a package, so it
-/// is taken from the target directory, where `cargo build --workspace --bins` puts it.
 pub fn rsible_playbook() -> PathBuf {
-    let path = if let Some(explicit) = std::env::var_os("RSIBLE_PLAYBOOK") {
-        PathBuf::from(explicit)
-    } else {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target"));
-        target.join("debug/rsible-playbook")
-    };
-    assert!(
-        path.is_file(),
-        "rsible-playbook not found at {}: run `cargo build --workspace --bins` first (or set \
-         RSIBLE_PLAYBOOK to the binary)",
-        path.display()
-    );
-    path
-}
-
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub rc: i32,
-    pub stdout: String,
-    pub stderr: String,
+    rsible_test_support::rsible_playbook("cargo build --workspace --bins")
 }
 
 /// A throw-away directory: the playbook and its files (`case/`), the set's client files
 /// (`hosts/`), the run's HOME (`home/`) and Ansible's local temp. Both programs run in
 /// sandboxes laid out alike, so masking the sandbox root makes their paths comparable.
 pub struct Sandbox {
-    root: TempDir,
+    dirs: SandboxDirs,
 }
 
 impl Sandbox {
     pub fn new() -> Self {
-        let root = tempfile::Builder::new()
-            .prefix("rsible-module-")
-            .tempdir()
-            .unwrap_or_else(|err| panic!("cannot create a temp dir: {err}"));
-        let sandbox = Self { root };
-        for dir in [sandbox.case(), sandbox.home(), sandbox.local_temp()] {
-            mkdir(&dir);
+        Self {
+            dirs: SandboxDirs::new("rsible-module-", None, DirModes::Default),
         }
-        sandbox
     }
 
     pub fn root(&self) -> &Path {
-        self.root.path()
+        self.dirs.root()
     }
 
     pub fn case(&self) -> PathBuf {
-        self.root().join("case")
+        self.dirs.case()
     }
 
     pub fn home(&self) -> PathBuf {
-        self.root().join("home")
-    }
-
-    fn local_temp(&self) -> PathBuf {
-        self.root().join("ansible-local")
+        self.dirs.home()
     }
 
     /// Writes `contents` to `case/<relative>`, creating directories.
@@ -166,90 +101,36 @@ impl Sandbox {
         self.write("inventory", text.as_bytes());
     }
 
-    /// `program -i inventory site.yml` in the same environment for both programs, built from
-    /// scratch so the caller's Ansible configuration, colours and locale cannot leak in.
+    /// `program -i inventory site.yml` in the same clean environment for both programs.
     pub fn command(&self, program: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(self.case())
-            .args(["-i", "inventory", "site.yml"])
-            .env_clear()
-            .env(
-                "PATH",
-                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-            )
-            .env("HOME", self.home())
-            .env("LANG", "C.UTF-8")
-            .env("LC_ALL", "C.UTF-8")
-            .env("TZ", "UTC")
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_HOME", self.home().join(".ansible"))
-            .env("ANSIBLE_LOCAL_TEMP", self.local_temp())
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
-            .stdin(Stdio::null());
-        for name in ["USER", "LOGNAME"] {
-            if let Some(value) = std::env::var_os(name) {
-                cmd.env(name, value);
-            }
-        }
+        let mut cmd = self.dirs.command(program, "/usr/bin/python3");
+        cmd.args(["-i", "inventory", "site.yml"]);
         cmd
     }
 
+    /// Where a run started by [`Sandbox::spawn`] writes its stdout, so a test can watch its
+    /// progress.
     pub fn stdout_path(&self) -> PathBuf {
         self.root().join("stdout.txt")
     }
 
-    /// Output goes to files rather than pipes so a chatty child cannot block on a full pipe,
-    /// and so a test can watch the progress of a run.
-    pub fn spawn(&self, cmd: &mut Command) -> Child {
-        let open = |path: &Path| {
-            fs::File::create(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-        };
-        cmd.stdout(open(&self.stdout_path()))
-            .stderr(open(&self.root().join("stderr.txt")));
-        cmd.spawn()
-            .unwrap_or_else(|err| panic!("cannot run {:?}: {err}", cmd.get_program()))
+    pub fn spawn(&self, cmd: &mut Command) -> Running {
+        spawn_logged(cmd, self.root())
     }
 
-    pub fn wait(&self, mut child: Child) -> Outcome {
-        let started = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if started.elapsed() > RUN_TIMEOUT => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("a playbook run did not finish within {RUN_TIMEOUT:?}");
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(err) => panic!("waiting for a playbook run: {err}"),
-            }
-        };
-        let read = |name: &str| {
-            let path = self.root().join(name);
-            let text = String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned();
-            let _ = fs::remove_file(&path);
-            text
-        };
-        Outcome {
-            rc: status.code().unwrap_or(-1),
-            stdout: read("stdout.txt"),
-            stderr: read("stderr.txt"),
-        }
+    pub fn wait(&self, cmd: &Command, running: Running) -> Outcome {
+        wait_logged(cmd, running, self.root(), RUN_TIMEOUT)
     }
 
     pub fn run(&self, program: &Path) -> Outcome {
-        let child = self.spawn(&mut self.command(program));
-        self.wait(child)
+        let mut cmd = self.command(program);
+        let running = self.spawn(&mut cmd);
+        self.wait(&cmd, running)
     }
 
     /// The sandbox root replaced, then [`mask::mask`].
     pub fn mask(&self, text: &str, drop_prefixes: &[&str]) -> String {
-        let mut text = text.replace(&self.root().display().to_string(), "<TMP>");
-        if let Ok(canonical) = self.root().canonicalize() {
-            text = text.replace(&canonical.display().to_string(), "<TMP>");
-        }
-        mask::mask(&text, drop_prefixes)
+        mask::mask(&mask_dir(text, self.root()), drop_prefixes)
     }
 }
 

@@ -1,5 +1,6 @@
 //! A tiny HTTP/1.0 file server on the machine's end of a host set's bridge: the hosts have no
-//! route anywhere else, so it stands in for the download sites of `unarchive` URLs.
+//! route anywhere else, so it stands in for download sites (kernel.org, GitHub, the URLs of
+//! `unarchive` and `get_url`).
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -9,6 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// The `Content-Type` of files that say nothing more specific.
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
+#[derive(Debug)]
 pub struct FileServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
@@ -18,8 +23,14 @@ pub struct FileServer {
 }
 
 impl FileServer {
-    /// Serves the files directly in `dir` on `address`, on a port the kernel picks.
+    /// Serves the files directly in `dir` on `address`, on a port the kernel picks, as
+    /// [`OCTET_STREAM`].
     pub fn start(address: Ipv4Addr, dir: &Path) -> Self {
+        Self::start_as(address, dir, OCTET_STREAM)
+    }
+
+    /// [`FileServer::start`] with every file served as `content_type`.
+    pub fn start_as(address: Ipv4Addr, dir: &Path, content_type: &'static str) -> Self {
         let listener = TcpListener::bind((address, 0))
             .unwrap_or_else(|e| panic!("binding the file server to {address}: {e}"));
         let addr = listener
@@ -37,7 +48,7 @@ impl FileServer {
                         break;
                     }
                     if let Ok(stream) = stream {
-                        serve(stream, &dir, &log);
+                        serve(stream, &dir, content_type, &log);
                     }
                 }
             })
@@ -52,6 +63,11 @@ impl FileServer {
 
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The URL of the file `name`.
+    pub fn url(&self, name: &str) -> String {
+        format!("{}/{name}", self.base_url())
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -71,13 +87,14 @@ impl Drop for FileServer {
     }
 }
 
-fn serve(stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
+fn serve(stream: TcpStream, dir: &Path, content_type: &str, log: &Mutex<Vec<String>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(&stream);
     let mut request = String::new();
     if reader.read_line(&mut request).is_err() {
         return;
     }
+    // Headers are read and ignored.
     loop {
         let mut line = String::new();
         match reader.read_line(&mut line) {
@@ -102,7 +119,7 @@ fn serve(stream: TcpStream, dir: &Path, log: &Mutex<Vec<String>>) {
         Some(body) => {
             let _ = write!(
                 out,
-                "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\
+                "HTTP/1.0 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
                  Connection: close\r\n\r\n",
                 body.len()
             );
