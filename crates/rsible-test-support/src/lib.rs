@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod diff;
+pub mod host_results;
 pub mod http;
 pub mod mask;
 pub mod programs;
@@ -14,6 +15,7 @@ pub mod tree;
 
 pub use command::{clean_command, CleanEnv, SearchPath};
 pub use diff::diff;
+pub use host_results::sort_host_results;
 pub use http::FileServer;
 pub use mask::{mask_dir, MaskRule, Masks};
 pub use programs::{ansible_playbook, repo_root, rsible_playbook, rsible_playbook_path};

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use rsible_testhosts::HostSet;
 
-use super::mask::{recap, sort_host_results};
+use rsible_test_support::sort_host_results;
+
+use super::mask::recap;
 use super::{exec_ok, Outcome, Sandbox, DIFF_CONTEXT};
 use rsible_test_support::{diff, FileServer};
 
