@@ -17,6 +17,8 @@ pub struct ParseOptions {
     /// Canonical short names of every module rsible has (`command`, `copy`, …). A task key that
     /// is neither a keyword nor one of these (after FQCN resolution) is an error.
     pub modules: Vec<String>,
+    /// `roles_path`: searched for roles after the playbook's `roles/` directory.
+    pub roles_path: Vec<std::path::PathBuf>,
 }
 
 /// Loads a playbook file and every role it names.

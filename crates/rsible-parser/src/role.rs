@@ -99,7 +99,7 @@ fn add_role(
             entry,
         ));
     }
-    let mut role = role_header(entry, from)?;
+    let mut role = role_header(entry, from, &opts.roles_path)?;
     let id = identity(&role);
     if let Some(parent) = from.parent {
         // A dependency runs under its dependent's conditions and tags.
@@ -145,10 +145,10 @@ fn add_role(
     Ok(())
 }
 
-/// The directories searched for a role, in order (Ansible's `_load_role_path`, without
-/// `roles_path`).
-fn candidates(name: &str, from: &From<'_>) -> Vec<PathBuf> {
+/// The directories searched for a role, in order (Ansible's `_load_role_path`).
+fn candidates(name: &str, from: &From<'_>, roles_path: &[PathBuf]) -> Vec<PathBuf> {
     let mut paths = vec![from.dir.join("roles").join(name)];
+    paths.extend(roles_path.iter().map(|dir| dir.join(name)));
     if let Some(base) = &from.basedir {
         paths.push(base.join(name));
     }
@@ -162,7 +162,7 @@ fn candidates(name: &str, from: &From<'_>) -> Vec<PathBuf> {
 }
 
 /// A role from its `roles:` entry, with its defaults and vars but no tasks yet.
-fn role_header(entry: &Node, from: &From<'_>) -> Result<Role, ParseError> {
+fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<Role, ParseError> {
     let mut name_node: Option<&Node> = None;
     let mut params = Vec::new();
     let mut role_tags = Vec::new();
@@ -196,7 +196,7 @@ fn role_header(entry: &Node, from: &From<'_>) -> Result<Role, ParseError> {
     let Some(name) = name_node.as_str().filter(|n| !n.trim().is_empty()) else {
         return Err(wrong_type("role", "a role name", name_node));
     };
-    let searched = candidates(name, from);
+    let searched = candidates(name, from, roles_path);
     let Some(path) = searched.iter().find(|p| p.is_dir()).cloned() else {
         return Err(ParseError::RoleNotFound {
             name: name.to_owned(),

@@ -173,7 +173,10 @@ pub fn parse_options() -> rsible_parser::ParseOptions {
     let mut modules = rsible_modules::module_names();
     modules.push(crate::task_exec::INCLUDE_TASKS.to_owned());
     modules.push(META.to_owned());
-    rsible_parser::ParseOptions { modules }
+    rsible_parser::ParseOptions {
+        modules,
+        roles_path: Vec::new(),
+    }
 }
 
 fn random_hex() -> String {

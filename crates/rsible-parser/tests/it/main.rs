@@ -34,6 +34,7 @@ pub fn options() -> ParseOptions {
     ];
     ParseOptions {
         modules: modules.iter().map(|m| (*m).to_owned()).collect(),
+        ..ParseOptions::default()
     }
 }
 

@@ -272,3 +272,27 @@ fn include_tasks_passes_through_when_the_runner_has_it() {
         .collect();
     assert_eq!(names, [json!("first imported"), json!("deep task")]);
 }
+
+/// `roles_path` is searched after the playbook's own `roles/` (Ansible's `_load_role_path`).
+#[test]
+fn roles_path_comes_after_the_playbook_roles_dir() {
+    let site = fixture("fixtures/roles_path/site.yml");
+    match load_playbook(&site, &options()) {
+        Err(rsible_parser::ParseError::RoleNotFound { name, .. }) => assert_eq!(name, "elsewhere"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let extra = fixture("fixtures/roles_path/extra");
+    let opts = rsible_parser::ParseOptions {
+        roles_path: vec![fixture("fixtures/nowhere"), extra.clone()],
+        ..options()
+    };
+    let pb = load_playbook(&site, &opts).unwrap_or_else(|e| panic!("{}", e.diagnostic()));
+    let paths: Vec<_> = pb.plays[0].roles.iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            fixture("fixtures/roles_path/roles/shadow"),
+            extra.join("elsewhere")
+        ]
+    );
+}
