@@ -45,6 +45,9 @@ pub struct SshSettings {
     pub connect_timeout: Duration,
     /// `ANSIBLE_HOST_KEY_CHECKING` (true); false adds `-o StrictHostKeyChecking=no` as Ansible does.
     pub host_key_checking: bool,
+    /// `control_path_dir`: where the master's private directory is made (created if missing);
+    /// `None` is the system temp dir.
+    pub control_dir: Option<PathBuf>,
 }
 
 impl SshSettings {
@@ -60,6 +63,7 @@ impl SshSettings {
             ssh_args: None,
             connect_timeout: Duration::from_secs(10),
             host_key_checking: true,
+            control_dir: None,
         }
     }
 }
@@ -140,10 +144,19 @@ impl SshConnection {
     }
 
     fn start_master(&self) -> Result<Master, ConnectionError> {
-        let dir = tempfile::Builder::new()
-            .prefix(".rsible-ssh-")
-            .tempdir()
-            .map_err(|e| ConnectionError::Failed(format!("cannot create ssh control dir: {e}")))?;
+        let cannot = |e: std::io::Error| {
+            ConnectionError::Failed(format!("cannot create ssh control dir: {e}"))
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".rsible-ssh-");
+        let dir = match &self.settings.control_dir {
+            Some(parent) => {
+                std::fs::create_dir_all(parent).map_err(cannot)?;
+                builder.tempdir_in(parent)
+            }
+            None => builder.tempdir(),
+        }
+        .map_err(cannot)?;
         // openssh's native-mux session (no ssh process per command) expects the socket and log under these names.
         let control_path = dir.path().join("master");
         let log_path = dir.path().join("log");

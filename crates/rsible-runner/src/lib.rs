@@ -17,5 +17,5 @@ mod vars;
 pub use callback::{Callback, ErrorLink, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
 pub use connection_ssh::{SshConnection, SshSettings};
 pub use error::RunError;
-pub use options::{RunOptions, RunOutcome};
+pub use options::{Gathering, RunOptions, RunOutcome};
 pub use run::{list_hosts, list_tasks, parse_options, run_playbook};

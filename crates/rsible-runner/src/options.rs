@@ -38,6 +38,26 @@ pub struct RunOptions {
     pub ssh_args: Option<String>,
     /// `ANSIBLE_HOST_KEY_CHECKING` (on unless turned off).
     pub host_key_checking: bool,
+    /// `remote_port`: the ssh port of hosts without `ansible_port`.
+    pub remote_port: Option<u16>,
+    /// `control_path_dir`: where the ssh control sockets go (default: the temp dir).
+    pub control_path_dir: Option<std::path::PathBuf>,
+    /// `gathering`: when plays gather facts.
+    pub gathering: Gathering,
+    /// `any_errors_fatal`: the default of the play keyword.
+    pub any_errors_fatal: bool,
+}
+
+/// Ansible's `DEFAULT_GATHERING`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Gathering {
+    /// Gather unless the play says `gather_facts: false`.
+    #[default]
+    Implicit,
+    /// Gather only when the play says `gather_facts: true`.
+    Explicit,
+    /// Like implicit, but a host whose facts this run already gathered is not asked again.
+    Smart,
 }
 
 impl Default for RunOptions {
@@ -64,6 +84,10 @@ impl Default for RunOptions {
             ssh_extra_args: None,
             ssh_args: None,
             host_key_checking: true,
+            remote_port: None,
+            control_path_dir: None,
+            gathering: Gathering::Implicit,
+            any_errors_fatal: false,
         }
     }
 }

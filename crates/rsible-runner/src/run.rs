@@ -15,7 +15,8 @@ use crate::task_exec::{run_host, AsyncKind, Event, HostJob};
 use crate::template_node::{python_str, render_node, truthy};
 use crate::vars;
 use crate::{
-    Callback, HostStats, PlayInfo, ResultEvent, RunError, RunOptions, RunOutcome, Stats, TaskInfo,
+    Callback, Gathering, HostStats, PlayInfo, ResultEvent, RunError, RunOptions, RunOutcome, Stats,
+    TaskInfo,
 };
 
 /// Read-only state every worker thread shares.
@@ -482,21 +483,42 @@ impl Runner<'_> {
             .any(|h| self.states.get(h).is_some_and(HostState::is_active)))
     }
 
+    /// Whether the play gathers facts, under the `gathering` setting (Ansible's play
+    /// iterator): `explicit` needs `gather_facts: true`, the others only no `false`.
     fn gather_facts(&self, ctx: &PlayCtx<'_>) -> Result<bool, RunError> {
-        match &ctx.play.gather_facts {
-            None => Ok(true),
-            Some(n) => Ok(truthy(&render_node(
+        let keyword = match &ctx.play.gather_facts {
+            None => None,
+            Some(n) => Some(truthy(&render_node(
                 &self.shared.templar,
                 n,
                 &self.shared.extra_vars,
                 &Origin::default(),
             )?)),
-        }
+        };
+        Ok(match self.shared.opts.gathering {
+            Gathering::Explicit => keyword == Some(true),
+            Gathering::Implicit | Gathering::Smart => keyword != Some(false),
+        })
     }
 
     fn run_gather_facts(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
         let task = gather_task(ctx.play);
-        self.run_task_with(ctx, &task, Some("Gathering Facts"), None)?;
+        // `smart`: hosts whose facts an earlier play gathered are not asked again.
+        let only = (self.shared.opts.gathering == Gathering::Smart).then(|| Only {
+            hosts: ctx
+                .hosts
+                .iter()
+                .filter(|h| {
+                    !self
+                        .states
+                        .get(*h)
+                        .is_some_and(|st| st.facts.contains_key("_ansible_facts_gathered"))
+                })
+                .cloned()
+                .collect(),
+            include_failed: false,
+        });
+        self.run_task_with(ctx, &task, Some("Gathering Facts"), only.as_ref())?;
         // What the gather_facts action adds to the facts setup returned.
         for h in &ctx.hosts {
             if let Some(st) = self.states.get_mut(h) {
@@ -1091,7 +1113,7 @@ impl Runner<'_> {
             .any_errors_fatal
             .as_ref()
             .or(ctx.play.any_errors_fatal.as_ref())
-            .is_some_and(|n| truthy(&n.to_value()));
+            .map_or(self.shared.opts.any_errors_fatal, |n| truthy(&n.to_value()));
         let mut any_failed = false;
         for outcome in outcomes {
             any_failed |= outcome.status == Status::Failed && !outcome.ignore_errors;

@@ -187,6 +187,33 @@ mod tests {
         );
     }
 
+    /// Vagrant's `ANSIBLE_SSH_ARGS` replaces the default `-C -o ControlMaster=auto …`
+    /// entirely and is split as a shell would, quotes included.
+    #[test]
+    fn ssh_args_replace_the_defaults() {
+        let mut s = settings();
+        s.ssh_args = Some(
+            "-o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o ProxyCommand='ssh -W %h:%p vagrant@host -p 2200' -o ControlMaster=auto -o ControlPersist=60s".into(),
+        );
+        let a = user_args(&s).unwrap();
+        assert_eq!(
+            &a[..10],
+            [
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "ProxyCommand=ssh -W %h:%p vagrant@host -p 2200",
+                "-o",
+                "ControlMaster=auto",
+                "-o",
+                "ControlPersist=60s"
+            ]
+        );
+        assert!(!a.contains(&"-C".to_owned()));
+    }
+
     #[test]
     fn master_controls_come_first() {
         let a = master_args(&settings(), Path::new("/t/master")).unwrap();

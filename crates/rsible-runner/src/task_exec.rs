@@ -1169,7 +1169,9 @@ fn ssh_settings(
     let mut s = crate::SshSettings::new(
         get(&["ansible_host", "ansible_ssh_host"]).unwrap_or_else(|| target.to_owned()),
     );
-    s.port = get(&["ansible_port", "ansible_ssh_port"]).and_then(|p| p.trim().parse().ok());
+    s.port = get(&["ansible_port", "ansible_ssh_port"])
+        .and_then(|p| p.trim().parse().ok())
+        .or(opts.remote_port);
     s.user = get(&["ansible_user", "ansible_ssh_user"]).or_else(|| opts.remote_user.clone());
     s.private_key = get(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
         .or_else(|| opts.private_key.clone())
@@ -1187,6 +1189,7 @@ fn ssh_settings(
         .map_or(opts.host_key_checking, |v| {
             matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
         });
+    s.control_dir.clone_from(&opts.control_path_dir);
     s
 }
 
