@@ -26,8 +26,10 @@ pub(crate) fn extend(vars: &mut Vars, more: &Vars) {
 }
 
 /// Facts as Ansible exposes them: `ansible_facts` plus each fact injected as `ansible_<name>`.
+/// `ansible_facts` exists, empty, before any are gathered (`namespace_facts({})`).
 pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {
     if facts.is_empty() {
+        vars.insert("ansible_facts".to_owned(), Value::Object(Vars::new()));
         return;
     }
     for (k, v) in facts {
