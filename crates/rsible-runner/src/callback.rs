@@ -9,6 +9,8 @@ pub struct PlayInfo {
     /// The play's name, templated; when unset, Ansible shows the `hosts:` pattern joined by `,`.
     pub name: String,
     pub check_mode: bool,
+    /// Where the play is written (the json callback's `path`).
+    pub span: Option<rsible_source::Span>,
 }
 
 /// A task as the callback sees it.

@@ -398,6 +398,7 @@ impl Runner<'_> {
         self.cb.playbook_on_play_start(&PlayInfo {
             name: name.clone(),
             check_mode: self.shared.opts.check,
+            span: Some(play.span),
         });
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
@@ -442,6 +443,7 @@ impl Runner<'_> {
                 self.cb.playbook_on_play_start(&PlayInfo {
                     name: ctx.name.clone(),
                     check_mode: self.shared.opts.check,
+                    span: Some(play.span),
                 });
             }
             ctx.hosts = batch;

@@ -19,7 +19,18 @@ struct State {
 /// Collects plays, tasks and per-host results, and prints them with the recap at the end.
 pub struct JsonCallback {
     indent: Option<usize>,
+    /// `-v` count: Ansible's display prints verbose lines whatever the stdout callback.
+    verbosity: u8,
     state: Mutex<State>,
+}
+
+/// `path:line` of a play or task, as Ansible's `get_path()`.
+fn span_path(span: Option<rsible_source::Span>) -> String {
+    span.map(|s| {
+        let path = super::error_block::display_path(&rsible_source::SourceMap::path(s.source));
+        format!("{}:{}", path.display(), s.start.line.max(1))
+    })
+    .unwrap_or_default()
 }
 
 fn now() -> String {
@@ -33,12 +44,20 @@ impl JsonCallback {
     pub fn new(indent: Option<usize>, sinks: Sinks) -> Self {
         Self {
             indent,
+            verbosity: 0,
             state: Mutex::new(State {
                 sinks,
                 plays: Vec::new(),
                 next_id: 0,
             }),
         }
+    }
+
+    /// Shows verbose messages up to `verbosity` (`-v` count).
+    #[must_use]
+    pub fn with_verbosity(mut self, verbosity: u8) -> Self {
+        self.verbosity = verbosity;
+        self
     }
 
     fn new_id(st: &mut State) -> String {
@@ -54,7 +73,7 @@ impl JsonCallback {
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let id = Self::new_id(&mut st);
         let entry = json!({
-            "task": {"name": task.name, "id": id, "path": "", "duration": {"start": now()}},
+            "task": {"name": task.name, "id": id, "path": span_path(task.span), "duration": {"start": now()}},
             "hosts": {},
         });
         if let Some(Value::Array(tasks)) = st.plays.last_mut().and_then(|p| p.get_mut("tasks")) {
@@ -110,7 +129,7 @@ impl Callback for JsonCallback {
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let id = Self::new_id(&mut st);
         st.plays.push(json!({
-            "play": {"name": play.name, "id": id, "path": "", "duration": {"start": now()}},
+            "play": {"name": play.name, "id": id, "path": span_path(play.span), "duration": {"start": now()}},
             "tasks": [],
         }));
     }
@@ -142,6 +161,18 @@ impl Callback for JsonCallback {
     fn warning(&self, msg: &str) {
         let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = writeln!(st.sinks.stderr, "[WARNING]: {}", msg.trim());
+    }
+
+    fn verbose(&self, level: u8, host: Option<&str>, msg: &str) {
+        if self.verbosity < level {
+            return;
+        }
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = match host {
+            Some(h) => writeln!(st.sinks.stdout, "<{h}> {msg}"),
+            None => writeln!(st.sinks.stdout, "{msg}"),
+        };
+        let _ = st.sinks.stdout.flush();
     }
 
     fn playbook_on_stats(&self, stats: &Stats) {

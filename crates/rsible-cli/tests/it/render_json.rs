@@ -36,6 +36,7 @@ fn json_callback_matches_ansible_shape() {
     cb.playbook_on_play_start(&PlayInfo {
         name: "all".into(),
         check_mode: false,
+        span: None,
     });
     let tasks = expected["plays"][0]["tasks"]
         .as_array()

@@ -76,6 +76,7 @@ impl Harness {
         self.cb.playbook_on_play_start(&PlayInfo {
             name: name.to_owned(),
             check_mode: false,
+            span: None,
         });
     }
 
