@@ -8,12 +8,13 @@ use clap::Parser;
 use rsible_parser::{load_playbook, Inventory, Playbook};
 use rsible_runner::{Callback, RunOptions};
 
-use crate::args::Args;
+use crate::args::{split_tags, Args};
+use crate::config::Settings;
 use crate::exit_status::ExitStatus;
 use crate::list::{print_listing, Listing};
-use crate::output::{DefaultCallback, DisplayOptions, JsonCallback, Sinks};
+use crate::output::{timer, DefaultCallback, DisplayOptions, JsonCallback, Sinks};
 use crate::stats_merge::MergedStats;
-use crate::{options, term, version, CliError};
+use crate::{options, retry, term, version, CliError};
 
 /// Parses argv (program name first) the way ansible-playbook's argparse setup accepts it.
 pub fn parse_args<I, T>(argv: I) -> Result<Args, clap::Error>
@@ -26,7 +27,8 @@ where
 
 /// Runs `rsible-playbook` with the process's arguments and environment.
 pub fn run(argv: Vec<OsString>) -> ExitStatus {
-    let env = crate::env::process_env;
+    let process_env = crate::env::process_env;
+    let prog = version::prog_name(argv.first().map(OsString::as_os_str), "rsible-playbook");
     let args = match parse_args(argv) {
         Ok(a) => a,
         Err(e) => {
@@ -39,12 +41,16 @@ pub fn run(argv: Vec<OsString>) -> ExitStatus {
             };
         }
     };
+    let Some(settings) = load_settings(&process_env) else {
+        return ExitStatus::OptionsError;
+    };
     if args.version {
         let mut out = std::io::stdout();
-        let _ = out.write_all(version::version_text("rsible-playbook").as_bytes());
+        let _ = out.write_all(version::version_text(&prog, settings.config_path()).as_bytes());
         let _ = out.flush();
         return ExitStatus::Ok;
     }
+    let env = |name: &str| settings.get(name);
     let color = crate::output::color::color_enabled(&env, std::io::stdout().is_terminal());
     term::install_interrupt_handler(color);
     let err_out = |msg: &str| {
@@ -55,15 +61,22 @@ pub fn run(argv: Vec<OsString>) -> ExitStatus {
         );
         let _ = writeln!(std::io::stderr(), "{text}");
     };
-    match run_parsed(&args, &env, color) {
+    let render = |d: &rsible_source::Diagnostic| {
+        let _ = write!(std::io::stderr(), "{}", d.render(color));
+    };
+    match run_parsed(&args, &settings) {
         Ok(status) => status,
         Err(CliError::Parse(d)) => {
-            let _ = write!(std::io::stderr(), "{}", d.render(color));
+            render(&d);
             ExitStatus::ParseError
         }
         Err(CliError::Failed(d)) => {
-            let _ = write!(std::io::stderr(), "{}", d.render(color));
+            render(&d);
             ExitStatus::Error
+        }
+        Err(CliError::Config(d)) => {
+            render(&d);
+            ExitStatus::OptionsError
         }
         Err(CliError::Options(m)) => {
             err_out(&m);
@@ -76,11 +89,35 @@ pub fn run(argv: Vec<OsString>) -> ExitStatus {
     }
 }
 
-fn run_parsed(
-    args: &Args,
-    env: &dyn Fn(&str) -> Option<String>,
-    _color: bool,
-) -> Result<ExitStatus, CliError> {
+/// Finds and reads `ansible.cfg` as ansible-core does (both binaries): Ansible's warning for a
+/// file passed over in a world-writable directory, and its error (exit 5) for a file it
+/// cannot read, on stderr.
+pub fn load_settings<'a>(process_env: &'a dyn Fn(&str) -> Option<String>) -> Option<Settings<'a>> {
+    let (settings, warning) = Settings::discover(process_env);
+    let color = crate::output::color::color_enabled(process_env, std::io::stderr().is_terminal());
+    if let Some(w) = warning {
+        let text = crate::output::color::stringc(
+            &format!("[WARNING]: {w}"),
+            crate::output::color::Color::Warn,
+            color,
+        );
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+    match settings {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let _ = write!(std::io::stderr(), "{}", e.diagnostic().render(color));
+            None
+        }
+    }
+}
+
+fn run_parsed(args: &Args, settings: &Settings<'_>) -> Result<ExitStatus, CliError> {
+    let config_warnings = settings
+        .check()
+        .map_err(|e| CliError::Config(e.diagnostic()))?;
+    let env = |name: &str| settings.get(name);
+    let env: &dyn Fn(&str) -> Option<String> = &env;
     if let Some(flag) = args.unsupported() {
         return Err(CliError::Options(format!(
             "the option {flag} is not supported by rsible yet"
@@ -115,14 +152,26 @@ fn run_parsed(
         std::io::stdout().is_terminal(),
         term::terminal_width(),
     );
+    let columns = display_opts.columns;
     let callback = make_callback(env, display_opts)?;
-    callback
-        .as_callback()
-        .verbose(1, None, "No config file found; using defaults");
+    let cb = callback.as_callback();
+    match settings.config_path() {
+        Some(path) => cb.verbose(1, None, &format!("Using {} as config file", path.display())),
+        None => cb.verbose(1, None, "No config file found; using defaults"),
+    }
+    for w in &config_warnings {
+        cb.warning(&w.text);
+    }
+    let extras = RunExtras {
+        timer: enabled_callbacks(env, cb).then(|| (std::time::Instant::now(), columns)),
+        retry: settings
+            .flag("ANSIBLE_RETRY_FILES_ENABLED", false)
+            .then(|| env("ANSIBLE_RETRY_FILES_SAVE_PATH").map(PathBuf::from)),
+    };
 
-    let mut inventory = load_inventories(args, env, callback.as_callback())?;
+    let mut inventory = load_inventories(args, env, cb)?;
     if inventory.hosts.is_empty() {
-        callback.as_callback().warning(
+        cb.warning(
             "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
         );
     } else if let Some(limit) = &run_opts.limit {
@@ -139,11 +188,12 @@ fn run_parsed(
         }
     }
 
-    let parse_opts = rsible_runner::parse_options();
+    let mut parse_opts = rsible_runner::parse_options();
+    parse_opts.roles_path = options::roles_path(env);
     let mut playbooks: Vec<(PathBuf, Playbook)> = Vec::new();
     for path in &args.playbooks {
         let loaded = load_playbook(path, &parse_opts);
-        show_warnings(callback.as_callback());
+        show_warnings(cb);
         let pb = loaded.map_err(|e| match e {
             // Ansible raises a plain AnsibleError (exit 1) for these, not a parser error.
             rsible_parser::ParseError::RoleNotFound { .. } => CliError::Failed(e.diagnostic()),
@@ -170,7 +220,32 @@ fn run_parsed(
         return Ok(ExitStatus::Ok);
     }
 
-    run_all(&playbooks, &inventory, &run_opts, callback.as_callback())
+    run_all(&playbooks, &inventory, &run_opts, cb, &extras)
+}
+
+/// What the settings add around the run: the `timer` callback (its start and the banner
+/// width) and retry files (`Some(save path)` when enabled).
+struct RunExtras {
+    timer: Option<(std::time::Instant, usize)>,
+    retry: Option<Option<PathBuf>>,
+}
+
+/// `callbacks_enabled`: whether `timer` is on. Other callbacks are named in a warning, as
+/// Ansible names one it cannot load.
+fn enabled_callbacks(env: &dyn Fn(&str) -> Option<String>, cb: &dyn Callback) -> bool {
+    let mut timer = false;
+    for name in crate::env::first(env, &["ANSIBLE_CALLBACKS_ENABLED"])
+        .map(|v| split_tags(&[v]))
+        .unwrap_or_default()
+    {
+        match name.as_str() {
+            "timer" | "ansible.posix.timer" => timer = true,
+            other => cb.warning(&format!(
+                "Skipping callback plugin '{other}': rsible does not support it"
+            )),
+        }
+    }
+    timer
 }
 
 fn run_all(
@@ -178,13 +253,27 @@ fn run_all(
     inventory: &Inventory,
     opts: &RunOptions,
     callback: &dyn Callback,
+    extras: &RunExtras,
 ) -> Result<ExitStatus, CliError> {
     let merged = MergedStats::new(callback);
     let mut status = ExitStatus::Ok;
-    for (_, pb) in playbooks {
+    for (path, pb) in playbooks {
         let outcome = rsible_runner::run_playbook(pb, inventory, opts, &merged)
             .map_err(|e| CliError::from_run(&e))?;
         status = ExitStatus::from(outcome);
+        if let (Some(save_dir), Some(stats)) = (&extras.retry, merged.take_last()) {
+            let hosts = retry::hosts_to_retry(&stats);
+            if !hosts.is_empty() {
+                match retry::write(&retry::retry_path(path, save_dir.as_deref()), &hosts) {
+                    Ok(msg) => {
+                        let mut out = std::io::stdout();
+                        let _ = write!(out, "{msg}");
+                        let _ = out.flush();
+                    }
+                    Err(warning) => callback.warning(&warning),
+                }
+            }
+        }
         // Hosts that failed stay failed for later playbooks in Ansible; without that state
         // across runs, stopping is the faithful choice.
         if status != ExitStatus::Ok {
@@ -193,6 +282,11 @@ fn run_all(
     }
     show_warnings(&merged);
     merged.finish();
+    if let Some((start, columns)) = extras.timer {
+        let mut out = std::io::stdout();
+        let _ = out.write_all(timer::playbook_recap(start.elapsed(), columns).as_bytes());
+        let _ = out.flush();
+    }
     Ok(status)
 }
 
@@ -233,7 +327,9 @@ fn make_callback(
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .unwrap_or(4);
             let indent = usize::try_from(indent).ok().filter(|i| *i > 0);
-            Ok(Renderer::Json(JsonCallback::new(indent, Sinks::std())))
+            Ok(Renderer::Json(
+                JsonCallback::new(indent, Sinks::std()).with_verbosity(opts.verbosity),
+            ))
         }
         other => Err(CliError::Error(format!(
             "Invalid callback for stdout specified: {other}"

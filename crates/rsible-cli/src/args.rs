@@ -99,12 +99,14 @@ pub struct Args {
     #[arg(short = 'u', long = "user", value_name = "REMOTE_USER")]
     pub user: Option<String>,
 
+    // `--sudo`, `--sudo-user` and `--ask-sudo-pass` are the names Vagrant's provisioner uses in
+    // its compatibility mode 1.8; ansible-core 2.19 no longer accepts them, rsible does.
     /// run operations with become (does not imply password prompting)
-    #[arg(short = 'b', long = "become")]
+    #[arg(short = 'b', long = "become", alias = "sudo")]
     pub become_: bool,
 
     /// run operations as this user (default=root)
-    #[arg(long = "become-user", value_name = "BECOME_USER")]
+    #[arg(long = "become-user", alias = "sudo-user", value_name = "BECOME_USER")]
     pub become_user: Option<String>,
 
     /// privilege escalation method to use (default=sudo)
@@ -115,6 +117,7 @@ pub struct Args {
     #[arg(
         short = 'K',
         long = "ask-become-pass",
+        alias = "ask-sudo-pass",
         conflicts_with = "become_password_file"
     )]
     pub ask_become_pass: bool,

@@ -2,12 +2,14 @@
 
 pub mod app;
 pub mod args;
+pub mod config;
 pub mod env;
 pub mod exit_status;
 pub mod extra_vars;
 pub mod list;
 pub mod options;
 pub mod output;
+pub mod retry;
 pub mod stats_merge;
 pub mod term;
 pub mod version;
@@ -23,6 +25,8 @@ pub enum CliError {
     Parse(Diagnostic),
     /// Exit 5, shown as `[ERROR]: …`.
     Options(String),
+    /// Exit 5 (a bad `ansible.cfg`), shown as the rendered diagnostic.
+    Config(Diagnostic),
     /// Exit 1, shown as `[ERROR]: …`.
     Error(String),
     /// Exit 1 (Ansible's plain `AnsibleError`, e.g. a role that is not found), shown as the

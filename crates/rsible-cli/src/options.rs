@@ -1,6 +1,8 @@
 //! Command line plus `ANSIBLE_*` defaults → [`RunOptions`].
 
-use rsible_runner::RunOptions;
+use std::path::PathBuf;
+
+use rsible_runner::{Gathering, RunOptions};
 
 use crate::args::{split_tags, Args};
 use crate::env::{first, truthy};
@@ -46,7 +48,7 @@ pub fn run_options(
             .unwrap_or(0)
     };
     opts.check = args.check;
-    opts.diff = args.diff;
+    opts.diff = args.diff || first(env, &["ANSIBLE_DIFF_ALWAYS"]).is_some_and(|v| truthy(&v));
     opts.tags = dedup(split_tags(&args.tags));
     opts.skip_tags = dedup(split_tags(&args.skip_tags));
     if opts.tags.is_empty() {
@@ -94,13 +96,67 @@ pub fn run_options(
         .or_else(|| first(env, &["ANSIBLE_PRIVATE_KEY_FILE"]));
     opts.ssh_args = first(env, &["ANSIBLE_SSH_ARGS"]);
     opts.host_key_checking = first(env, &["ANSIBLE_HOST_KEY_CHECKING"]).is_none_or(|v| truthy(&v));
-    opts.ssh_common_args = args.ssh_common_args.clone();
-    opts.ssh_extra_args = args.ssh_extra_args.clone();
-    if let Some(path) = &args.become_password_file {
+    opts.ssh_common_args = args
+        .ssh_common_args
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_SSH_COMMON_ARGS"]));
+    opts.ssh_extra_args = args
+        .ssh_extra_args
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_SSH_EXTRA_ARGS"]));
+    opts.remote_port = match first(env, &["ANSIBLE_REMOTE_PORT"]) {
+        Some(v) => Some(v.trim().parse().map_err(|_| {
+            CliError::Options(format!(
+                "Invalid value '{v}' for ANSIBLE_REMOTE_PORT: a port number is required"
+            ))
+        })?),
+        None => None,
+    };
+    opts.control_path_dir = first(env, &["ANSIBLE_SSH_CONTROL_PATH_DIR"]).map(PathBuf::from);
+    opts.gathering = match first(env, &["ANSIBLE_GATHERING"]).as_deref() {
+        None | Some("implicit") => Gathering::Implicit,
+        Some("explicit") => Gathering::Explicit,
+        Some("smart") => Gathering::Smart,
+        Some(other) => {
+            return Err(CliError::Options(format!(
+                "Invalid value '{other}' for config 'DEFAULT_GATHERING'. Valid values are: implicit, explicit, smart"
+            )))
+        }
+    };
+    opts.any_errors_fatal = first(env, &["ANSIBLE_ANY_ERRORS_FATAL"]).is_some_and(|v| truthy(&v));
+    let password_file = args
+        .become_password_file
+        .clone()
+        .or_else(|| first(env, &["ANSIBLE_BECOME_PASSWORD_FILE"]).map(PathBuf::from));
+    if let Some(path) = &password_file {
         let text = fs_err::read_to_string(path).map_err(|e| CliError::Error(e.to_string()))?;
         opts.become_password = Some(text.trim_end_matches(['\n', '\r']).to_owned());
     }
     Ok(opts)
+}
+
+/// `roles_path`: `ANSIBLE_ROLES_PATH` or the file's, else Ansible's default under
+/// `ANSIBLE_HOME` (`~/.ansible`).
+pub fn roles_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    if let Some(v) = first(env, &["ANSIBLE_ROLES_PATH"]) {
+        return v
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect();
+    }
+    let home = first(env, &["ANSIBLE_HOME"]).map_or_else(
+        || {
+            let user_home = env("HOME").unwrap_or_default();
+            PathBuf::from(format!("{}/.ansible", user_home.trim_end_matches('/')))
+        },
+        PathBuf::from,
+    );
+    vec![
+        home.join("roles"),
+        PathBuf::from("/usr/share/ansible/roles"),
+        PathBuf::from("/etc/ansible/roles"),
+    ]
 }
 
 /// Whether `-K` (or `ANSIBLE_BECOME_ASK_PASS`) asks for the become password.

@@ -11,6 +11,8 @@ use rsible_source::Diagnostic;
 pub struct MergedStats<'a> {
     inner: &'a dyn Callback,
     stats: Mutex<Option<Stats>>,
+    /// The recap of the playbook that ended last (for its retry file).
+    last: Mutex<Option<Stats>>,
 }
 
 impl<'a> MergedStats<'a> {
@@ -18,7 +20,16 @@ impl<'a> MergedStats<'a> {
         Self {
             inner,
             stats: Mutex::new(None),
+            last: Mutex::new(None),
         }
+    }
+
+    /// The recap of the playbook that ended last, once.
+    pub fn take_last(&self) -> Option<Stats> {
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Sends the summed recap, if any playbook produced one.
@@ -102,6 +113,7 @@ impl Callback for MergedStats<'_> {
         self.inner.diagnostic(d);
     }
     fn playbook_on_stats(&self, stats: &Stats) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(stats.clone());
         let mut guard = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         let total = guard.get_or_insert_with(Stats::default);
         for (host, s) in &stats.hosts {

@@ -5,9 +5,14 @@ use std::io::Write;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--version") {
+        let Some(settings) = rsible_cli::app::load_settings(&rsible_cli::env::process_env) else {
+            std::process::exit(rsible_cli::ExitStatus::OptionsError.code());
+        };
         let mut out = std::io::stdout();
-        // One write: Vagrant keeps only the last chunk it reads.
-        let _ = out.write_all(rsible_cli::version::version_text("ansible").as_bytes());
+        // One write: Vagrant keeps only the last chunk it reads. The name stays `ansible`
+        // whatever the link is called, because Vagrant matches `^ansible\s`.
+        let text = rsible_cli::version::version_text("ansible", settings.config_path());
+        let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
         std::process::exit(0);
     }

@@ -9,6 +9,7 @@ pub mod json;
 pub mod python;
 pub mod result_view;
 pub mod sequence_matcher;
+pub mod timer;
 pub mod unified_diff;
 
 pub use default::DefaultCallback;

@@ -1,6 +1,7 @@
 //! The crate's one integration-test binary.
 
 mod cli_args;
+mod config_file;
 mod exit_codes;
 mod listing;
 mod render_basic;
@@ -11,3 +12,4 @@ mod render_multi;
 mod render_unreachable;
 mod render_verbose;
 mod support;
+mod vagrant;
