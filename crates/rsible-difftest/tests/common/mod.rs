@@ -104,6 +104,12 @@ impl Sandbox {
         if self.case().join("inventory").is_file() {
             cmd.arg("-i").arg("inventory");
         }
+        for change in case_env(&self.case()) {
+            match change {
+                EnvChange::Set(name, value) => cmd.env(name, value),
+                EnvChange::Unset(name) => cmd.env_remove(name),
+            };
+        }
         cmd.args(extra_args).arg(playbook);
         self.run_command(&mut cmd)
     }
@@ -139,9 +145,16 @@ fn masks() -> &'static Masks {
             JOB_ID,
             LOCAL_SCRATCH,
             DATE,
+            JSON_CALLBACK_ID,
         ])
     })
 }
+
+/// The json callback's play and task ids: Ansible's carry random bits.
+const JSON_CALLBACK_ID: rsible_test_support::mask::MaskRule = (
+    r#""id": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}""#,
+    r#""id": "<ID>""#,
+);
 
 /// `--list-hosts` prints each play's hosts from a Python set, whose order changes from run to
 /// run; the lines below each `hosts (N):` are sorted so that only their membership is compared.
@@ -217,6 +230,35 @@ pub fn copy_tree(src: &Path, dst: &Path) {
 /// A unified diff, or `None` when both texts are equal.
 pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
     rsible_test_support::diff(expected, actual, what, 4)
+}
+
+/// A change a case makes to the clean environment of both programs.
+pub enum EnvChange {
+    Set(String, String),
+    Unset(String),
+}
+
+/// The case's `env` file: `NAME=value` sets a variable (the value is the rest of the line,
+/// verbatim), `-NAME` removes one the harness sets; blank lines and `#` lines are ignored.
+pub fn case_env(case_dir: &Path) -> Vec<EnvChange> {
+    let Ok(text) = fs::read_to_string(case_dir.join("env")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| match line.strip_prefix('-') {
+            Some(name) => EnvChange::Unset(name.trim().to_owned()),
+            None => {
+                let (name, value) = line.split_once('=').unwrap_or_else(|| {
+                    panic!(
+                        "{}: env line `{line}` is not NAME=value or -NAME",
+                        case_dir.display()
+                    )
+                });
+                EnvChange::Set(name.trim().to_owned(), value.to_owned())
+            }
+        })
+        .collect()
 }
 
 /// The extra command-line arguments of a case: one argument a line, blank lines ignored.
