@@ -294,7 +294,9 @@ fn convert(
 ) -> String {
     let path = |v: &str| paths::resolve(v, base, cwd, env).display().to_string();
     match kind {
-        Kind::Str | Kind::Bool | Kind::Int => value.to_owned(),
+        Kind::Str | Kind::Bool => value.to_owned(),
+        // `3.0` is 3 to Ansible; the option code parses plain integers.
+        Kind::Int => validate::parse_int(value).map_or_else(|| value.to_owned(), |n| n.to_string()),
         Kind::List => value
             .split(',')
             .map(|item| unquote(item.trim()))

@@ -22,7 +22,7 @@ fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Op
 #[test]
 fn environment_overrides_the_file() {
     let (_dir, file) = file_with(
-        "[defaults]\nforks = 3\nremote_user = 'bob'\ntimeout = 7\n[ssh_connection]\ntimeout = 8\n",
+        "[defaults]\nforks = 3.0\nremote_user = 'bob'\ntimeout = 7\n[ssh_connection]\ntimeout = 8\n",
     );
     let env = env_of(&[("ANSIBLE_REMOTE_USER", "envuser"), ("HOME", "/h")]);
     let s = Settings::new(&env, Some(file), PathBuf::from("/cwd"));
