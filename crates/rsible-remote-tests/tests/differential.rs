@@ -14,7 +14,8 @@
 //! - `setup.sh`: run as root on every host before the first run;
 //! - `down`: hosts whose sshd is stopped before the run;
 //! - `runs`: `2` to run again and require `changed=0` for every host under both programs;
-//! - `expect_rc`: the exit code Ansible must give (guards the fixture itself).
+//! - `expect_rc`: the exit code Ansible must give (guards the fixture itself);
+//! - `ansible.cfg`: read by both programs, whose working directory is the case copy.
 
 mod common;
 
@@ -249,6 +250,7 @@ cases! {
     become_flags => "become-flags";
     become_users => "become-users";
     command_shell => "command-shell";
+    config_file => "config-file";
     copy_content => "copy-content";
     copy_dir => "copy-dir";
     extra_vars => "extra-vars";
