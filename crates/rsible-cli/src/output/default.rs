@@ -393,9 +393,8 @@ impl Callback for DefaultCallback {
             Some(Color::Unreachable),
             self.opts.display_failed_stderr,
         );
-        if ev.ignore_errors {
-            st.display.display("...ignoring", Some(Color::Skip), false);
-        }
+        // `ignore_errors` does not cover an unreachable host; only `ignore_unreachable` would
+        // print `...ignoring` here, and rsible does not run that keyword yet.
     }
 
     fn runner_item_on_ok(&self, task: &TaskInfo, ev: &ResultEvent<'_>) {

@@ -31,3 +31,31 @@ fn unreachable_host_matches_ansible() {
     h.recap(&[("bad", [0, 0, 1, 0, 0, 0, 0])]);
     assert_same(&h.out.text(), &fixture("unreach.ansible.out"));
 }
+
+/// `ignore_errors` does not apply to an unreachable host: no `...ignoring` (fixture
+/// unreach_ignored.yml, the same run with `ignore_errors: true` on the task).
+#[test]
+fn unreachable_host_is_not_ignored_by_ignore_errors() {
+    let h = Harness::new("unreach_ignored.yml", DisplayOptions::default());
+    h.play("all");
+    let t = h.task("ping it", "command");
+    let msg = "Failed to connect to the host via ssh: ssh: connect to host 127.0.0.1 port 1: Connection refused";
+    let chain = vec![
+        ErrorLink {
+            message: "Task failed.".into(),
+            origin: Some(h.at(4, 7)),
+        },
+        ErrorLink {
+            message: msg.into(),
+            origin: None,
+        },
+    ];
+    let r =
+        map(json!({"changed": false, "msg": format!("Task failed: {msg}"), "unreachable": true}));
+    let mut e = ev("bad", &r);
+    e.error = Some(&chain);
+    e.ignore_errors = true;
+    h.cb.runner_on_unreachable(&t, &e);
+    h.recap(&[("bad", [0, 0, 1, 0, 0, 0, 0])]);
+    assert_same(&h.out.text(), &fixture("unreach_ignored.ansible.out"));
+}
