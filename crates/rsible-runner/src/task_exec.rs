@@ -596,7 +596,16 @@ fn run_item(
         };
         let run = match async_settings {
             Some((secs, poll)) => run_async(shared, job, &ctx, module, &args, secs, poll, tx),
-            None => module.run(&ctx, &args),
+            None => module.run(&ctx, &args).map_err(AsyncError::Module),
+        };
+        let run = match run {
+            Err(AsyncError::PollLost(msg)) => {
+                let mut f = TaskFault::new(task, None, &msg, None);
+                f.result.insert("changed".into(), Value::Bool(false));
+                return (f.result, Some(f.chain));
+            }
+            Err(AsyncError::Module(e)) => Err(e),
+            Ok(r) => Ok(r),
         };
         let mut result = match run {
             Ok(r) => r,
@@ -701,6 +710,19 @@ fn async_settings(
     Ok(Some((secs as u64, poll as u64)))
 }
 
+/// Why an async run ended without a result.
+enum AsyncError {
+    Module(ModuleError),
+    /// The job was started, then every poll in its time lost the connection (the host went
+    /// away, typically because the job rebooted it). ansible-core up to 2.18 failed the task
+    /// then, so `ignore_errors` lets the play go on — the `shutdown -r now` + `async: 1,
+    /// poll: 1` + `ignore_errors` idiom, which the reference article uses, relies on it.
+    /// ansible-core 2.19 marks the host UNREACHABLE instead, as if the job had never started;
+    /// rsible keeps the earlier behaviour on purpose (docs/status.md, "Deliberate
+    /// differences").
+    PollLost(String),
+}
+
 /// Runs a module as an async job: started detached on the target, then (with `poll > 0`)
 /// polled until it finishes or its time is up, as Ansible's task executor does.
 #[expect(clippy::too_many_arguments, reason = "one call site, all needed")]
@@ -713,8 +735,9 @@ fn run_async(
     secs: u64,
     poll: u64,
     tx: &Sender<Event>,
-) -> Result<ResultMap, ModuleError> {
-    let started = rsible_modules::start_async(module, ctx, args, secs)?;
+) -> Result<ResultMap, AsyncError> {
+    let started =
+        rsible_modules::start_async(module, ctx, args, secs).map_err(AsyncError::Module)?;
     let Some(jid) = started.get("ansible_job_id").map(python_str) else {
         // The module ran to completion (it has no detachable remote part).
         return Ok(started);
@@ -745,7 +768,12 @@ fn run_async(
                 let _ = ctx.conn.reset();
                 time_left -= step;
                 if time_left <= 0 {
-                    return Err(e);
+                    return Err(match e {
+                        ModuleError::Connection(rsible_modules::ConnectionError::Unreachable(
+                            msg,
+                        )) => AsyncError::PollLost(msg),
+                        e => AsyncError::Module(e),
+                    });
                 }
             }
         }
