@@ -15,6 +15,13 @@ else
     echo "(../shared/reference not present: skipped)"
 fi
 
+# The Vagrant smoke test's box is built from Debian's packages (mostly downloading) while cargo
+# compiles; the test itself runs last.
+mkdir -p target
+echo "== preparing the Vagrant smoke test in the background (log: target/vagrant-smoke-prepare.log)"
+tests/e2e/vagrant-smoke.sh --prepare >target/vagrant-smoke-prepare.log 2>&1 &
+prepare_pid=$!
+
 echo "== no placeholders left"
 if grep -rn -E '\b(todo!|unimplemented!|dbg!)\(' crates --include='*.rs'; then
     exit 1
@@ -31,3 +38,11 @@ cargo build --workspace --bins --quiet
 
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
+
+echo "== Vagrant smoke test: two VMs provisioned by rsible through Vagrant (tests/e2e/vagrant-smoke.sh)"
+if ! wait "$prepare_pid"; then
+    cat target/vagrant-smoke-prepare.log
+    echo "the smoke test's preparation failed" >&2
+    exit 1
+fi
+tests/e2e/vagrant-smoke.sh
