@@ -27,6 +27,9 @@ if grep -rn -E '\b(todo!|unimplemented!|dbg!)\(' crates --include='*.rs'; then
     exit 1
 fi
 
+echo "== shellcheck (scripts, end-to-end tests)"
+shellcheck -x -S warning scripts/*.sh tests/e2e/*.sh tests/e2e/lib/*.sh .ci/run
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

@@ -21,37 +21,6 @@ source "$E2E_DIR/lib/box.sh"
 source "$E2E_DIR/lib/vagrant.sh"
 source "$E2E_DIR/lib/provision.sh"
 
-mode=run
-case "${1:-}" in
-    "") ;;
-    --keep) mode=keep ;;
-    --destroy) mode=destroy ;;
-    --fresh) mode=fresh ;;
-    *) echo "usage: $0 [--keep|--destroy|--fresh]" >&2; exit 2 ;;
-esac
-
-PROJECT="$E2E_CACHE/article-project"
-stamp=$(date +%Y%m%d-%H%M%S)
-mkdir -p "$E2E_CACHE/logs"
-E2E_LOG="$E2E_CACHE/logs/vagrant-article-$stamp.log"
-E2E_TIMINGS="$E2E_CACHE/logs/vagrant-article-$stamp.timings"
-RESULTS="$E2E_CACHE/logs/vagrant-article-$stamp.results.md"
-: >"$E2E_TIMINGS"
-exec 2> >(tee -a "$E2E_LOG" >&2)
-log "log: $E2E_LOG"
-
-if [ "$mode" = destroy ]; then
-    start_vagrant_stack
-    destroy_project "$PROJECT"
-    exit 0
-fi
-if [ "$mode" = fresh ]; then
-    log "dropping the cached kernel tree, boxes and sources"
-    rm -rf --one-file-system "$E2E_CACHE/kernel" "$E2E_CACHE/box" "$E2E_CACHE/src" "$VAGRANT_HOME/boxes"
-    fresh=1
-    mode=run
-fi
-
 step_tools() {
     "$REPO_DIR/scripts/deps.sh" >>"$E2E_LOG" 2>&1 || die "scripts/deps.sh failed"
     install_rsible_as_ansible
@@ -140,32 +109,69 @@ step_reprovision() {
     cp "$LAST_OUTPUT" "$E2E_CACHE/logs/vagrant-article-$stamp.provision-$who.out"
 }
 
-failed=0
-timed tools step_tools || die "tools"
-timed kernel_build eval 'KERNEL_TREE=$(build_kernel)' || die "kernel build"
-[ -n "${KERNEL_TREE:-}" ] || KERNEL_TREE="$E2E_CACHE/kernel/linux-source-6.1"
-timed box_build build_box article || die "box build"
-add_box "$BOX_NAME" "$BOX_FILE"
-timed sources step_sources || die "sources"
-timed project step_project || die "project"
-timed vagrant_up step_up
-provision_seconds "$LAST_OUTPUT" >>"$E2E_TIMINGS"
-printf '### `vagrant up` (first provisioning, rsible)\n\n```\n%s\n```\n\n' "$(recap_of "$LAST_OUTPUT")" >>"$RESULTS"
-timed check step_check_article || failed=1
-timed reprovision_rsible step_reprovision rsible
-timed reprovision_ansible_core step_reprovision ansible-core
-same_counts "$E2E_CACHE/logs/vagrant-article-$stamp.provision-rsible.out" \
-    "$E2E_CACHE/logs/vagrant-article-$stamp.provision-ansible-core.out" || failed=1
+# The whole run is one function, parsed before any of it runs: editing this file while a run
+# is under way cannot change what that run does.
+main() {
+    mode=run
+    case "${1:-}" in
+        "") ;;
+        --keep) mode=keep ;;
+        --destroy) mode=destroy ;;
+        --fresh) mode=fresh ;;
+        *) echo "usage: $0 [--keep|--destroy|--fresh]" >&2; exit 2 ;;
+    esac
 
-{
-    echo "== summary (log: $E2E_LOG)"
-    echo "timings (s):"; sed 's/^/  /' "$E2E_TIMINGS"
-    cat "$RESULTS"
-    [ $failed = 0 ] && echo "RESULT: PASS" || echo "RESULT: FAIL"
-} | tee -a "$E2E_LOG"
-if [ "$mode" = keep ]; then
-    trap - EXIT
-    echo "VMs kept: cd $PROJECT && ip netns exec $E2E_NETNS vagrant ssh nadu1 (VAGRANT_HOME=$VAGRANT_HOME);" \
-        "remove them with $0 --destroy"
-fi
-exit $failed
+    PROJECT="$E2E_CACHE/article-project"
+    stamp=$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$E2E_CACHE/logs"
+    E2E_LOG="$E2E_CACHE/logs/vagrant-article-$stamp.log"
+    E2E_TIMINGS="$E2E_CACHE/logs/vagrant-article-$stamp.timings"
+    RESULTS="$E2E_CACHE/logs/vagrant-article-$stamp.results.md"
+    : >"$E2E_TIMINGS"
+    exec 2> >(tee -a "$E2E_LOG" >&2)
+    log "log: $E2E_LOG"
+
+    if [ "$mode" = destroy ]; then
+        start_vagrant_stack
+        destroy_project "$PROJECT"
+        return 0
+    fi
+    if [ "$mode" = fresh ]; then
+        log "dropping the cached kernel tree, boxes and sources"
+        rm -rf --one-file-system "$E2E_CACHE/kernel" "$E2E_CACHE/box" "$E2E_CACHE/src" "$VAGRANT_HOME/boxes"
+        fresh=1
+        mode=run
+    fi
+
+    failed=0
+    timed tools step_tools || die "tools"
+    timed kernel_build eval 'KERNEL_TREE=$(build_kernel)' || die "kernel build"
+    [ -n "${KERNEL_TREE:-}" ] || KERNEL_TREE="$E2E_CACHE/kernel/linux-source-6.1"
+    timed box_build build_box article || die "box build"
+    add_box "$BOX_NAME" "$BOX_FILE"
+    timed sources step_sources || die "sources"
+    timed project step_project || die "project"
+    timed vagrant_up step_up
+    provision_seconds "$LAST_OUTPUT" >>"$E2E_TIMINGS"
+    printf '### `vagrant up` (first provisioning, rsible)\n\n```\n%s\n```\n\n' "$(recap_of "$LAST_OUTPUT")" >>"$RESULTS"
+    timed check step_check_article || failed=1
+    timed reprovision_rsible step_reprovision rsible
+    timed reprovision_ansible_core step_reprovision ansible-core
+    same_counts "$E2E_CACHE/logs/vagrant-article-$stamp.provision-rsible.out" \
+        "$E2E_CACHE/logs/vagrant-article-$stamp.provision-ansible-core.out" || failed=1
+
+    {
+        echo "== summary (log: $E2E_LOG)"
+        echo "timings (s):"; sed 's/^/  /' "$E2E_TIMINGS"
+        cat "$RESULTS"
+        [ $failed = 0 ] && echo "RESULT: PASS" || echo "RESULT: FAIL"
+    } | tee -a "$E2E_LOG"
+    if [ "$mode" = keep ]; then
+        trap - EXIT
+        echo "VMs kept: cd $PROJECT && ip netns exec $E2E_NETNS vagrant ssh nadu1 (VAGRANT_HOME=$VAGRANT_HOME);" \
+            "remove them with $0 --destroy"
+    fi
+    return $failed
+}
+
+main "$@"; exit $?

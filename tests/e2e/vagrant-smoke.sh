@@ -20,28 +20,15 @@ source "$E2E_DIR/lib/box.sh"
 source "$E2E_DIR/lib/vagrant.sh"
 source "$E2E_DIR/lib/provision.sh"
 
-if [ "${1:-}" = --prepare ]; then
-    E2E_LOG=/dev/null
-    start_vagrant_stack_packages
-    build_box smoke
-    exit 0
-fi
-
 RSIBLE_PROFILE="${RSIBLE_PROFILE:-debug}"
 PROJECT="$E2E_CACHE/smoke-project"
-stamp=$(date +%Y%m%d-%H%M%S)
-mkdir -p "$E2E_CACHE/logs"
-E2E_LOG="$E2E_CACHE/logs/vagrant-smoke-$stamp.log"
-E2E_TIMINGS="$E2E_CACHE/logs/vagrant-smoke-$stamp.timings"
-: >"$E2E_TIMINGS"
-exec 2> >(tee -a "$E2E_LOG" >&2)
-log "log: $E2E_LOG"
+inventory="$PROJECT/.vagrant/provisioners/ansible/inventory/vagrant_ansible_inventory"
 failed=0
+
 check() {
     local what=$1; shift
     if "$@"; then log "ok: $what"; else log "FAILED: $what"; failed=1; fi
 }
-inventory="$PROJECT/.vagrant/provisioners/ansible/inventory/vagrant_ansible_inventory"
 
 step_setup() {
     install_rsible_as_ansible
@@ -89,31 +76,52 @@ step_compat_1_8() {
         vagrant_logged "$PROJECT" provision
 }
 
-timed setup step_setup || die "setup"
+# The whole run is one function, parsed before any of it runs (editing this file during a run
+# cannot change what that run does).
+main() {
+    if [ "${1:-}" = --prepare ]; then
+        E2E_LOG=/dev/null
+        start_vagrant_stack_packages
+        build_box smoke
+        return 0
+    fi
 
-timed up_playbook_command step_up
-check "vagrant up (playbook_command) provisioned both VMs" both_hosts_ok
-check "inventory in compatibility mode 2.0" ran_in_mode_2
-provision_seconds "$LAST_OUTPUT" >>"$E2E_TIMINGS"
-recap_of "$LAST_OUTPUT" >&2
-first_recap=$(recap_counts "$LAST_OUTPUT")
+    stamp=$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$E2E_CACHE/logs"
+    E2E_LOG="$E2E_CACHE/logs/vagrant-smoke-$stamp.log"
+    E2E_TIMINGS="$E2E_CACHE/logs/vagrant-smoke-$stamp.timings"
+    : >"$E2E_TIMINGS"
+    exec 2> >(tee -a "$E2E_LOG" >&2)
+    log "log: $E2E_LOG"
 
-timed provision_as_ansible step_as_ansible
-check "vagrant provision (rsible as ansible-playbook) provisioned both VMs" both_hosts_ok
-check "inventory in compatibility mode 2.0" ran_in_mode_2
-recap_of "$LAST_OUTPUT" >&2
-second=$LAST_OUTPUT
-check "the second run changed less than the first" \
-    test "$(recap_counts "$LAST_OUTPUT")" != "$first_recap"
+    timed setup step_setup || die "setup"
 
-timed provision_compat_1_8 step_compat_1_8
-check "vagrant provision (no ansible on PATH, mode 1.8) provisioned both VMs" both_hosts_ok
-check "inventory in compatibility mode 1.8 (ansible_ssh_* names)" ran_in_mode_1_8
-recap_of "$LAST_OUTPUT" >&2
-check "runs 2 and 3 give the same counts" same_counts "$second" "$LAST_OUTPUT"
+    timed up_playbook_command step_up
+    check "vagrant up (playbook_command) provisioned both VMs" both_hosts_ok
+    check "inventory in compatibility mode 2.0" ran_in_mode_2
+    provision_seconds "$LAST_OUTPUT" >>"$E2E_TIMINGS"
+    recap_of "$LAST_OUTPUT" >&2
+    first_recap=$(recap_counts "$LAST_OUTPUT")
 
-timed destroy destroy_project "$PROJECT"
-echo "== vagrant smoke test (log: $E2E_LOG)"
-echo "timings (s):"; sed 's/^/  /' "$E2E_TIMINGS"
-[ $failed = 0 ] && echo "RESULT: PASS" || echo "RESULT: FAIL"
-exit $failed
+    timed provision_as_ansible step_as_ansible
+    check "vagrant provision (rsible as ansible-playbook) provisioned both VMs" both_hosts_ok
+    check "inventory in compatibility mode 2.0" ran_in_mode_2
+    recap_of "$LAST_OUTPUT" >&2
+    second=$LAST_OUTPUT
+    check "the second run changed less than the first" \
+        test "$(recap_counts "$LAST_OUTPUT")" != "$first_recap"
+
+    timed provision_compat_1_8 step_compat_1_8
+    check "vagrant provision (no ansible on PATH, mode 1.8) provisioned both VMs" both_hosts_ok
+    check "inventory in compatibility mode 1.8 (ansible_ssh_* names)" ran_in_mode_1_8
+    recap_of "$LAST_OUTPUT" >&2
+    check "runs 2 and 3 give the same counts" same_counts "$second" "$LAST_OUTPUT"
+
+    timed destroy destroy_project "$PROJECT"
+    echo "== vagrant smoke test (log: $E2E_LOG)"
+    echo "timings (s):"; sed 's/^/  /' "$E2E_TIMINGS"
+    [ $failed = 0 ] && echo "RESULT: PASS" || echo "RESULT: FAIL"
+    return $failed
+}
+
+main "$@"; exit $?

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A Debian 12 Vagrant box for vagrant-libvirt, built from Debian's packages (no box can be
 # downloaded here), plus the local apt repository the VMs install from. Sourced; defines
 # build_box, which leaves the box file, its name and the repository in BOX_FILE, BOX_NAME and

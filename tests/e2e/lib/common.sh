@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Shared by the end-to-end scripts: logging, the cache outside the repository, apt installs.
 # Sourced, never run.
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_DIR=$(cd "$E2E_DIR/../.." && pwd)
 # Built once and reused by every run: the box, the kernel tree, the VMs' apt repository.
 E2E_CACHE="${RSIBLE_E2E_CACHE:-/var/cache/rsible-e2e}"

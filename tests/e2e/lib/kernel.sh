@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The host side of the article: a real Linux kernel tree, configured to boot the VMs without an
 # initramfs and to carry SoftRoCE, built once on the host (~11 minutes on 2 cores) and kept in the
 # cache. The article's first play then runs `make install`, `modules_install`, `headers_install`

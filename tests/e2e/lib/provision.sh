@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Running Vagrant's ansible provisioner and reading what it printed. Sourced.
 
 # rsible's binaries: release for the article run (its timings are reported), the debug build

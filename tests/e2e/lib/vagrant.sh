@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Vagrant with vagrant-libvirt on a machine whose PID 1 is not systemd and where KVM does not
 # work: libvirtd and virtlogd are started by hand inside a network namespace of their own, so the
 # libvirt bridges, dnsmasq and every VM address exist only there; every vagrant command runs in
@@ -43,8 +44,7 @@ start_vagrant_stack() {
         vg virtlogd -d || die "virtlogd did not start"
         # tini reaps the qemu processes libvirtd leaves behind; without it `vagrant up` hangs.
         vg setsid tini -s -- libvirtd >>"$E2E_CACHE/logs/libvirtd.log" 2>&1 </dev/null &
-        local i
-        for i in $(seq 1 60); do
+        for _ in $(seq 1 60); do
             _libvirtd_running && break
             sleep 0.5
         done
@@ -99,8 +99,7 @@ serve_http() {
         >>"$E2E_CACHE/logs/http.log" 2>&1 </dev/null &
     local pid=$!
     E2E_CLEANUP+=("kill $pid")
-    local i
-    for i in $(seq 1 40); do
+    for _ in $(seq 1 40); do
         vg bash -c "exec 3<>/dev/tcp/127.0.0.1/$E2E_HTTP_PORT" 2>/dev/null && return 0
         sleep 0.25
     done
