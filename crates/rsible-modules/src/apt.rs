@@ -409,7 +409,7 @@ impl<'a, 'c> Job<'a, 'c> {
         let mut cache_time = self.probe.cache_mtime;
         let valid = self.a.cache_valid_time.unwrap_or(0);
         if self.a.update_cache == Some(true) || valid != 0 {
-            if self.probe.cache_mtime + valid < self.probe.now {
+            if self.probe.cache_mtime.saturating_add(valid) < self.probe.now {
                 if let Err(fail) = self.update_cache()? {
                     return Ok(fail);
                 }
@@ -492,8 +492,10 @@ impl<'a, 'c> Job<'a, 'c> {
         }
         let retries = self.a.update_cache_retries.unwrap_or(5);
         let max_delay = self.a.update_cache_retry_max_delay.unwrap_or(12) as f64;
-        let lock_deadline =
-            Instant::now() + Duration::from_secs(self.a.lock_timeout.unwrap_or(60).max(0) as u64);
+        // `None`: a lock timeout beyond what the clock can count waits as long as it takes.
+        let lock_deadline = Instant::now().checked_add(Duration::from_secs(
+            u64::try_from(self.a.lock_timeout.unwrap_or(60)).unwrap_or(0),
+        ));
         let randomize = f64::from(rand::random::<u32>() % 1000) / 1000.0;
         let mut err = String::new();
         for retry in 0..retries.max(0) {
@@ -503,7 +505,7 @@ impl<'a, 'c> Job<'a, 'c> {
                 // Another apt holds the lists lock: wait for it like the module's lock loop.
                 if out.rc != 0
                     && stderr.contains("Could not get lock")
-                    && Instant::now() < lock_deadline
+                    && lock_deadline.is_none_or(|d| Instant::now() < d)
                 {
                     std::thread::sleep(Duration::from_secs(1));
                     continue;

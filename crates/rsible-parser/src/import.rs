@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::fields::{invalid, key_str, map_of};
 
-use crate::keywords::short_name;
+use crate::keywords::{self, short_name, Scope};
 use crate::module_args::parse_kv;
 use crate::task::{parse_tasks, set_keyword, TaskContext};
 use crate::yaml::load_yaml_file;
@@ -156,6 +156,7 @@ pub(crate) fn parent_keywords(
                 k_node,
             ));
         }
+        keywords::check_runs(k, Scope::Block, k_node, value)?;
         if !set_keyword(&mut parent, k, value, false)? {
             return Err(invalid(
                 format!("`{k}` is not a valid keyword for `{what}`"),

@@ -1,100 +1,306 @@
 //! Which keywords Ansible accepts where (ansible-core 2.19 `playbook/*.py` field attributes), and
 //! which of those rsible runs.
 
-/// Play keywords rsible implements.
-pub(crate) const PLAY: &[&str] = &[
-    "name",
-    "hosts",
-    "connection",
-    "gather_facts",
-    "gather_subset",
-    "gather_timeout",
-    "vars",
-    "vars_files",
-    "roles",
-    "pre_tasks",
-    "tasks",
-    "post_tasks",
-    "handlers",
-    "environment",
-    "become",
-    "become_user",
-    "become_method",
-    "become_flags",
-    "remote_user",
-    "tags",
-    "check_mode",
-    "ignore_errors",
-    "ignore_unreachable",
-    "serial",
-    "any_errors_fatal",
-    "strategy",
-    "force_handlers",
-    "max_fail_percentage",
-    "order",
-    "no_log",
-    "diff",
-    "run_once",
-    "port",
-    "throttle",
-    "timeout",
+use crate::{Node, NodeKind, ParseError};
+
+/// Where a keyword may be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Play,
+    /// A block, an `import_tasks`/`include_tasks` statement: keywords their tasks inherit.
+    Block,
+    Task,
+}
+
+/// What rsible does with a keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The runner applies it.
+    Runs,
+    /// Accepted only with a value that means what Ansible does when the keyword is absent;
+    /// anything else is refused with the reason.
+    DefaultOnly(Default, &'static str),
+    /// Refused wherever it is written, with the reason.
+    Refused(&'static str),
+}
+
+/// The value of a [`Status::DefaultOnly`] keyword that changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Default {
+    False,
+    Zero,
+    Str(&'static str),
+}
+
+impl Default {
+    fn matches(self, value: &Node) -> bool {
+        match (self, &value.kind) {
+            (_, NodeKind::Null) | (Self::False, NodeKind::Bool(false)) => true,
+            (Self::Zero, NodeKind::Int(0)) => true,
+            (Self::False, NodeKind::Str(s)) => {
+                matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "no" | "false" | "off" | "n" | "0"
+                )
+            }
+            (Self::Zero, NodeKind::Str(s)) => s.trim() == "0",
+            (Self::Str(d), NodeKind::Str(s)) => s == d,
+            _ => false,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Self::False => "false".to_owned(),
+            Self::Zero => "0".to_owned(),
+            Self::Str(s) => s.to_owned(),
+        }
+    }
+}
+
+/// One keyword: its name, where Ansible accepts it, and what rsible does with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Keyword {
+    pub name: &'static str,
+    pub scopes: &'static [Scope],
+    pub status: Status,
+}
+
+const PLAY_ONLY: &[Scope] = &[Scope::Play];
+const BLOCK_TASK: &[Scope] = &[Scope::Block, Scope::Task];
+const TASK_ONLY: &[Scope] = &[Scope::Task];
+const EVERYWHERE: &[Scope] = &[Scope::Play, Scope::Block, Scope::Task];
+
+const fn kw(name: &'static str, scopes: &'static [Scope], status: Status) -> Keyword {
+    Keyword {
+        name,
+        scopes,
+        status,
+    }
+}
+
+use Status::{DefaultOnly, Refused, Runs};
+
+/// Every keyword of ansible-core 2.19's plays, blocks and tasks (`playbook/*.py` field
+/// attributes) except the module itself, `block`/`rescue`/`always` and `with_<lookup>`; the
+/// runner reads exactly those marked [`Status::Runs`]. `docs/status.md` lists the same
+/// (a test compares them).
+pub const KEYWORDS: &[Keyword] = &[
+    kw("name", EVERYWHERE, Runs),
+    kw("hosts", PLAY_ONLY, Runs),
+    kw("gather_facts", PLAY_ONLY, Runs),
+    kw("gather_subset", PLAY_ONLY, Runs),
+    kw("vars_files", PLAY_ONLY, Runs),
+    kw("roles", PLAY_ONLY, Runs),
+    kw("pre_tasks", PLAY_ONLY, Runs),
+    kw("tasks", PLAY_ONLY, Runs),
+    kw("post_tasks", PLAY_ONLY, Runs),
+    kw("handlers", PLAY_ONLY, Runs),
+    kw("serial", PLAY_ONLY, Runs),
+    kw(
+        "strategy",
+        PLAY_ONLY,
+        DefaultOnly(
+            Default::Str("linear"),
+            "rsible runs the `linear` strategy only",
+        ),
+    ),
+    kw(
+        "order",
+        PLAY_ONLY,
+        DefaultOnly(
+            Default::Str("inventory"),
+            "rsible runs hosts in inventory order only",
+        ),
+    ),
+    kw(
+        "force_handlers",
+        PLAY_ONLY,
+        DefaultOnly(
+            Default::False,
+            "handlers of failed hosts are not forced yet",
+        ),
+    ),
+    kw(
+        "max_fail_percentage",
+        PLAY_ONLY,
+        Refused("a play does not stop at a failure percentage yet"),
+    ),
+    kw(
+        "gather_timeout",
+        PLAY_ONLY,
+        Refused("fact gathering has no time limit yet"),
+    ),
+    kw(
+        "vars_prompt",
+        PLAY_ONLY,
+        Refused("rsible does not prompt yet"),
+    ),
+    kw(
+        "fact_path",
+        PLAY_ONLY,
+        Refused("local facts are not gathered yet"),
+    ),
+    kw("connection", EVERYWHERE, Runs),
+    kw("environment", EVERYWHERE, Runs),
+    kw("become", EVERYWHERE, Runs),
+    kw("become_user", EVERYWHERE, Runs),
+    kw("become_method", EVERYWHERE, Runs),
+    kw("become_flags", EVERYWHERE, Runs),
+    kw("remote_user", EVERYWHERE, Runs),
+    kw("tags", EVERYWHERE, Runs),
+    kw("check_mode", EVERYWHERE, Runs),
+    kw("diff", EVERYWHERE, Runs),
+    kw("ignore_errors", EVERYWHERE, Runs),
+    kw("no_log", EVERYWHERE, Runs),
+    kw("run_once", EVERYWHERE, Runs),
+    kw("any_errors_fatal", EVERYWHERE, Runs),
+    kw("vars", EVERYWHERE, Runs),
+    kw(
+        "ignore_unreachable",
+        EVERYWHERE,
+        DefaultOnly(Default::False, "unreachable hosts cannot be ignored yet"),
+    ),
+    kw(
+        "throttle",
+        EVERYWHERE,
+        DefaultOnly(Default::Zero, "tasks are not throttled below `forks` yet"),
+    ),
+    kw(
+        "timeout",
+        EVERYWHERE,
+        DefaultOnly(Default::Zero, "tasks have no time limit yet"),
+    ),
+    kw(
+        "port",
+        EVERYWHERE,
+        Refused("set the port with `ansible_port` (the keyword is not applied yet)"),
+    ),
+    kw(
+        "become_exe",
+        EVERYWHERE,
+        Refused("become runs `sudo` or `su` from PATH"),
+    ),
+    kw(
+        "module_defaults",
+        EVERYWHERE,
+        Refused("module defaults are not applied yet"),
+    ),
+    kw(
+        "collections",
+        EVERYWHERE,
+        Refused("the collections search list is not applied yet"),
+    ),
+    kw(
+        "debugger",
+        EVERYWHERE,
+        Refused("rsible has no task debugger"),
+    ),
+    kw("when", BLOCK_TASK, Runs),
+    kw("delegate_to", BLOCK_TASK, Runs),
+    kw(
+        "delegate_facts",
+        BLOCK_TASK,
+        DefaultOnly(Default::False, "facts are not delegated yet"),
+    ),
+    kw("args", TASK_ONLY, Runs),
+    kw("action", TASK_ONLY, Runs),
+    kw("local_action", TASK_ONLY, Runs),
+    kw("loop", TASK_ONLY, Runs),
+    kw("loop_control", TASK_ONLY, Runs),
+    kw("register", TASK_ONLY, Runs),
+    kw("until", TASK_ONLY, Runs),
+    kw("retries", TASK_ONLY, Runs),
+    kw("delay", TASK_ONLY, Runs),
+    kw("changed_when", TASK_ONLY, Runs),
+    kw("failed_when", TASK_ONLY, Runs),
+    kw("async", TASK_ONLY, Runs),
+    kw("poll", TASK_ONLY, Runs),
+    kw("notify", TASK_ONLY, Runs),
+    kw("listen", TASK_ONLY, Runs),
 ];
 
-/// Play keywords Ansible accepts that rsible does not run yet.
-pub(crate) const PLAY_UNSUPPORTED: &[&str] = &[
-    "vars_prompt",
-    "module_defaults",
-    "collections",
-    "debugger",
-    "fact_path",
-    "become_exe",
+/// The keyword `name` as written in `scope`, if Ansible accepts it there.
+pub fn keyword(name: &str, scope: Scope) -> Option<&'static Keyword> {
+    KEYWORDS
+        .iter()
+        .find(|k| k.name == name && k.scopes.contains(&scope))
+}
+
+/// Keyword names accepted in `scope` (for "did you mean" suggestions).
+pub(crate) fn names<'a>(scope: Scope) -> impl Iterator<Item = &'a str> {
+    KEYWORDS
+        .iter()
+        .filter(move |k| k.scopes.contains(&scope))
+        .map(|k| -> &'a str { k.name })
+}
+
+/// Refuses a keyword, or a value of it, that the runner does not apply: what Ansible would do
+/// with it matters, so it is an error rather than silence.
+/// A refused keyword is shown at its name, a refused value at the value.
+pub(crate) fn check_runs(
+    name: &str,
+    scope: Scope,
+    key: &Node,
+    value: &Node,
+) -> Result<(), ParseError> {
+    let Some(k) = keyword(name, scope) else {
+        return Ok(());
+    };
+    let refuse = |message: String, reason: &str, at: &Node| ParseError::Invalid {
+        message,
+        span: at.span,
+        hint: Some(reason.to_owned()),
+    };
+    match k.status {
+        Runs => Ok(()),
+        DefaultOnly(default, _) if default.matches(value) => Ok(()),
+        DefaultOnly(default, reason) => Err(refuse(
+            format!(
+                "`{name}` is not supported by rsible yet (except `{name}: {}`)",
+                default.describe()
+            ),
+            reason,
+            value,
+        )),
+        Refused(reason) => Err(refuse(
+            format!("`{name}` is not supported by rsible yet"),
+            reason,
+            key,
+        )),
+    }
+}
+
+/// `meta:` actions the runner does not carry out yet, with the reason; the others
+/// (`flush_handlers noop end_play end_host clear_facts`) run.
+pub const META_REFUSED: &[(&str, &str)] = &[
+    ("end_batch", "a serial batch cannot be ended on its own yet"),
+    ("end_role", "a role cannot be ended early yet"),
+    ("clear_host_errors", "failed hosts are not brought back yet"),
+    ("refresh_inventory", "the inventory is read once per run"),
+    (
+        "reset_connection",
+        "connections are not reset on request yet",
+    ),
 ];
 
-/// Task keywords rsible implements (besides the module, `name`, `args`, `action`,
-/// `local_action`, `loop` and `with_*`).
-pub(crate) const TASK: &[&str] = &[
-    "name",
-    "args",
-    "action",
-    "local_action",
-    "loop",
-    "register",
-    "when",
-    "loop_control",
-    "until",
-    "retries",
-    "delay",
-    "ignore_errors",
-    "ignore_unreachable",
-    "changed_when",
-    "failed_when",
-    "delegate_to",
-    "delegate_facts",
-    "run_once",
-    "become",
-    "become_user",
-    "become_method",
-    "become_flags",
-    "environment",
-    "async",
-    "poll",
-    "tags",
-    "notify",
-    "no_log",
-    "vars",
-    "check_mode",
-    "diff",
-    "connection",
-    "remote_user",
-    "any_errors_fatal",
-    "throttle",
-    "timeout",
-    "port",
-];
-
-/// Task keywords Ansible accepts that rsible does not run yet.
-pub(crate) const TASK_UNSUPPORTED: &[&str] =
-    &["module_defaults", "debugger", "collections", "become_exe"];
+/// Refuses a `meta:` action the runner would otherwise skip.
+pub(crate) fn check_meta(args: &Node) -> Result<(), ParseError> {
+    let Some(raw) = args.get("_raw_params").or_else(|| args.get("free_form")) else {
+        return Ok(());
+    };
+    let Some(action) = raw.as_str().map(str::trim) else {
+        return Ok(());
+    };
+    match META_REFUSED.iter().find(|(name, _)| *name == action) {
+        Some((name, reason)) => Err(ParseError::Invalid {
+            message: format!("`meta: {name}` is not supported by rsible yet"),
+            span: raw.span,
+            hint: Some((*reason).to_owned()),
+        }),
+        None => Ok(()),
+    }
+}
 
 /// Task-like entries (they are actions in Ansible) that rsible does not run yet, unless the
 /// runner lists them among its modules (then they are passed through as module tasks).
@@ -140,6 +346,65 @@ pub(crate) fn suggest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn node(kind: NodeKind) -> Node {
+        Node {
+            kind,
+            span: rsible_source::Span::point(
+                rsible_source::SourceId(0),
+                rsible_source::Position::new(1, 1),
+            ),
+            style: None,
+        }
+    }
+
+    #[test]
+    fn default_values_are_accepted_others_refused() {
+        let str_node = |s: &str| node(NodeKind::Str(s.to_owned()));
+        let key = str_node("k");
+        for (name, value) in [
+            ("strategy", str_node("linear")),
+            ("order", str_node("inventory")),
+            ("force_handlers", node(NodeKind::Bool(false))),
+            ("force_handlers", str_node("no")),
+            ("throttle", node(NodeKind::Int(0))),
+            ("throttle", str_node("0")),
+            ("ignore_unreachable", node(NodeKind::Null)),
+        ] {
+            assert!(
+                check_runs(name, Scope::Play, &key, &value).is_ok(),
+                "{name}"
+            );
+        }
+        for (name, value) in [
+            ("strategy", str_node("free")),
+            ("strategy", str_node("{{ s }}")),
+            ("order", str_node("sorted")),
+            ("force_handlers", node(NodeKind::Bool(true))),
+            ("throttle", node(NodeKind::Int(1))),
+            ("max_fail_percentage", node(NodeKind::Int(100))),
+            ("gather_timeout", node(NodeKind::Int(10))),
+            ("port", node(NodeKind::Int(22))),
+        ] {
+            assert!(
+                check_runs(name, Scope::Play, &key, &value).is_err(),
+                "{name}"
+            );
+        }
+        // A keyword of another scope is left to the caller (unknown keyword, or a module).
+        assert!(check_runs("strategy", Scope::Task, &key, &str_node("free")).is_ok());
+    }
+
+    #[test]
+    fn every_keyword_is_listed_once_per_scope() {
+        for scope in [Scope::Play, Scope::Block, Scope::Task] {
+            let mut seen: Vec<&str> = names(scope).collect();
+            let all = seen.len();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), all, "{scope:?}");
+        }
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -20,7 +20,7 @@ mod import;
 mod inventory;
 mod inventory_ini;
 mod inventory_yaml;
-mod keywords;
+pub mod keywords;
 mod model;
 mod module_args;
 mod node;

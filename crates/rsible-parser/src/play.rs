@@ -5,7 +5,7 @@ use std::path::Path;
 use rsible_source::Span;
 
 use crate::fields::{invalid, key_str, map_of, tags, vars, wrong_type};
-use crate::keywords::{self, suggest};
+use crate::keywords::{self, suggest, Scope};
 use crate::role::load_roles;
 use crate::task::{parse_tasks, TaskContext};
 use crate::{Node, NodeKind, ParseError, ParseOptions, Play};
@@ -69,6 +69,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
     };
     for (key, value) in pairs {
         let k = key_str(key, "a play")?;
+        keywords::check_runs(k, Scope::Play, key, value)?;
         let opt = || Some(value.clone());
         match k {
             "name" => play.name = opt(),
@@ -110,21 +111,12 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
             "port" => play.port = opt(),
             "throttle" => play.throttle = opt(),
             "timeout" => play.timeout = opt(),
-            _ if keywords::PLAY_UNSUPPORTED.contains(&k) => {
-                return Err(invalid(format!("`{k}` is not supported yet"), key))
-            }
             _ => {
                 return Err(ParseError::UnknownKeyword {
                     name: k.to_owned(),
                     owner: "a play",
                     span: key.span,
-                    suggestion: suggest(
-                        k,
-                        keywords::PLAY
-                            .iter()
-                            .chain(keywords::PLAY_UNSUPPORTED)
-                            .copied(),
-                    ),
+                    suggestion: suggest(k, keywords::names(Scope::Play)),
                 })
             }
         }

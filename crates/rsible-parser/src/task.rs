@@ -8,7 +8,7 @@ use rsible_source::Span;
 use crate::block::{block_key, block_tasks};
 use crate::fields::{conditions, invalid, key_str, list_of, map_of, names, tags, vars, wrong_type};
 use crate::import::{import_key, import_tasks};
-use crate::keywords::{self, short_name, suggest};
+use crate::keywords::{self, short_name, suggest, Scope};
 use crate::module_args::{parse_kv, FREE_FORM_MODULES};
 use crate::yaml::load_yaml_file;
 use crate::{LoopKind, Node, NodeKind, ParseError, ParseOptions, Role, Task, TaskKeywords};
@@ -118,6 +118,7 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
 
     for (key, value) in pairs {
         let k = key_str(key, "a task")?;
+        keywords::check_runs(k, Scope::Task, key, value)?;
         match k {
             "name" => name = Some(value.clone()),
             "args" => extra_args = Some(value),
@@ -144,7 +145,6 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
                 set_loop(&mut kw, LoopKind::With(k[5..].to_owned()), key, value)?;
             }
             _ if set_keyword(&mut kw, k, value, ctx.handlers)? => {}
-            _ if keywords::TASK_UNSUPPORTED.contains(&k) => return Err(not_supported(k, key)),
             _ if keywords::UNSUPPORTED_ACTIONS.contains(&short_name(k))
                 && !ctx.opts.modules.iter().any(|m| m == short_name(k)) =>
             {
@@ -175,6 +175,9 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
         });
     };
     let args = module_args(&action, extra_args)?;
+    if action.module == "meta" {
+        keywords::check_meta(&args)?;
+    }
     Ok(Task {
         span: node.span,
         name,
@@ -245,7 +248,7 @@ fn unknown_key(name: &str, span: Span, ctx: &TaskContext<'_>) -> ParseError {
         .modules
         .iter()
         .map(String::as_str)
-        .chain(keywords::TASK.iter().copied());
+        .chain(keywords::names(Scope::Task));
     ParseError::UnknownKey {
         name: name.to_owned(),
         span,

@@ -59,6 +59,10 @@ pub struct ResultEvent<'a> {
 pub struct ErrorLink {
     pub message: String,
     pub origin: Option<Span>,
+    /// Shown in a section of its own even where the link before it has the same origin:
+    /// Ansible keeps an error apart when it has a cause of its own (a keyword's conversion
+    /// error under "Error processing keyword").
+    pub keep_apart: bool,
 }
 
 /// Per-host counters for the recap.

@@ -6,6 +6,7 @@ mod connection_local;
 mod connection_ssh;
 mod error;
 mod host_state;
+mod keyword_number;
 mod options;
 mod outcome;
 mod run;

@@ -972,8 +972,8 @@ impl Runner<'_> {
                 }
                 Ok(!ctx.hosts.is_empty())
             }
-            "noop" | "end_play" | "clear_host_errors" | "refresh_inventory" | "reset_connection"
-            | "clear_facts" | "end_batch" | "end_role" => {
+            // The parser refuses the meta actions that are not carried out (keywords.rs).
+            "noop" | "end_play" | "clear_facts" => {
                 if action.trim() == "clear_facts" {
                     for h in &chosen {
                         if let Some(st) = self.states.get_mut(h) {
@@ -986,7 +986,7 @@ impl Runner<'_> {
             other => Err(RunError::Parse(rsible_parser::ParseError::Invalid {
                 message: format!("invalid meta action requested: {other}"),
                 span: task.module_key.span,
-                hint: Some("one of: flush_handlers, noop, end_play, end_host, clear_facts, clear_host_errors, refresh_inventory, reset_connection".into()),
+                hint: Some("one of: flush_handlers, noop, end_play, end_host, clear_facts, clear_host_errors, refresh_inventory, reset_connection, end_batch, end_role".into()),
             })),
         }
     }

@@ -10,6 +10,7 @@ use rsible_parser::{LoopKind, Node, NodeKind, Task};
 use rsible_source::Span;
 use rsible_template::{Origin, TemplateError, Value, Vars};
 
+use crate::keyword_number::{int_sleep_error, sleep_float, to_float, to_int, NotANumber};
 use crate::outcome::{failed_result, HostOutcome, Status};
 use crate::run::Shared;
 use crate::template_node::{eval_condition_node, origin_for, python_str, render_node, truthy};
@@ -158,16 +159,19 @@ impl TaskFault {
         let mut chain = vec![ErrorLink {
             message: "Task failed.".to_owned(),
             origin: Some(task.span),
+            keep_apart: false,
         }];
         if let Some((what, span)) = what {
             chain.push(ErrorLink {
                 message: format!("{what}."),
                 origin: span,
+                keep_apart: false,
             });
         }
         chain.push(ErrorLink {
             message: cause.to_owned(),
             origin: cause_span,
+            keep_apart: false,
         });
         Self {
             result: failed_result(join_chain(&chain)),
@@ -554,17 +558,13 @@ fn run_item(
         Err(msg) => return unreachable(task, &msg),
     };
 
-    let (attempts_total, delay) = match until_settings(shared, job, vars) {
+    let settings =
+        until_settings(shared, job, vars).and_then(|u| Ok((u, async_settings(shared, job, vars)?)));
+    let ((attempts_total, delay), async_settings) = match settings {
         Ok(r) => r,
         Err(e) => {
-            let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
-            return (f.result, Some(f.chain));
-        }
-    };
-    let async_settings = match async_settings(shared, job, vars) {
-        Ok(a) => a,
-        Err(e) => {
-            let f = TaskFault::new(task, None, &e.ansible_message(), e.span());
+            let mut f = e.fault(task);
+            f.result.insert("changed".into(), Value::Bool(false));
             return (f.result, Some(f.chain));
         }
     };
@@ -599,6 +599,11 @@ fn run_item(
             None => module.run(&ctx, &args).map_err(AsyncError::Module),
         };
         let run = match run {
+            Err(AsyncError::Sleep(msg)) => {
+                let mut f = TaskFault::new(task, None, msg, None);
+                f.result.insert("changed".into(), Value::Bool(false));
+                return (f.result, Some(f.chain));
+            }
             Err(AsyncError::PollLost(msg)) => {
                 let mut f = TaskFault::new(task, None, &msg, None);
                 f.result.insert("changed".into(), Value::Bool(false));
@@ -670,44 +675,31 @@ fn run_item(
             delegated_to: delegate.map(str::to_owned),
             result: shown,
         });
-        if delay > 0.0 {
-            std::thread::sleep(Duration::from_secs_f64(delay));
+        if let Err(msg) = sleep_float(delay) {
+            let mut f = TaskFault::new(task, None, &msg, None);
+            f.result.insert("changed".into(), Value::Bool(false));
+            return (f.result, Some(f.chain));
         }
     }
 }
 
-/// `async:` (seconds) and `poll:` (default 15), when `async` is above zero.
+/// `async:` (seconds) and `poll:` (default 15), when `async` is above zero; a `poll` of zero
+/// or less starts the job and moves on.
 fn async_settings(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
     vars: &Vars,
-) -> Result<Option<(u64, u64)>, TemplateError> {
+) -> Result<Option<(u64, i128)>, KeywordError> {
     let kw = &job.task.keywords;
-    let number = |n: &Node| -> Result<Option<f64>, TemplateError> {
-        let v = render_node(&shared.templar, n, vars, &job.origin)?;
-        Ok(v.as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
-    };
-    let Some(secs) = kw.async_.as_ref().map(number).transpose()?.flatten() else {
+    let secs = keyword_number(shared, job, vars, kw.async_.as_ref(), "async_val", to_int)?;
+    let poll = keyword_number(shared, job, vars, kw.poll.as_ref(), "poll", to_int)?;
+    let Some(secs) = secs.filter(|s| *s > 0) else {
         return Ok(None);
     };
-    if secs <= 0.0 {
-        return Ok(None);
-    }
-    let poll = kw
-        .poll
-        .as_ref()
-        .map(number)
-        .transpose()?
-        .flatten()
-        .unwrap_or(15.0)
-        .max(0.0);
-    #[expect(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "positive, seconds"
-    )]
-    Ok(Some((secs as u64, poll as u64)))
+    Ok(Some((
+        u64::try_from(secs).unwrap_or(u64::MAX),
+        poll.unwrap_or(15).max(0),
+    )))
 }
 
 /// Why an async run ended without a result.
@@ -721,6 +713,8 @@ enum AsyncError {
     /// rsible keeps the earlier behaviour on purpose (docs/status.md, "Deliberate
     /// differences").
     PollLost(String),
+    /// `poll` is a wait Python cannot take (the job was started).
+    Sleep(&'static str),
 }
 
 /// Runs a module as an async job: started detached on the target, then (with `poll > 0`)
@@ -733,7 +727,7 @@ fn run_async(
     module: &dyn rsible_modules::Module,
     args: &serde_json::Map<String, Value>,
     secs: u64,
-    poll: u64,
+    poll: i128,
     tx: &Sender<Event>,
 ) -> Result<ResultMap, AsyncError> {
     let started =
@@ -745,11 +739,15 @@ fn run_async(
     if poll == 0 || started.get("failed").is_some_and(truthy) {
         return Ok(started);
     }
+    if let Some(msg) = int_sleep_error(poll) {
+        return Err(AsyncError::Sleep(msg));
+    }
     let mut time_left = i64::try_from(secs).unwrap_or(i64::MAX);
+    // Below the sleep bound checked above, so it fits.
     let step = i64::try_from(poll).unwrap_or(i64::MAX);
     let mut last = started;
     while time_left > 0 {
-        std::thread::sleep(Duration::from_secs(poll));
+        std::thread::sleep(Duration::from_secs(step.unsigned_abs()));
         match rsible_modules::poll_async(ctx, &jid) {
             Ok(r) => {
                 if r.get("finished").is_some_and(truthy) || r.get("failed").is_some_and(truthy) {
@@ -819,16 +817,19 @@ fn failure_chain(task: &Task, result: &ResultMap, action: bool) -> Option<Vec<Er
         ErrorLink {
             message: "Task failed.".to_owned(),
             origin: Some(task.span),
+            keep_apart: false,
         },
         ErrorLink {
             message: kind.to_owned(),
             origin: None,
+            keep_apart: false,
         },
     ];
     if let Some(msg) = result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
         chain.push(ErrorLink {
             message: msg,
             origin: None,
+            keep_apart: false,
         });
     }
     Some(chain)
@@ -844,10 +845,12 @@ fn unreachable(task: &Task, msg: &str) -> (ResultMap, Option<Vec<ErrorLink>>) {
         ErrorLink {
             message: "Task failed.".to_owned(),
             origin: Some(task.span),
+            keep_apart: false,
         },
         ErrorLink {
             message: msg.to_owned(),
             origin: None,
+            keep_apart: false,
         },
     ];
     (r, Some(chain))
@@ -862,35 +865,96 @@ pub(crate) fn fqcn(name: &str) -> String {
     }
 }
 
+/// A keyword whose value could not be used: a template error, or a value that is not a
+/// number of the keyword's type (named as Ansible names the attribute).
+enum KeywordError {
+    Template(TemplateError),
+    Number {
+        keyword: &'static str,
+        span: Span,
+        error: NotANumber,
+    },
+}
+
+impl From<TemplateError> for KeywordError {
+    fn from(e: TemplateError) -> Self {
+        Self::Template(e)
+    }
+}
+
+impl KeywordError {
+    fn fault(self, task: &Task) -> TaskFault {
+        match self {
+            Self::Template(e) => TaskFault::new(task, None, &e.ansible_message(), e.span()),
+            Self::Number {
+                keyword,
+                span,
+                error,
+            } => {
+                let mut f = TaskFault::new(
+                    task,
+                    Some((&format!("Error processing keyword '{keyword}'"), Some(span))),
+                    &error.to_string(),
+                    Some(span),
+                );
+                if let Some(last) = f.chain.last_mut() {
+                    last.keep_apart = true;
+                }
+                f
+            }
+        }
+    }
+}
+
+/// A numeric keyword's value, templated, converted with `convert`; `None` when unset or null.
+fn keyword_number<T>(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+    node: Option<&Node>,
+    keyword: &'static str,
+    convert: fn(&Value) -> Result<T, NotANumber>,
+) -> Result<Option<T>, KeywordError> {
+    let Some(node) = node else { return Ok(None) };
+    let value = render_node(&shared.templar, node, vars, &job.origin)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    convert(&value)
+        .map(Some)
+        .map_err(|error| KeywordError::Number {
+            keyword,
+            span: node.span,
+            error,
+        })
+}
+
 /// (attempts in all, delay) as Ansible counts them: one run plus `retries` (3 when only
-/// `until` is set); a task with neither makes one attempt.
+/// `until` is set, none when `retries` is zero or less); a task with neither makes one attempt.
 fn until_settings(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
     vars: &Vars,
-) -> Result<(u32, f64), TemplateError> {
+) -> Result<(u32, f64), KeywordError> {
     let kw = &job.task.keywords;
-    let number = |n: &Node| -> Result<Option<f64>, TemplateError> {
-        let v = render_node(&shared.templar, n, vars, &job.origin)?;
-        Ok(v.as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+    let retries = keyword_number(shared, job, vars, kw.retries.as_ref(), "retries", to_int)?;
+    // `.inf` and `.nan` have no JSON form: taken from the YAML node itself.
+    let delay = match kw.delay.as_ref().map(|n| &n.kind) {
+        Some(NodeKind::Float(f)) if !f.is_finite() => Some(*f),
+        _ => keyword_number(shared, job, vars, kw.delay.as_ref(), "delay", to_float)?,
     };
-    let mut attempts = 1u32;
-    if let Some(n) = kw.retries.as_ref() {
+    let attempts = match retries {
+        // More attempts than anyone waits for; the bound keeps the count in a u32.
         #[expect(
             clippy::cast_possible_truncation,
             clippy::cast_sign_loss,
-            reason = "clamped first"
+            reason = "clamped"
         )]
-        let r = number(n)?.unwrap_or(0.0).clamp(0.0, 100_000.0) as u32;
-        attempts += r;
-    } else if kw.until.is_some() {
-        attempts += 3;
-    }
-    let delay = match kw.delay.as_ref() {
-        None => 5.0,
-        Some(n) => number(n)?.unwrap_or(5.0),
+        Some(r) => 1 + r.clamp(0, 100_000) as u32,
+        None if kw.until.is_some() => 4,
+        None => 1,
     };
+    let delay = delay.unwrap_or(5.0);
     Ok((attempts, if delay < 0.0 { 1.0 } else { delay }))
 }
 

@@ -52,7 +52,10 @@ fn collapse(links: &[ErrorLink]) -> Vec<Segment<'_>> {
     let mut segments: Vec<Segment<'_>> = Vec::new();
     for link in links {
         match segments.last_mut() {
-            Some(last) if link.origin.is_none() || same_place(link.origin, last.origin) => {
+            Some(last)
+                if !link.keep_apart
+                    && (link.origin.is_none() || same_place(link.origin, last.origin)) =>
+            {
                 last.messages.push(&link.message);
             }
             _ => segments.push(Segment {

@@ -69,14 +69,17 @@ fn play_short_yml(h: &Harness, capture: &str) {
         ErrorLink {
             message: "Task failed.".into(),
             origin: Some(h.at(4, 7)),
+            keep_apart: false,
         },
         ErrorLink {
             message: "Finalization of task args for 'ansible.builtin.debug' failed.".into(),
             origin: Some(h.at(4, 7)),
+            keep_apart: false,
         },
         ErrorLink {
             message: "Error while resolving value for 'msg': 'foo' is undefined".into(),
             origin: Some(h.at(4, 14)),
+            keep_apart: false,
         },
     ];
     let r = map(

@@ -17,10 +17,12 @@ fn unreachable_host_matches_ansible() {
         ErrorLink {
             message: "Task failed.".into(),
             origin: Some(h.at(4, 7)),
+            keep_apart: false,
         },
         ErrorLink {
             message: msg.into(),
             origin: None,
+            keep_apart: false,
         },
     ];
     let r =
@@ -44,10 +46,12 @@ fn unreachable_host_is_not_ignored_by_ignore_errors() {
         ErrorLink {
             message: "Task failed.".into(),
             origin: Some(h.at(4, 7)),
+            keep_apart: false,
         },
         ErrorLink {
             message: msg.into(),
             origin: None,
+            keep_apart: false,
         },
     ];
     let r =

@@ -161,14 +161,17 @@ pub fn task_failed(task_span: Span, kind: &str, msg: &str) -> Vec<ErrorLink> {
         ErrorLink {
             message: "Task failed.".to_owned(),
             origin: Some(task_span),
+            keep_apart: false,
         },
         ErrorLink {
             message: format!("{kind} failed."),
             origin: None,
+            keep_apart: false,
         },
         ErrorLink {
             message: msg.to_owned(),
             origin: None,
+            keep_apart: false,
         },
     ]
 }

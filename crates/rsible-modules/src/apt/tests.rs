@@ -258,6 +258,36 @@ fn update_cache_only_when_stale() {
 }
 
 #[test]
+fn extreme_numbers_are_taken_without_overflow() {
+    // The largest lock timeout and cache age a playbook can write: no clock or sum overflows.
+    let conn = FakeConnection::with_outputs(vec![
+        ok(HEAD),
+        FakeConnection::out(100, "", "E: Could not get lock /var/lib/apt/lists/lock"),
+        ok(""),
+        ok("C:1795770001\nN:1795770002\n"),
+    ]);
+    let r = run(
+        &Env::default(),
+        &conn,
+        json!({"update_cache": true, "lock_timeout": i64::MAX, "cache_valid_time": i64::MAX}),
+    );
+    assert_eq!(r["cache_updated"], json!(false), "{r:?}");
+    let conn = FakeConnection::with_outputs(vec![
+        ok(HEAD),
+        FakeConnection::out(100, "", "E: Could not get lock /var/lib/apt/lists/lock"),
+        ok(""),
+        ok("C:1795770001\nN:1795770002\n"),
+    ]);
+    let r = run(
+        &Env::default(),
+        &conn,
+        json!({"update_cache": true, "lock_timeout": i64::MAX}),
+    );
+    assert_eq!(r["cache_updated"], json!(true), "{r:?}");
+    assert_eq!(argv(&conn, 2), ["/usr/bin/apt-get", "update", "-q"]);
+}
+
+#[test]
 fn failed_update_retries_then_fails() {
     let err = "E: Failed to fetch http://x/dists/y/InRelease  404  Not Found";
     let conn = FakeConnection::with_outputs(vec![

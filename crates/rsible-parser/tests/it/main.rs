@@ -4,6 +4,7 @@
 mod errors;
 mod fuzz;
 mod inventory;
+mod keyword_docs;
 mod playbook;
 mod yaml;
 
