@@ -16,9 +16,9 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::connection::{quote, quote_path};
 use crate::util::{failed, marker, py_json_dumps, py_splitlines, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use rsible_connection::shell::{quote, quote_path};
 
 /// A module's work on the target as one script, so it can run detached (`async:`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -396,8 +396,8 @@ mod tests {
 
     use super::*;
     use crate::command::{COMMAND, SHELL};
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, keys, Env};
+    use rsible_connection::local::LocalConnection;
 
     /// An `Env` whose jobs live in a temp dir (as `ansible_async_dir` would put them).
     fn env_in(dir: &tempfile::TempDir) -> Env {

@@ -90,8 +90,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env};
+    use rsible_connection::local::LocalConnection;
 
     fn run(env: &Env, a: Value) -> ResultMap {
         ASYNC_STATUS

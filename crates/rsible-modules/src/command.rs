@@ -20,9 +20,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, scalar_text, Spec};
-use crate::connection::quote;
 use crate::util::{failed, map, marker, output_text, py_datetime, py_timedelta, set_output};
 use crate::{ExecRequest, Module, ModuleContext, ModuleError, RemoteJob, ResultMap};
+use rsible_connection::shell::quote;
 
 const SPEC: Spec = Spec {
     display: "ansible.legacy.command",
@@ -563,8 +563,8 @@ fn build_script(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, keys, Env, FakeConnection};
+    use rsible_connection::local::LocalConnection;
 
     fn run_local(env: &Env, module: &Command, a: Value) -> ResultMap {
         let conn = LocalConnection::new();

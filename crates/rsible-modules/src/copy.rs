@@ -279,8 +279,8 @@ pub(crate) fn file_args(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, keys, Env};
+    use rsible_connection::local::LocalConnection;
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::args::Mode;
-use crate::connection::quote;
 use crate::copy::{file_args, local_tmp_path, Args, Source};
 use crate::file::{self, parse_state, Info, State, INFO_FN};
 use crate::util::{failed, md5_hex, run_script, sha1_hex};
 use crate::{ModuleContext, ModuleError, PutOptions, ResultMap};
+use rsible_connection::shell::quote;
 
 /// What the probe script learned about the destination.
 struct Probe {

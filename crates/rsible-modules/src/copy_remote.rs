@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::args::Mode;
-use crate::connection::quote;
 use crate::copy::{file_args, Args};
 use crate::file::{self, INFO_FN};
 use crate::util::{failed, run_script};
 use crate::{ModuleContext, ModuleError, ResultMap};
+use rsible_connection::shell::quote;
 
 /// `remote_src: yes`: the copy happens on the target.
 pub(crate) fn remote_copy(

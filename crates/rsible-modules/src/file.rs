@@ -15,7 +15,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, Mode, Spec};
-use crate::connection::quote;
 use crate::file_plan::{plan_absent, plan_directory, plan_file, plan_hard, plan_link, plan_touch};
 pub(crate) use crate::file_state::{
     basename, join, parent, parse_state, path_content, path_info, state_script, Info, State,
@@ -24,6 +23,7 @@ pub(crate) use crate::file_state::{
 use crate::file_times::{created_diff, Stamps};
 use crate::util::{expand_path, failed, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use rsible_connection::shell::quote;
 
 const SPEC: Spec = Spec {
     display: "file",
@@ -350,8 +350,8 @@ fn run_file_known(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, keys, Env};
+    use rsible_connection::local::LocalConnection;
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::args::Mode;
-use crate::connection::quote;
 use crate::file::Args;
 use crate::file_state::{join, parent, plan_attrs, AttrPlan, Info, State};
 use crate::file_times::{StampPlan, Stamps};
 use crate::util::failed;
 use crate::ResultMap;
+use rsible_connection::shell::quote;
 
 #[derive(Default)]
 pub(crate) struct Plan {

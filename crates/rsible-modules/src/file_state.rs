@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::args::Mode;
-use crate::connection::quote;
 use crate::ResultMap;
+use rsible_connection::shell::quote;
 
 /// One path as `stat -c '%f|%u|%g|%U|%G|%s|%h|%i'` saw it (lstat unless noted).
 #[derive(Clone, Debug, Default, PartialEq)]

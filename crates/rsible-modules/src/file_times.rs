@@ -10,9 +10,9 @@ use chrono::NaiveDateTime;
 use rsible_template::py_str_repr as py_repr;
 use serde_json::{json, Value};
 
-use crate::connection::quote;
 use crate::file::Args;
 use crate::file_state::State;
+use rsible_connection::shell::quote;
 
 /// Ansible's default `*_time_format`.
 const DEFAULT_FORMAT: &str = "%Y%m%d%H%M.%S";
@@ -286,10 +286,10 @@ pub(crate) fn created_diff(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env, FakeConnection};
     use crate::{Module as _, ResultMap};
     use chrono::TimeZone as _;
+    use rsible_connection::local::LocalConnection;
     use std::os::unix::fs::MetadataExt as _;
 
     fn run(env: &Env, a: Value) -> ResultMap {

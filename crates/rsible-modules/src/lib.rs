@@ -1,13 +1,9 @@
-//! Ansible's modules, run on the controller. Each drives its target through a [`Connection`]
-//! (exec, put file, stat), so the target needs a POSIX shell and coreutils but no Python.
+//! Ansible's modules, run on the controller. Each drives its target through a
+//! [`rsible_connection::Connection`] (exec, put file, stat), so the target needs a POSIX shell
+//! and coreutils but no Python.
 //!
 //! One file per module, named as users write it. Each module first queries state, then changes
 //! it, so check mode and `changed` come out right.
-
-// Lets the runner's local connection (written against this crate's public API) be compiled
-// into this crate's tests.
-#[cfg(test)]
-extern crate self as rsible_modules;
 
 mod apt;
 mod args;
@@ -17,7 +13,6 @@ mod async_status;
 mod authorized_key;
 mod authorized_key_file;
 mod command;
-mod connection;
 mod context;
 mod copy;
 mod copy_file;
@@ -48,9 +43,6 @@ mod util;
 mod wait_for_connection;
 
 #[cfg(test)]
-#[path = "../../rsible-runner/src/connection_local.rs"]
-mod connection_local;
-#[cfg(test)]
 mod oracle_test;
 #[cfg(test)]
 mod script_snapshots;
@@ -58,9 +50,11 @@ mod script_snapshots;
 mod testing;
 
 pub use async_job::{cleanup_async, poll_async, start_async, RemoteJob};
-pub use connection::{
-    Become, Command, Connection, ConnectionError, ExecOutput, ExecRequest, FileStat, PutOptions,
-};
+// Modules name the connection types through the crate root; downstream crates import them
+// from `rsible-connection`.
 pub use context::{ConnectionInfo, ModuleContext};
 pub use module::{Module, ModuleError, ResultMap};
 pub use registry::{canonical_name, find_module, module_names};
+pub(crate) use rsible_connection::{
+    Become, Connection, ConnectionError, ExecOutput, ExecRequest, PutOptions,
+};

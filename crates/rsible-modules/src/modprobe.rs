@@ -15,9 +15,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_opt_string, parse, Spec};
-use crate::connection::quote;
 use crate::util::{failed, output_text, run_script, task_request, BIN_PATH_FN};
 use crate::{ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
+use rsible_connection::shell::quote;
 
 const SPEC: Spec = Spec {
     display: "community.general.modprobe",

@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::connection_local::LocalConnection;
 use crate::testing::{args, Env};
 use crate::{find_module, ResultMap};
+use rsible_connection::local::LocalConnection;
 
 const FIXTURE: &str = include_str!("../tests/fixtures/ansible_2.19_results.json");
 const CHECK_FIXTURE: &str = include_str!("../tests/fixtures/ansible_2.19_check_results.json");

@@ -14,13 +14,13 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::args::{parse, Spec};
-use crate::connection::quote;
 use crate::setup_hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
 use crate::setup_network::{network_facts, InterfaceInput, NetworkInput};
 use crate::setup_script::{sections, ENV_TAIL, SCRIPT};
 use crate::setup_system::{self as sys, Facts, Raw};
 use crate::util::{failed, fnmatch, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use rsible_connection::shell::quote;
 
 const SPEC: Spec = Spec {
     display: "setup",
@@ -595,8 +595,8 @@ mod tests {
         ));
         assert!(err.ends_with("virtualization_tech_host, virtualization_type"));
     }
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env};
+    use rsible_connection::local::LocalConnection;
 
     // Expected values: `ansible localhost -m setup` (2.19) on this Debian 12 machine, and what
     // the same sources (uname, id, /etc/os-release, /etc/debian_version) say; the filter's

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, Spec};
-use crate::connection::quote;
 use crate::util::{expand_path, failed, mode_string, run_script};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use rsible_connection::shell::quote;
 
 const SPEC: Spec = Spec {
     display: "stat",
@@ -343,8 +343,8 @@ fn parse_stat(text: &str, path: &str) -> Option<serde_json::Map<String, Value>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env};
+    use rsible_connection::local::LocalConnection;
 
     fn run(a: Value) -> ResultMap {
         let conn = LocalConnection::new();

@@ -1,7 +1,7 @@
 //! The rsync command line of ansible.posix's `synchronize` module, built flag by flag in the
 //! module's order, and the Python path helpers its action plugin and `run_command` apply.
 
-use crate::connection::quote;
+use rsible_connection::shell::quote;
 
 /// The module's parameters after the action plugin filled them in.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -222,8 +222,8 @@ fn user_name(uid: u32) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env};
+    use rsible_connection::local::LocalConnection;
 
     // `host {{ inventory_hostname }}\n` rendered by ansible-playbook 2.19 on localhost gave
     // checksum 1536e873… and size 15 (the trailing newline is kept).

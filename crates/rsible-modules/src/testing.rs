@@ -1,87 +1,13 @@
-//! Test doubles: a connection that records requests and answers from a script, and a
-//! context builder over it or over the real local connection.
+//! Test helpers: a context builder over any connection (the fake one from
+//! `rsible-connection`'s `testing` feature, or the real local one) and result helpers.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use rsible_template::{Origin, Templar, Vars};
 
-use crate::{
-    Become, Connection, ConnectionError, ExecOutput, ExecRequest, FileStat, ModuleContext,
-    PutOptions, ResultMap,
-};
+use crate::{Connection, ModuleContext, ResultMap};
 
-/// One `put_file`: destination, bytes, mode.
-pub(crate) type Put = (String, Vec<u8>, Option<u32>);
-
-/// Records every request; `exec` answers with the queued outputs in order (rc 0 when empty).
-#[derive(Default)]
-pub(crate) struct FakeConnection {
-    pub execs: Mutex<Vec<ExecRequest>>,
-    pub puts: Mutex<Vec<Put>>,
-    pub outputs: Mutex<VecDeque<ExecOutput>>,
-    pub stats: Mutex<VecDeque<FileStat>>,
-}
-
-impl FakeConnection {
-    pub(crate) fn with_outputs(outputs: Vec<ExecOutput>) -> Self {
-        let f = Self::default();
-        *f.outputs.lock().unwrap() = outputs.into();
-        f
-    }
-
-    pub(crate) fn out(rc: i32, stdout: &str, stderr: &str) -> ExecOutput {
-        ExecOutput {
-            rc,
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-        }
-    }
-
-    /// The shell lines of every request, as an SSH connection would send them.
-    pub(crate) fn lines(&self) -> Vec<String> {
-        self.execs
-            .lock()
-            .unwrap()
-            .iter()
-            .map(ExecRequest::to_shell_line)
-            .collect()
-    }
-}
-
-impl Connection for FakeConnection {
-    fn host(&self) -> &str {
-        "fake"
-    }
-
-    fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, ConnectionError> {
-        self.execs.lock().unwrap().push(req.clone());
-        Ok(self.outputs.lock().unwrap().pop_front().unwrap_or_default())
-    }
-
-    fn put_file(&self, data: &[u8], dest: &str, opts: &PutOptions) -> Result<(), ConnectionError> {
-        self.puts
-            .lock()
-            .unwrap()
-            .push((dest.to_owned(), data.to_vec(), opts.mode));
-        Ok(())
-    }
-
-    fn stat(
-        &self,
-        path: &str,
-        _follow: bool,
-        _checksum: bool,
-        _become: Option<&Become>,
-    ) -> Result<FileStat, ConnectionError> {
-        self.execs
-            .lock()
-            .unwrap()
-            .push(ExecRequest::argv(["<stat>", path]));
-        Ok(self.stats.lock().unwrap().pop_front().unwrap_or_default())
-    }
-}
+pub(crate) use rsible_connection::testing::FakeConnection;
 
 /// Owns what a [`ModuleContext`] borrows.
 pub(crate) struct Env {

@@ -23,10 +23,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_list, de_opt_string, parse, Mode, Spec};
-use crate::connection::{quote, quote_path};
 use crate::file_state::{plan_attrs, Info, State, INFO_FN};
 use crate::util::{failed, find_needle, fnmatch, run_script, BEST_LOCALE_FN, BIN_PATH_FN};
 use crate::{Module, ModuleContext, ModuleError, PutOptions, ResultMap};
+use rsible_connection::shell::{quote, quote_path};
 
 use handler::{Kind, Opts, TAR_KINDS};
 

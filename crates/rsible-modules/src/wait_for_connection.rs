@@ -139,9 +139,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::connection_local::LocalConnection;
     use crate::testing::{args, Env};
     use crate::{Connection, ConnectionError, ExecOutput, PutOptions};
+    use rsible_connection::local::LocalConnection;
 
     /// A host that refuses the first `down` attempts, as one does while it reboots.
     struct Rebooting {

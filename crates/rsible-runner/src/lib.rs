@@ -2,8 +2,7 @@
 //! retries, handlers and delegation; reports every step through a [`Callback`].
 
 mod callback;
-mod connection_local;
-mod connection_ssh;
+mod connect;
 mod error;
 mod host_state;
 mod keyword_number;
@@ -16,7 +15,6 @@ mod template_node;
 mod vars;
 
 pub use callback::{Callback, ErrorLink, HostStats, PlayInfo, ResultEvent, Stats, TaskInfo};
-pub use connection_ssh::{SshConnection, SshSettings};
 pub use error::RunError;
 pub use options::{Gathering, RunOptions, RunOutcome};
 pub use run::{list_hosts, list_tasks, parse_options, run_playbook};

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
-use rsible_modules::Connection;
 use rsible_parser::{BlockScope, Inventory, Node, Play, Playbook, Task};
 use rsible_template::{Origin, Templar, Value, Vars};
 
+use crate::connect::Connections;
 use crate::host_state::HostState;
 use crate::outcome::{HostOutcome, Status};
 use crate::task_exec::{run_host, AsyncKind, Event, HostJob};
@@ -30,27 +30,7 @@ pub(crate) struct Shared<'a> {
     pub extra_vars: Vars,
     /// For task files read at run time (`include_tasks`).
     pub parse_opts: rsible_parser::ParseOptions,
-    connections: Mutex<HashMap<String, Arc<dyn Connection>>>,
-}
-
-impl Shared<'_> {
-    /// One connection per target and settings for the whole run.
-    pub(crate) fn open_connection(
-        &self,
-        key: String,
-        make: impl FnOnce() -> Result<Arc<dyn Connection>, String>,
-    ) -> Result<Arc<dyn Connection>, String> {
-        let mut cache = self
-            .connections
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(c) = cache.get(&key) {
-            return Ok(Arc::clone(c));
-        }
-        let conn = make()?;
-        cache.insert(key, Arc::clone(&conn));
-        Ok(conn)
-    }
+    pub connections: Connections,
 }
 
 /// Mutable state of a run, owned by the main thread.
@@ -162,7 +142,7 @@ fn shared<'a>(
         omit: format!("__omit_place_holder__{}", random_hex()),
         extra_vars,
         parse_opts: parse_options(),
-        connections: Mutex::new(HashMap::new()),
+        connections: Connections::default(),
     }
 }
 

@@ -2,14 +2,15 @@
 //! and Ansible's result normalisation.
 
 use std::sync::mpsc::Sender;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rsible_modules::{Become, Connection, ConnectionInfo, ModuleContext, ModuleError, ResultMap};
+use rsible_connection::{Become, BecomeMethod, ConnectionError, UnknownBecomeMethod};
+use rsible_modules::{ModuleContext, ModuleError, ResultMap};
 use rsible_parser::{LoopKind, Node, NodeKind, Task};
 use rsible_source::Span;
 use rsible_template::{Origin, TemplateError, Value, Vars};
 
+use crate::connect::transport_name;
 use crate::keyword_number::{int_sleep_error, sleep_float, to_float, to_int, NotANumber};
 use crate::outcome::{failed_result, HostOutcome, Status};
 use crate::run::Shared;
@@ -587,16 +588,19 @@ fn run_item(
             origin: &job.origin,
             role_path: task.role.as_ref().map(|r| r.path.clone()),
             playbook_dir: shared.playbook.dir.clone(),
-            become_: ctx_parts.become_.clone(),
+            become_: ctx_parts.become_.clone().unwrap_or_default(),
             environment: ctx_parts.environment.clone(),
             check_mode: ctx_parts.check_mode,
             diff: shared.opts.diff,
             verbosity: shared.opts.verbosity,
             connection_info: Some(conn_info.clone()),
         };
-        let run = match async_settings {
-            Some((secs, poll)) => run_async(shared, job, &ctx, module, &args, secs, poll, tx),
-            None => module.run(&ctx, &args).map_err(AsyncError::Module),
+        let run = match (&ctx_parts.become_, async_settings) {
+            (Err(unknown), _) if !module.controller_only() => Err(AsyncError::Module(
+                ModuleError::Connection(unknown.clone().over(transport_name(&conn_info))),
+            )),
+            (_, Some((secs, poll))) => run_async(shared, job, &ctx, module, &args, secs, poll, tx),
+            (_, None) => module.run(&ctx, &args).map_err(AsyncError::Module),
         };
         let run = match run {
             Err(AsyncError::Sleep(msg)) => {
@@ -614,7 +618,7 @@ fn run_item(
         };
         let mut result = match run {
             Ok(r) => r,
-            Err(ModuleError::Connection(rsible_modules::ConnectionError::Unreachable(msg))) => {
+            Err(ModuleError::Connection(ConnectionError::Unreachable(msg))) => {
                 return unreachable(task, &msg);
             }
             Err(ModuleError::Connection(e)) => failed_result(e.to_string()),
@@ -767,9 +771,9 @@ fn run_async(
                 time_left -= step;
                 if time_left <= 0 {
                     return Err(match e {
-                        ModuleError::Connection(rsible_modules::ConnectionError::Unreachable(
-                            msg,
-                        )) => AsyncError::PollLost(msg),
+                        ModuleError::Connection(ConnectionError::Unreachable(msg)) => {
+                            AsyncError::PollLost(msg)
+                        }
                         e => AsyncError::Module(e),
                     });
                 }
@@ -1020,7 +1024,9 @@ fn strip_omit(v: Value, omit: &str) -> Value {
 }
 
 struct ContextParts {
-    become_: Option<Become>,
+    /// An unknown `become_method` fails the task only where a request would run as the
+    /// become user (not for controller-only actions such as `debug`).
+    become_: Result<Option<Become>, UnknownBecomeMethod>,
     environment: Vec<(String, String)>,
     check_mode: bool,
 }
@@ -1057,14 +1063,16 @@ fn context_parts(
                 .or_else(|| vars.get("ansible_become_pass"))
                 .map(python_str)
         });
-        Some(Become {
-            method,
-            user,
-            flags,
-            password,
+        method.parse::<BecomeMethod>().map(|method| {
+            Some(Become {
+                method,
+                user,
+                flags,
+                password,
+            })
         })
     } else {
-        None
+        Ok(None)
     };
 
     let mut environment: Vec<(String, String)> = Vec::new();
@@ -1158,149 +1166,6 @@ fn apply_changed_failed_when(
             format!("{condname}_when_result"),
             Value::from(e.ansible_message()),
         );
-    }
-}
-
-/// A connection for `host` (or its delegate), cached for the run.
-pub(crate) fn connection_for(
-    shared: &Shared<'_>,
-    job: &HostJob<'_>,
-    vars: &Vars,
-    delegate: Option<&str>,
-) -> Result<(Arc<dyn Connection>, ConnectionInfo), String> {
-    let delegated_vars;
-    let (target, tvars, kind) = if let Some(d) = delegate {
-        delegated_vars = crate::vars::inventory_vars(shared.inventory, d);
-        let kind = if matches!(d, "localhost" | "127.0.0.1" | "::1") {
-            "local".to_owned()
-        } else {
-            var_str(shared, job, &delegated_vars, "ansible_connection")
-                .unwrap_or_else(|| "ssh".to_owned())
-        };
-        (d, &delegated_vars, kind)
-    } else {
-        let from_vars = var_str(shared, job, vars, "ansible_connection");
-        let from_play = job
-            .play_connection
-            .and_then(|n| render_node(&shared.templar, n, vars, &job.origin).ok())
-            .map(|v| python_str(&v));
-        let kind = from_vars
-            .filter(|_| job.host == "localhost" || shared.opts.connection.is_none())
-            .or(job
-                .task
-                .keywords
-                .connection
-                .as_ref()
-                .map(Node::to_value)
-                .map(|v| python_str(&v)))
-            .or(from_play)
-            .or_else(|| shared.opts.connection.clone())
-            .unwrap_or_else(|| "ssh".to_owned());
-        (job.host.as_str(), vars, kind)
-    };
-    let mut info = ConnectionInfo {
-        transport: kind.clone(),
-        delegate_to: delegate.map(str::to_owned),
-        remote_user: var_str(shared, job, vars, "ansible_user")
-            .or_else(|| shared.opts.remote_user.clone()),
-        private_key_file: None,
-        ssh_args: shared.opts.ssh_args.clone(),
-        ssh_common_args: shared.opts.ssh_common_args.clone(),
-        ssh_extra_args: shared.opts.ssh_extra_args.clone(),
-    };
-    let conn = match kind.as_str() {
-        "local" => shared.open_connection(format!("local:{target}"), || {
-            Ok(Arc::new(crate::connection_local::LocalConnection::new()))
-        }),
-        "ssh" | "smart" | "paramiko" => {
-            let settings = ssh_settings(shared, job, target, tvars);
-            info.private_key_file = settings
-                .private_key
-                .as_ref()
-                .map(|p| p.display().to_string());
-            info.ssh_args.clone_from(&settings.ssh_args);
-            info.ssh_common_args.clone_from(&settings.common_args);
-            info.ssh_extra_args.clone_from(&settings.extra_args);
-            shared.open_connection(format!("ssh:{target}:{settings:?}"), || {
-                crate::SshConnection::new(settings)
-                    .map(|c| Arc::new(c) as Arc<dyn Connection>)
-                    .map_err(|e| e.to_string())
-            })
-        }
-        other => Err(format!(
-            "the connection plugin '{other}' is not supported by rsible yet"
-        )),
-    }?;
-    Ok((conn, info))
-}
-
-/// A variable as a string, templated (connection variables may hold Jinja).
-fn var_str(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars, name: &str) -> Option<String> {
-    let v = vars.get(name)?;
-    let v = match v {
-        Value::String(s) if rsible_template::Templar::is_template(s) => {
-            shared.templar.render_str(s, vars, &job.origin).ok()?
-        }
-        other => other.clone(),
-    };
-    match v {
-        Value::Null => None,
-        v => Some(python_str(&v)),
-    }
-}
-
-/// Ansible's ssh connection settings for one host, from its variables and the command line.
-fn ssh_settings(
-    shared: &Shared<'_>,
-    job: &HostJob<'_>,
-    target: &str,
-    vars: &Vars,
-) -> crate::SshSettings {
-    let get = |names: &[&str]| names.iter().find_map(|n| var_str(shared, job, vars, n));
-    let opts = shared.opts;
-    let mut s = crate::SshSettings::new(
-        get(&["ansible_host", "ansible_ssh_host"]).unwrap_or_else(|| target.to_owned()),
-    );
-    s.port = get(&["ansible_port", "ansible_ssh_port"])
-        .and_then(|p| p.trim().parse().ok())
-        .or(opts.remote_port);
-    s.user = get(&["ansible_user", "ansible_ssh_user"]).or_else(|| opts.remote_user.clone());
-    s.private_key = get(&["ansible_ssh_private_key_file", "ansible_private_key_file"])
-        .or_else(|| opts.private_key.clone())
-        .map(|p| std::path::PathBuf::from(expand_home(&p)));
-    s.common_args = get(&["ansible_ssh_common_args"]).or_else(|| opts.ssh_common_args.clone());
-    s.extra_args = get(&["ansible_ssh_extra_args"]).or_else(|| opts.ssh_extra_args.clone());
-    s.ssh_args = get(&["ansible_ssh_args"]).or_else(|| opts.ssh_args.clone());
-    if let Some(t) = get(&["ansible_timeout", "ansible_ssh_timeout"])
-        .and_then(|t| t.trim().parse::<u64>().ok())
-        .or(opts.timeout)
-    {
-        s.connect_timeout = Duration::from_secs(t);
-    }
-    s.host_key_checking = get(&["ansible_host_key_checking", "ansible_ssh_host_key_checking"])
-        .map_or(opts.host_key_checking, |v| {
-            matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
-        });
-    s.control_dir.clone_from(&opts.control_path_dir);
-    s
-}
-
-/// `~/` on the controller.
-fn expand_home(p: &str) -> String {
-    match (p.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-        _ => p.to_owned(),
-    }
-}
-
-impl Shared<'_> {
-    fn connection(
-        &self,
-        job: &HostJob<'_>,
-        vars: &Vars,
-        delegate: Option<&str>,
-    ) -> Result<(Arc<dyn Connection>, ConnectionInfo), String> {
-        connection_for(self, job, vars, delegate)
     }
 }
 

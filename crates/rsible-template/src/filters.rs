@@ -739,27 +739,13 @@ fn from_yaml(v: Value) -> Result<Value, Error> {
     Ok(out(parsed))
 }
 
-/// `shlex.quote`.
-pub(crate) fn shell_quote(s: &str) -> String {
-    if s.is_empty() {
-        return "''".into();
-    }
-    let safe = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if safe {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\"'\"'"))
-    }
-}
-
 fn quote(v: Value) -> Result<Value, Error> {
     let s = match j(&v)? {
         Json::Null => String::new(),
         other => py_str(&other),
     };
-    Ok(Value::from(shell_quote(&s)))
+    // Ansible's `quote` is `shlex.quote`, which is what every command line is built with.
+    Ok(Value::from(rsible_connection::shell::quote(&s)))
 }
 
 fn basename(v: Value) -> Result<Value, Error> {

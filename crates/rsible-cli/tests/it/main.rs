@@ -1,5 +1,6 @@
 //! The crate's one integration-test binary.
 
+mod become_method;
 mod cli_args;
 mod config_file;
 mod exit_codes;

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::connection::quote;
 use crate::util::{BEST_LOCALE_FN, BIN_PATH_FN};
+use rsible_connection::shell::quote;
 
 pub(crate) const UPDATE_STAMP: &str = "/var/lib/apt/periodic/update-success-stamp";
 pub(crate) const LISTS: &str = "/var/lib/apt/lists";

@@ -1,9 +1,9 @@
 use serde_json::json;
 
 use super::*;
-use crate::connection_local::LocalConnection;
 use crate::testing::{args, Env, FakeConnection};
-use crate::{Command, Connection};
+use rsible_connection::local::LocalConnection;
+use rsible_connection::{Command, Connection};
 
 fn run(env: &Env, conn: &FakeConnection, a: Value) -> ResultMap {
     MODPROBE.run(&env.ctx(conn), &args(a)).unwrap()

@@ -5,7 +5,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::connection::quote;
+use rsible_connection::shell::quote;
 
 /// Python's `_suffixes`: the final component's suffixes.
 fn suffixes(name: &str) -> Vec<String> {

@@ -89,10 +89,16 @@ pub(crate) fn tar_cmd(
     }
     if verb != "--list" {
         if let Some(owner) = o.owner {
-            c.push(format!("--owner={}", crate::connection::quote(owner)));
+            c.push(format!(
+                "--owner={}",
+                rsible_connection::shell::quote(owner)
+            ));
         }
         if let Some(group) = o.group {
-            c.push(format!("--group={}", crate::connection::quote(group)));
+            c.push(format!(
+                "--group={}",
+                rsible_connection::shell::quote(group)
+            ));
         }
         if o.keep_newer {
             c.push("--keep-newer-files".to_owned());

@@ -5,8 +5,8 @@ use std::path::Path;
 use serde_json::json;
 
 use super::*;
-use crate::connection_local::LocalConnection;
 use crate::testing::{args, keys, Env};
+use rsible_connection::local::LocalConnection;
 
 fn run(env: &Env, a: Value) -> ResultMap {
     let conn = LocalConnection::new();

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::connection::quote;
 use crate::util::{fnmatch, run_script};
 use crate::ModuleError;
+use rsible_connection::shell::quote;
 
 use super::handler::{self, Kind};
 use super::{argv_line, parse_runs, Job, Probe, RUN_FN};

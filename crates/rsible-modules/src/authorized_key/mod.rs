@@ -19,10 +19,10 @@ use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, Spec};
 use crate::authorized_key_file::{apply, parse_keys, serialize, EditError, Request};
-use crate::connection::quote;
 use crate::file::{path_info, Info, INFO_FN};
 use crate::util::{expand_path, failed, marker, run_script};
 use crate::{Module, ModuleContext, ModuleError, PutOptions, ResultMap};
+use rsible_connection::shell::quote;
 
 const SPEC: Spec = Spec {
     display: "ansible.posix.authorized_key",
@@ -429,5 +429,4 @@ fn prepare(
 }
 
 #[cfg(test)]
-#[path = "authorized_key_tests.rs"]
 mod tests;

@@ -2,10 +2,10 @@
 //! stdout/stderr and tells a remote exit code from a lost connection.
 
 use openssh::{Session, Stdio};
-use rsible_modules::{ConnectionError, ExecOutput};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 
-use super::become_::{Escalation, Plan};
+use crate::escalation::{self, Escalation, Plan, Step};
+use crate::{ConnectionError, ExecOutput};
 
 /// What became of one command.
 #[derive(Debug)]
@@ -124,23 +124,13 @@ async fn judge_255(session: &Session, stdout: Vec<u8>, stderr: Vec<u8>, plan: &P
 }
 
 fn finish(plan: &Plan, rc: i32, stdout: Vec<u8>, stderr: Vec<u8>) -> Outcome {
-    let Some(esc) = &plan.escalation else {
-        return Outcome::Done(ExecOutput { rc, stdout, stderr });
-    };
-    if !esc.succeeded(&stdout) {
-        if let Some(e) = esc.failure(&stderr, usize::from(esc.password.is_some())) {
-            return Outcome::Failed(e);
-        }
+    match escalation::finish(plan, rc, stdout, stderr) {
+        Ok(out) => Outcome::Done(out),
+        Err(e) => Outcome::Failed(e),
     }
-    Outcome::Done(ExecOutput {
-        rc,
-        stdout: esc.strip_stdout(stdout),
-        stderr: esc.strip_stderr(stderr),
-    })
 }
 
 /// Reads until the become marker shows on stdout, answering sudo's prompt once on the way.
-/// Ansible's order: prompt first means password then data; marker first means data only.
 async fn await_escalation<W, R1, R2>(
     esc: &Escalation,
     password: &str,
@@ -158,23 +148,22 @@ where
     let mut answered = 0;
     let (mut out_eof, mut err_eof) = (false, false);
     loop {
-        if esc.succeeded(stdout) {
-            return Ok(());
-        }
-        if let Some(e) = esc.failure(stderr, answered) {
-            return Err(e);
-        }
-        if answered == 0 && esc.prompted(stderr) > 0 {
-            if let Some(w) = stdin_w.as_mut() {
-                let mut line = Vec::with_capacity(password.len() + 1);
-                line.extend_from_slice(password.as_bytes());
-                line.push(b'\n');
-                // A write error shows up as sudo's failure on stderr.
-                let _ = w.write_all(&line).await;
-                let _ = w.flush().await;
+        match esc.step(stdout, stderr, answered) {
+            Step::Escalated => return Ok(()),
+            Step::Failed(e) => return Err(e),
+            Step::SendPassword => {
+                if let Some(w) = stdin_w.as_mut() {
+                    let mut line = Vec::with_capacity(password.len() + 1);
+                    line.extend_from_slice(password.as_bytes());
+                    line.push(b'\n');
+                    // A write error shows up as sudo's failure on stderr.
+                    let _ = w.write_all(&line).await;
+                    let _ = w.flush().await;
+                }
+                answered = 1;
+                continue;
             }
-            answered = 1;
-            continue;
+            Step::Wait => {}
         }
         if out_eof && err_eof {
             // sudo gave up without our messages (unknown user, …): the caller reports it.
@@ -205,7 +194,7 @@ else echo "Sorry, try again." >&2; printf %s "[sudo via rsible, key=k] password:
 
     fn escalation() -> Escalation {
         Escalation {
-            method: "sudo".into(),
+            method: crate::BecomeMethod::Sudo,
             marker: "BECOME-SUCCESS-m".into(),
             password: Some(("right".into(), "[sudo via rsible, key=k] password:".into())),
         }
@@ -246,7 +235,10 @@ else echo "Sorry, try again." >&2; printf %s "[sudo via rsible, key=k] password:
 
     #[test]
     fn password_goes_first_and_only_to_the_prompt() {
-        let rt = super::super::runtime().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let out = rt.block_on(drive("right", b"payload\n")).unwrap();
         assert_eq!(out, b"payload\n");
         let err = rt.block_on(drive("wrong", b"payload\n")).unwrap_err();

@@ -414,7 +414,11 @@ fn plan(ctx: &ModuleContext<'_>, a: &Args) -> Result<Plan, String> {
 
     let mut rsync_path = a.rsync_path.clone();
     if !dest_is_local && rsync_path.is_none() {
-        if let Some(b) = ctx.become_.as_ref().filter(|b| b.method == "sudo") {
+        if let Some(b) = ctx
+            .become_
+            .as_ref()
+            .filter(|b| b.method == rsible_connection::BecomeMethod::Sudo)
+        {
             rsync_path = Some(format!("sudo -u {} rsync", b.user));
         }
     }
@@ -518,7 +522,7 @@ fn remote_bin(ctx: &ModuleContext<'_>, name: &str) -> Result<Result<String, Stri
     }
     let script = format!(
         "PATH=\"$PATH:/sbin:/usr/sbin:/usr/local/sbin\" command -v {} || echo \"$PATH\"",
-        crate::connection::quote(name)
+        rsible_connection::shell::quote(name)
     );
     let out = ctx.conn.exec(&ExecRequest::shell(script))?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -622,5 +626,4 @@ fn run_plan(ctx: &ModuleContext<'_>, plan: &Plan) -> Result<ResultMap, ModuleErr
 }
 
 #[cfg(test)]
-#[path = "synchronize_tests.rs"]
 mod tests;

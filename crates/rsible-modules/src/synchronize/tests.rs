@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::connection_local::LocalConnection;
 use crate::testing::{args, Env, FakeConnection};
 use crate::Become;
+use rsible_connection::local::LocalConnection;
 
 const PORT: u16 = 44545;
 
@@ -85,7 +85,7 @@ fn ssh_host_push_become_and_pull() {
         cmd_of(&ctx, json!({"src": "sd/", "dest": "/tmp/sx/out1/"}))
     );
     ctx.become_ = Some(Become {
-        method: "sudo".into(),
+        method: rsible_connection::BecomeMethod::Sudo,
         user: "root".into(),
         flags: None,
         password: None,
@@ -381,7 +381,7 @@ fn push_over_loopback_ssh_with_become() {
     );
 
     ctx.become_ = Some(Become {
-        method: "sudo".into(),
+        method: rsible_connection::BecomeMethod::Sudo,
         user: "root".into(),
         flags: None,
         password: None,

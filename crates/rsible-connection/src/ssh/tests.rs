@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Proc, Stdio};
 use std::time::{Duration, Instant};
 
-use rsible_modules::{Become, Connection, ConnectionError, ExecRequest, PutOptions};
-
-use super::{SshConnection, SshSettings};
+use super::{SshConnection, SshRuntime, SshSettings};
+use crate::{Become, BecomeMethod, Connection, ConnectionError, ExecRequest, PutOptions};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -50,6 +49,10 @@ fn pub_key(path: &Path) -> String {
         .take(2)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn runtime() -> SshRuntime {
+    SshRuntime::new().unwrap()
 }
 
 fn is_root() -> bool {
@@ -164,7 +167,7 @@ impl Sshd {
     }
 
     fn connect(&self) -> SshConnection {
-        SshConnection::new(self.settings()).unwrap()
+        SshConnection::new(self.settings(), runtime()).unwrap()
     }
 }
 
@@ -238,7 +241,7 @@ fn sh(conn: &SshConnection, script: &str) -> (i32, String, String) {
 
 fn sudo_to(user: &str) -> Become {
     Become {
-        method: "sudo".into(),
+        method: BecomeMethod::Sudo,
         user: user.into(),
         flags: None,
         password: None,
@@ -423,7 +426,7 @@ fn become_sudo_and_su() {
     );
 
     let su = Become {
-        method: "su".into(),
+        method: BecomeMethod::Su,
         ..sudo_to("nobody")
     };
     let out = conn
@@ -456,7 +459,7 @@ fn closed_port_is_unreachable_with_ssh_message() {
     let mut s = sshd.settings();
     let port = free_port();
     s.port = Some(port);
-    let err = SshConnection::new(s)
+    let err = SshConnection::new(s, runtime())
         .unwrap()
         .exec(&ExecRequest::argv(["true"]))
         .unwrap_err();
@@ -586,7 +589,7 @@ fn connection_lost_mid_command_is_unreachable_not_retried() {
 fn unsupported_ssh_args_are_rejected_up_front() {
     let mut s = SshSettings::new("h");
     s.extra_args = Some("-S /tmp/other".into());
-    let err = SshConnection::new(s).unwrap_err();
+    let err = SshConnection::new(s, runtime()).unwrap_err();
     assert!(
         err.to_string().contains("unsupported ssh flag `-S`"),
         "{err}"

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::connection_local::LocalConnection;
 use crate::testing::{args, keys, Env};
+use rsible_connection::local::LocalConnection;
 
 const K1: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFezbs5QwJ+hyqxxBWYbkRFDxVSOsn4ePpdZNTS2A61g k1@test";
