@@ -949,12 +949,7 @@ fn until_settings(
     };
     let attempts = match retries {
         // More attempts than anyone waits for; the bound keeps the count in a u32.
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "clamped"
-        )]
-        Some(r) => 1 + r.clamp(0, 100_000) as u32,
+        Some(r) => 1 + u32::try_from(r.clamp(0, 100_000)).unwrap_or(100_000),
         None if kw.until.is_some() => 4,
         None => 1,
     };
