@@ -22,7 +22,7 @@ pub struct Running {
     started: Instant,
 }
 
-const STDOUT: &str = "stdout.txt";
+pub(crate) const STDOUT: &str = "stdout.txt";
 const STDERR: &str = "stderr.txt";
 
 /// Starts `cmd` with its output in `stdout.txt` and `stderr.txt` under `scratch`.
