@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
+use walkdir::WalkDir;
 
 use crate::args::Mode;
 use crate::copy::{file_args, Args, Source};
@@ -116,31 +117,54 @@ struct Walk {
     links: Vec<(String, String)>,
 }
 
-fn walk_dir(dir: &Path, rel: &str, follow: bool, out: &mut Walk) -> std::io::Result<()> {
-    let mut entries: Vec<_> = fs_err::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(fs_err::DirEntry::file_name);
-    for e in entries {
-        let path = e.path();
-        let name = e.file_name().to_string_lossy().into_owned();
-        let r = file::join(rel, &name);
-        let meta = fs_err::symlink_metadata(&path)?;
-        if meta.file_type().is_symlink() {
-            let real = fs_err::canonicalize(&path).ok();
-            match real {
-                Some(real) if follow && real.is_file() => out.files.push((real, r)),
-                Some(real) if follow && real.is_dir() => {
-                    out.dirs.push(r.clone());
-                    walk_dir(&real, &r, follow, out)?;
+/// The tree below `top`, in name order, each entry named `base/<path below top>`. With `follow`,
+/// links are followed as `_walk_dirs(local_follow=True)` does: a link to a file is read from
+/// its target, a link to a directory is walked, and what lies below it is read from the
+/// target's real path; a link that leads nowhere, or back up the tree, is kept as a link.
+fn walk_dir(top: &Path, base: &str, follow: bool, out: &mut Walk) -> std::io::Result<()> {
+    // Each followed directory link (as walked) and its real path, outermost first.
+    let mut followed: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let entries = WalkDir::new(top)
+        .min_depth(1)
+        .follow_links(follow)
+        .sort_by_file_name();
+    for entry in entries {
+        let (path, is_link, file_type) = match entry {
+            Ok(e) => (
+                e.path().to_path_buf(),
+                e.path_is_symlink(),
+                Some(e.file_type()),
+            ),
+            Err(err) => match err.path().map(Path::to_path_buf) {
+                Some(path) if fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
+                    (path, true, None)
                 }
-                _ => out
-                    .links
-                    .push((fs_err::read_link(&path)?.to_string_lossy().into_owned(), r)),
+                _ => return Err(err.into()),
+            },
+        };
+        let below = path.strip_prefix(top).unwrap_or(&path);
+        let rel = below.iter().fold(base.to_owned(), |rel, name| {
+            file::join(&rel, &name.to_string_lossy())
+        });
+        let source = followed
+            .iter()
+            .rev()
+            .find_map(|(link, real)| Some(real.join(path.strip_prefix(link).ok()?)))
+            .unwrap_or_else(|| path.clone());
+        match file_type {
+            Some(t) if is_link && follow && t.is_file() => {
+                out.files.push((fs_err::canonicalize(&source)?, rel));
             }
-        } else if meta.is_dir() {
-            out.dirs.push(r.clone());
-            walk_dir(&path, &r, follow, out)?;
-        } else {
-            out.files.push((path, r));
+            Some(t) if is_link && follow && t.is_dir() => {
+                followed.push((path, fs_err::canonicalize(&source)?));
+                out.dirs.push(rel);
+            }
+            _ if is_link => out.links.push((
+                fs_err::read_link(&source)?.to_string_lossy().into_owned(),
+                rel,
+            )),
+            Some(t) if t.is_dir() => out.dirs.push(rel),
+            _ => out.files.push((source, rel)),
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use minijinja::value::{Kwargs, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 use serde_json::{Map, Value as Json};
+use walkdir::WalkDir;
 
 use crate::convert::{json_to_value, py_str, value_to_json};
 use crate::scope::Scope;
@@ -440,10 +441,11 @@ fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
         return Vec::new();
     };
     for d in dirs.iter().filter(|d| d.is_dir()) {
-        let Ok(rd) = std::fs::read_dir(d) else {
-            continue;
-        };
-        let found: Vec<String> = rd
+        // One level: the pattern matches names directly in `d`, links followed as glob does.
+        let found: Vec<String> = WalkDir::new(d)
+            .min_depth(1)
+            .max_depth(1)
+            .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.path().is_file())
             .filter(|e| pat.is_match(&e.file_name().to_string_lossy()))

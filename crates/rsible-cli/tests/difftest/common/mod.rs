@@ -12,6 +12,7 @@ use rsible_test_support::mask::{
     Masks, BACKUP_SUFFIX, CLOCK_FIELDS, DATE, JOB_ID, LOCAL_SCRATCH, STAT_FIELDS,
 };
 use rsible_test_support::{mask_dir, DirModes};
+use walkdir::WalkDir;
 
 pub use rsible_test_support::{repo_root, Outcome};
 
@@ -113,7 +114,7 @@ impl Sandbox {
     pub fn tree(&self) -> String {
         let mut listing = String::new();
         for (label, dir) in [("case", self.case()), ("home", self.home())] {
-            list_tree(&dir, &dir, label, &mut listing);
+            list_tree(&dir, label, &mut listing);
         }
         self.mask(&listing)
     }
@@ -168,35 +169,31 @@ fn ignored(name: &str) -> bool {
     name == ".ansible" || name == ".ansible_async" || name.ends_with(".retry")
 }
 
-fn list_tree(base: &Path, dir: &Path, label: &str, out: &mut String) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().collect();
-    entries.sort_by_key(|entry| entry.file_name());
+fn list_tree(base: &Path, label: &str, out: &mut String) {
+    let entries = WalkDir::new(base)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| !ignored(&entry.file_name().to_string_lossy()))
+        .flatten();
     for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if ignored(&name) {
-            continue;
-        }
         let path = entry.path();
         let rel = path
             .strip_prefix(base)
-            .unwrap_or(&path)
+            .unwrap_or(path)
             .display()
             .to_string();
-        let Ok(meta) = fs::symlink_metadata(&path) else {
+        let Ok(meta) = fs::symlink_metadata(path) else {
             continue;
         };
         let mode = meta.permissions().mode() & 0o7777;
         if meta.file_type().is_symlink() {
-            let target = fs::read_link(&path).unwrap_or_default();
+            let target = fs::read_link(path).unwrap_or_default();
             out.push_str(&format!("{label}/{rel} -> {}\n", target.display()));
         } else if meta.is_dir() {
             out.push_str(&format!("{label}/{rel}/ {mode:04o}\n"));
-            list_tree(base, &path, label, out);
         } else {
-            let bytes = fs::read(&path).unwrap_or_default();
+            let bytes = fs::read(path).unwrap_or_default();
             let content = String::from_utf8_lossy(&bytes);
             out.push_str(&format!("{label}/{rel} {mode:04o} {} bytes\n", bytes.len()));
             for line in content.lines() {
