@@ -1,4 +1,4 @@
-//! Differential tests on real hosts: each directory of `tests/cases/` runs under
+//! Differential tests on real hosts: each directory of `tests/remote/cases/` runs under
 //! ansible-playbook on one fresh set of tier-1b hosts (own root filesystem, login `vagrant`) and
 //! under rsible-playbook on another fresh set with the same host names. The masked stdout, the
 //! exit code and the end state of the paths the case lists must be identical.
