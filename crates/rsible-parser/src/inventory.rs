@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::Value;
+use walkdir::WalkDir;
 
 use crate::host_range::{expand_hosts, split_port};
 use crate::inventory_ini::parse_ini;
@@ -276,29 +277,40 @@ fn ignored(name: &str) -> bool {
         || IGNORED_EXTS.iter().any(|e| name.ends_with(e))
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, ParseError> {
-    let read = fs_err::read_dir(dir).map_err(|e| ParseError::Read {
-        path: dir.to_owned(),
-        source: e,
-    })?;
-    let mut entries: Vec<PathBuf> = read.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    Ok(entries)
+/// Every file below `dir` (links followed), in name order, depth first, leaving out the
+/// entries whose name `skip` accepts and what lies below them.
+fn files_below(dir: &Path, skip: fn(&str) -> bool) -> Result<Vec<PathBuf>, ParseError> {
+    let mut files = Vec::new();
+    let entries = WalkDir::new(dir)
+        .min_depth(1)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || !skip(&entry.file_name().to_string_lossy()));
+    for entry in entries {
+        let entry = entry.map_err(|err| ParseError::Read {
+            path: err.path().unwrap_or(dir).to_owned(),
+            source: err.into(),
+        })?;
+        if !entry.file_type().is_dir() {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
 }
 
+/// An inventory file, or every file below an inventory directory but the [`ignored`] ones.
 fn load_path(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
-    if path.is_dir() {
-        for entry in sorted_entries(path)? {
-            let name = entry
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !ignored(&name) {
-                load_path(inv, &entry)?;
-            }
-        }
-        return Ok(());
+    if !path.is_dir() {
+        return load_file(inv, path);
     }
+    for file in files_below(path, ignored)? {
+        load_file(inv, &file)?;
+    }
+    Ok(())
+}
+
+fn load_file(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
     inv.sources.push(path.to_owned());
     let text = fs_err::read_to_string(path).map_err(|e| ParseError::Read {
         path: path.to_owned(),
@@ -359,22 +371,13 @@ fn vars_for(dir: &Path, name: &str) -> Result<Vec<(String, Value)>, ParseError> 
     Ok(out)
 }
 
+/// The vars files below a `group_vars/<group>/` (or `host_vars/<host>/`) directory.
 fn load_vars_tree(dir: &Path, out: &mut Vec<(String, Value)>) -> Result<(), ParseError> {
-    for entry in sorted_entries(dir)? {
-        let name = entry
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') || IGNORED_EXTS.iter().any(|e| name.ends_with(e)) {
-            continue;
-        }
-        if entry.is_dir() {
-            load_vars_tree(&entry, out)?;
-        } else {
-            let ext = entry.extension().map(|e| e.to_string_lossy().into_owned());
-            if matches!(ext.as_deref(), None | Some("yml" | "yaml" | "json")) {
-                load_vars_file(&entry, out)?;
-            }
+    let skip = |name: &str| name.starts_with('.') || IGNORED_EXTS.iter().any(|e| name.ends_with(e));
+    for file in files_below(dir, skip)? {
+        let ext = file.extension().map(|e| e.to_string_lossy().into_owned());
+        if matches!(ext.as_deref(), None | Some("yml" | "yaml" | "json")) {
+            load_vars_file(&file, out)?;
         }
     }
     Ok(())
