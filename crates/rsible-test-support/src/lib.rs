@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod diff;
+pub mod differences;
 pub mod host_results;
 pub mod http;
 pub mod mask;
@@ -15,6 +16,7 @@ pub mod tree;
 
 pub use command::{clean_command, CleanEnv, SearchPath};
 pub use diff::diff;
+pub use differences::{recap, Differences};
 pub use host_results::sort_host_results;
 pub use http::FileServer;
 pub use mask::{mask_dir, MaskRule, Masks};

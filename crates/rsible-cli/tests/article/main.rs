@@ -80,11 +80,8 @@ fn run_program(label: &'static str, program: &Path) -> ProgramRun {
 fn run_program_once(label: &'static str, program: &Path) -> Result<ProgramRun, String> {
     let started = Instant::now();
     let mut notes = Vec::new();
-    let scratch_dir = tempfile::Builder::new()
-        .prefix("rsible-article-")
-        .tempdir()
-        .unwrap_or_else(|e| panic!("temp dir: {e}"));
-    let scratch = scratch_dir.path();
+    let sandbox = common::sandbox();
+    let scratch = sandbox.root();
     let scratch_text = scratch.display().to_string();
 
     let rootfs = rsible_testhosts::ensure_rootfs(Path::new(rsible_testhosts::DEFAULT_CACHE_DIR))
@@ -110,17 +107,13 @@ fn run_program_once(label: &'static str, program: &Path) -> Result<ProgramRun, S
     let provisioning = fixtures::provisioning(scratch);
     let kernel_src = fixtures::kernel_src(scratch);
     let rdma_core_src = fixtures::rdma_core_src(scratch);
-    let home = scratch.join("home");
-    let local_temp = scratch.join("ansible-local");
-    for dir in [&home, &local_temp] {
-        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
-    }
     let setup = started.elapsed();
 
     let mut steps = Vec::new();
     for (name, extra) in STEPS {
-        let mut cmd = common::command(program, &provisioning, &home, &local_temp);
-        cmd.arg("-i")
+        let mut cmd = sandbox.command(program);
+        cmd.current_dir(&provisioning)
+            .arg("-i")
             .arg(&inventory)
             .arg("-e")
             .arg(format!("kernel_src={}", kernel_src.display()))
@@ -128,7 +121,7 @@ fn run_program_once(label: &'static str, program: &Path) -> Result<ProgramRun, S
             .arg(format!("rdma_core_src={}", rdma_core_src.display()))
             .args(extra)
             .arg("install.yaml");
-        let outcome = common::run(&mut cmd, scratch);
+        let outcome = sandbox.run(&mut cmd);
         let stdout = compare::mask(&outcome.stdout, &scratch_text);
         let (canonical, reboots) = compare::canonical_reboot(&stdout);
         if !reboots.is_empty() {

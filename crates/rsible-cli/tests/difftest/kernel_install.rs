@@ -16,6 +16,7 @@ use std::fs;
 use std::path::Path;
 
 use common::Sandbox;
+use rsible_test_support::Differences;
 
 const INVENTORY: &str = "[master]\nkbuild ansible_connection=local\n\n[workers]\n";
 const RELEASE: &str = "2.6.39-rsible";
@@ -111,16 +112,13 @@ fn rsible_runs_the_first_play_like_ansible() {
         actual.stdout, actual.stderr
     );
     assert_kernel_installed(&rsible, "rsible-playbook");
-    let mut problems = Vec::new();
-    if let Some(d) = common::diff(
+    let mut differences = Differences::new(common::DIFF_CONTEXT);
+    differences.text(
+        "",
+        "stdout",
         &ansible.mask(&expected.stdout),
         &rsible.mask(&actual.stdout),
-        "stdout",
-    ) {
-        problems.push(d);
-    }
-    if let Some(d) = common::diff(&ansible.tree(), &rsible.tree(), "files") {
-        problems.push(d);
-    }
-    common::assert_no_problems("provisioning/install.yaml", &problems);
+    );
+    differences.text("", "files", &ansible.tree(), &rsible.tree());
+    differences.assert_none("case provisioning/install.yaml");
 }

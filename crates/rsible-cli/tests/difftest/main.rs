@@ -12,8 +12,7 @@ fn run(name: &str) {
     }
     let case_dir = common::repo_root().join("tests/difftest/cases").join(name);
     let args = common::case_args(&case_dir);
-    let problems = common::compare_case(&case_dir, &args);
-    common::assert_no_problems(name, &problems);
+    common::compare_case(&case_dir, &args).assert_none(&format!("case {name}"));
 }
 
 macro_rules! difftest_case {

@@ -7,10 +7,10 @@
 //! `RSIBLE_REQUIRE_TESTHOSTS=1`) and ansible-core (`RSIBLE_ANSIBLE_PLAYBOOK`, else
 //! /opt/ansible-venv); the rsible-playbook under test is the one Cargo built for this run.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
+use rsible_test_support::Sandbox;
 use rsible_testhosts::{HostSet, Tier};
 use serde_json::{Map, Value};
 
@@ -168,27 +168,19 @@ struct Tool {
     program: PathBuf,
 }
 
-fn run(tool: &Tool, dir: &Path, playbook: &str, extra: &[&str]) -> Duration {
-    let start = Instant::now();
-    let out = Command::new(&tool.program)
-        .arg("-i")
-        .arg(dir.join("inventory"))
-        .arg(dir.join(playbook))
-        .args(extra)
-        .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
-        .env("ANSIBLE_NOCOLOR", "1")
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|err| panic!("{}: {err}", tool.program.display()));
-    let took = start.elapsed();
+/// Runs `playbook` of the sandbox's case against its inventory; returns the wall time.
+fn run(tool: &Tool, sandbox: &Sandbox, playbook: &str, extra: &[&str]) -> Duration {
+    let mut cmd = sandbox.command(&tool.program);
+    cmd.args(["-i", "inventory", playbook]).args(extra);
+    let out = sandbox.run(&mut cmd);
     assert!(
-        out.status.success(),
+        out.rc == 0,
         "{} {playbook} failed:\n{}\n{}",
         tool.name,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        out.stdout,
+        out.stderr
     );
-    took
+    out.wall
 }
 
 /// The facts as `to_nice_json` wrote them on the host.
@@ -261,12 +253,12 @@ fn compare_on(tier: Tier, prefix: &str) -> Vec<String> {
         .name_prefix(prefix)
         .start()
         .unwrap_or_else(|err| panic!("starting {tier:?} host: {err}"));
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-    set.write_files(dir.path())
-        .unwrap_or_else(|err| panic!("writing client files: {err}"));
-    std::fs::write(dir.path().join("site.yml"), SITE).unwrap_or_else(|err| panic!("{err}"));
-    std::fs::write(dir.path().join("gather.yml"), GATHER_ONLY)
-        .unwrap_or_else(|err| panic!("{err}"));
+    // Both programs in the same clean environment; Ansible's module interpreter is the
+    // hosts' `/usr/bin/python3` (the builder's default).
+    let sandbox = Sandbox::builder("rsible-facts-").build();
+    sandbox.write("inventory", sandbox.host_files(&set).as_bytes());
+    sandbox.write("site.yml", SITE.as_bytes());
+    sandbox.write("gather.yml", GATHER_ONLY.as_bytes());
     let host = &set.hosts()[0];
     // Tier 1 shares the machine's filesystem: write only below the host's work_dir.
     let base = host
@@ -288,7 +280,7 @@ fn compare_on(tier: Tier, prefix: &str) -> Vec<String> {
         let dest = format!("{base}/facts-{}.json", tool.name);
         run(
             tool,
-            dir.path(),
+            &sandbox,
             "site.yml",
             &["-e", &format!("facts_dest={dest}")],
         );
@@ -297,7 +289,7 @@ fn compare_on(tier: Tier, prefix: &str) -> Vec<String> {
     // Gathering time: a play with only `gather_facts`, best of three runs per tool.
     for tool in &tools {
         let best = (0..3)
-            .map(|_| run(tool, dir.path(), "gather.yml", &[]))
+            .map(|_| run(tool, &sandbox, "gather.yml", &[]))
             .min()
             .unwrap_or_default();
         eprintln!(

@@ -28,6 +28,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{Outcome, Sandbox};
+use rsible_test_support::Differences;
 use rsible_testhosts::{HostSet, Tier};
 
 struct Run {
@@ -109,36 +110,24 @@ fn compare(
     ansible: (&Run, &Outcome),
     rsible: (&Run, &Outcome),
     paths: &[String],
-    problems: &mut Vec<String>,
+    differences: &mut Differences,
 ) {
     let (a_run, expected) = ansible;
     let (r_run, actual) = rsible;
-    if expected.rc != actual.rc {
-        problems.push(format!(
-            "{label}: exit code: ansible-playbook {} vs rsible-playbook {}",
-            expected.rc, actual.rc
-        ));
-    }
-    if let Some(d) = common::diff(
+    differences.exit_codes(label, expected, actual);
+    differences.text(
+        label,
+        "stdout",
         &a_run.sandbox.mask(&expected.stdout),
         &r_run.sandbox.mask(&actual.stdout),
-        &format!("{label}: stdout"),
-    ) {
-        problems.push(d);
-    }
-    if let Some(d) = common::diff(
+    );
+    differences.text(
+        label,
+        "host state",
         &state(a_run, paths),
         &state(r_run, paths),
-        &format!("{label}: host state"),
-    ) {
-        problems.push(d);
-    }
-    if !problems.is_empty() && !actual.stderr.is_empty() {
-        problems.push(format!(
-            "{label}: rsible stderr:\n{}",
-            r_run.sandbox.mask(&actual.stderr)
-        ));
-    }
+    );
+    differences.explain_with_stderr(label, &r_run.sandbox.mask(&actual.stderr));
 }
 
 fn run_case(name: &str) {
@@ -161,7 +150,7 @@ fn run_case(name: &str) {
         "timing: {name}: host sets ready in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let mut problems = Vec::new();
+    let mut differences = Differences::new(common::DIFF_CONTEXT);
     for round in 1..=runs {
         let label = format!("run {round}");
         let t = std::time::Instant::now();
@@ -184,38 +173,22 @@ fn run_case(name: &str) {
             }
         }
         if round > 1 {
-            for (who, out) in [
-                ("ansible-playbook", &expected),
-                ("rsible-playbook", &actual),
-            ] {
-                let recap = common::recap(&out.stdout);
-                let changed: Vec<&String> =
-                    recap.iter().filter(|l| !l.contains("changed=0")).collect();
-                if recap.is_empty() || !changed.is_empty() {
-                    problems.push(format!(
-                        "{label}: {who} is not idempotent: {changed:?}\n{}",
-                        out.stdout
-                    ));
-                }
-            }
+            differences.idempotent(&label, "ansible-playbook", &expected.stdout);
+            differences.idempotent(&label, "rsible-playbook", &actual.stdout);
         }
         compare(
             &label,
             (&ansible, &expected),
             (&rsible, &actual),
             &paths,
-            &mut problems,
+            &mut differences,
         );
     }
     eprintln!(
         "timing: case {name} in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        problems.is_empty(),
-        "case {name}: rsible-playbook differs from ansible-playbook\n\n{}",
-        problems.join("\n")
-    );
+    differences.assert_none(&format!("case {name}"));
 }
 
 /// The masking must not hide what the comparison is for: per-host entries are reordered, an

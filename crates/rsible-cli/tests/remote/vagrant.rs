@@ -8,6 +8,7 @@ use crate::common;
 use std::path::Path;
 
 use common::{Outcome, Sandbox};
+use rsible_test_support::Differences;
 
 fn run(program: &Path, inventory: &str, limit: &str) -> Outcome {
     let sandbox = Sandbox::new(None);
@@ -57,30 +58,26 @@ fn sort_listed_hosts(text: &str) -> String {
 fn compare(inventory: &str) {
     let ansible = common::ansible_playbook();
     let rsible = common::rsible_playbook();
-    let mut problems = Vec::new();
+    let mut differences = Differences::new(common::DIFF_CONTEXT);
     for limit in ["all", "master", "workers"] {
+        let label = format!("--limit={limit}");
         let expected = run(&ansible, inventory, limit);
         let actual = run(&rsible, inventory, limit);
         if expected.rc != actual.rc {
-            problems.push(format!(
-                "--limit={limit}: exit code: ansible-playbook {} vs rsible-playbook {}\n\
+            differences.push(format!(
+                "{label}: exit code: ansible-playbook {} vs rsible-playbook {}\n\
                  ansible stderr: {}\nrsible stderr: {}",
                 expected.rc, actual.rc, expected.stderr, actual.stderr
             ));
         }
-        if let Some(d) = common::diff(
+        differences.text(
+            &label,
+            "stdout",
             &sort_listed_hosts(&expected.stdout),
             &sort_listed_hosts(&actual.stdout),
-            &format!("--limit={limit}: stdout"),
-        ) {
-            problems.push(d);
-        }
+        );
     }
-    assert!(
-        problems.is_empty(),
-        "{inventory}: rsible-playbook differs from ansible-playbook\n\n{}",
-        problems.join("\n")
-    );
+    differences.assert_none(inventory);
 }
 
 #[test]

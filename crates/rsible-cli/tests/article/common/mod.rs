@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use rsible_test_support::{clean_command, run_logged, CleanEnv, SearchPath};
+use rsible_test_support::Sandbox;
 
 pub use rsible_test_support::{repo_root, supported, Outcome};
 
@@ -37,26 +37,15 @@ pub fn rsible_playbook() -> PathBuf {
     rsible_test_support::rsible_playbook!()
 }
 
-/// The same environment for every run, built from scratch so the caller's Ansible
-/// configuration, colours and locale cannot leak in.
-pub fn command(program: &Path, cwd: &Path, home: &Path, local_temp: &Path) -> Command {
-    clean_command(
-        program,
-        &CleanEnv {
-            cwd,
-            home,
-            local_temp,
-            path: SearchPath::Fixed("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-            // The hosts have Debian's python3 only; play 1 runs locally with the machine's.
-            python: "/usr/bin/python3",
-        },
-    )
-}
-
-/// Runs `cmd` with its output in files under `scratch` (a chatty child cannot block on a full
-/// pipe while it is waited for with a timeout).
-pub fn run(cmd: &mut Command, scratch: &Path) -> Outcome {
-    run_logged(cmd, scratch, RUN_TIMEOUT)
+/// The shared sandbox ([`rsible_test_support::Sandbox`]) of one program's runs: its root is the
+/// scratch directory the fixtures are built in, `home/` and `ansible-local/` are the run's HOME
+/// and local temp. The environment is the same clean one for every run, with a fixed `PATH`;
+/// the hosts have Debian's python3 only, and play 1 runs locally with the machine's.
+pub fn sandbox() -> Sandbox {
+    Sandbox::builder("rsible-article-")
+        .search_path("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .timeout(RUN_TIMEOUT)
+        .build()
 }
 
 /// Runs a helper command that must succeed (tar, the repository builder, key generation).

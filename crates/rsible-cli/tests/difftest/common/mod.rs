@@ -11,7 +11,7 @@ use std::time::Duration;
 use rsible_test_support::mask::{
     Masks, BACKUP_SUFFIX, CLOCK_FIELDS, DATE, JOB_ID, LOCAL_SCRATCH, STAT_FIELDS,
 };
-use rsible_test_support::{mask_dir, DirModes};
+use rsible_test_support::{mask_dir, Differences, DirModes};
 use walkdir::WalkDir;
 
 pub use rsible_test_support::{repo_root, Outcome};
@@ -208,10 +208,8 @@ pub fn copy_tree(src: &Path, dst: &Path) {
     rsible_test_support::copy_tree(src, dst, DirModes::Keep);
 }
 
-/// A unified diff, or `None` when both texts are equal.
-pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
-    rsible_test_support::diff(expected, actual, what, 4)
-}
+/// Lines of context around each change in a diff of two runs.
+pub const DIFF_CONTEXT: usize = 4;
 
 /// A change a case makes to the clean environment of both programs.
 pub enum EnvChange {
@@ -255,8 +253,8 @@ pub fn case_args(case_dir: &Path) -> Vec<String> {
 }
 
 /// Runs one fixture under both programs in twin sandboxes and compares exit code, masked
-/// stdout and the files left behind. Panics with every difference at once.
-pub fn compare_case(case_dir: &Path, args: &[String]) -> Vec<String> {
+/// stdout and the files left behind.
+pub fn compare_case(case_dir: &Path, args: &[String]) -> Differences {
     let ansible = Sandbox::new(case_dir);
     let rsible = Sandbox::new(case_dir);
     ansible.setup();
@@ -264,44 +262,25 @@ pub fn compare_case(case_dir: &Path, args: &[String]) -> Vec<String> {
     let expected = ansible.run_playbook(&ansible_playbook(), args);
     let actual = rsible.run_playbook(&rsible_playbook(), args);
 
-    let mut problems = Vec::new();
+    let mut differences = Differences::new(DIFF_CONTEXT);
     if let Ok(text) = fs::read_to_string(case_dir.join("expect_rc")) {
         let wanted: i32 = text.trim().parse().unwrap_or(-1);
         if expected.rc != wanted {
-            problems.push(format!(
+            differences.push(format!(
                 "fixture is stale: ansible-playbook exited {} but expect_rc says {wanted}\n\
                  ansible stdout:\n{}\nansible stderr:\n{}",
                 expected.rc, expected.stdout, expected.stderr
             ));
         }
     }
-    if expected.rc != actual.rc {
-        problems.push(format!(
-            "exit code: ansible-playbook {} vs rsible-playbook {}",
-            expected.rc, actual.rc
-        ));
-    }
-    if let Some(d) = diff(
+    differences.exit_codes("", &expected, &actual);
+    differences.text(
+        "",
+        "stdout",
         &ansible.mask(&expected.stdout),
         &rsible.mask(&actual.stdout),
-        "stdout",
-    ) {
-        problems.push(d);
-    }
-    if let Some(d) = diff(&ansible.tree(), &rsible.tree(), "files") {
-        problems.push(d);
-    }
-    // Stderr is not compared, but it usually says why rsible went another way.
-    if !problems.is_empty() && !actual.stderr.is_empty() {
-        problems.push(format!("rsible stderr:\n{}", rsible.mask(&actual.stderr)));
-    }
-    problems
-}
-
-pub fn assert_no_problems(name: &str, problems: &[String]) {
-    assert!(
-        problems.is_empty(),
-        "case {name}: rsible-playbook differs from ansible-playbook\n\n{}",
-        problems.join("\n")
     );
+    differences.text("", "files", &ansible.tree(), &rsible.tree());
+    differences.explain_with_stderr("", &rsible.mask(&actual.stderr));
+    differences
 }

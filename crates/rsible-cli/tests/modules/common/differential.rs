@@ -8,11 +8,9 @@ use std::time::Instant;
 
 use rsible_testhosts::HostSet;
 
-use rsible_test_support::sort_host_results;
+use rsible_test_support::{sort_host_results, Differences, FileServer};
 
-use super::mask::recap;
 use super::{exec_ok, Outcome, Sandbox, DIFF_CONTEXT};
-use rsible_test_support::{diff, FileServer};
 
 pub struct Case<'a> {
     pub name: &'a str,
@@ -91,7 +89,7 @@ pub struct Runs {
     pub ansible: Vec<Outcome>,
     pub rsible: Vec<Outcome>,
     pub ansible_state: Vec<String>,
-    pub problems: Vec<String>,
+    pub differences: Differences,
     /// Requests each file server answered (ansible's set, rsible's set).
     pub requests: (Vec<String>, Vec<String>),
 }
@@ -99,11 +97,7 @@ pub struct Runs {
 impl Runs {
     #[track_caller]
     pub fn assert_same(&self, name: &str) {
-        assert!(
-            self.problems.is_empty(),
-            "{name}: rsible-playbook differs from ansible-playbook\n\n{}",
-            self.problems.join("\n")
-        );
+        self.differences.assert_none(name);
     }
 }
 
@@ -128,7 +122,7 @@ pub fn run(case: &Case<'_>) -> Runs {
         ansible: Vec::new(),
         rsible: Vec::new(),
         ansible_state: Vec::new(),
-        problems: Vec::new(),
+        differences: Differences::new(DIFF_CONTEXT),
         requests: (Vec::new(), Vec::new()),
     };
     for round in 1..=2 {
@@ -151,56 +145,28 @@ pub fn run(case: &Case<'_>) -> Runs {
             );
         }
         if round == 2 && case.second_run_unchanged {
-            for (who, out) in [
-                ("ansible-playbook", &expected),
-                ("rsible-playbook", &actual),
-            ] {
-                let recap = recap(&out.stdout);
-                let changed: Vec<&String> =
-                    recap.iter().filter(|l| !l.contains("changed=0")).collect();
-                if recap.is_empty() || !changed.is_empty() {
-                    runs.problems.push(format!(
-                        "{label}: {who} is not idempotent: {changed:?}\n{}",
-                        out.stdout
-                    ));
-                }
-            }
+            let differences = &mut runs.differences;
+            differences.idempotent(&label, "ansible-playbook", &expected.stdout);
+            differences.idempotent(&label, "rsible-playbook", &actual.stdout);
         }
-        if expected.rc != actual.rc {
-            runs.problems.push(format!(
-                "{label}: exit code: ansible-playbook {} vs rsible-playbook {}",
-                expected.rc, actual.rc
-            ));
-        }
+        runs.differences.exit_codes(&label, &expected, &actual);
         let normalize = |text: String| match case.normalize {
             // Sorted again: the per-host entries were ordered before being made comparable.
             Some(f) => sort_host_results(&f(&text)),
             None => text,
         };
-        if let Some(d) = diff(
+        runs.differences.text(
+            &label,
+            "stdout",
             &normalize(ansible.sandbox.mask(&expected.stdout, case.drop_prefixes)),
             &normalize(rsible.sandbox.mask(&actual.stdout, case.drop_prefixes)),
-            &format!("{label}: stdout"),
-            DIFF_CONTEXT,
-        ) {
-            runs.problems.push(d);
-        }
+        );
         let a_state = ansible.state(case.state);
         let r_state = rsible.state(case.state);
-        if let Some(d) = diff(
-            &a_state,
-            &r_state,
-            &format!("{label}: host state"),
-            DIFF_CONTEXT,
-        ) {
-            runs.problems.push(d);
-        }
-        if !runs.problems.is_empty() && !actual.stderr.is_empty() {
-            runs.problems.push(format!(
-                "{label}: rsible stderr:\n{}",
-                rsible.sandbox.mask(&actual.stderr, &[])
-            ));
-        }
+        runs.differences
+            .text(&label, "host state", &a_state, &r_state);
+        runs.differences
+            .explain_with_stderr(&label, &rsible.sandbox.mask(&actual.stderr, &[]));
         runs.ansible_state.push(a_state);
         runs.ansible.push(expected);
         runs.rsible.push(actual);

@@ -47,17 +47,3 @@ pub fn mask(text: &str, drop_prefixes: &[&str]) -> String {
         .collect();
     sort_host_results(&kept)
 }
-
-/// The recap lines (`host : ok=… changed=…`), sorted.
-pub fn recap(stdout: &str) -> Vec<String> {
-    let mut lines: Vec<String> = stdout
-        .split("PLAY RECAP")
-        .nth(1)
-        .unwrap_or("")
-        .lines()
-        .filter(|l| l.contains(" : ok="))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect();
-    lines.sort();
-    lines
-}

@@ -15,7 +15,7 @@ use rsible_test_support::mask::{
 use rsible_test_support::mask_dir;
 use rsible_testhosts::{HostSet, Tier};
 
-pub use rsible_test_support::{repo_root, sort_host_results, supported, Outcome};
+pub use rsible_test_support::{recap, repo_root, sort_host_results, supported, Outcome};
 
 /// Long enough for a slow Ansible run on a loaded machine, short enough that a hung rsible does
 /// not stall CI.
@@ -93,24 +93,8 @@ fn masks() -> &'static Masks {
     })
 }
 
-/// The recap lines (`host : ok=… changed=…`), by host.
-pub fn recap(stdout: &str) -> Vec<String> {
-    let mut lines: Vec<String> = stdout
-        .split("PLAY RECAP")
-        .nth(1)
-        .unwrap_or("")
-        .lines()
-        .filter(|l| l.contains(" : ok="))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect();
-    lines.sort();
-    lines
-}
-
-/// A unified diff, or `None` when both texts are equal.
-pub fn diff(expected: &str, actual: &str, what: &str) -> Option<String> {
-    rsible_test_support::diff(expected, actual, what, 4)
-}
+/// Lines of context around each change in a diff of two runs.
+pub const DIFF_CONTEXT: usize = 4;
 
 /// A listing of `paths` on `host`: kind, mode, owner, and content (files), entries
 /// (directories) or target (links), read as root inside the host without SSH.
