@@ -95,8 +95,10 @@ add_box() {
 # http://$E2E_HTTP_ADDR:$E2E_HTTP_PORT/.
 serve_http() {
     local dir=$1
-    vg python3 -m http.server "$E2E_HTTP_PORT" --bind 0.0.0.0 --directory "$dir" \
-        >>"$E2E_CACHE/logs/http.log" 2>&1 </dev/null &
+    # Not through `vg`: a backgrounded function is a subshell, and killing it would leave the
+    # server running; `ip netns exec` execs in place, so $! is the server itself.
+    ip netns exec "$E2E_NETNS" python3 -m http.server "$E2E_HTTP_PORT" --bind 0.0.0.0 \
+        --directory "$dir" >>"$E2E_CACHE/logs/http.log" 2>&1 </dev/null &
     local pid=$!
     E2E_CLEANUP+=("kill $pid")
     for _ in $(seq 1 40); do
