@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::util::{failed, marker, py_json_dumps, py_splitlines, run_script};
+use crate::target::script::{marker, run_script};
+use crate::util::{failed, py_json_dumps, py_splitlines};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 use rsible_connection::shell::{quote, quote_path};
 
@@ -235,7 +236,7 @@ pub fn start_async(
     let jid_base = format!("j{}", rand::random_range(0..999_999_999_999_u64));
     let m = marker();
     let script = launcher_script(&job, &dir, &jid_base, async_secs, &m);
-    let mut req = crate::util::task_request(ctx, crate::ExecRequest::shell(script));
+    let mut req = crate::target::script::task_request(ctx, crate::ExecRequest::shell(script));
     req.stdin.clone_from(&job.stdin);
     let out = ctx.conn.exec(&req)?;
     let text = String::from_utf8_lossy(&out.stdout);

@@ -20,7 +20,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, scalar_text, Spec};
-use crate::util::{failed, map, marker, output_text, py_datetime, py_timedelta, set_output};
+use crate::target::script::marker;
+use crate::util::{failed, map, output_text, py_datetime, py_timedelta, set_output};
 use crate::{ExecRequest, Module, ModuleContext, ModuleError, RemoteJob, ResultMap};
 use rsible_connection::shell::quote;
 
@@ -336,7 +337,7 @@ fn run_command(
 
     let m = marker();
     let script = build_script(&a, shell, raw.as_deref(), &argv, &m, ctx.check_mode);
-    let mut req = crate::util::task_request(ctx, ExecRequest::shell(script));
+    let mut req = crate::target::script::task_request(ctx, ExecRequest::shell(script));
     if let Some(data) = &a.stdin {
         let mut bytes = data.clone().into_bytes();
         if a.stdin_add_newline {

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_opt_string, parse, Spec};
-use crate::util::{failed, run_script};
+use crate::target::script::run_script;
+use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 
 const SPEC: Spec = Spec {

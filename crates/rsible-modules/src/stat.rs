@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, Spec};
-use crate::util::{expand_path, failed, mode_string, run_script};
+use crate::target::script::{expand_path, run_script};
+use crate::util::{failed, mode_string};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 use rsible_connection::shell::quote;
 

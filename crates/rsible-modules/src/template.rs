@@ -155,7 +155,7 @@ impl Module for Template {
         if a.mode == Some(Mode::Preserve) {
             a.mode = None;
         }
-        let dest = crate::util::expand_path(ctx, &dest)?;
+        let dest = crate::target::script::expand_path(ctx, &dest)?;
         let rel = found
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -167,7 +167,7 @@ impl Module for Template {
             local: None,
             inline: false,
         };
-        crate::copy_file::copy_file(ctx, &a, &source, &dest, follow, dest.ends_with('/'))
+        crate::copy::one_file::copy_file(ctx, &a, &source, &dest, follow, dest.ends_with('/'))
     }
 }
 

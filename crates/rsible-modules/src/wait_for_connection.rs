@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::util::{failed, map, task_request};
+use crate::target::script::task_request;
+use crate::util::{failed, map};
 use crate::{ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
 
 const VALID: &[&str] = &["connect_timeout", "delay", "sleep", "timeout"];

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::util::{BEST_LOCALE_FN, BIN_PATH_FN};
+use crate::target::script::{BEST_LOCALE_FN, BIN_PATH_FN};
 use rsible_connection::shell::quote;
 
 pub(crate) const UPDATE_STAMP: &str = "/var/lib/apt/periodic/update-success-stamp";

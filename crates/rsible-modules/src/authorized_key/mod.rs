@@ -7,9 +7,11 @@
 //! ```
 //!
 //! One probe script resolves the user (`getent passwd`), the key file and its content; the
-//! edit is made on the controller as the module makes it ([`crate::authorized_key_file`]).
+//! edit is made on the controller as the module makes it ([`crate::authorized_key::file`]).
 //! Only when the content must change: a script creates `~/.ssh` (0700, owned by the user),
 //! `put_file` writes the file atomically, and a last script sets owner and 0600.
+
+pub(crate) mod file;
 
 use std::fmt::Write as _;
 
@@ -18,9 +20,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, Spec};
-use crate::authorized_key_file::{apply, parse_keys, serialize, EditError, Request};
+use crate::authorized_key::file::{apply, parse_keys, serialize, EditError, Request};
 use crate::file::{path_info, Info, INFO_FN};
-use crate::util::{expand_path, failed, marker, run_script};
+use crate::target::script::{expand_path, marker, run_script};
+use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, PutOptions, ResultMap};
 use rsible_connection::shell::quote;
 

@@ -9,8 +9,10 @@
 //! As Ansible's action plugin does, rsync runs on the controller (or on the delegate) and
 //! reaches the inventory host through its own ssh, `user@host:path`; `become` turns into
 //! `--rsync-path='sudo -u root rsync'` instead of wrapping rsync. The command line is the
-//! module's, flag for flag ([`crate::synchronize_cmd`]); `changed` comes from rsync's
+//! module's, flag for flag ([`crate::synchronize::cmd`]); `changed` comes from rsync's
 //! itemized `<<CHANGED>>` lines.
+
+pub(crate) mod cmd;
 
 use std::path::Path;
 
@@ -18,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, Spec};
-use crate::synchronize_cmd::{
+use crate::synchronize::cmd::{
     argv_of, command_line, expanduser, expandvars, join, normpath, RsyncSpec,
 };
 use crate::util::failed;

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::util::{fnmatch, run_script};
+use crate::target::script::run_script;
+use crate::util::fnmatch;
 use crate::ModuleError;
 use rsible_connection::shell::quote;
 

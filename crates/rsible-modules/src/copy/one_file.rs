@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::args::Mode;
 use crate::copy::{file_args, local_tmp_path, Args, Source};
 use crate::file::{self, parse_state, Info, State, INFO_FN};
-use crate::util::{failed, md5_hex, run_script, sha1_hex};
+use crate::target::script::run_script;
+use crate::util::{failed, md5_hex, sha1_hex};
 use crate::{ModuleContext, ModuleError, PutOptions, ResultMap};
 use rsible_connection::shell::quote;
 
@@ -340,7 +341,11 @@ fn validated_put(
     }
     let tmp = file::join(
         &file::parent(dest),
-        &format!(".{}.{}", file::basename(dest), crate::util::marker()),
+        &format!(
+            ".{}.{}",
+            file::basename(dest),
+            crate::target::script::marker()
+        ),
     );
     ctx.conn.put_file(data, &tmp, opts)?;
     let Some(argv) = shlex::split(&validate.replace("%s", &quote(&tmp))) else {

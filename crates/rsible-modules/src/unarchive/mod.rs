@@ -23,8 +23,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_list, de_opt_string, parse, Mode, Spec};
-use crate::file_state::{plan_attrs, Info, State, INFO_FN};
-use crate::util::{failed, find_needle, fnmatch, run_script, BEST_LOCALE_FN, BIN_PATH_FN};
+use crate::target::file_state::{plan_attrs, Info, State, INFO_FN};
+use crate::target::script::{run_script, BEST_LOCALE_FN, BIN_PATH_FN};
+use crate::util::{failed, find_needle, fnmatch};
 use crate::{Module, ModuleContext, ModuleError, PutOptions, ResultMap};
 use rsible_connection::shell::{quote, quote_path};
 
@@ -182,7 +183,7 @@ fn mkdir_tmp() -> String {
 
 /// A script run as the login user (no become), with the task's environment.
 fn login_request(ctx: &ModuleContext<'_>, script: String) -> crate::ExecRequest {
-    let mut req = crate::util::task_request(ctx, crate::ExecRequest::shell(script));
+    let mut req = crate::target::script::task_request(ctx, crate::ExecRequest::shell(script));
     req.become_ = None;
     req
 }
@@ -640,7 +641,7 @@ impl Job<'_, '_> {
         if attrs {
             let mut tops: Vec<String> = Vec::new();
             for f in &files {
-                targets.push(crate::file_state::join(dest, f));
+                targets.push(crate::target::file_state::join(dest, f));
                 if let Some((top, _)) = f.split_once('/') {
                     if !tops.iter().any(|t| t == top) {
                         tops.push(top.to_owned());
@@ -745,7 +746,7 @@ impl Job<'_, '_> {
         }
         let l = Info::parse(&tag("dl").unwrap_or_default());
         let t = Info::parse(&tag("dt").unwrap_or_default());
-        crate::file_state::path_info(&mut res, &l, &t);
+        crate::target::file_state::path_info(&mut res, &l, &t);
         Ok(res)
     }
 

@@ -9,6 +9,10 @@
 //! change), then `put_file` when the checksums differ, then one script that sets ownership
 //! and reports the final attributes.
 
+pub(crate) mod one_file;
+pub(crate) mod remote;
+pub(crate) mod tree;
+
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -162,7 +166,7 @@ pub(crate) fn local_tmp_path(name: &str) -> String {
     // Ansible's DEFAULT_LOCAL_TMP: `ANSIBLE_LOCAL_TEMP`, else `~/.ansible/tmp`.
     let base = std::env::var("ANSIBLE_LOCAL_TEMP")
         .unwrap_or_else(|_| format!("{}/.ansible/tmp", std::env::var("HOME").unwrap_or_default()));
-    let r = crate::util::marker();
+    let r = crate::target::script::marker();
     let r = r.trim_start_matches("RSIBLE-");
     format!(
         "{base}/ansible-local-{}{}/tmp{}/{name}",
@@ -191,9 +195,9 @@ pub(crate) fn run_copy(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
         return Ok(failed("can not use content with a dir as dest"));
     }
     if a.remote_src {
-        return crate::copy_remote::remote_copy(ctx, a, &dest);
+        return crate::copy::remote::remote_copy(ctx, a, &dest);
     }
-    let dest = crate::util::expand_path(ctx, &dest)?;
+    let dest = crate::target::script::expand_path(ctx, &dest)?;
     if let Some(c) = &a.content {
         let data = content_bytes(c);
         let src = Source {
@@ -203,7 +207,7 @@ pub(crate) fn run_copy(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
             inline: true,
             header: None,
         };
-        return crate::copy_file::copy_file(ctx, a, &src, &dest, a.follow, false);
+        return crate::copy::one_file::copy_file(ctx, a, &src, &dest, a.follow, false);
     }
     let src_arg = a.src.clone().unwrap_or_default();
     let found = match find_needle(ctx, "files", &src_arg) {
@@ -233,14 +237,14 @@ pub(crate) fn run_copy(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
             header: None,
         };
         let mut r =
-            crate::copy_file::copy_file(ctx, a, &src, &dest, a.follow, dest.ends_with('/'))?;
+            crate::copy::one_file::copy_file(ctx, a, &src, &dest, a.follow, dest.ends_with('/'))?;
         if r.contains_key("path") && !r.contains_key("dest") {
             let p = r["path"].clone();
             r.insert("dest".into(), p);
         }
         return Ok(r);
     }
-    crate::copy_tree::copy_dir(ctx, a, &src_arg, &found, &dest)
+    crate::copy::tree::copy_dir(ctx, a, &src_arg, &found, &dest)
 }
 
 /// `file` module arguments carrying copy's attribute options.

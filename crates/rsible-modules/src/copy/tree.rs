@@ -7,8 +7,8 @@ use serde_json::json;
 use walkdir::WalkDir;
 
 use crate::args::Mode;
+use crate::copy::one_file::copy_file;
 use crate::copy::{file_args, Args, Source};
-use crate::copy_file::copy_file;
 use crate::file;
 use crate::util::failed;
 use crate::{ModuleContext, ModuleError, ResultMap};

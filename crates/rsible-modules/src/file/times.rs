@@ -11,7 +11,7 @@ use rsible_template::py_str_repr as py_repr;
 use serde_json::{json, Value};
 
 use crate::file::Args;
-use crate::file_state::State;
+use crate::target::file_state::State;
 use rsible_connection::shell::quote;
 
 /// Ansible's default `*_time_format`.

@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::args::Mode;
 use crate::copy::{file_args, Args};
 use crate::file::{self, INFO_FN};
-use crate::util::{failed, run_script};
+use crate::target::script::run_script;
+use crate::util::failed;
 use crate::{ModuleContext, ModuleError, ResultMap};
 use rsible_connection::shell::quote;
 
@@ -17,8 +18,8 @@ pub(crate) fn remote_copy(
     a: &Args,
     dest: &str,
 ) -> Result<ResultMap, ModuleError> {
-    let src = crate::util::expand_path(ctx, a.src.as_deref().unwrap_or_default())?;
-    let dest = crate::util::expand_path(ctx, dest)?;
+    let src = crate::target::script::expand_path(ctx, a.src.as_deref().unwrap_or_default())?;
+    let dest = crate::target::script::expand_path(ctx, dest)?;
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "s={} ; f={}", quote(&src), quote(&dest));
     s.push_str("[ -e \"$s\" ] || { echo \"x:Source $s not found\"; exit 0; }\n");

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_opt_string, parse, Spec};
-use crate::util::{failed, output_text, run_script, task_request, BIN_PATH_FN};
+use crate::target::script::{run_script, task_request, BIN_PATH_FN};
+use crate::util::{failed, output_text};
 use crate::{ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
 use rsible_connection::shell::quote;
 

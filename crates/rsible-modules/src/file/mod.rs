@@ -9,19 +9,23 @@
 //! the controller as Ansible's `file` module makes it, and a second round trip (skipped in check
 //! mode or when nothing changes) applies it and reports the final state.
 
+pub(crate) mod plan;
+pub(crate) mod times;
+
 use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, Mode, Spec};
-use crate::file_plan::{plan_absent, plan_directory, plan_file, plan_hard, plan_link, plan_touch};
-pub(crate) use crate::file_state::{
+use crate::file::plan::{plan_absent, plan_directory, plan_file, plan_hard, plan_link, plan_touch};
+use crate::file::times::{created_diff, Stamps};
+pub(crate) use crate::target::file_state::{
     basename, join, parent, parse_state, path_content, path_info, state_script, Info, State,
     INFO_FN,
 };
-use crate::file_times::{created_diff, Stamps};
-use crate::util::{expand_path, failed, run_script};
+use crate::target::script::{expand_path, run_script};
+use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 use rsible_connection::shell::quote;
 

@@ -10,15 +10,21 @@
 //! features, `lvm`, `selinux_python_present`. `loadavg` has /proc/loadavg's two decimals where
 //! Python's `os.getloadavg()` has the kernel's full fixed-point value.
 
+pub(crate) mod hardware;
+pub(crate) mod network;
+pub(crate) mod script;
+pub(crate) mod system;
+
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::args::{parse, Spec};
-use crate::setup_hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
-use crate::setup_network::{network_facts, InterfaceInput, NetworkInput};
-use crate::setup_script::{sections, ENV_TAIL, SCRIPT};
-use crate::setup_system::{self as sys, Facts, Raw};
-use crate::util::{failed, fnmatch, run_script};
+use crate::setup::hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
+use crate::setup::network::{network_facts, InterfaceInput, NetworkInput};
+use crate::setup::script::{sections, ENV_TAIL, SCRIPT};
+use crate::setup::system::{self as sys, Facts, Raw};
+use crate::target::script::run_script;
+use crate::util::{failed, fnmatch};
 use crate::{Module, ModuleContext, ModuleError, ResultMap};
 use rsible_connection::shell::quote;
 

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use crate::args::Mode;
+use crate::file::times::{StampPlan, Stamps};
 use crate::file::Args;
-use crate::file_state::{join, parent, plan_attrs, AttrPlan, Info, State};
-use crate::file_times::{StampPlan, Stamps};
+use crate::target::file_state::{join, parent, plan_attrs, AttrPlan, Info, State};
 use crate::util::failed;
 use crate::ResultMap;
 use rsible_connection::shell::quote;
@@ -319,7 +319,7 @@ pub(crate) fn plan_link(
         } else {
             let tmp = quote(&join(
                 &parent(path),
-                &format!(".rsible.{}.tmp", crate::util::marker()),
+                &format!(".rsible.{}.tmp", crate::target::script::marker()),
             ));
             if prev == "directory" {
                 p.cmds.push(format!("rmdir -- {qp}"));
@@ -405,7 +405,7 @@ pub(crate) fn plan_hard(
         } else {
             let tmp = quote(&join(
                 &parent(path),
-                &format!(".rsible.{}.tmp", crate::util::marker()),
+                &format!(".rsible.{}.tmp", crate::target::script::marker()),
             ));
             if prev == "directory" {
                 p.cmds.push(format!("rmdir -- {qp}"));

@@ -20,7 +20,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, scalar_text, Spec};
-use crate::util::{failed, fnmatch, output_text, run_script, set_output, task_request};
+use crate::target::script::{run_script, task_request};
+use crate::util::{failed, fnmatch, output_text, set_output};
 use crate::{ExecOutput, ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
 
 use probe::{PkgInfo, Probe};

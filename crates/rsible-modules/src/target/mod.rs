@@ -1,0 +1,4 @@
+//! What several modules run on the target: their scripts, and file state probes and changes.
+
+pub(crate) mod file_state;
+pub(crate) mod script;

@@ -1,0 +1,40 @@
+//! Running a module's shell script on the target: the request with the task's environment and
+//! `become`, `~` expansion as the target user, and the shell functions several scripts share.
+
+use crate::{ConnectionError, ExecOutput, ExecRequest, ModuleContext};
+
+/// A request carrying the task's `environment:` and `become`.
+pub(crate) fn task_request(ctx: &ModuleContext<'_>, mut req: ExecRequest) -> ExecRequest {
+    req.env.extend(ctx.environment.iter().cloned());
+    req.become_ = ctx.become_.clone();
+    req
+}
+
+/// Runs a module's shell script on the target as the task's user, with its environment.
+pub(crate) fn run_script(
+    ctx: &ModuleContext<'_>,
+    script: String,
+) -> Result<ExecOutput, ConnectionError> {
+    ctx.conn
+        .exec(&task_request(ctx, ExecRequest::shell(script)))
+}
+
+/// Expands a leading `~` of a `type='path'` parameter as the (become) user on the target.
+pub(crate) fn expand_path(ctx: &ModuleContext<'_>, path: &str) -> Result<String, ConnectionError> {
+    ctx.conn.expand_user(path, ctx.become_.as_ref())
+}
+
+/// A fresh token that no command output can contain by accident; scripts use it to mark the
+/// lines they print for the module rather than for the user.
+pub(crate) fn marker() -> String {
+    format!("RSIBLE-{:016x}", rand::random::<u64>())
+}
+
+/// Shell function `_bin NAME`: prints the path `get_bin_path` would find (`$PATH`, then
+/// `/sbin`, `/usr/sbin`, `/usr/local/sbin`), or its failure message and returns 1.
+pub(crate) const BIN_PATH_FN: &str = r#"_bin() { _bp="$PATH"; for _bd in /sbin /usr/sbin /usr/local/sbin; do case ":$_bp:" in *":$_bd:"*) ;; *) if [ -e "$_bd" ]; then _bp="$_bp:$_bd"; fi ;; esac; done; _bo=$IFS; IFS=:; set -f; for _bd in $_bp; do if [ -n "$_bd" ] && [ -e "$_bd/$1" ] && [ ! -d "$_bd/$1" ] && [ -x "$_bd/$1" ]; then IFS=$_bo; set +f; printf '%s\n' "$_bd/$1"; return 0; fi; done; IFS=$_bo; set +f; printf 'Failed to find required executable "%s" in paths: %s\n' "$1" "$_bp"; return 1; }
+"#;
+
+/// Shell function `_loc`: prints the locale `get_best_parsable_locale` picks from `locale -a`.
+pub(crate) const BEST_LOCALE_FN: &str = r#"_loc() { _la=$(locale -a 2>/dev/null) && [ -n "$_la" ] || { echo C; return; }; for _l in C.utf8 C.UTF-8 en_US.utf8 en_US.UTF-8 C POSIX; do if printf '%s\n' "$_la" | grep -qx -- "$_l"; then echo "$_l"; return; fi; done; echo C; }
+"#;
