@@ -5,33 +5,70 @@ use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::util::failed;
-use crate::ResultMap;
+/// How a module treats keys outside its spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// A module's `argument_spec`: "Unsupported parameters for (…) module: …".
+    Unsupported,
+    /// An action plugin's `_VALID_ARGS`: "Invalid options for …: …".
+    InvalidOptions,
+    /// Every key is data (`set_fact`'s fact names).
+    Accepted,
+}
 
 /// The names a module accepts, as Ansible's `argument_spec` lists them.
-pub(crate) struct Spec {
-    /// Name in "Unsupported parameters for (…) module".
-    pub display: &'static str,
+#[derive(Debug)]
+pub struct ArgSpec {
+    /// Name in "Unsupported parameters for (…) module" (Ansible prints `ansible.legacy.command`
+    /// for some, the short name for others).
+    pub label: &'static str,
     /// Every accepted key, aliases included.
     pub names: &'static [&'static str],
     /// The subset of `names` that are aliases (listed apart, in parentheses).
     pub aliases: &'static [&'static str],
+    pub unknown: Unknown,
 }
 
-impl Spec {
-    /// Ansible's failure for keys outside the spec, or `None` when every key is known. The
-    /// supported list is the sorted names, then the sorted aliases in parentheses.
-    pub(crate) fn check(&self, args: &serde_json::Map<String, Value>) -> Option<ResultMap> {
-        let mut unknown: Vec<&str> = args
+impl ArgSpec {
+    /// A module's spec without aliases.
+    pub const fn new(label: &'static str, names: &'static [&'static str]) -> Self {
+        Self {
+            label,
+            names,
+            aliases: &[],
+            unknown: Unknown::Unsupported,
+        }
+    }
+
+    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
+        self.aliases = aliases;
+        self
+    }
+
+    pub const fn unknown(mut self, unknown: Unknown) -> Self {
+        self.unknown = unknown;
+        self
+    }
+
+    /// Ansible's refusal of keys outside the spec, or `Ok` when every key is known.
+    pub fn check(&self, args: &serde_json::Map<String, Value>) -> Result<(), ArgsError> {
+        let mut unknown: Vec<String> = args
             .keys()
-            .map(String::as_str)
-            .filter(|k| !self.names.contains(k))
+            .filter(|k| !self.names.contains(&k.as_str()))
+            .cloned()
             .collect();
-        if unknown.is_empty() {
-            return None;
+        if unknown.is_empty() || self.unknown == Unknown::Accepted {
+            return Ok(());
         }
         unknown.sort_unstable();
-        let mut names: Vec<&str> = self
+        if self.unknown == Unknown::InvalidOptions {
+            return Err(ArgsError::InvalidOptions {
+                action: self.label,
+                unknown,
+            });
+        }
+        // The supported list is the sorted names, then the sorted aliases in parentheses.
+        let mut names: Vec<&'static str> = self
             .names
             .iter()
             .copied()
@@ -40,33 +77,58 @@ impl Spec {
         names.sort_unstable();
         let mut aliases = self.aliases.to_vec();
         aliases.sort_unstable();
-        let mut supported = names.join(", ");
-        if !aliases.is_empty() {
-            supported.push_str(&format!(" ({})", aliases.join(", ")));
-        }
-        Some(failed(format!(
-            "Unsupported parameters for ({}) module: {}. Supported parameters include: {supported}.",
-            self.display,
-            unknown.join(", ")
-        )))
+        Err(ArgsError::Unsupported {
+            module: self.label,
+            unknown,
+            names,
+            aliases,
+        })
     }
 }
 
-/// Checks the keys, then deserialises `T`; either failure is the task's failed result.
-pub(crate) fn parse<T: DeserializeOwned>(
-    spec: &Spec,
-    args: &serde_json::Map<String, Value>,
-) -> Result<T, ResultMap> {
-    if let Some(fail) = spec.check(args) {
-        return Err(fail);
+/// Arguments a module refuses before doing anything; its text is Ansible's message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    #[error("Unsupported parameters for ({module}) module: {}. Supported parameters include: {}.", unknown.join(", "), supported(names, aliases))]
+    Unsupported {
+        module: &'static str,
+        /// Sorted.
+        unknown: Vec<String>,
+        /// Sorted, aliases apart.
+        names: Vec<&'static str>,
+        aliases: Vec<&'static str>,
+    },
+    #[error("Invalid options for {action}: {}", unknown.join(","))]
+    InvalidOptions {
+        action: &'static str,
+        unknown: Vec<String>,
+    },
+    /// A value of the wrong type or form.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn supported(names: &[&str], aliases: &[&str]) -> String {
+    let mut s = names.join(", ");
+    if !aliases.is_empty() {
+        s.push_str(&format!(" ({})", aliases.join(", ")));
     }
+    s
+}
+
+/// Checks the keys, then deserialises `T`.
+pub(crate) fn parse<T: DeserializeOwned>(
+    spec: &ArgSpec,
+    args: &serde_json::Map<String, Value>,
+) -> Result<T, ArgsError> {
+    spec.check(args)?;
     // Ansible treats an explicit `null` like an absent key.
     let cleaned: serde_json::Map<String, Value> = args
         .iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    T::deserialize(Value::Object(cleaned)).map_err(|e| failed(e.to_string()))
+    T::deserialize(Value::Object(cleaned)).map_err(|e| ArgsError::Invalid(e.to_string()))
 }
 
 /// Ansible's `boolean()`: `yes/on/1/true/y/t` and their negations, any case, or 1/0.
@@ -329,25 +391,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const SPEC: Spec = Spec {
-        display: "stat",
-        names: &["path", "follow", "get_checksum", "dest", "name"],
-        aliases: &["dest", "name"],
-    };
+    const SPEC: ArgSpec = ArgSpec::new("stat", &["path", "follow", "get_checksum", "dest", "name"])
+        .aliases(&["dest", "name"]);
 
     #[test]
     fn unknown_parameters_fail_like_ansible() {
         let args = json!({"path": "/x", "zz": 1, "bogus": 2});
-        let fail = SPEC.check(args.as_object().unwrap()).unwrap();
+        let err = SPEC.check(args.as_object().unwrap()).unwrap_err();
         assert_eq!(
-            fail["msg"],
+            err.to_string(),
             "Unsupported parameters for (stat) module: bogus, zz. Supported parameters include: follow, get_checksum, path (dest, name)."
         );
-        assert_eq!(fail["failed"], true);
-        assert_eq!(fail["changed"], false);
+        assert!(
+            matches!(&err, ArgsError::Unsupported { unknown, .. } if unknown == &["bogus", "zz"])
+        );
         assert!(SPEC
             .check(json!({"name": "/x"}).as_object().unwrap())
-            .is_none());
+            .is_ok());
+        let action = ArgSpec::new("fail", &["msg"]).unknown(Unknown::InvalidOptions);
+        assert_eq!(
+            action
+                .check(args.as_object().unwrap())
+                .unwrap_err()
+                .to_string(),
+            "Invalid options for fail: bogus,path,zz"
+        );
+        let any = ArgSpec::new("set_fact", &["cacheable"]).unknown(Unknown::Accepted);
+        assert!(any.check(args.as_object().unwrap()).is_ok());
     }
 
     #[test]

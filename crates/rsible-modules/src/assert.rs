@@ -9,15 +9,20 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_string_list, parse, Spec};
+use crate::args::{de_bool, de_string_list, parse, ArgSpec, Unknown};
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
-const SPEC: Spec = Spec {
-    display: "assert",
-    names: &["fail_msg", "msg", "quiet", "success_msg", "that"],
-    aliases: &["msg"],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "assert",
+    ArgSpec {
+        label: "assert",
+        names: &["fail_msg", "msg", "quiet", "success_msg", "that"],
+        aliases: &["msg"],
+        unknown: Unknown::Unsupported,
+    },
+)
+.kind(Kind::Controller);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,34 +41,19 @@ pub(crate) struct Assert;
 pub(crate) static ASSERT: Assert = Assert;
 
 impl Module for Assert {
-    fn name(&self) -> &'static str {
-        "assert"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
-    }
-
-    fn controller_only(&self) -> bool {
-        true
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        if !args.contains_key("that") && SPEC.check(args).is_none() {
-            return Ok(failed("missing required arguments: that"));
+    ) -> Result<ModuleOutput, ModuleError> {
+        if !args.contains_key("that") && INFO.args.check(args).is_ok() {
+            return Ok(failed("missing required arguments: that").into());
         }
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+        let a: Args = parse(&INFO.args, args)?;
         let mut r = ResultMap::new();
         r.insert("changed".into(), json!(false));
         if !a.quiet {
@@ -78,7 +68,7 @@ impl Module for Assert {
                     "msg".into(),
                     a.fail_msg.unwrap_or_else(|| json!("Assertion failed")),
                 );
-                return Ok(r);
+                return Ok(r.into());
             }
         }
         r.insert(
@@ -86,26 +76,26 @@ impl Module for Assert {
             a.success_msg
                 .unwrap_or_else(|| json!("All assertions passed")),
         );
-        Ok(r)
+        Ok(r.into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, Env, FakeConnection, RunResult};
 
     #[test]
     fn params_are_checked() {
         let (fake, env) = (FakeConnection::default(), Env::default());
         let r = ASSERT
             .run(&env.ctx(&fake), &args(json!({"that": ["1"], "bogus": 1})))
-            .unwrap();
+            .result();
         assert_eq!(
             r["msg"],
             "Unsupported parameters for (assert) module: bogus. Supported parameters include: fail_msg, quiet, success_msg, that (msg)."
         );
-        let r = ASSERT.run(&env.ctx(&fake), &args(json!({}))).unwrap();
+        let r = ASSERT.run(&env.ctx(&fake), &args(json!({}))).result();
         assert_eq!(r["msg"], "missing required arguments: that");
     }
 
@@ -118,7 +108,7 @@ mod tests {
                 &env.ctx(&fake),
                 &args(json!({"that": ["1 == 1", "1 == 2"]})),
             )
-            .unwrap();
+            .result();
         assert_eq!(
             r,
             crate::util::map(json!({
@@ -131,11 +121,11 @@ mod tests {
                 &env.ctx(&fake),
                 &args(json!({"that": "1 == 2", "msg": "boom"})),
             )
-            .unwrap();
+            .result();
         assert_eq!(r["msg"], "boom");
         let r = ASSERT
             .run(&env.ctx(&fake), &args(json!({"that": ["1 == 1"]})))
-            .unwrap();
+            .result();
         assert_eq!(
             r,
             crate::util::map(
@@ -152,7 +142,7 @@ mod tests {
                 &env.ctx(&fake),
                 &args(json!({"that": "true", "quiet": "yes", "success_msg": "yay"})),
             )
-            .unwrap();
+            .result();
         assert_eq!(r, crate::util::map(json!({"changed": false, "msg": "yay"})));
     }
 }

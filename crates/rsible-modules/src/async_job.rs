@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::target::script::{marker, run_script};
 use crate::util::{failed, py_json_dumps, py_splitlines};
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleOutput, ResultMap};
 use rsible_connection::shell::{quote, quote_path};
 
 /// A module's work on the target as one script, so it can run detached (`async:`).
@@ -227,7 +227,7 @@ pub fn start_async(
     ctx: &ModuleContext<'_>,
     args: &serde_json::Map<String, Value>,
     async_secs: u64,
-) -> Result<ResultMap, ModuleError> {
+) -> Result<ModuleOutput, ModuleError> {
     let job = match module.remote_job(ctx, args) {
         None => return module.run(ctx, args),
         Some(job) => job?,
@@ -242,27 +242,28 @@ pub fn start_async(
     let text = String::from_utf8_lossy(&out.stdout);
     let prefix = format!("{m} ");
     let line = text.lines().rev().find_map(|l| l.strip_prefix(&prefix));
-    match line.and_then(|l| l.split_once(' ')) {
+    let result = match line.and_then(|l| l.split_once(' ')) {
         Some(("started", rest)) => {
             let (jid, path) = rest.split_once(' ').unwrap_or((rest, ""));
-            Ok(crate::util::map(json!({
+            crate::util::map(json!({
                 "failed": false, "started": true, "finished": false, "ansible_job_id": jid,
                 "results_file": path, "changed": true,
-            })))
+            }))
         }
-        Some(("mkdir", err)) => Ok(failed(format!(
+        Some(("mkdir", err)) => failed(format!(
             "could not create directory: {dir} - {}",
             err.strip_prefix("mkdir: ").unwrap_or(err)
-        ))),
+        )),
         _ => {
             let err = String::from_utf8_lossy(&out.stderr);
-            Ok(failed(format!(
+            failed(format!(
                 "could not start the async job (rc {}): {}",
                 out.rc,
                 err.trim()
-            )))
+            ))
         }
-    }
+    };
+    Ok(result.into())
 }
 
 /// What `async_status` (`mode: status`) returns for `jid`: `finished` false while the job
@@ -393,6 +394,7 @@ pub(crate) fn cleanup_in(
 
 #[cfg(test)]
 mod tests {
+    use crate::testing::RunResult;
     use std::time::{Duration, Instant};
 
     use super::*;
@@ -423,7 +425,7 @@ mod tests {
 
     fn start(env: &Env, module: &dyn Module, a: Value, secs: u64) -> ResultMap {
         let conn = LocalConnection::new();
-        start_async(module, &env.ctx(&conn), &args(a), secs).unwrap()
+        start_async(module, &env.ctx(&conn), &args(a), secs).result()
     }
 
     // Key sets and values below come from ansible-playbook 2.19 -v runs of the same tasks
@@ -441,7 +443,7 @@ mod tests {
             &args(json!({"_raw_params": "echo hi; sleep 1"})),
             10,
         )
-        .unwrap();
+        .result();
         assert!(
             clock.elapsed() < Duration::from_millis(900),
             "{:?}",
@@ -630,7 +632,7 @@ mod tests {
             &args(json!({"_raw_params": "sleep 5; echo late"})),
             1,
         )
-        .unwrap();
+        .result();
         let jid = r["ansible_job_id"].as_str().unwrap().to_owned();
         let clock = Instant::now();
         let done = wait_finished(&ctx, &jid, 8);
@@ -679,7 +681,7 @@ mod tests {
         let conn = LocalConnection::new();
         let ctx = env.ctx(&conn);
         let script = r#"printf 'q"b\\ n\n\tt é \001'; echo err >&2; exit 3"#;
-        let r = start_async(&SHELL, &ctx, &args(json!({"_raw_params": script})), 10).unwrap();
+        let r = start_async(&SHELL, &ctx, &args(json!({"_raw_params": script})), 10).result();
         let done = wait_finished(&ctx, r["ansible_job_id"].as_str().unwrap(), 10);
         // ansible-playbook 2.19, same task with `async: 10, poll: 1`.
         assert_eq!(done["stdout"], json!("q\"b\\ n\n\tt é \u{1}"));
@@ -698,7 +700,7 @@ mod tests {
         // the text is kept as is.
         for (strip, want) in [(true, "a\r\n \\ \"x\""), (false, "a\r\n \\ \"x\"\r\n\r\n")] {
             let a = json!({"_raw_params": r#"printf 'a\r\n \\ "x"\r\n\r\n'"#, "strip_empty_ends": strip});
-            let r = start_async(&SHELL, &ctx, &args(a), 10).unwrap();
+            let r = start_async(&SHELL, &ctx, &args(a), 10).result();
             let done = wait_finished(&ctx, r["ansible_job_id"].as_str().unwrap(), 10);
             assert_eq!(done["stdout"], json!(want), "strip {strip}");
         }
@@ -737,7 +739,7 @@ mod tests {
         let conn = LocalConnection::new();
         let ctx = env.ctx(&conn);
         let run = |a: Value| {
-            let r = start_async(&COMMAND, &ctx, &args(a), 10).unwrap();
+            let r = start_async(&COMMAND, &ctx, &args(a), 10).result();
             wait_finished(&ctx, r["ansible_job_id"].as_str().unwrap(), 10)
         };
         let r = run(json!({"cmd": "echo x", "creates": "/"}));
@@ -765,7 +767,7 @@ mod tests {
             &args(json!({"_raw_params": "touch /nonexistent/x"})),
             10,
         )
-        .unwrap();
+        .result();
         let r = wait_finished(&ctx_check, r["ansible_job_id"].as_str().unwrap(), 10);
         assert_eq!(
             (&r["skipped"], &r["changed"], &r["rc"]),
@@ -773,7 +775,7 @@ mod tests {
         );
         assert_eq!(r["msg"], "Command would have run if not in check mode");
         let a = json!({"cmd": "echo x", "creates": "/"});
-        let r = start_async(&COMMAND, &ctx_check, &args(a), 10).unwrap();
+        let r = start_async(&COMMAND, &ctx_check, &args(a), 10).result();
         let r = wait_finished(&ctx_check, r["ansible_job_id"].as_str().unwrap(), 10);
         assert_eq!(r["msg"], "Would not run command since '/' exists");
         assert_eq!((&r["changed"], &r.get("skipped")), (&json!(false), &None));

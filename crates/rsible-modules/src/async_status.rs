@@ -21,16 +21,20 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::args::{parse, Spec};
+use crate::args::{parse, ArgSpec, Unknown};
 use crate::async_job::{async_dir, cleanup_in, status_in};
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
 
-const SPEC: Spec = Spec {
-    display: "async_status",
-    names: &["jid", "mode"],
-    aliases: &[],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "async_status",
+    ArgSpec {
+        label: "async_status",
+        names: &["jid", "mode"],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,25 +51,18 @@ pub(crate) struct AsyncStatus;
 pub(crate) static ASYNC_STATUS: AsyncStatus = AsyncStatus;
 
 impl Module for AsyncStatus {
-    fn name(&self) -> &'static str {
-        "async_status"
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let Some(jid) = a.jid.as_ref().map(crate::args::scalar_text) else {
-            return Ok(failed("missing required arguments: jid"));
+            return Ok(failed("missing required arguments: jid").into());
         };
         let mode = a
             .mode
@@ -74,13 +71,14 @@ impl Module for AsyncStatus {
         if mode != "status" && mode != "cleanup" {
             return Ok(failed(format!(
                 "value of mode must be one of: status, cleanup, got: {mode}"
-            )));
+            ))
+            .into());
         }
         let dir = async_dir(ctx)?;
         if mode == "cleanup" {
-            cleanup_in(ctx, &dir, &jid)
+            cleanup_in(ctx, &dir, &jid).map(ModuleOutput::from)
         } else {
-            status_in(ctx, &dir, &jid)
+            status_in(ctx, &dir, &jid).map(ModuleOutput::from)
         }
     }
 }
@@ -90,13 +88,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, Env, RunResult};
     use rsible_connection::local::LocalConnection;
 
-    fn run(env: &Env, a: Value) -> ResultMap {
+    fn run(env: &Env, a: Value) -> crate::ResultMap {
         ASYNC_STATUS
             .run(&env.ctx(&LocalConnection::new()), &args(a))
-            .unwrap()
+            .result()
     }
 
     // Messages from ansible-playbook 2.19 runs of the same tasks.

@@ -19,14 +19,17 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, scalar_text, Spec};
+use crate::args::{de_bool, de_opt_string, parse, scalar_text, ArgSpec, Unknown};
 use crate::target::script::marker;
 use crate::util::{failed, map, output_text, py_datetime, py_timedelta, set_output};
-use crate::{ExecRequest, Module, ModuleContext, ModuleError, RemoteJob, ResultMap};
+use crate::{
+    ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, RemoteJob, ResultMap,
+};
 use rsible_connection::shell::quote;
 
-const SPEC: Spec = Spec {
-    display: "ansible.legacy.command",
+/// `shell` is `command` with `_uses_shell`: the command module on the target checks both.
+const ARGS: ArgSpec = ArgSpec {
+    label: "ansible.legacy.command",
     names: &[
         "_raw_params",
         "_uses_shell",
@@ -42,7 +45,11 @@ const SPEC: Spec = Spec {
         "strip_empty_ends",
     ],
     aliases: &[],
+    unknown: Unknown::Unsupported,
 };
+
+const INFO: ModuleInfo = ModuleInfo::builtin("command", ARGS).free_form();
+const SHELL_INFO: ModuleInfo = ModuleInfo::builtin("shell", ARGS).free_form();
 
 fn yes() -> bool {
     true
@@ -122,41 +129,26 @@ pub(crate) static COMMAND: Command = Command { shell: false };
 pub(crate) static SHELL: Command = Command { shell: true };
 
 impl Module for Command {
-    fn name(&self) -> &'static str {
+    fn info(&self) -> &'static ModuleInfo {
         if self.shell {
-            "shell"
+            &SHELL_INFO
         } else {
-            "command"
+            &INFO
         }
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
-    }
-
-    fn free_form(&self) -> bool {
-        true
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&ARGS, args)?;
         let warning = self.executable_warning(&a);
         let mut r = run_command(ctx, a, self.shell)?;
         if let Some(w) = warning {
             r.insert("warnings".into(), json!([w]));
         }
-        Ok(r)
+        Ok(r.into())
     }
 
     fn remote_job(
@@ -165,7 +157,7 @@ impl Module for Command {
         args: &serde_json::Map<String, Value>,
     ) -> Option<Result<RemoteJob, ModuleError>> {
         // Argument errors need no target: they come back at once.
-        let a: Args = parse(&SPEC, args).ok()?;
+        let a: Args = parse(&ARGS, args).ok()?;
         let p = prepare(&a, self.shell).ok()?;
         let m = marker();
         let script = build_script(&a, p.shell, p.raw.as_deref(), &p.argv, &m, ctx.check_mode);
@@ -564,12 +556,12 @@ fn build_script(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, keys, Env, FakeConnection};
+    use crate::testing::{args, keys, Env, FakeConnection, RunResult};
     use rsible_connection::local::LocalConnection;
 
     fn run_local(env: &Env, module: &Command, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
-        module.run(&env.ctx(&conn), &args(a)).unwrap()
+        module.run(&env.ctx(&conn), &args(a)).result()
     }
 
     // Key sets and values below come from ansible-playbook 2.19 -v runs of the same tasks.
@@ -745,7 +737,7 @@ mod tests {
         let fake = FakeConnection::default();
         let r = COMMAND
             .run(&env.ctx(&fake), &args(json!({"_raw_params": "rm -rf /x"})))
-            .unwrap();
+            .result();
         assert!(fake.lines().is_empty());
         assert_eq!(r["skipped"], true);
         assert_eq!(r["changed"], false);

@@ -8,15 +8,20 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_opt_int, parse, Spec};
+use crate::args::{de_opt_int, parse, ArgSpec, Unknown};
 use crate::util::map;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
-const SPEC: Spec = Spec {
-    display: "debug",
-    names: &["msg", "var", "verbosity"],
-    aliases: &[],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "debug",
+    ArgSpec {
+        label: "debug",
+        names: &["msg", "var", "verbosity"],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+)
+.kind(Kind::Controller);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,45 +38,36 @@ pub(crate) struct Debug;
 pub(crate) static DEBUG: Debug = Debug;
 
 impl Module for Debug {
-    fn name(&self) -> &'static str {
-        "debug"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
-    }
-
-    fn controller_only(&self) -> bool {
-        true
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = match parse(&INFO.args, args) {
             Ok(a) => a,
             // An action plugin's argument failure carries no `changed`.
-            Err(mut fail) => {
-                fail.remove("changed");
-                return Ok(fail);
+            Err(refusal) => {
+                let mut out = ModuleOutput::from(refusal);
+                out.result.remove("changed");
+                return Ok(out);
             }
         };
         if a.msg.is_some() && a.var.is_some() {
             return Ok(map(
                 json!({"failed": true, "msg": "parameters are mutually exclusive: msg|var"}),
-            ));
+            )
+            .into());
         }
         if a.verbosity.unwrap_or(0) > i64::from(ctx.verbosity) {
             return Ok(map(json!({
                 "changed": false, "failed": false, "skipped": true,
                 "skipped_reason": "Verbosity threshold not met.",
-            })));
+            }))
+            .into());
         }
         let mut r = ResultMap::new();
         r.insert("changed".into(), json!(false));
@@ -97,18 +93,18 @@ impl Module for Debug {
         }
         r.insert("_ansible_verbose_always".into(), json!(true));
         r.insert("failed".into(), json!(false));
-        Ok(r)
+        Ok(r.into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, Env, FakeConnection, RunResult};
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let fake = FakeConnection::default();
-        let r = DEBUG.run(&env.ctx(&fake), &args(a)).unwrap();
+        let r = DEBUG.run(&env.ctx(&fake), &args(a)).result();
         assert!(fake.lines().is_empty());
         r
     }

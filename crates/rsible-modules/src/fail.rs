@@ -6,42 +6,30 @@
 
 use serde_json::{json, Value};
 
+use crate::args::{ArgSpec, Unknown};
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
+
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "fail",
+    ArgSpec::new("fail", &["msg"]).unknown(Unknown::InvalidOptions),
+)
+.kind(Kind::Controller);
 
 pub(crate) struct Fail;
 pub(crate) static FAIL: Fail = Fail;
 
 impl Module for Fail {
-    fn name(&self) -> &'static str {
-        "fail"
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        &["msg"]
-    }
-
-    fn controller_only(&self) -> bool {
-        true
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         _ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let mut bad: Vec<&str> = args
-            .keys()
-            .map(String::as_str)
-            .filter(|k| *k != "msg")
-            .collect();
-        if !bad.is_empty() {
-            bad.sort_unstable();
-            return Ok(failed(format!(
-                "Invalid options for fail: {}",
-                bad.join(",")
-            )));
-        }
+    ) -> Result<ModuleOutput, ModuleError> {
+        INFO.args.check(args)?;
         let mut r = failed("");
         r.insert(
             "msg".into(),
@@ -49,27 +37,27 @@ impl Module for Fail {
                 .cloned()
                 .unwrap_or_else(|| json!("Failed as requested from task")),
         );
-        Ok(r)
+        Ok(r.into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, Env, FakeConnection, RunResult};
 
     #[test]
     fn default_and_custom_message() {
         let (fake, env) = (FakeConnection::default(), Env::default());
-        let r = FAIL.run(&env.ctx(&fake), &args(json!({}))).unwrap();
+        let r = FAIL.run(&env.ctx(&fake), &args(json!({}))).result();
         assert_eq!(r, failed("Failed as requested from task"));
         let r = FAIL
             .run(&env.ctx(&fake), &args(json!({"msg": "boom"})))
-            .unwrap();
+            .result();
         assert_eq!(r["msg"], "boom");
         let r = FAIL
             .run(&env.ctx(&fake), &args(json!({"msg": "x", "bogus": 1})))
-            .unwrap();
+            .result();
         assert_eq!(r, failed("Invalid options for fail: bogus"));
     }
 }

@@ -41,9 +41,12 @@ mod testing;
 pub use async_job::{cleanup_async, poll_async, start_async, RemoteJob};
 // Modules name the connection types through the crate root; downstream crates import them
 // from `rsible-connection`.
+pub use args::{ArgSpec, ArgsError, Unknown};
 pub use context::{ConnectionInfo, ModuleContext};
-pub use module::{Module, ModuleError, ResultMap};
-pub use registry::{canonical_name, find_module, module_names};
+pub use module::{
+    Collection, Facts, Kind, Module, ModuleError, ModuleId, ModuleInfo, ModuleOutput, ResultMap,
+};
+pub use registry::{find_module, module_names};
 pub(crate) use rsible_connection::{
     Become, Connection, ConnectionError, ExecOutput, ExecRequest, PutOptions,
 };

@@ -1,44 +1,198 @@
 use serde_json::Value;
 
+use crate::args::{ArgSpec, ArgsError};
 use crate::{ConnectionError, ModuleContext, RemoteJob};
 
 /// A task result as Ansible's result dict (`changed`, `failed`, `msg`, `rc`, `stdout`, …).
 pub type ResultMap = serde_json::Map<String, Value>;
 
 /// A fault that is not a task result: the runner turns `Unreachable` into an UNREACHABLE
-/// host and the rest into a failed task with the message.
+/// host, an argument error into Ansible's failed result (pointing at the offending keys), and
+/// the rest into a failed task with the message.
 #[derive(Debug, thiserror::Error)]
 pub enum ModuleError {
     #[error(transparent)]
     Connection(#[from] ConnectionError),
     #[error(transparent)]
     Template(#[from] rsible_template::TemplateError),
+    #[error(transparent)]
+    Args(#[from] ArgsError),
 }
 
-/// One module.
+/// The collection a module ships in, which decides its fully qualified name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Collection {
+    /// `ansible.builtin`, part of ansible-core.
+    Builtin,
+    /// `ansible.posix`.
+    Posix,
+    /// `community.general`.
+    CommunityGeneral,
+}
+
+impl Collection {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Builtin => "ansible.builtin",
+            Self::Posix => "ansible.posix",
+            Self::CommunityGeneral => "community.general",
+        }
+    }
+}
+
+/// A module's name as users write it and the collection it comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModuleId {
+    pub name: &'static str,
+    pub collection: Collection,
+}
+
+impl ModuleId {
+    /// `ansible.posix.synchronize`: the name Ansible prints in its messages.
+    pub fn fqcn(self) -> String {
+        format!("{}.{}", self.collection.name(), self.name)
+    }
+
+    /// Whether a task's action names this module: the short name, the FQCN, or the
+    /// `ansible.builtin.`/`ansible.legacy.` spelling (ansible-core redirects the modules that
+    /// moved to collections).
+    pub fn is_written_as(self, written: &str) -> bool {
+        let short = written
+            .strip_prefix("ansible.builtin.")
+            .or_else(|| written.strip_prefix("ansible.legacy."))
+            .or_else(|| {
+                written
+                    .strip_prefix(self.collection.name())
+                    .and_then(|rest| rest.strip_prefix('.'))
+            })
+            .unwrap_or(written);
+        short == self.name
+    }
+}
+
+/// Where a module does its work, which decides how the runner treats it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An action that never touches the target (`debug`, `set_fact`, `assert`, `fail`): it
+    /// runs even when the host's connection cannot be opened, and its failures read "Action
+    /// failed".
+    Controller,
+    /// An action plugin that drives the target itself and gives its own verdict
+    /// (`wait_for_connection`): its failures read "Action failed" too.
+    Action,
+    /// A module whose verdict comes from the target.
+    Remote,
+}
+
+/// Everything the runner and the parser need to know about a module, in one place.
+#[derive(Debug)]
+pub struct ModuleInfo {
+    pub id: ModuleId,
+    pub kind: Kind,
+    /// Whether `async:` may run it (Ansible refuses async for actions and for `copy`/`template`).
+    pub supports_async: bool,
+    /// Whether free-form text (`command: ls -l`) is taken as `_raw_params`.
+    pub free_form: bool,
+    pub args: ArgSpec,
+}
+
+impl ModuleInfo {
+    /// A remote builtin module that supports async, taking exactly `args`: the common case.
+    pub const fn builtin(name: &'static str, args: ArgSpec) -> Self {
+        Self {
+            id: ModuleId {
+                name,
+                collection: Collection::Builtin,
+            },
+            kind: Kind::Remote,
+            supports_async: true,
+            free_form: false,
+            args,
+        }
+    }
+
+    pub const fn in_collection(mut self, collection: Collection) -> Self {
+        self.id.collection = collection;
+        self
+    }
+
+    pub const fn kind(mut self, kind: Kind) -> Self {
+        self.kind = kind;
+        self.supports_async = matches!(kind, Kind::Remote) && self.supports_async;
+        self
+    }
+
+    pub const fn without_async(mut self) -> Self {
+        self.supports_async = false;
+        self
+    }
+
+    pub const fn free_form(mut self) -> Self {
+        self.free_form = true;
+        self
+    }
+}
+
+/// Facts a module hands the runner besides its displayed result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Facts {
+    /// Host facts (`setup`, or any module returning `ansible_facts`): `ansible_facts.*` and the
+    /// `ansible_*` variables.
+    Host(serde_json::Map<String, Value>),
+    /// `set_fact` variables, of set_fact precedence.
+    Vars(serde_json::Map<String, Value>),
+}
+
+/// What a module run gives the runner.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModuleOutput {
+    /// The result as Ansible shows and registers it.
+    pub result: ResultMap,
+    pub facts: Option<Facts>,
+    /// Set when the result is the module's refusal of its arguments, so the runner can point
+    /// at the offending keys of the task.
+    pub refused: Option<ArgsError>,
+}
+
+impl ModuleOutput {
+    /// A refusal whose result the module shaped itself (`copy` adds the content's checksum,
+    /// `debug` has no `changed`).
+    pub fn refused(error: ArgsError, result: ResultMap) -> Self {
+        Self {
+            result,
+            facts: None,
+            refused: Some(error),
+        }
+    }
+}
+
+impl From<ArgsError> for ModuleOutput {
+    /// Ansible's failed result for refused arguments: `changed: false, failed: true, msg`.
+    fn from(error: ArgsError) -> Self {
+        Self::refused(error.clone(), crate::util::failed(error.to_string()))
+    }
+}
+
+impl From<ResultMap> for ModuleOutput {
+    /// A module's result dict, whose `ansible_facts` (if any) are host facts, as Ansible
+    /// takes them from every module.
+    fn from(result: ResultMap) -> Self {
+        let facts = result
+            .get("ansible_facts")
+            .and_then(Value::as_object)
+            .map(|f| Facts::Host(f.clone()));
+        Self {
+            result,
+            facts,
+            refused: None,
+        }
+    }
+}
+
+/// One module. Adding one: docs/contributing.md.
 pub trait Module: Send + Sync {
-    /// The canonical short name (`command`).
-    fn name(&self) -> &'static str;
-
-    /// The name Ansible uses in "Unsupported parameters for (…) module" (`ansible.legacy.command`,
-    /// `ansible.posix.synchronize`).
-    fn resolved_name(&self) -> String {
-        format!("ansible.legacy.{}", self.name())
-    }
-
-    /// Every accepted parameter name, aliases included.
-    fn params(&self) -> &'static [&'static str];
-
-    /// True when free-form text (`command: ls -l`) is accepted as `_raw_params`.
-    fn free_form(&self) -> bool {
-        false
-    }
-
-    /// True for action plugins that never touch the target (`debug`, `set_fact`, `assert`,
-    /// `fail`): they run even when the connection is not open yet.
-    fn controller_only(&self) -> bool {
-        false
-    }
+    /// The module's name, collection, kind and argument spec.
+    fn info(&self) -> &'static ModuleInfo;
 
     /// The module's work as one script for the target, so `async:` can run it detached (see
     /// [`crate::start_async`]). `None`: the module runs to completion even under `async`.
@@ -50,11 +204,11 @@ pub trait Module: Send + Sync {
         None
     }
 
-    /// Runs the module. A failure of the module is `Ok` with `failed: true`; `Err` is for
-    /// connection faults and template errors.
+    /// Runs the module. A failure of the module is `Ok` with `failed: true` in the result;
+    /// `Err` is for connection faults, template errors and arguments the spec refuses.
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError>;
+    ) -> Result<ModuleOutput, ModuleError>;
 }

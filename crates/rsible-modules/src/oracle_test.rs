@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::testing::{args, Env};
+use crate::testing::{args, Env, RunResult};
 use crate::{find_module, ResultMap};
 use rsible_connection::local::LocalConnection;
 
@@ -160,7 +160,7 @@ fn replay(fixture: &str, check_mode: bool) {
     for (i, case) in cases.iter().enumerate() {
         let module = find_module(case["module"].as_str().unwrap()).unwrap();
         let a = sub(&case["args"], "@D@", &ds);
-        let got = module.run(&env.ctx(&conn), &args(a)).unwrap();
+        let got = module.run(&env.ctx(&conn), &args(a)).result();
         let got = normalise(&match sub(&Value::Object(got), &ds, "@D@") {
             Value::Object(m) => m,
             _ => unreachable!(),

@@ -7,16 +7,20 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_opt_string, parse, Spec};
+use crate::args::{de_opt_string, parse, ArgSpec, Unknown};
 use crate::target::script::run_script;
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
-const SPEC: Spec = Spec {
-    display: "ping",
-    names: &["data"],
-    aliases: &[],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "ping",
+    ArgSpec {
+        label: "ping",
+        names: &["data"],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,54 +33,41 @@ pub(crate) struct Ping;
 pub(crate) static PING: Ping = Ping;
 
 impl Module for Ping {
-    fn name(&self) -> &'static str {
-        "ping"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let data = a.data.unwrap_or_else(|| "pong".to_owned());
         if data == "crash" {
-            return Ok(failed("boom"));
+            return Ok(failed("boom").into());
         }
         // The round trip is the point: an unreachable host errors here.
         let out = run_script(ctx, "true".to_owned())?;
         if out.rc != 0 {
-            return Ok(failed(
-                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            ));
+            return Ok(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()).into());
         }
         let mut r = ResultMap::new();
         r.insert("changed".into(), json!(false));
         r.insert("ping".into(), json!(data));
-        Ok(r)
+        Ok(r.into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, Env, FakeConnection, RunResult};
 
     #[test]
     fn pong() {
         let (fake, env) = (FakeConnection::default(), Env::default());
-        let r = PING.run(&env.ctx(&fake), &args(json!({}))).unwrap();
+        let r = PING.run(&env.ctx(&fake), &args(json!({}))).result();
         assert_eq!(
             r,
             crate::util::map(json!({"changed": false, "ping": "pong"}))
@@ -84,7 +75,7 @@ mod tests {
         assert_eq!(fake.lines(), ["/bin/sh -c true"]);
         let r = PING
             .run(&env.ctx(&fake), &args(json!({"data": "x"})))
-            .unwrap();
+            .result();
         assert_eq!(r["ping"], "x");
     }
 }

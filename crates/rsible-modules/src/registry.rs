@@ -27,36 +27,24 @@ fn all() -> &'static [&'static dyn Module] {
     ALL
 }
 
-/// `ansible.builtin.copy`, `ansible.legacy.copy`, `ansible.posix.synchronize`,
-/// `community.general.modprobe` → the short name.
-pub fn canonical_name(name: &str) -> &str {
-    for prefix in [
-        "ansible.builtin.",
-        "ansible.legacy.",
-        "ansible.posix.",
-        "community.general.",
-    ] {
-        if let Some(short) = name.strip_prefix(prefix) {
-            return short;
-        }
-    }
-    name
-}
-
-/// The module for a name as written in a task.
+/// The module for a name as written in a task (`copy`, `ansible.builtin.copy`,
+/// `ansible.posix.synchronize`).
 pub fn find_module(name: &str) -> Option<&'static dyn Module> {
-    let short = canonical_name(name);
-    all().iter().copied().find(|m| m.name() == short)
+    all()
+        .iter()
+        .copied()
+        .find(|m| m.info().id.is_written_as(name))
 }
 
-/// Canonical names of every module.
+/// Short names of every module.
 pub fn module_names() -> Vec<String> {
-    all().iter().map(|m| m.name().to_owned()).collect()
+    all().iter().map(|m| m.info().id.name.to_owned()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Kind;
 
     #[test]
     fn every_module_is_found_by_its_written_names() {
@@ -91,16 +79,34 @@ mod tests {
                 format!("ansible.builtin.{n}"),
                 format!("ansible.legacy.{n}"),
             ] {
-                assert_eq!(find_module(&written).map(Module::name), Some(n.as_str()));
+                let found = find_module(&written).map(|m| m.info().id.name);
+                assert_eq!(found, Some(n.as_str()));
             }
         }
         assert!(find_module("nope").is_none());
+        let info = |n: &str| find_module(n).map(Module::info);
         assert_eq!(
-            find_module("shell").map(Module::resolved_name).as_deref(),
+            info("ansible.posix.synchronize")
+                .map(|i| i.id.fqcn())
+                .as_deref(),
+            Some("ansible.posix.synchronize")
+        );
+        assert_eq!(
+            info("community.general.modprobe")
+                .map(|i| i.id.fqcn())
+                .as_deref(),
+            Some("community.general.modprobe")
+        );
+        assert!(find_module("community.general.copy").is_none());
+        assert_eq!(
+            info("shell").map(|i| i.args.label),
             Some("ansible.legacy.command")
         );
-        assert!(find_module("command").is_some_and(Module::free_form));
-        assert!(find_module("debug").is_some_and(Module::controller_only));
-        assert!(!find_module("copy").is_some_and(Module::controller_only));
+        assert!(info("command").is_some_and(|i| i.free_form));
+        assert!(info("debug").is_some_and(|i| i.kind == Kind::Controller));
+        assert!(info("wait_for_connection").is_some_and(|i| i.kind == Kind::Action));
+        assert!(info("copy").is_some_and(|i| i.kind == Kind::Remote && !i.supports_async));
+        assert!(info("shell").is_some_and(|i| i.supports_async));
+        assert!(info("set_fact").is_some_and(|i| !i.supports_async));
     }
 }

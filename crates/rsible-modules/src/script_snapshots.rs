@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::testing::{args, Env, FakeConnection};
+use crate::testing::{args, Env, FakeConnection, RunResult};
 use crate::{ExecOutput, Module};
 
 fn lines_of(
@@ -13,7 +13,7 @@ fn lines_of(
     a: serde_json::Value,
 ) -> String {
     let fake = FakeConnection::with_outputs(outputs);
-    module.run(&env.ctx(&fake), &args(a)).unwrap();
+    module.run(&env.ctx(&fake), &args(a)).result();
     fake.lines().join("\n---\n")
 }
 
@@ -88,7 +88,7 @@ fn copy_content_round_trips() {
                 json!({"content": "abc\n", "dest": "/etc/motd", "backup": true, "owner": "root"}),
             ),
         )
-        .unwrap();
+        .result();
     assert_eq!(r["changed"], true);
     assert_eq!(r["mode"], "0644");
     let puts = fake.puts.lock().unwrap().clone();

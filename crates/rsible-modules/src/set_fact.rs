@@ -6,9 +6,16 @@
 
 use serde_json::{json, Value};
 
-use crate::args::parse_bool;
+use crate::args::{parse_bool, ArgSpec, Unknown};
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Facts, Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
+
+/// Any key is a fact name; `cacheable` is the only option.
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "set_fact",
+    ArgSpec::new("set_fact", &["cacheable"]).unknown(Unknown::Accepted),
+)
+.kind(Kind::Controller);
 
 pub(crate) struct SetFact;
 pub(crate) static SET_FACT: SetFact = SetFact;
@@ -24,24 +31,15 @@ fn valid_name(name: &str) -> bool {
 }
 
 impl Module for SetFact {
-    fn name(&self) -> &'static str {
-        "set_fact"
-    }
-
-    /// Any key is a fact name; `cacheable` is the only option.
-    fn params(&self) -> &'static [&'static str] {
-        &["cacheable"]
-    }
-
-    fn controller_only(&self) -> bool {
-        true
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         _ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
+    ) -> Result<ModuleOutput, ModuleError> {
         let cacheable = args.get("cacheable").and_then(parse_bool).unwrap_or(false);
         let mut facts = serde_json::Map::new();
         for (k, v) in args {
@@ -49,27 +47,32 @@ impl Module for SetFact {
                 continue;
             }
             if !valid_name(k) {
-                return Ok(failed(format!("Invalid variable name '{k}'.")));
+                return Ok(failed(format!("Invalid variable name '{k}'.")).into());
             }
             facts.insert(k.clone(), v.clone());
         }
         if facts.is_empty() {
             return Ok(failed(
                 "No key/value pairs provided, at least one is required for this action to succeed",
-            ));
+            )
+            .into());
         }
         let mut r = ResultMap::new();
-        r.insert("ansible_facts".into(), Value::Object(facts));
+        r.insert("ansible_facts".into(), Value::Object(facts.clone()));
         r.insert("_ansible_facts_cacheable".into(), json!(cacheable));
         r.insert("changed".into(), json!(false));
-        Ok(r)
+        Ok(ModuleOutput {
+            result: r,
+            facts: Some(Facts::Vars(facts)),
+            refused: None,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, Env, FakeConnection, RunResult};
 
     #[test]
     fn facts_and_cacheable() {
@@ -80,20 +83,20 @@ mod tests {
                 &env.ctx(&fake),
                 &args(json!({"a": 1, "b": "x", "cacheable": "yes"})),
             )
-            .unwrap();
+            .result();
         assert_eq!(r["ansible_facts"], json!({"a": 1, "b": "x"}));
         assert_eq!(r["_ansible_facts_cacheable"], true);
         assert_eq!(r["changed"], false);
         let r = SET_FACT
             .run(&env.ctx(&fake), &args(json!({"1a": 1})))
-            .unwrap();
+            .result();
         assert_eq!(
             (&r["failed"], &r["msg"]),
             (&json!(true), &json!("Invalid variable name '1a'."))
         );
         let r = SET_FACT
             .run(&env.ctx(&fake), &args(json!({"cacheable": true})))
-            .unwrap();
+            .result();
         assert_eq!(r["failed"], true);
     }
 }

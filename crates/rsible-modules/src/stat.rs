@@ -11,43 +11,47 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, Spec};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Unknown};
 use crate::target::script::{expand_path, run_script};
 use crate::util::{failed, mode_string};
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
 
-const SPEC: Spec = Spec {
-    display: "stat",
-    names: &[
-        "checksum_algorithm",
-        "follow",
-        "get_attributes",
-        "get_checksum",
-        "get_mime",
-        "path",
-        "attr",
-        "attributes",
-        "checksum",
-        "checksum_algo",
-        "dest",
-        "mime",
-        "mime-type",
-        "mime_type",
-        "name",
-    ],
-    aliases: &[
-        "attr",
-        "attributes",
-        "checksum",
-        "checksum_algo",
-        "dest",
-        "mime",
-        "mime-type",
-        "mime_type",
-        "name",
-    ],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "stat",
+    ArgSpec {
+        label: "stat",
+        names: &[
+            "checksum_algorithm",
+            "follow",
+            "get_attributes",
+            "get_checksum",
+            "get_mime",
+            "path",
+            "attr",
+            "attributes",
+            "checksum",
+            "checksum_algo",
+            "dest",
+            "mime",
+            "mime-type",
+            "mime_type",
+            "name",
+        ],
+        aliases: &[
+            "attr",
+            "attributes",
+            "checksum",
+            "checksum_algo",
+            "dest",
+            "mime",
+            "mime-type",
+            "mime_type",
+            "name",
+        ],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 fn yes() -> bool {
     true
@@ -97,36 +101,26 @@ pub(crate) static STAT: Stat = Stat;
 const ALGORITHMS: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
 
 impl Module for Stat {
-    fn name(&self) -> &'static str {
-        "stat"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let Some(path) = a.path.as_deref() else {
-            return Ok(failed("missing required arguments: path"));
+            return Ok(failed("missing required arguments: path").into());
         };
         let alg = a.checksum_algorithm.as_deref().unwrap_or("sha1");
         if !ALGORITHMS.contains(&alg) {
             return Ok(failed(format!(
                 "value of checksum_algorithm must be one of: {}, got: {alg}",
                 ALGORITHMS.join(", ")
-            )));
+            ))
+            .into());
         }
         let path = expand_path(ctx, path)?;
         let script = stat_script(
@@ -150,10 +144,10 @@ impl Module for Stat {
             None => {
                 let mut f = failed(String::from_utf8_lossy(&out.stderr).trim().to_owned());
                 f.insert("rc".into(), json!(out.rc));
-                return Ok(f);
+                return Ok(f.into());
             }
         }
-        Ok(r)
+        Ok(r.into())
     }
 }
 
@@ -344,12 +338,12 @@ fn parse_stat(text: &str, path: &str) -> Option<serde_json::Map<String, Value>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, Env, RunResult};
     use rsible_connection::local::LocalConnection;
 
     fn run(a: Value) -> ResultMap {
         let conn = LocalConnection::new();
-        STAT.run(&Env::default().ctx(&conn), &args(a)).unwrap()
+        STAT.run(&Env::default().ctx(&conn), &args(a)).result()
     }
 
     // Keys and values compared with ansible-playbook 2.19's stat of the same kinds of paths.

@@ -6,10 +6,10 @@
 
 use serde_json::{json, Value};
 
-use crate::args::{parse, parse_bool, scalar_text, Mode};
+use crate::args::{parse, parse_bool, scalar_text, ArgSpec, Mode, Unknown};
 use crate::copy::{self, Source};
 use crate::util::{failed, find_needle, py_datetime, sha1_hex};
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
 
 /// Options the template action consumes itself; everything else goes to copy.
 const OWN: &[&str] = &[
@@ -25,20 +25,12 @@ const OWN: &[&str] = &[
     "output_encoding",
 ];
 
-pub(crate) struct Template;
-pub(crate) static TEMPLATE: Template = Template;
-
-impl Module for Template {
-    fn name(&self) -> &'static str {
-        "template"
-    }
-
-    fn resolved_name(&self) -> String {
-        copy::SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        &[
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "template",
+    ArgSpec {
+        // The copy module on the target checks the arguments, so Ansible names it.
+        label: copy::INFO.args.label,
+        names: &[
             "_original_basename",
             "attributes",
             "backup",
@@ -70,19 +62,31 @@ impl Module for Template {
             "variable_end_string",
             "variable_start_string",
             "attr",
-        ]
+        ],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+)
+.without_async();
+
+pub(crate) struct Template;
+pub(crate) static TEMPLATE: Template = Template;
+
+impl Module for Template {
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
+    ) -> Result<ModuleOutput, ModuleError> {
         if args.contains_key("state") {
-            return Ok(failed("'state' cannot be specified on a template"));
+            return Ok(failed("'state' cannot be specified on a template").into());
         }
         let (Some(src), Some(dest)) = (args.get("src"), args.get("dest")) else {
-            return Ok(failed("src and dest are required"));
+            return Ok(failed("src and dest are required").into());
         };
         let (src, dest) = (scalar_text(src), scalar_text(dest));
         let newline = match args.get("newline_sequence").map(scalar_text).as_deref() {
@@ -90,19 +94,17 @@ impl Module for Template {
             Some("\r" | "\\r") => "\r",
             Some("\r\n" | "\\r\\n") => "\r\n",
             Some(_) => {
-                return Ok(failed(
-                    "newline_sequence needs to be one of: \n, \r or \r\n",
-                ))
+                return Ok(failed("newline_sequence needs to be one of: \n, \r or \r\n").into())
             }
         };
         let follow = args.get("follow").and_then(parse_bool).unwrap_or(false);
         let found = match find_needle(ctx, "templates", &src) {
             Ok(p) => p,
-            Err(msg) => return Ok(failed(msg)),
+            Err(msg) => return Ok(failed(msg).into()),
         };
         let text = match fs_err::read_to_string(&found) {
             Ok(t) => t,
-            Err(e) => return Ok(failed(e.to_string())),
+            Err(e) => return Ok(failed(e.to_string()).into()),
         };
         let vars = template_vars(ctx, &src, &found, &dest);
         let mut origin = ctx.origin.clone();
@@ -144,11 +146,12 @@ impl Module for Template {
         rest.insert("follow".into(), json!(follow));
         // copy requires src or content; the rendered text plays the part of content here.
         rest.insert("content".into(), json!(""));
-        let mut a: copy::Args = match parse(&copy::SPEC, &rest) {
+        let mut a: copy::Args = match parse(&copy::INFO.args, &rest) {
             Ok(a) => a,
-            Err(mut fail) => {
-                fail.insert("checksum".into(), json!(sha1_hex(&data)));
-                return Ok(fail);
+            Err(refusal) => {
+                let mut out = ModuleOutput::from(refusal);
+                out.result.insert("checksum".into(), json!(sha1_hex(&data)));
+                return Ok(out);
             }
         };
         a.content = None;
@@ -168,6 +171,7 @@ impl Module for Template {
             inline: false,
         };
         crate::copy::one_file::copy_file(ctx, &a, &source, &dest, follow, dest.ends_with('/'))
+            .map(ModuleOutput::from)
     }
 }
 
@@ -222,7 +226,7 @@ fn user_name(uid: u32) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, Env, RunResult};
     use rsible_connection::local::LocalConnection;
 
     // `host {{ inventory_hostname }}\n` rendered by ansible-playbook 2.19 on localhost gave
@@ -249,7 +253,7 @@ mod tests {
         let conn = LocalConnection::new();
         let r = TEMPLATE
             .run(&env.ctx(&conn), &args(json!({"src": "t.j2", "dest": dest})))
-            .unwrap();
+            .result();
         assert_eq!(r["checksum"], "1536e873484fc891b77c6b9cdd5d0d48f1a9021f");
         assert_eq!(r["size"], 15);
         assert_eq!(r["md5sum"], "1dab5b9283105e5aa4fa521ba2f8d13d");
@@ -258,7 +262,7 @@ mod tests {
                 &env.ctx(&conn),
                 &args(json!({"src": "nope.j2", "dest": dest})),
             )
-            .unwrap();
+            .result();
         let (rd, pd) = (role.display(), pb.path().display());
         assert_eq!(
             r["msg"],
@@ -284,21 +288,21 @@ mod tests {
                 &env.ctx(&conn),
                 &args(json!({"src": "t.j2", "dest": dest, "mode": "0640"})),
             )
-            .unwrap();
+            .result();
         assert_eq!(r["changed"], true, "{r:?}");
         assert_eq!(r["mode"], "0640");
         assert_eq!(r["checksum"], json!(sha1_hex(b"host x\n")));
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "host x\n");
         let r = TEMPLATE
             .run(&env.ctx(&conn), &args(json!({"src": "t.j2", "dest": dest})))
-            .unwrap();
+            .result();
         assert_eq!(r["changed"], false);
         let r = TEMPLATE
             .run(
                 &env.ctx(&conn),
                 &args(json!({"src": "t.j2", "dest": dest, "bogus": 1})),
             )
-            .unwrap();
+            .result();
         assert_eq!(r["checksum"], json!(sha1_hex(b"host x\n")));
         assert!(r["msg"]
             .as_str()
@@ -306,7 +310,7 @@ mod tests {
             .starts_with("Unsupported parameters for (ansible.legacy.copy) module: bogus."));
         let r = TEMPLATE
             .run(&env.ctx(&conn), &args(json!({"src": "t.j2"})))
-            .unwrap();
+            .result();
         assert_eq!(r["msg"], "src and dest are required");
     }
 }

@@ -71,3 +71,19 @@ pub(crate) fn keys(r: &ResultMap) -> Vec<&str> {
     k.sort_unstable();
     k
 }
+
+/// A module run as the runner sees it: the result map, with a refusal of the arguments turned
+/// into Ansible's failed result. Other errors fail the test.
+pub(crate) trait RunResult {
+    fn result(self) -> ResultMap;
+}
+
+impl RunResult for Result<crate::ModuleOutput, crate::ModuleError> {
+    fn result(self) -> ResultMap {
+        match self {
+            Ok(out) => out.result,
+            Err(crate::ModuleError::Args(e)) => crate::ModuleOutput::from(e).result,
+            Err(e) => panic!("module error: {e}"),
+        }
+    }
+}

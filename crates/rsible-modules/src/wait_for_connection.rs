@@ -15,11 +15,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::args::{ArgSpec, Unknown};
 use crate::target::script::task_request;
 use crate::util::{failed, map};
-use crate::{ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
+use crate::{ExecRequest, Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
 
-const VALID: &[&str] = &["connect_timeout", "delay", "sleep", "timeout"];
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "wait_for_connection",
+    ArgSpec::new(
+        "wait_for_connection",
+        &["connect_timeout", "delay", "sleep", "timeout"],
+    )
+    .unknown(Unknown::InvalidOptions),
+)
+.kind(Kind::Action);
 
 pub(crate) struct WaitForConnection;
 pub(crate) static WAIT_FOR_CONNECTION: WaitForConnection = WaitForConnection;
@@ -65,19 +74,15 @@ fn ping(ctx: &ModuleContext<'_>) -> Result<(), String> {
 }
 
 impl Module for WaitForConnection {
-    fn name(&self) -> &'static str {
-        "wait_for_connection"
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        VALID
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
+    ) -> Result<ModuleOutput, ModuleError> {
         let get = |key: &str, default: i64| match args.get(key) {
             None => Ok(default),
             Some(v) => py_int(v).map_err(|e| failed(format!("Task failed: {e}"))),
@@ -85,26 +90,15 @@ impl Module for WaitForConnection {
         let (delay, sleep, timeout) = match (get("delay", 0), get("sleep", 1), get("timeout", 600))
         {
             (Ok(d), Ok(s), Ok(t)) => (d, s, t),
-            (Err(f), _, _) | (_, Err(f), _) | (_, _, Err(f)) => return Ok(f),
+            (Err(f), _, _) | (_, Err(f), _) | (_, _, Err(f)) => return Ok(f.into()),
         };
         if let Err(f) = get("connect_timeout", 5) {
-            return Ok(f);
+            return Ok(f.into());
         }
         if ctx.check_mode {
-            return Ok(map(json!({"skipped": true})));
+            return Ok(map(json!({"skipped": true})).into());
         }
-        let mut bad: Vec<&str> = args
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !VALID.contains(k))
-            .collect();
-        if !bad.is_empty() {
-            bad.sort_unstable();
-            return Ok(failed(format!(
-                "Invalid options for wait_for_connection: {}",
-                bad.join(",")
-            )));
-        }
+        INFO.args.check(args)?;
         let start = Instant::now();
         std::thread::sleep(secs(delay));
         let deadline = Instant::now() + secs(timeout);
@@ -131,7 +125,7 @@ impl Module for WaitForConnection {
             );
         }
         result.insert("elapsed".into(), json!(start.elapsed().as_secs()));
-        Ok(result)
+        Ok(result.into())
     }
 }
 
@@ -140,7 +134,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::testing::{args, Env};
+    use crate::testing::{args, Env, RunResult};
     use crate::{Connection, ConnectionError, ExecOutput, PutOptions};
     use rsible_connection::local::LocalConnection;
 
@@ -185,8 +179,8 @@ mod tests {
         }
     }
 
-    fn run(conn: &dyn Connection, env: &Env, a: Value) -> ResultMap {
-        WAIT_FOR_CONNECTION.run(&env.ctx(conn), &args(a)).unwrap()
+    fn run(conn: &dyn Connection, env: &Env, a: Value) -> crate::ResultMap {
+        WAIT_FOR_CONNECTION.run(&env.ctx(conn), &args(a)).result()
     }
 
     // Expected results from ansible-playbook 2.19 runs of the same tasks (`connection: local`).

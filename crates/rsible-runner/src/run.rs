@@ -1412,9 +1412,7 @@ impl Runner<'_> {
         }
         if let Some(name) = &outcome.register {
             let mut r = outcome.result.clone();
-            r.retain(|k, _| {
-                !k.starts_with("_ansible") && !k.starts_with("_rsible") && k != "invocation"
-            });
+            r.retain(|k, _| !k.starts_with("_ansible") && k != "invocation");
             state.registered.insert(name.clone(), Value::Object(r));
         }
         if outcome.status == Status::Changed {

@@ -5,7 +5,7 @@ use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use rsible_connection::{Become, BecomeMethod, ConnectionError, UnknownBecomeMethod};
-use rsible_modules::{ModuleContext, ModuleError, ResultMap};
+use rsible_modules::{ArgsError, Facts, Kind, ModuleContext, ModuleError, ModuleOutput, ResultMap};
 use rsible_parser::{LoopKind, Node, NodeKind, Task};
 use rsible_source::Span;
 use rsible_template::{Origin, TemplateError, Value, Vars};
@@ -19,30 +19,21 @@ use crate::{ErrorLink, TaskInfo};
 
 /// For Ansible's "Unsupported parameters for (…) module: a, b." failure, a pointer at each
 /// offending key in the task, with the closest supported name as a hint.
-fn unsupported_params(task: &Task, result: &ResultMap) -> Vec<rsible_source::Diagnostic> {
-    let Some(msg) = result.get("msg").and_then(Value::as_str) else {
+fn unsupported_params(task: &Task, refused: Option<&ArgsError>) -> Vec<rsible_source::Diagnostic> {
+    let Some(ArgsError::Unsupported {
+        unknown,
+        names,
+        aliases,
+        ..
+    }) = refused
+    else {
         return Vec::new();
     };
-    let Some(rest) = msg.strip_prefix("Unsupported parameters for (") else {
-        return Vec::new();
-    };
-    let Some((_, rest)) = rest.split_once(") module: ") else {
-        return Vec::new();
-    };
-    let (names, supported) = rest
-        .split_once(". Supported parameters include: ")
-        .unwrap_or((rest, ""));
-    let supported: Vec<&str> = supported
-        .trim_end_matches('.')
-        .split(", ")
-        .map(|s| s.split(" (").next().unwrap_or(s))
-        .collect();
     let Some(pairs) = task.args.as_map() else {
         return Vec::new();
     };
-    names
-        .trim_end_matches('.')
-        .split(", ")
+    unknown
+        .iter()
         .filter_map(|name| {
             let (key, _) = pairs.iter().find(|(k, _)| k.as_str() == Some(name))?;
             let mut d = rsible_source::Diagnostic::error(format!(
@@ -50,8 +41,9 @@ fn unsupported_params(task: &Task, result: &ResultMap) -> Vec<rsible_source::Dia
                 task.module
             ))
             .with_span(Some(key.span));
-            if let Some(best) = supported
+            if let Some(best) = names
                 .iter()
+                .chain(aliases)
                 .map(|s| (strsim::levenshtein(name, s), *s))
                 .filter(|(d, _)| *d <= 2)
                 .min_by_key(|(d, _)| *d)
@@ -61,6 +53,34 @@ fn unsupported_params(task: &Task, result: &ResultMap) -> Vec<rsible_source::Dia
             Some(d)
         })
         .collect()
+}
+
+/// What a module run gives besides its result: facts for the host, and its refusal of the
+/// task's arguments (for diagnostics). Written by the attempt that called the module.
+#[derive(Default)]
+struct ModuleSide {
+    facts: Option<Facts>,
+    refused: Option<ArgsError>,
+}
+
+impl ModuleSide {
+    fn take(&mut self, out: ModuleOutput) -> ResultMap {
+        self.facts = out.facts;
+        self.refused = out.refused;
+        out.result
+    }
+}
+
+/// Facts of a loop's items, in item order: later items win, as Ansible applies them.
+fn merge_facts(acc: &mut Option<Facts>, next: Option<Facts>) {
+    match (acc.as_mut(), next) {
+        (_, None) => {}
+        (Some(Facts::Host(a)), Some(Facts::Host(b)))
+        | (Some(Facts::Vars(a)), Some(Facts::Vars(b))) => {
+            a.extend(b);
+        }
+        (_, Some(b)) => *acc = Some(b),
+    }
 }
 
 /// Where a condition's error points: a syntax error at the expression's start, as Ansible.
@@ -274,9 +294,10 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     outcome.delegated_to.clone_from(&delegate);
 
     let Some((kind, loop_node)) = &kw.loop_ else {
-        let (result, chain) = run_item(shared, job, &job.vars, delegate.as_deref(), tx);
-        outcome.diagnostics = unsupported_params(task, &result);
-        return finish(outcome, result, chain);
+        let mut side = ModuleSide::default();
+        let (result, chain) = run_item(shared, job, &job.vars, delegate.as_deref(), tx, &mut side);
+        outcome.diagnostics = unsupported_params(task, side.refused.as_ref());
+        return finish(outcome, result, chain, side.facts);
     };
 
     let items = match loop_items(shared, job, kind, loop_node) {
@@ -294,6 +315,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     let count = items.len();
     let mut results = Vec::with_capacity(items.len());
     let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
+    let mut facts = None;
     for (index, item) in items.iter().enumerate() {
         let mut vars = job.vars.clone();
         vars.insert(loop_var.clone(), item.clone());
@@ -304,7 +326,9 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         if extended {
             vars.insert("ansible_loop".into(), loop_info(&items, index));
         }
-        let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx);
+        let mut side = ModuleSide::default();
+        let (mut r, chain) = run_item(shared, job, &vars, delegate.as_deref(), tx, &mut side);
+        merge_facts(&mut facts, side.facts);
         mark_exception(&mut r);
         // Ansible's loop gives every item result a `changed`, even one that failed early.
         r.entry("changed").or_insert(Value::Bool(false));
@@ -325,7 +349,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         any_failed |= st == Status::Failed;
         all_skipped &= st == Status::Skipped;
         if st == Status::Unreachable {
-            return finish(outcome, r, None);
+            return finish(outcome, r, None, facts);
         }
         let _ = tx.send(Event::Item {
             host: job.host.clone(),
@@ -334,9 +358,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
             ignore_errors: outcome.ignore_errors,
             error: chain,
         });
-        if st != Status::Skipped || !r.contains_key("_rsible_hide") {
-            results.push(Value::Object(r));
-        }
+        results.push(Value::Object(r));
     }
     let mut agg = ResultMap::new();
     if count == 0 {
@@ -344,7 +366,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         agg.insert("skipped".into(), Value::Bool(true));
         agg.insert("skipped_reason".into(), Value::from("No items in the list"));
         agg.insert("results".into(), Value::Array(Vec::new()));
-        return finish(outcome, agg, None);
+        return finish(outcome, agg, None, None);
     }
     agg.insert("changed".into(), Value::Bool(any_changed));
     if any_failed {
@@ -355,7 +377,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
     }
     agg.insert("results".into(), Value::Array(results));
     agg.insert("skipped".into(), Value::Bool(all_skipped));
-    finish(outcome, agg, None)
+    finish(outcome, agg, None, facts)
 }
 
 /// `ansible_loop` for `loop_control.extended`.
@@ -399,16 +421,14 @@ fn finish(
     mut outcome: HostOutcome,
     mut result: ResultMap,
     chain: Option<Vec<ErrorLink>>,
+    facts: Option<Facts>,
 ) -> HostOutcome {
     mark_exception(&mut result);
-    if let Some(facts) = result.get("ansible_facts").and_then(Value::as_object) {
-        if result.get("_rsible_set_fact").is_some() {
-            outcome.set_facts = Some(facts.clone());
-        } else {
-            outcome.facts = Some(facts.clone());
-        }
+    match facts {
+        Some(Facts::Host(f)) => outcome.facts = Some(f),
+        Some(Facts::Vars(f)) => outcome.set_facts = Some(f),
+        None => {}
     }
-    result.remove("_rsible_set_fact");
     outcome.status = HostOutcome::status_of(&result);
     outcome.result = result;
     outcome.error = chain;
@@ -472,6 +492,7 @@ fn run_item(
     vars: &Vars,
     delegate: Option<&str>,
     tx: &Sender<Event>,
+    side: &mut ModuleSide,
 ) -> (ResultMap, Option<Vec<ErrorLink>>) {
     let task = job.task;
     let kw = &task.keywords;
@@ -532,10 +553,11 @@ fn run_item(
         );
         return (f.result, Some(f.chain));
     };
-    let fqcn = fqcn(module.name());
+    let info = module.info();
+    let fqcn = info.id.fqcn();
     // Failures an action plugin reports itself read "Action failed" in Ansible 2.19; these
     // actions never hand their verdict to a module on the target.
-    let action = module.controller_only() || module.name() == "wait_for_connection";
+    let action = info.kind != Kind::Remote;
 
     let args = match render_args(shared, job, vars, &fqcn) {
         Ok(a) => a,
@@ -569,9 +591,7 @@ fn run_item(
             return (f.result, Some(f.chain));
         }
     };
-    if async_settings.is_some()
-        && (action || matches!(module.name(), "copy" | "template" | "wait_for_connection"))
-    {
+    if async_settings.is_some() && !info.supports_async {
         let mut r = failed_result(format!("This action ({}) does not support async.", fqcn));
         r.insert("changed".into(), Value::Bool(false));
         let chain = failure_chain(task, &r, true);
@@ -596,7 +616,7 @@ fn run_item(
             connection_info: Some(conn_info.clone()),
         };
         let run = match (&ctx_parts.become_, async_settings) {
-            (Err(unknown), _) if !module.controller_only() => Err(AsyncError::Module(
+            (Err(unknown), _) if info.kind != Kind::Controller => Err(AsyncError::Module(
                 ModuleError::Connection(unknown.clone().over(transport_name(&conn_info))),
             )),
             (_, Some((secs, poll))) => run_async(shared, job, &ctx, module, &args, secs, poll, tx),
@@ -617,7 +637,8 @@ fn run_item(
             Ok(r) => Ok(r),
         };
         let mut result = match run {
-            Ok(r) => r,
+            Ok(out) => side.take(out),
+            Err(ModuleError::Args(e)) => side.take(ModuleOutput::from(e)),
             Err(ModuleError::Connection(ConnectionError::Unreachable(msg))) => {
                 return unreachable(task, &msg);
             }
@@ -627,9 +648,6 @@ fn run_item(
                 return (f.result, Some(f.chain));
             }
         };
-        if module.name() == "set_fact" {
-            result.insert("_rsible_set_fact".into(), Value::Bool(true));
-        }
         normalise(&mut result);
         if attempts_total > 1 {
             result.insert("attempts".into(), Value::from(attempt));
@@ -733,14 +751,14 @@ fn run_async(
     secs: u64,
     poll: i128,
     tx: &Sender<Event>,
-) -> Result<ResultMap, AsyncError> {
+) -> Result<ModuleOutput, AsyncError> {
     let started =
         rsible_modules::start_async(module, ctx, args, secs).map_err(AsyncError::Module)?;
-    let Some(jid) = started.get("ansible_job_id").map(python_str) else {
+    let Some(jid) = started.result.get("ansible_job_id").map(python_str) else {
         // The module ran to completion (it has no detachable remote part).
         return Ok(started);
     };
-    if poll == 0 || started.get("failed").is_some_and(truthy) {
+    if poll == 0 || started.result.get("failed").is_some_and(truthy) {
         return Ok(started);
     }
     if let Some(msg) = int_sleep_error(poll) {
@@ -749,7 +767,7 @@ fn run_async(
     let mut time_left = i64::try_from(secs).unwrap_or(i64::MAX);
     // Below the sleep bound checked above, so it fits.
     let step = i64::try_from(poll).unwrap_or(i64::MAX);
-    let mut last = started;
+    let mut last = started.result;
     while time_left > 0 {
         std::thread::sleep(Duration::from_secs(step.unsigned_abs()));
         match rsible_modules::poll_async(ctx, &jid) {
@@ -790,7 +808,7 @@ fn run_async(
             host: job.host.clone(),
             result: r.clone(),
         });
-        return Ok(r);
+        return Ok(r.into());
     }
     let _ = rsible_modules::cleanup_async(ctx, &jid);
     let kind = if last.get("failed").is_some_and(truthy) {
@@ -803,7 +821,8 @@ fn run_async(
         host: job.host.clone(),
         result: last.clone(),
     });
-    Ok(last)
+    // The job's own result: its `ansible_facts` are host facts, as for any module.
+    Ok(last.into())
 }
 
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that
@@ -858,15 +877,6 @@ fn unreachable(task: &Task, msg: &str) -> (ResultMap, Option<Vec<ErrorLink>>) {
         },
     ];
     (r, Some(chain))
-}
-
-/// The name Ansible resolves a module to, for its messages.
-pub(crate) fn fqcn(name: &str) -> String {
-    match name {
-        "synchronize" | "authorized_key" => format!("ansible.posix.{name}"),
-        "modprobe" => format!("community.general.{name}"),
-        _ => format!("ansible.builtin.{name}"),
-    }
 }
 
 /// A keyword whose value could not be used: a template error, or a value that is not a

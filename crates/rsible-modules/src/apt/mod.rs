@@ -19,64 +19,73 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, scalar_text, Spec};
+use crate::args::{
+    de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, scalar_text, ArgSpec, Unknown,
+};
 use crate::target::script::{run_script, task_request};
 use crate::util::{failed, fnmatch, output_text, set_output};
-use crate::{ExecOutput, ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
+use crate::{
+    ExecOutput, ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput,
+    ResultMap,
+};
 
 use probe::{PkgInfo, Probe};
 
-const SPEC: Spec = Spec {
-    // apt has no action plugin, so Ansible names it as written.
-    display: "apt",
-    names: &[
-        "allow_change_held_packages",
-        "allow_downgrade",
-        "allow_unauthenticated",
-        "auto_install_module_deps",
-        "autoclean",
-        "autoremove",
-        "cache_valid_time",
-        "clean",
-        "deb",
-        "default_release",
-        "dpkg_options",
-        "fail_on_autoremove",
-        "force",
-        "force_apt_get",
-        "install_recommends",
-        "lock_timeout",
-        "only_upgrade",
-        "package",
-        "policy_rc_d",
-        "purge",
-        "state",
-        "update_cache",
-        "update_cache_retries",
-        "update_cache_retry_max_delay",
-        "upgrade",
-        "allow-downgrade",
-        "allow-downgrades",
-        "allow_downgrades",
-        "allow-unauthenticated",
-        "default-release",
-        "install-recommends",
-        "name",
-        "pkg",
-        "update-cache",
-    ],
-    aliases: &[
-        "allow-downgrade",
-        "allow-downgrades",
-        "allow_downgrades",
-        "allow-unauthenticated",
-        "default-release",
-        "install-recommends",
-        "name",
-        "pkg",
-        "update-cache",
-    ],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "apt",
+    ArgSpec {
+        // apt has no action plugin, so Ansible names it as written.
+        label: "apt",
+        names: &[
+            "allow_change_held_packages",
+            "allow_downgrade",
+            "allow_unauthenticated",
+            "auto_install_module_deps",
+            "autoclean",
+            "autoremove",
+            "cache_valid_time",
+            "clean",
+            "deb",
+            "default_release",
+            "dpkg_options",
+            "fail_on_autoremove",
+            "force",
+            "force_apt_get",
+            "install_recommends",
+            "lock_timeout",
+            "only_upgrade",
+            "package",
+            "policy_rc_d",
+            "purge",
+            "state",
+            "update_cache",
+            "update_cache_retries",
+            "update_cache_retry_max_delay",
+            "upgrade",
+            "allow-downgrade",
+            "allow-downgrades",
+            "allow_downgrades",
+            "allow-unauthenticated",
+            "default-release",
+            "install-recommends",
+            "name",
+            "pkg",
+            "update-cache",
+        ],
+        aliases: &[
+            "allow-downgrade",
+            "allow-downgrades",
+            "allow_downgrades",
+            "allow-unauthenticated",
+            "default-release",
+            "install-recommends",
+            "name",
+            "pkg",
+            "update-cache",
+        ],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 const DPKG_OPTIONS: &str = "force-confdef,force-confold";
 const APT_GET_ZERO: &str = "\n0 upgraded, 0 newly installed, 0 to remove";
@@ -177,24 +186,17 @@ pub(crate) struct Apt;
 pub(crate) static APT: Apt = Apt;
 
 impl Module for Apt {
-    fn name(&self) -> &'static str {
-        "apt"
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
+    ) -> Result<ModuleOutput, ModuleError> {
         let given = |k: &[&str]| k.iter().any(|k| args.get(*k).is_some_and(|v| !v.is_null()));
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+        let a: Args = parse(&INFO.args, args)?;
         let state = a.state.clone().unwrap_or_else(|| "present".into());
         if !matches!(
             state.as_str(),
@@ -202,13 +204,14 @@ impl Module for Apt {
         ) {
             return Ok(failed(format!(
                 "value of state must be one of: absent, build-dep, fixed, latest, present, got: {state}"
-            )));
+            )).into());
         }
         let upgrade = a.upgrade.clone().unwrap_or_else(|| "no".into());
         if !matches!(upgrade.as_str(), "dist" | "full" | "no" | "safe" | "yes") {
             return Ok(failed(format!(
                 "value of upgrade must be one of: dist, full, no, safe, yes, got: {upgrade}"
-            )));
+            ))
+            .into());
         }
         let exclusive: Vec<&str> = ["deb", "package", "upgrade"]
             .into_iter()
@@ -218,16 +221,16 @@ impl Module for Apt {
             })
             .collect();
         if exclusive.len() > 1 {
-            return Ok(failed(
-                "parameters are mutually exclusive: deb|package|upgrade",
-            ));
+            return Ok(failed("parameters are mutually exclusive: deb|package|upgrade").into());
         }
         if a.deb.is_some() {
             return Ok(failed(
                 "rsible's apt module does not install .deb files (deb); use apt-get through command",
-            ));
+            ).into());
         }
-        Job::new(ctx, a, state, upgrade).run()
+        Job::new(ctx, a, state, upgrade)
+            .run()
+            .map(ModuleOutput::from)
     }
 }
 

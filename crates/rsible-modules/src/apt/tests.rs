@@ -1,12 +1,12 @@
 use serde_json::json;
 
 use super::*;
-use crate::testing::{args, Env, FakeConnection};
+use crate::testing::{args, Env, FakeConnection, RunResult};
 use rsible_connection::local::LocalConnection;
 use rsible_connection::{Command, Connection};
 
 fn run(env: &Env, conn: &FakeConnection, a: Value) -> ResultMap {
-    APT.run(&env.ctx(conn), &args(a)).unwrap()
+    APT.run(&env.ctx(conn), &args(a)).result()
 }
 
 fn argv(conn: &FakeConnection, i: usize) -> Vec<String> {
@@ -387,7 +387,7 @@ fn probe_reads_this_machines_dpkg_and_apt_cache() {
     let env = Env::default();
     let r = APT
         .run(&env.ctx(&conn), &args(json!({"state": "present"})))
-        .unwrap();
+        .result();
     let mtime = std::process::Command::new("sh")
         .args(["-c", "stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists"])
         .output()

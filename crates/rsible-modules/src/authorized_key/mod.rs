@@ -19,30 +19,37 @@ use rsible_template::py_str_repr as py_repr;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, Spec};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Unknown};
 use crate::authorized_key::file::{apply, parse_keys, serialize, EditError, Request};
 use crate::file::{path_info, Info, INFO_FN};
 use crate::target::script::{expand_path, marker, run_script};
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, PutOptions, ResultMap};
+use crate::{
+    Collection, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, PutOptions, ResultMap,
+};
 use rsible_connection::shell::quote;
 
-const SPEC: Spec = Spec {
-    display: "ansible.posix.authorized_key",
-    names: &[
-        "comment",
-        "exclusive",
-        "follow",
-        "key",
-        "key_options",
-        "manage_dir",
-        "path",
-        "state",
-        "user",
-        "validate_certs",
-    ],
-    aliases: &[],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "authorized_key",
+    ArgSpec {
+        label: "ansible.posix.authorized_key",
+        names: &[
+            "comment",
+            "exclusive",
+            "follow",
+            "key",
+            "key_options",
+            "manage_dir",
+            "path",
+            "state",
+            "user",
+            "validate_certs",
+        ],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+)
+.in_collection(Collection::Posix);
 
 fn yes() -> bool {
     true
@@ -77,27 +84,16 @@ pub(crate) struct AuthorizedKey;
 pub(crate) static AUTHORIZED_KEY: AuthorizedKey = AuthorizedKey;
 
 impl Module for AuthorizedKey {
-    fn name(&self) -> &'static str {
-        "authorized_key"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let missing: Vec<&str> = [("key", &a.key), ("user", &a.user)]
             .iter()
             .filter(|(_, v)| v.is_none())
@@ -107,15 +103,17 @@ impl Module for AuthorizedKey {
             return Ok(failed(format!(
                 "missing required arguments: {}",
                 missing.join(", ")
-            )));
+            ))
+            .into());
         }
         let state = a.state.clone().unwrap_or_else(|| "present".to_owned());
         if state != "present" && state != "absent" {
             return Ok(failed(format!(
                 "value of state must be one of: absent, present, got: {state}"
-            )));
+            ))
+            .into());
         }
-        enforce(ctx, &a, state == "present")
+        enforce(ctx, &a, state == "present").map(ModuleOutput::from)
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::testing::{args, keys, Env};
+use crate::testing::{args, keys, Env, RunResult};
 use rsible_connection::local::LocalConnection;
 
 const K1: &str =
@@ -18,7 +18,7 @@ const OPTS: &str = r#"no-pty,from="10.0.0.1,10.0.0.2""#;
 
 fn run(env: &Env, a: Value) -> ResultMap {
     let conn = LocalConnection::new();
-    AUTHORIZED_KEY.run(&env.ctx(&conn), &args(a)).unwrap()
+    AUTHORIZED_KEY.run(&env.ctx(&conn), &args(a)).result()
 }
 
 fn whoami() -> String {

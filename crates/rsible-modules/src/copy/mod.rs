@@ -18,39 +18,44 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_bool, de_opt_string, parse, Mode, Spec};
+use crate::args::{de_bool, de_opt_bool, de_opt_string, parse, ArgSpec, Mode, Unknown};
 use crate::file;
 use crate::util::{failed, find_needle, sha1_hex};
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
-pub(crate) const SPEC: Spec = Spec {
-    display: "ansible.legacy.copy",
-    names: &[
-        "_original_basename",
-        "attributes",
-        "backup",
-        "checksum",
-        "content",
-        "dest",
-        "directory_mode",
-        "follow",
-        "force",
-        "group",
-        "local_follow",
-        "mode",
-        "owner",
-        "remote_src",
-        "selevel",
-        "serole",
-        "setype",
-        "seuser",
-        "src",
-        "unsafe_writes",
-        "validate",
-        "attr",
-    ],
-    aliases: &["attr"],
-};
+pub(crate) const INFO: ModuleInfo = ModuleInfo::builtin(
+    "copy",
+    ArgSpec {
+        label: "ansible.legacy.copy",
+        names: &[
+            "_original_basename",
+            "attributes",
+            "backup",
+            "checksum",
+            "content",
+            "dest",
+            "directory_mode",
+            "follow",
+            "force",
+            "group",
+            "local_follow",
+            "mode",
+            "owner",
+            "remote_src",
+            "selevel",
+            "serole",
+            "setype",
+            "seuser",
+            "src",
+            "unsafe_writes",
+            "validate",
+            "attr",
+        ],
+        aliases: &["attr"],
+        unknown: Unknown::Unsupported,
+    },
+)
+.without_async();
 
 fn yes() -> bool {
     true
@@ -111,31 +116,28 @@ pub(crate) struct Copy;
 pub(crate) static COPY: Copy = Copy;
 
 impl Module for Copy {
-    fn name(&self) -> &'static str {
-        "copy"
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
+    ) -> Result<ModuleOutput, ModuleError> {
         let content_checksum = args.get("content").map(|c| sha1_hex(&content_bytes(c)));
-        let a: Args = match parse(&SPEC, args) {
+        let a: Args = match parse(&INFO.args, args) {
             Ok(a) => a,
-            Err(mut fail) => {
+            Err(refusal) => {
+                let mut out = ModuleOutput::from(refusal);
                 // The action wrote the content to a temp file before the module refused.
                 if let Some(c) = content_checksum {
-                    fail.insert("checksum".into(), json!(c));
+                    out.result.insert("checksum".into(), json!(c));
                 }
-                return Ok(fail);
+                return Ok(out);
             }
         };
-        run_copy(ctx, &a)
+        run_copy(ctx, &a).map(ModuleOutput::from)
     }
 }
 
@@ -283,12 +285,12 @@ pub(crate) fn file_args(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, keys, Env};
+    use crate::testing::{args, keys, Env, RunResult};
     use rsible_connection::local::LocalConnection;
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
-        COPY.run(&env.ctx(&conn), &args(a)).unwrap()
+        COPY.run(&env.ctx(&conn), &args(a)).result()
     }
 
     // Key sets, checksums and messages from ansible-playbook 2.19 runs of the same tasks.

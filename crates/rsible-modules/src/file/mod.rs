@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, Mode, Spec};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Mode, Unknown};
 use crate::file::plan::{plan_absent, plan_directory, plan_file, plan_hard, plan_link, plan_touch};
 use crate::file::times::{created_diff, Stamps};
 pub(crate) use crate::target::file_state::{
@@ -26,39 +26,43 @@ pub(crate) use crate::target::file_state::{
 };
 use crate::target::script::{expand_path, run_script};
 use crate::util::failed;
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
 
-const SPEC: Spec = Spec {
-    display: "file",
-    names: &[
-        "_diff_peek",
-        "_original_basename",
-        "access_time",
-        "access_time_format",
-        "attributes",
-        "follow",
-        "force",
-        "group",
-        "mode",
-        "modification_time",
-        "modification_time_format",
-        "owner",
-        "path",
-        "recurse",
-        "selevel",
-        "serole",
-        "setype",
-        "seuser",
-        "src",
-        "state",
-        "unsafe_writes",
-        "attr",
-        "dest",
-        "name",
-    ],
-    aliases: &["attr", "dest", "name"],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "file",
+    ArgSpec {
+        label: "file",
+        names: &[
+            "_diff_peek",
+            "_original_basename",
+            "access_time",
+            "access_time_format",
+            "attributes",
+            "follow",
+            "force",
+            "group",
+            "mode",
+            "modification_time",
+            "modification_time_format",
+            "owner",
+            "path",
+            "recurse",
+            "selevel",
+            "serole",
+            "setype",
+            "seuser",
+            "src",
+            "state",
+            "unsafe_writes",
+            "attr",
+            "dest",
+            "name",
+        ],
+        aliases: &["attr", "dest", "name"],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 fn yes() -> bool {
     true
@@ -128,28 +132,17 @@ pub(crate) struct File;
 pub(crate) static FILE: File = File;
 
 impl Module for File {
-    fn name(&self) -> &'static str {
-        "file"
-    }
-
-    fn resolved_name(&self) -> String {
-        "file".to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
-        run_file(ctx, &a)
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
+        run_file(ctx, &a).map(ModuleOutput::from)
     }
 }
 
@@ -354,12 +347,12 @@ fn run_file_known(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, keys, Env};
+    use crate::testing::{args, keys, Env, RunResult};
     use rsible_connection::local::LocalConnection;
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
-        FILE.run(&env.ctx(&conn), &args(a)).unwrap()
+        FILE.run(&env.ctx(&conn), &args(a)).result()
     }
 
     // Results compared with ansible-playbook 2.19 -v / json callback for the same tasks.

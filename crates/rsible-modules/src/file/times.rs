@@ -286,7 +286,7 @@ pub(crate) fn created_diff(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{args, Env, FakeConnection};
+    use crate::testing::{args, Env, FakeConnection, RunResult};
     use crate::{Module as _, ResultMap};
     use chrono::TimeZone as _;
     use rsible_connection::local::LocalConnection;
@@ -294,7 +294,7 @@ mod tests {
 
     fn run(env: &Env, a: Value) -> ResultMap {
         let conn = LocalConnection::new();
-        crate::file::FILE.run(&env.ctx(&conn), &args(a)).unwrap()
+        crate::file::FILE.run(&env.ctx(&conn), &args(a)).result()
     }
 
     /// `time.mktime` of a wall-clock time here (1704209400 for 2024-01-02 15:30 under UTC,
@@ -447,7 +447,7 @@ mod tests {
                     "modification_time_format": "%Y-%m-%d %H:%M:%S",
                     "access_time": "now"})),
             )
-            .unwrap();
+            .result();
         assert_eq!(r["changed"], true);
         insta::assert_snapshot!(fake.lines().join("\n---\n"));
     }

@@ -14,17 +14,25 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_opt_string, parse, Spec};
+use crate::args::{de_opt_string, parse, ArgSpec, Unknown};
 use crate::target::script::{run_script, task_request, BIN_PATH_FN};
 use crate::util::{failed, output_text};
-use crate::{ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
+use crate::{
+    Collection, ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput,
+    ResultMap,
+};
 use rsible_connection::shell::quote;
 
-const SPEC: Spec = Spec {
-    display: "community.general.modprobe",
-    names: &["name", "state", "params", "persistent"],
-    aliases: &[],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "modprobe",
+    ArgSpec {
+        label: "community.general.modprobe",
+        names: &["name", "state", "params", "persistent"],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+)
+.in_collection(Collection::CommunityGeneral);
 
 const MODULES_LOAD: &str = "/etc/modules-load.d";
 const PARAMS_DIR: &str = "/etc/modprobe.d";
@@ -45,41 +53,32 @@ pub(crate) struct Modprobe;
 pub(crate) static MODPROBE: Modprobe = Modprobe;
 
 impl Module for Modprobe {
-    fn name(&self) -> &'static str {
-        "modprobe"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let Some(name) = a.name else {
-            return Ok(failed("missing required arguments: name"));
+            return Ok(failed("missing required arguments: name").into());
         };
         let state = a.state.unwrap_or_else(|| "present".into());
         if !matches!(state.as_str(), "present" | "absent") {
             return Ok(failed(format!(
                 "value of state must be one of: absent, present, got: {state}"
-            )));
+            ))
+            .into());
         }
         let persistent = a.persistent.unwrap_or_else(|| "disabled".into());
         if !matches!(persistent.as_str(), "disabled" | "present" | "absent") {
             return Ok(failed(format!(
                 "value of persistent must be one of: disabled, present, absent, got: {persistent}"
-            )));
+            ))
+            .into());
         }
         let job = Job {
             name,
@@ -89,7 +88,7 @@ impl Module for Modprobe {
             changed: false,
             warnings: Vec::new(),
         };
-        job.run(ctx)
+        job.run(ctx).map(ModuleOutput::from)
     }
 }
 

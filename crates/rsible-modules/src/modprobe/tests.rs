@@ -1,12 +1,12 @@
 use serde_json::json;
 
 use super::*;
-use crate::testing::{args, Env, FakeConnection};
+use crate::testing::{args, Env, FakeConnection, RunResult};
 use rsible_connection::local::LocalConnection;
 use rsible_connection::{Command, Connection};
 
 fn run(env: &Env, conn: &FakeConnection, a: Value) -> ResultMap {
-    MODPROBE.run(&env.ctx(conn), &args(a)).unwrap()
+    MODPROBE.run(&env.ctx(conn), &args(a)).result()
 }
 
 fn argvs(conn: &FakeConnection) -> Vec<Vec<String>> {
@@ -344,7 +344,7 @@ fn loaded_module_on_this_machine_is_ok() {
     let env = Env::default();
     let r = MODPROBE
         .run(&env.ctx(&conn), &args(json!({"name": name})))
-        .unwrap();
+        .result();
     if r.get("failed") == Some(&json!(true)) {
         // No modprobe binary: the module fails before looking, as Ansible's does.
         assert!(r["msg"]

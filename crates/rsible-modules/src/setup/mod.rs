@@ -18,21 +18,25 @@ pub(crate) mod system;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::args::{parse, Spec};
+use crate::args::{parse, ArgSpec, Unknown};
 use crate::setup::hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
 use crate::setup::network::{network_facts, InterfaceInput, NetworkInput};
 use crate::setup::script::{sections, ENV_TAIL, SCRIPT};
 use crate::setup::system::{self as sys, Facts, Raw};
 use crate::target::script::run_script;
 use crate::util::{failed, fnmatch};
-use crate::{Module, ModuleContext, ModuleError, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
 
-const SPEC: Spec = Spec {
-    display: "setup",
-    names: &["fact_path", "filter", "gather_subset", "gather_timeout"],
-    aliases: &[],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "setup",
+    ArgSpec {
+        label: "setup",
+        names: &["fact_path", "filter", "gather_subset", "gather_timeout"],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -252,31 +256,20 @@ fn local_script(fact_path: &str) -> String {
 }
 
 impl Module for Setup {
-    fn name(&self) -> &'static str {
-        "setup"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let subsets = subset_list(a.gather_subset.as_ref());
         let collectors = match collector_names(&subsets) {
             Ok(c) => c,
-            Err(msg) => return Ok(failed(msg)),
+            Err(msg) => return Ok(failed(msg).into()),
         };
         let fact_path = match &a.fact_path {
             Some(Value::String(p)) if !p.is_empty() => p.clone(),
@@ -285,9 +278,7 @@ impl Module for Setup {
         let script = format!("{SCRIPT}{}{ENV_TAIL}", local_script(&fact_path));
         let out = run_script(ctx, script)?;
         if out.rc != 0 {
-            return Ok(failed(
-                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            ));
+            return Ok(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()).into());
         }
         let raw = Raw {
             sections: sections(&out.stdout),
@@ -310,7 +301,7 @@ impl Module for Setup {
         if !warnings.is_empty() {
             r.insert("warnings".into(), json!(warnings));
         }
-        Ok(r)
+        Ok(r.into())
     }
 }
 
@@ -538,7 +529,7 @@ mod tests {
                 &Env::default().ctx(&conn),
                 &args(json!({"fact_path": d, "gather_subset": "!all,!min,local"})),
             )
-            .unwrap();
+            .result();
         let bad = format!(
             "error loading facts as JSON or ini - please check content: {}/bad.fact",
             d.display()
@@ -601,7 +592,7 @@ mod tests {
         ));
         assert!(err.ends_with("virtualization_tech_host, virtualization_type"));
     }
-    use crate::testing::{args, Env};
+    use crate::testing::{args, Env, RunResult};
     use rsible_connection::local::LocalConnection;
 
     // Expected values: `ansible localhost -m setup` (2.19) on this Debian 12 machine, and what
@@ -612,7 +603,7 @@ mod tests {
         let conn = LocalConnection::new();
         let r = SETUP
             .run(&Env::default().ctx(&conn), &args(json!({})))
-            .unwrap();
+            .result();
         let f = r["ansible_facts"].as_object().unwrap();
         let uname = |flag: &str| {
             String::from_utf8(
@@ -675,7 +666,7 @@ mod tests {
                 &Env::default().ctx(&conn),
                 &args(json!({"filter": "ansible_k*"})),
             )
-            .unwrap();
+            .result();
         let mut keys: Vec<&str> = r["ansible_facts"]
             .as_object()
             .unwrap()
@@ -690,7 +681,7 @@ mod tests {
                 &Env::default().ctx(&conn),
                 &args(json!({"filter": "kernel,*_mb"})),
             )
-            .unwrap();
+            .result();
         let keys: Vec<&str> = r["ansible_facts"]
             .as_object()
             .unwrap()

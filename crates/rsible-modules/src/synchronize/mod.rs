@@ -19,51 +19,59 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, Spec};
+use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, ArgSpec, Unknown};
 use crate::synchronize::cmd::{
     argv_of, command_line, expanduser, expandvars, join, normpath, RsyncSpec,
 };
 use crate::util::failed;
-use crate::{ConnectionInfo, ExecRequest, Module, ModuleContext, ModuleError, ResultMap};
-
-const SPEC: Spec = Spec {
-    display: "ansible.posix.synchronize",
-    names: &[
-        "_local_rsync_password",
-        "_local_rsync_path",
-        "_ssh_args",
-        "_substitute_controller",
-        "archive",
-        "checksum",
-        "compress",
-        "copy_links",
-        "delay_updates",
-        "delete",
-        "dest",
-        "dest_port",
-        "dirs",
-        "existing_only",
-        "group",
-        "link_dest",
-        "links",
-        "mode",
-        "owner",
-        "partial",
-        "perms",
-        "private_key",
-        "recursive",
-        "rsync_opts",
-        "rsync_path",
-        "rsync_timeout",
-        "set_remote_user",
-        "src",
-        "ssh_connection_multiplexing",
-        "times",
-        "use_ssh_args",
-        "verify_host",
-    ],
-    aliases: &[],
+use crate::{
+    Collection, ConnectionInfo, ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo,
+    ModuleOutput, ResultMap,
 };
+
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "synchronize",
+    ArgSpec {
+        label: "ansible.posix.synchronize",
+        names: &[
+            "_local_rsync_password",
+            "_local_rsync_path",
+            "_ssh_args",
+            "_substitute_controller",
+            "archive",
+            "checksum",
+            "compress",
+            "copy_links",
+            "delay_updates",
+            "delete",
+            "dest",
+            "dest_port",
+            "dirs",
+            "existing_only",
+            "group",
+            "link_dest",
+            "links",
+            "mode",
+            "owner",
+            "partial",
+            "perms",
+            "private_key",
+            "recursive",
+            "rsync_opts",
+            "rsync_path",
+            "rsync_timeout",
+            "set_remote_user",
+            "src",
+            "ssh_connection_multiplexing",
+            "times",
+            "use_ssh_args",
+            "verify_host",
+        ],
+        aliases: &[],
+        unknown: Unknown::Unsupported,
+    },
+)
+.in_collection(Collection::Posix);
 
 const LOCALHOST: &[&str] = &["127.0.0.1", "localhost", "::1"];
 const DEFAULT_SSH_ARGS: &str = "-C -o ControlMaster=auto -o ControlPersist=60s";
@@ -149,32 +157,21 @@ pub(crate) struct Synchronize;
 pub(crate) static SYNCHRONIZE: Synchronize = Synchronize;
 
 impl Module for Synchronize {
-    fn name(&self) -> &'static str {
-        "synchronize"
-    }
-
-    fn resolved_name(&self) -> String {
-        SPEC.display.to_owned()
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
-        let a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+    ) -> Result<ModuleOutput, ModuleError> {
+        let a: Args = parse(&INFO.args, args)?;
         let plan = match plan(ctx, &a) {
             Ok(p) => p,
-            Err(msg) => return Ok(failed(msg)),
+            Err(msg) => return Ok(failed(msg).into()),
         };
-        run_plan(ctx, &plan)
+        run_plan(ctx, &plan).map(ModuleOutput::from)
     }
 }
 

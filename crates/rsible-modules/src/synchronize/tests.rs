@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::testing::{args, Env, FakeConnection};
+use crate::testing::{args, Env, FakeConnection, RunResult};
 use crate::Become;
 use rsible_connection::local::LocalConnection;
 
@@ -41,7 +41,7 @@ fn ssh_info(key: Option<&str>, delegate: Option<&str>, transport: &str) -> Conne
 }
 
 fn parse_args(a: Value) -> Args {
-    match crate::args::parse(&SPEC, &args(a)) {
+    match crate::args::parse(&INFO.args, &args(a)) {
         Ok(a) => a,
         Err(f) => panic!("{f:?}"),
     }
@@ -167,7 +167,7 @@ fn local_and_delegated() {
 
 fn run_local(env: &Env, a: Value) -> ResultMap {
     let conn = LocalConnection::new();
-    SYNCHRONIZE.run(&env.ctx(&conn), &args(a)).unwrap()
+    SYNCHRONIZE.run(&env.ctx(&conn), &args(a)).result()
 }
 
 fn lines(r: &ResultMap) -> Vec<&str> {
@@ -348,7 +348,7 @@ fn push_over_loopback_ssh_with_become() {
     let key = format!("{}/client_key", sshd.dir.path().display());
     ctx.connection_info = Some(ssh_info(Some(&key), None, "ssh"));
     let a = args(json!({"src": "sd/", "dest": d}));
-    let r = SYNCHRONIZE.run(&ctx, &a).unwrap();
+    let r = SYNCHRONIZE.run(&ctx, &a).result();
     assert_eq!(
         (&r["changed"], &r["rc"]),
         (&json!(true), &json!(0)),
@@ -386,7 +386,7 @@ fn push_over_loopback_ssh_with_become() {
         flags: None,
         password: None,
     });
-    let r = SYNCHRONIZE.run(&ctx, &a).unwrap();
+    let r = SYNCHRONIZE.run(&ctx, &a).result();
     assert_eq!(r["changed"], false, "{r:?}");
     assert!(r["cmd"]
         .as_str()

@@ -22,44 +22,48 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_list, de_opt_string, parse, Mode, Spec};
+use crate::args::{de_bool, de_opt_list, de_opt_string, parse, ArgSpec, Mode, Unknown};
 use crate::target::file_state::{plan_attrs, Info, State, INFO_FN};
 use crate::target::script::{run_script, BEST_LOCALE_FN, BIN_PATH_FN};
 use crate::util::{failed, find_needle, fnmatch};
-use crate::{Module, ModuleContext, ModuleError, PutOptions, ResultMap};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, PutOptions, ResultMap};
 use rsible_connection::shell::{quote, quote_path};
 
 use handler::{Kind, Opts, TAR_KINDS};
 
-const SPEC: Spec = Spec {
-    display: "ansible.legacy.unarchive",
-    names: &[
-        "attributes",
-        "copy",
-        "creates",
-        "decrypt",
-        "dest",
-        "exclude",
-        "extra_opts",
-        "group",
-        "include",
-        "io_buffer_size",
-        "keep_newer",
-        "list_files",
-        "mode",
-        "owner",
-        "remote_src",
-        "selevel",
-        "serole",
-        "setype",
-        "seuser",
-        "src",
-        "unsafe_writes",
-        "validate_certs",
-        "attr",
-    ],
-    aliases: &["attr"],
-};
+const INFO: ModuleInfo = ModuleInfo::builtin(
+    "unarchive",
+    ArgSpec {
+        label: "ansible.legacy.unarchive",
+        names: &[
+            "attributes",
+            "copy",
+            "creates",
+            "decrypt",
+            "dest",
+            "exclude",
+            "extra_opts",
+            "group",
+            "include",
+            "io_buffer_size",
+            "keep_newer",
+            "list_files",
+            "mode",
+            "owner",
+            "remote_src",
+            "selevel",
+            "serole",
+            "setype",
+            "seuser",
+            "src",
+            "unsafe_writes",
+            "validate_certs",
+            "attr",
+        ],
+        aliases: &["attr"],
+        unknown: Unknown::Unsupported,
+    },
+);
 
 const CHECK_MODE_SKIP: &str =
     "remote module (ansible.legacy.unarchive) does not support check mode when using gtar";
@@ -124,38 +128,29 @@ pub(crate) struct Unarchive;
 pub(crate) static UNARCHIVE: Unarchive = Unarchive;
 
 impl Module for Unarchive {
-    fn name(&self) -> &'static str {
-        "unarchive"
-    }
-
-    fn params(&self) -> &'static [&'static str] {
-        SPEC.names
+    fn info(&self) -> &'static ModuleInfo {
+        &INFO
     }
 
     fn run(
         &self,
         ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
-    ) -> Result<ResultMap, ModuleError> {
+    ) -> Result<ModuleOutput, ModuleError> {
         if args.contains_key("copy") && args.contains_key("remote_src") {
-            return Ok(failed(
-                "parameters are mutually exclusive: ('copy', 'remote_src')",
-            ));
+            return Ok(failed("parameters are mutually exclusive: ('copy', 'remote_src')").into());
         }
-        let mut a: Args = match parse(&SPEC, args) {
-            Ok(a) => a,
-            Err(fail) => return Ok(fail),
-        };
+        let mut a: Args = parse(&INFO.args, args)?;
         if let Some(copy) = a.copy {
             a.remote_src = !copy;
         }
         if a.src.is_none() || a.dest.is_none() {
-            return Ok(failed("src (or content) and dest are required"));
+            return Ok(failed("src (or content) and dest are required").into());
         }
         if a.include.as_ref().is_some_and(|v| !v.is_empty())
             && a.exclude.as_ref().is_some_and(|v| !v.is_empty())
         {
-            return Ok(failed("parameters are mutually exclusive: include|exclude"));
+            return Ok(failed("parameters are mutually exclusive: include|exclude").into());
         }
         let mut job = Job { ctx, a, tmp: None };
         let r = job.run();
@@ -164,7 +159,7 @@ impl Module for Unarchive {
             ctx.conn
                 .exec(&login_request(ctx, format!("rm -rf -- {}", quote(t))))?;
         }
-        r
+        r.map(ModuleOutput::from)
     }
 }
 

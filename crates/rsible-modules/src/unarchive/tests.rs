@@ -5,12 +5,12 @@ use std::path::Path;
 use serde_json::json;
 
 use super::*;
-use crate::testing::{args, keys, Env};
+use crate::testing::{args, keys, Env, RunResult};
 use rsible_connection::local::LocalConnection;
 
 fn run(env: &Env, a: Value) -> ResultMap {
     let conn = LocalConnection::new();
-    UNARCHIVE.run(&env.ctx(&conn), &args(a)).unwrap()
+    UNARCHIVE.run(&env.ctx(&conn), &args(a)).result()
 }
 
 /// A playbook dir with `files/x.tar.gz`, `files/x.zip`, … of `top/a.txt` (0640) and
