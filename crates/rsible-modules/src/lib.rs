@@ -32,6 +32,8 @@ mod util;
 mod wait_for_connection;
 
 #[cfg(test)]
+mod no_panic_test;
+#[cfg(test)]
 mod oracle_test;
 #[cfg(test)]
 mod script_snapshots;

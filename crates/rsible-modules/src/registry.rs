@@ -23,7 +23,7 @@ static ALL: &[&dyn Module] = &[
 ];
 
 /// Every module rsible has.
-fn all() -> &'static [&'static dyn Module] {
+pub(crate) fn all() -> &'static [&'static dyn Module] {
     ALL
 }
 

@@ -101,11 +101,12 @@ impl Module for WaitForConnection {
         INFO.args.check(args)?;
         let start = Instant::now();
         std::thread::sleep(secs(delay));
-        let deadline = Instant::now() + secs(timeout);
+        // A timeout beyond what the clock can represent waits for as long as it takes.
+        let deadline = Instant::now().checked_add(secs(timeout));
         let mut error = String::new();
         let mut result = map(json!({"changed": false}));
         let mut ok = false;
-        while Instant::now() < deadline {
+        while deadline.is_none_or(|d| Instant::now() < d) {
             match ping(ctx) {
                 Ok(()) => {
                     ok = true;
