@@ -9,18 +9,17 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_string_list, parse, ArgSpec, Unknown};
+use crate::args::{de_bool, de_string_list, parse, ArgSpec};
 use crate::util::failed;
 use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "assert",
-    ArgSpec {
-        label: "assert",
-        names: &["fail_msg", "msg", "quiet", "success_msg", "that"],
-        aliases: &["msg"],
-        unknown: Unknown::Unsupported,
-    },
+    ArgSpec::new(
+        "assert",
+        &["fail_msg", "msg", "quiet", "success_msg", "that"],
+    )
+    .aliases(&["msg"]),
 )
 .kind(Kind::Controller);
 

@@ -21,19 +21,14 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::args::{parse, ArgSpec, Unknown};
+use crate::args::{parse, ArgSpec};
 use crate::async_job::{async_dir, cleanup_in, status_in};
 use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "async_status",
-    ArgSpec {
-        label: "async_status",
-        names: &["jid", "mode"],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
+    ArgSpec::new("async_status", &["jid", "mode"]),
 );
 
 #[derive(Debug, Deserialize)]

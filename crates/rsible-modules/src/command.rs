@@ -19,7 +19,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, scalar_text, ArgSpec, Unknown};
+use crate::args::{de_bool, de_opt_string, parse, scalar_text, ArgSpec};
 use crate::target::script::marker;
 use crate::util::{failed, map, output_text, py_datetime, py_timedelta, set_output};
 use crate::{
@@ -28,9 +28,9 @@ use crate::{
 use rsible_connection::shell::quote;
 
 /// `shell` is `command` with `_uses_shell`: the command module on the target checks both.
-const ARGS: ArgSpec = ArgSpec {
-    label: "ansible.legacy.command",
-    names: &[
+const ARGS: ArgSpec = ArgSpec::new(
+    "ansible.legacy.command",
+    &[
         "_raw_params",
         "_uses_shell",
         "argv",
@@ -44,9 +44,7 @@ const ARGS: ArgSpec = ArgSpec {
         "stdin_add_newline",
         "strip_empty_ends",
     ],
-    aliases: &[],
-    unknown: Unknown::Unsupported,
-};
+);
 
 const INFO: ModuleInfo = ModuleInfo::builtin("command", ARGS).free_form();
 const SHELL_INFO: ModuleInfo = ModuleInfo::builtin("shell", ARGS).free_form();

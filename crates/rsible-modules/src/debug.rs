@@ -8,20 +8,13 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_opt_int, parse, ArgSpec, Unknown};
+use crate::args::{de_opt_int, parse, ArgSpec};
 use crate::util::map;
 use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
-const INFO: ModuleInfo = ModuleInfo::builtin(
-    "debug",
-    ArgSpec {
-        label: "debug",
-        names: &["msg", "var", "verbosity"],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
-)
-.kind(Kind::Controller);
+const INFO: ModuleInfo =
+    ModuleInfo::builtin("debug", ArgSpec::new("debug", &["msg", "var", "verbosity"]))
+        .kind(Kind::Controller);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

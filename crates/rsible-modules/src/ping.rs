@@ -7,20 +7,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_opt_string, parse, ArgSpec, Unknown};
+use crate::args::{de_opt_string, parse, ArgSpec};
 use crate::target::script::run_script;
 use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
-const INFO: ModuleInfo = ModuleInfo::builtin(
-    "ping",
-    ArgSpec {
-        label: "ping",
-        names: &["data"],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
-);
+const INFO: ModuleInfo = ModuleInfo::builtin("ping", ArgSpec::new("ping", &["data"]));
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

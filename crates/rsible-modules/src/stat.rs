@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Unknown};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec};
 use crate::target::script::{expand_path, run_script};
 use crate::util::{failed, mode_string};
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
@@ -19,9 +19,9 @@ use rsible_connection::shell::quote;
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "stat",
-    ArgSpec {
-        label: "stat",
-        names: &[
+    ArgSpec::new(
+        "stat",
+        &[
             "checksum_algorithm",
             "follow",
             "get_attributes",
@@ -38,19 +38,18 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "mime_type",
             "name",
         ],
-        aliases: &[
-            "attr",
-            "attributes",
-            "checksum",
-            "checksum_algo",
-            "dest",
-            "mime",
-            "mime-type",
-            "mime_type",
-            "name",
-        ],
-        unknown: Unknown::Unsupported,
-    },
+    )
+    .aliases(&[
+        "attr",
+        "attributes",
+        "checksum",
+        "checksum_algo",
+        "dest",
+        "mime",
+        "mime-type",
+        "mime_type",
+        "name",
+    ]),
 );
 
 fn yes() -> bool {

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::args::{parse, parse_bool, scalar_text, ArgSpec, Mode, Unknown};
+use crate::args::{parse, parse_bool, scalar_text, ArgSpec, Mode};
 use crate::copy::{self, Source};
 use crate::util::{failed, find_needle, py_datetime, sha1_hex};
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
@@ -27,10 +27,10 @@ const OWN: &[&str] = &[
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "template",
-    ArgSpec {
-        // The copy module on the target checks the arguments, so Ansible names it.
-        label: copy::INFO.args.label,
-        names: &[
+    // The copy module on the target checks the arguments, so Ansible names it.
+    ArgSpec::new(
+        copy::INFO.args.label,
+        &[
             "_original_basename",
             "attributes",
             "backup",
@@ -63,9 +63,7 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "variable_start_string",
             "attr",
         ],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
+    ),
 )
 .without_async();
 

@@ -19,9 +19,7 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{
-    de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, scalar_text, ArgSpec, Unknown,
-};
+use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, scalar_text, ArgSpec};
 use crate::target::script::{run_script, task_request};
 use crate::util::{failed, fnmatch, output_text, set_output};
 use crate::{
@@ -33,10 +31,10 @@ use probe::{PkgInfo, Probe};
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "apt",
-    ArgSpec {
-        // apt has no action plugin, so Ansible names it as written.
-        label: "apt",
-        names: &[
+    // apt has no action plugin, so Ansible names it as written.
+    ArgSpec::new(
+        "apt",
+        &[
             "allow_change_held_packages",
             "allow_downgrade",
             "allow_unauthenticated",
@@ -72,19 +70,18 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "pkg",
             "update-cache",
         ],
-        aliases: &[
-            "allow-downgrade",
-            "allow-downgrades",
-            "allow_downgrades",
-            "allow-unauthenticated",
-            "default-release",
-            "install-recommends",
-            "name",
-            "pkg",
-            "update-cache",
-        ],
-        unknown: Unknown::Unsupported,
-    },
+    )
+    .aliases(&[
+        "allow-downgrade",
+        "allow-downgrades",
+        "allow_downgrades",
+        "allow-unauthenticated",
+        "default-release",
+        "install-recommends",
+        "name",
+        "pkg",
+        "update-cache",
+    ]),
 );
 
 const DPKG_OPTIONS: &str = "force-confdef,force-confold";

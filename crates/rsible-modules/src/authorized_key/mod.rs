@@ -19,7 +19,7 @@ use rsible_template::py_str_repr as py_repr;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Unknown};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec};
 use crate::authorized_key::file::{apply, parse_keys, serialize, EditError, Request};
 use crate::file::{path_info, Info, INFO_FN};
 use crate::target::script::{expand_path, marker, run_script};
@@ -31,9 +31,9 @@ use rsible_connection::shell::quote;
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "authorized_key",
-    ArgSpec {
-        label: "ansible.posix.authorized_key",
-        names: &[
+    ArgSpec::new(
+        "ansible.posix.authorized_key",
+        &[
             "comment",
             "exclusive",
             "follow",
@@ -45,9 +45,7 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "user",
             "validate_certs",
         ],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
+    ),
 )
 .in_collection(Collection::Posix);
 

@@ -18,16 +18,16 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_bool, de_opt_string, parse, ArgSpec, Mode, Unknown};
+use crate::args::{de_bool, de_opt_bool, de_opt_string, parse, ArgSpec, Mode};
 use crate::file;
 use crate::util::{failed, find_needle, sha1_hex};
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
 pub(crate) const INFO: ModuleInfo = ModuleInfo::builtin(
     "copy",
-    ArgSpec {
-        label: "ansible.legacy.copy",
-        names: &[
+    ArgSpec::new(
+        "ansible.legacy.copy",
+        &[
             "_original_basename",
             "attributes",
             "backup",
@@ -51,9 +51,8 @@ pub(crate) const INFO: ModuleInfo = ModuleInfo::builtin(
             "validate",
             "attr",
         ],
-        aliases: &["attr"],
-        unknown: Unknown::Unsupported,
-    },
+    )
+    .aliases(&["attr"]),
 )
 .without_async();
 

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Mode, Unknown};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Mode};
 use crate::file::plan::{plan_absent, plan_directory, plan_file, plan_hard, plan_link, plan_touch};
 use crate::file::times::{created_diff, Stamps};
 pub(crate) use crate::target::file_state::{
@@ -31,9 +31,9 @@ use rsible_connection::shell::quote;
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "file",
-    ArgSpec {
-        label: "file",
-        names: &[
+    ArgSpec::new(
+        "file",
+        &[
             "_diff_peek",
             "_original_basename",
             "access_time",
@@ -59,9 +59,8 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "dest",
             "name",
         ],
-        aliases: &["attr", "dest", "name"],
-        unknown: Unknown::Unsupported,
-    },
+    )
+    .aliases(&["attr", "dest", "name"]),
 );
 
 fn yes() -> bool {

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_opt_string, parse, ArgSpec, Unknown};
+use crate::args::{de_opt_string, parse, ArgSpec};
 use crate::target::script::{run_script, task_request, BIN_PATH_FN};
 use crate::util::{failed, output_text};
 use crate::{
@@ -25,12 +25,10 @@ use rsible_connection::shell::quote;
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "modprobe",
-    ArgSpec {
-        label: "community.general.modprobe",
-        names: &["name", "state", "params", "persistent"],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
+    ArgSpec::new(
+        "community.general.modprobe",
+        &["name", "state", "params", "persistent"],
+    ),
 )
 .in_collection(Collection::CommunityGeneral);
 

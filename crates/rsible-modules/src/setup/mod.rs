@@ -18,7 +18,7 @@ pub(crate) mod system;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::args::{parse, ArgSpec, Unknown};
+use crate::args::{parse, ArgSpec};
 use crate::setup::hardware::{cpu_facts, dmi_facts, memory_facts, uptime_facts};
 use crate::setup::network::{network_facts, InterfaceInput, NetworkInput};
 use crate::setup::script::{sections, ENV_TAIL, SCRIPT};
@@ -30,12 +30,10 @@ use rsible_connection::shell::quote;
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "setup",
-    ArgSpec {
-        label: "setup",
-        names: &["fact_path", "filter", "gather_subset", "gather_timeout"],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
+    ArgSpec::new(
+        "setup",
+        &["fact_path", "filter", "gather_subset", "gather_timeout"],
+    ),
 );
 
 #[derive(Debug, Deserialize)]

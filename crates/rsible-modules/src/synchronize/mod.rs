@@ -19,7 +19,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, ArgSpec, Unknown};
+use crate::args::{de_bool, de_opt_bool, de_opt_int, de_opt_string, parse, ArgSpec};
 use crate::synchronize::cmd::{
     argv_of, command_line, expanduser, expandvars, join, normpath, RsyncSpec,
 };
@@ -31,9 +31,9 @@ use crate::{
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "synchronize",
-    ArgSpec {
-        label: "ansible.posix.synchronize",
-        names: &[
+    ArgSpec::new(
+        "ansible.posix.synchronize",
+        &[
             "_local_rsync_password",
             "_local_rsync_path",
             "_ssh_args",
@@ -67,9 +67,7 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "use_ssh_args",
             "verify_host",
         ],
-        aliases: &[],
-        unknown: Unknown::Unsupported,
-    },
+    ),
 )
 .in_collection(Collection::Posix);
 

@@ -22,7 +22,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_list, de_opt_string, parse, ArgSpec, Mode, Unknown};
+use crate::args::{de_bool, de_opt_list, de_opt_string, parse, ArgSpec, Mode};
 use crate::target::file_state::{plan_attrs, Info, State, INFO_FN};
 use crate::target::script::{run_script, BEST_LOCALE_FN, BIN_PATH_FN};
 use crate::util::{failed, find_needle, fnmatch};
@@ -33,9 +33,9 @@ use handler::{Kind, Opts, TAR_KINDS};
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "unarchive",
-    ArgSpec {
-        label: "ansible.legacy.unarchive",
-        names: &[
+    ArgSpec::new(
+        "ansible.legacy.unarchive",
+        &[
             "attributes",
             "copy",
             "creates",
@@ -60,9 +60,8 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
             "validate_certs",
             "attr",
         ],
-        aliases: &["attr"],
-        unknown: Unknown::Unsupported,
-    },
+    )
+    .aliases(&["attr"]),
 );
 
 const CHECK_MODE_SKIP: &str =
