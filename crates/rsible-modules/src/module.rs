@@ -152,6 +152,9 @@ pub struct ModuleOutput {
     /// Set when the result is the module's refusal of its arguments, so the runner can point
     /// at the offending keys of the task.
     pub refused: Option<ArgsError>,
+    /// The error a failing module hands `fail_json(…, exception=…)` (`[Errno 2] No such file
+    /// or directory: 'x'`): Ansible prints it after the message in the error chain.
+    pub cause: Option<String>,
 }
 
 impl ModuleOutput {
@@ -162,6 +165,17 @@ impl ModuleOutput {
             result,
             facts: None,
             refused: Some(error),
+            cause: None,
+        }
+    }
+}
+
+impl ModuleOutput {
+    /// A failed result whose error chain goes on with `cause`.
+    pub fn failed_with_cause(msg: impl Into<String>, cause: impl Into<String>) -> Self {
+        Self {
+            cause: Some(cause.into()),
+            ..crate::util::failed(msg).into()
         }
     }
 }
@@ -185,6 +199,7 @@ impl From<ResultMap> for ModuleOutput {
             result,
             facts,
             refused: None,
+            cause: None,
         }
     }
 }

@@ -64,7 +64,7 @@ impl Module for SetFact {
         Ok(ModuleOutput {
             result: r,
             facts: Some(Facts::Vars(facts)),
-            refused: None,
+            ..ModuleOutput::default()
         })
     }
 }

@@ -55,18 +55,20 @@ fn unsupported_params(task: &Task, refused: Option<&ArgsError>) -> Vec<rsible_so
         .collect()
 }
 
-/// What a module run gives besides its result: facts for the host, and its refusal of the
-/// task's arguments (for diagnostics). Written by the attempt that called the module.
+/// What a module run gives besides its result: facts for the host, its refusal of the task's
+/// arguments (for diagnostics) and the cause of its failure (for the error chain). Written by the attempt that called the module.
 #[derive(Default)]
 struct ModuleSide {
     facts: Option<Facts>,
     refused: Option<ArgsError>,
+    cause: Option<String>,
 }
 
 impl ModuleSide {
     fn take(&mut self, out: ModuleOutput) -> ResultMap {
         self.facts = out.facts;
         self.refused = out.refused;
+        self.cause = out.cause;
         out.result
     }
 }
@@ -594,7 +596,7 @@ fn run_item(
     if async_settings.is_some() && !info.supports_async {
         let mut r = failed_result(format!("This action ({}) does not support async.", fqcn));
         r.insert("changed".into(), Value::Bool(false));
-        let chain = failure_chain(task, &r, true);
+        let chain = failure_chain(task, &r, true, None);
         return (r, chain);
     }
     let register = kw.register.as_ref().and_then(Node::as_str);
@@ -654,7 +656,7 @@ fn run_item(
         }
         apply_changed_failed_when(shared, job, vars, register, &mut result);
         if attempts_total <= 1 {
-            let chain = failure_chain(task, &result, action);
+            let chain = failure_chain(task, &result, action, side.cause.as_deref());
             return (result, chain);
         }
         // `until`, or "not failed" when only `retries` is set, decides whether to try again.
@@ -678,7 +680,7 @@ fn run_item(
             None => !result.get("failed").is_some_and(truthy),
         };
         if done {
-            let chain = failure_chain(task, &result, action);
+            let chain = failure_chain(task, &result, action, side.cause.as_deref());
             return (result, chain);
         }
         if attempt >= attempts_total {
@@ -686,7 +688,7 @@ fn run_item(
             let by_module = result.get("failed").is_some_and(truthy);
             result.insert("attempts".into(), Value::from(attempts_total - 1));
             result.insert("failed".into(), Value::Bool(true));
-            let chain = failure_chain(task, &result, action || !by_module);
+            let chain = failure_chain(task, &result, action || !by_module, side.cause.as_deref());
             return (result, chain);
         }
         let mut shown = result.clone();
@@ -827,7 +829,12 @@ fn run_async(
 
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that
 /// ran on the target, `Action failed` for controller-side actions and `failed_when` verdicts.
-fn failure_chain(task: &Task, result: &ResultMap, action: bool) -> Option<Vec<ErrorLink>> {
+fn failure_chain(
+    task: &Task,
+    result: &ResultMap,
+    action: bool,
+    cause: Option<&str>,
+) -> Option<Vec<ErrorLink>> {
     if !result.get("failed").is_some_and(truthy) {
         return None;
     }
@@ -851,6 +858,13 @@ fn failure_chain(task: &Task, result: &ResultMap, action: bool) -> Option<Vec<Er
     if let Some(msg) = result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
         chain.push(ErrorLink {
             message: msg,
+            origin: None,
+            keep_apart: false,
+        });
+    }
+    if let Some(cause) = cause.filter(|c| !c.is_empty()) {
+        chain.push(ErrorLink {
+            message: cause.to_owned(),
             origin: None,
             keep_apart: false,
         });
