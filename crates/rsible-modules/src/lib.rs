@@ -23,6 +23,7 @@ mod ping;
 mod registry;
 mod set_fact;
 mod setup;
+mod slurp;
 mod stat;
 mod synchronize;
 mod target;

@@ -20,6 +20,7 @@ static ALL: &[&dyn Module] = &[
     &crate::modprobe::MODPROBE,
     &crate::wait_for_connection::WAIT_FOR_CONNECTION,
     &crate::async_status::ASYNC_STATUS,
+    &crate::slurp::SLURP,
 ];
 
 /// Every module rsible has.
@@ -70,7 +71,8 @@ mod tests {
                 "unarchive",
                 "modprobe",
                 "wait_for_connection",
-                "async_status"
+                "async_status",
+                "slurp"
             ]
         );
         for n in &names {
