@@ -1,59 +1,19 @@
-//! Which connection each host (or delegate) gets, and the connections of one run: opened on
-//! first use, kept for the run, closed with it. SSH connections share one async runtime that
-//! the run owns.
+//! Which connection each host (or delegate) gets: the transport and its settings, chosen from
+//! the host's variables, the keywords and the command line as Ansible's play context does. The
+//! run's [`Connector`](crate::Connector) then opens it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rsible_connection::local::LocalConnection;
-use rsible_connection::ssh::{SshConnection, SshRuntime, SshSettings};
+use rsible_connection::ssh::SshSettings;
 use rsible_connection::Connection;
 use rsible_modules::ConnectionInfo;
-use rsible_parser::Node;
 use rsible_template::{Value, Vars};
 
-use crate::run::Shared;
-use crate::task_exec::HostJob;
+use crate::shared::Shared;
+use crate::task::{Connection as Keyword, HostJob};
 use crate::template_node::{python_str, render_node};
-
-/// The connections of one run, one per target and settings.
-#[derive(Default)]
-pub(crate) struct Connections {
-    cache: Mutex<HashMap<String, Arc<dyn Connection>>>,
-    /// Started with the first SSH connection; dropped with the last.
-    ssh_runtime: Mutex<Option<SshRuntime>>,
-}
-
-impl Connections {
-    /// The connection cached under `key`, made by `make` the first time.
-    fn open(
-        &self,
-        key: String,
-        make: impl FnOnce() -> Result<Arc<dyn Connection>, String>,
-    ) -> Result<Arc<dyn Connection>, String> {
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(c) = cache.get(&key) {
-            return Ok(Arc::clone(c));
-        }
-        let conn = make()?;
-        cache.insert(key, Arc::clone(&conn));
-        Ok(conn)
-    }
-
-    fn ssh_runtime(&self) -> Result<SshRuntime, String> {
-        let mut slot = self
-            .ssh_runtime
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(rt) = slot.as_ref() {
-            return Ok(rt.clone());
-        }
-        let rt = SshRuntime::new().map_err(|e| e.to_string())?;
-        *slot = Some(rt.clone());
-        Ok(rt)
-    }
-}
+use crate::Target;
 
 /// The transport an unsupported `become_method` is reported against.
 pub(crate) fn transport_name(info: &ConnectionInfo) -> &'static str {
@@ -64,8 +24,9 @@ pub(crate) fn transport_name(info: &ConnectionInfo) -> &'static str {
     }
 }
 
-/// A connection for `host` (or its delegate), cached for the run.
-fn connection_for(
+/// The connection for `job`'s host, or its delegate. `Err` is the message of an UNREACHABLE
+/// result.
+pub(crate) fn connection(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
     vars: &Vars,
@@ -74,32 +35,13 @@ fn connection_for(
     let delegated_vars;
     let (target, tvars, kind) = if let Some(d) = delegate {
         delegated_vars = crate::vars::inventory_vars(shared.inventory, d);
-        let kind = if matches!(d, "localhost" | "127.0.0.1" | "::1") {
-            "local".to_owned()
-        } else {
-            var_str(shared, job, &delegated_vars, "ansible_connection")
-                .unwrap_or_else(|| "ssh".to_owned())
-        };
-        (d, &delegated_vars, kind)
+        (
+            d,
+            &delegated_vars,
+            delegate_transport(shared, job, d, &delegated_vars),
+        )
     } else {
-        let from_vars = var_str(shared, job, vars, "ansible_connection");
-        let from_play = job
-            .play_connection
-            .and_then(|n| render_node(&shared.templar, n, vars, &job.origin).ok())
-            .map(|v| python_str(&v));
-        let kind = from_vars
-            .filter(|_| job.host == "localhost" || shared.opts.connection.is_none())
-            .or(job
-                .task
-                .keywords
-                .connection
-                .as_ref()
-                .map(Node::to_value)
-                .map(|v| python_str(&v)))
-            .or(from_play)
-            .or_else(|| shared.opts.connection.clone())
-            .unwrap_or_else(|| "ssh".to_owned());
-        (job.host.as_str(), vars, kind)
+        (job.host.as_str(), vars, transport(shared, job, vars))
     };
     let mut info = ConnectionInfo {
         transport: kind.clone(),
@@ -111,33 +53,55 @@ fn connection_for(
         ssh_common_args: shared.opts.ssh_common_args.clone(),
         ssh_extra_args: shared.opts.ssh_extra_args.clone(),
     };
-    let conn = match kind.as_str() {
-        "local" => shared.connections.open(format!("local:{target}"), || {
-            Ok(Arc::new(LocalConnection::new()))
-        }),
-        "ssh" | "smart" | "paramiko" => {
-            let settings = ssh_settings(shared, job, target, tvars);
-            info.private_key_file = settings
-                .private_key
-                .as_ref()
-                .map(|p| p.display().to_string());
-            info.ssh_args.clone_from(&settings.ssh_args);
-            info.ssh_common_args.clone_from(&settings.common_args);
-            info.ssh_extra_args.clone_from(&settings.extra_args);
-            shared
-                .connections
-                .open(format!("ssh:{target}:{settings:?}"), || {
-                    let runtime = shared.connections.ssh_runtime()?;
-                    SshConnection::new(settings, runtime)
-                        .map(|c| Arc::new(c) as Arc<dyn Connection>)
-                        .map_err(|e| e.to_string())
-                })
-        }
-        other => Err(format!(
-            "the connection plugin '{other}' is not supported by rsible yet"
-        )),
-    }?;
+    let ssh = matches!(kind.as_str(), "ssh" | "smart" | "paramiko")
+        .then(|| ssh_settings(shared, job, target, tvars));
+    if let Some(settings) = &ssh {
+        info.private_key_file = settings
+            .private_key
+            .as_ref()
+            .map(|p| p.display().to_string());
+        info.ssh_args.clone_from(&settings.ssh_args);
+        info.ssh_common_args.clone_from(&settings.common_args);
+        info.ssh_extra_args.clone_from(&settings.extra_args);
+    }
+    let conn = shared.connector.connect(&Target {
+        host: target,
+        transport: &kind,
+        ssh: ssh.as_ref(),
+    })?;
     Ok((conn, info))
+}
+
+/// A delegate's transport: local for the controller's own names, else its own variables'.
+fn delegate_transport(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    delegate: &str,
+    vars: &Vars,
+) -> String {
+    if matches!(delegate, "localhost" | "127.0.0.1" | "::1") {
+        "local".to_owned()
+    } else {
+        var_str(shared, job, vars, "ansible_connection").unwrap_or_else(|| "ssh".to_owned())
+    }
+}
+
+/// The host's transport: `ansible_connection` (unless `-c` overrides it for a host other than
+/// localhost), the `connection:` keyword, `-c`, else ssh.
+fn transport(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> String {
+    let from_vars = var_str(shared, job, vars, "ansible_connection")
+        .filter(|_| job.host == "localhost" || shared.opts.connection.is_none());
+    let from_keyword = match job.keywords().connection() {
+        Keyword::Task(n) => Some(python_str(&n.to_value())),
+        Keyword::Play(n) => render_node(&shared.templar, n, vars, &job.origin)
+            .ok()
+            .map(|v| python_str(&v)),
+        Keyword::Unset => None,
+    };
+    from_vars
+        .or(from_keyword)
+        .or_else(|| shared.opts.connection.clone())
+        .unwrap_or_else(|| "ssh".to_owned())
 }
 
 /// A variable as a string, templated (connection variables may hold Jinja).
@@ -191,16 +155,5 @@ fn expand_home(p: &str) -> String {
     match (p.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{home}/{rest}"),
         _ => p.to_owned(),
-    }
-}
-
-impl Shared<'_> {
-    pub(crate) fn connection(
-        &self,
-        job: &HostJob<'_>,
-        vars: &Vars,
-        delegate: Option<&str>,
-    ) -> Result<(Arc<dyn Connection>, ConnectionInfo), String> {
-        connection_for(self, job, vars, delegate)
     }
 }

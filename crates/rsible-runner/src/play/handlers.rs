@@ -1,0 +1,65 @@
+//! Handlers: notified by a changed task (by name, `role : name`, or a `listen` topic), run at
+//! the end of each section or at `meta: flush_handlers`, in the order they are written.
+
+use rsible_parser::Task;
+
+use super::listing::task_display_name;
+use super::{PlayCtx, Runner};
+use crate::host_state::HostState;
+use crate::template_node::python_str;
+use crate::RunError;
+
+impl Runner<'_> {
+    /// Runs every notified handler on the hosts that notified it and are still in the play,
+    /// until none is left (a handler may notify another).
+    pub(super) fn flush_handlers(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
+        loop {
+            let Some(idx) = (0..ctx.handlers.len()).find(|i| ctx.notified.contains_key(i)) else {
+                return Ok(());
+            };
+            let hosts = ctx.notified.shift_remove(&idx).unwrap_or_default();
+            let hosts: Vec<String> = hosts
+                .into_iter()
+                .filter(|h| self.states.get(h).is_some_and(HostState::is_active))
+                .collect();
+            if hosts.is_empty() {
+                continue;
+            }
+            let handler = ctx.handlers[idx];
+            let display = task_display_name(&self.shared, handler, &self.play_level_vars(ctx));
+            self.run_on_hosts(ctx, handler, display, hosts, true)?;
+        }
+    }
+}
+
+/// Notes the handlers a changed task notifies on `host`.
+pub(super) fn notify(ctx: &mut PlayCtx<'_>, task: &Task, host: &str) {
+    for n in &task.keywords.notify {
+        let name = python_str(&n.to_value());
+        for (i, h) in ctx.handlers.iter().enumerate() {
+            if handler_matches(h, &name) {
+                let list = ctx.notified.entry(i).or_default();
+                if !list.iter().any(|x| x == host) {
+                    list.push(host.to_owned());
+                }
+            }
+        }
+    }
+}
+
+fn handler_matches(handler: &Task, name: &str) -> bool {
+    let own = handler.name.as_ref().map(|n| python_str(&n.to_value()));
+    if own.as_deref() == Some(name) {
+        return true;
+    }
+    if let (Some(role), Some(own)) = (&handler.role, &own) {
+        if format!("{} : {own}", role.name) == name {
+            return true;
+        }
+    }
+    handler
+        .keywords
+        .listen
+        .iter()
+        .any(|l| python_str(&l.to_value()) == name)
+}

@@ -1,0 +1,152 @@
+//! What a play is called, which hosts it targets and which tasks it has, in the form
+//! `--list-hosts`, `--list-tasks` and the play banners show.
+
+use rsible_parser::{Inventory, Play, Playbook, Task};
+use rsible_template::{Origin, Templar, Value, Vars};
+
+use crate::shared::Shared;
+use crate::template_node::{python_str, render_node};
+use crate::{Callback, RunError, RunOptions, SystemConnector};
+
+/// `--list-hosts`: (play name, pattern, hosts) per play.
+pub fn list_hosts(
+    playbook: &Playbook,
+    inventory: &Inventory,
+    opts: &RunOptions,
+) -> Result<Vec<(String, String, Vec<String>)>, RunError> {
+    let connector = SystemConnector::default();
+    let shared = Shared::new(playbook, inventory, opts, &connector);
+    playbook
+        .plays
+        .iter()
+        .map(|play| {
+            let (pattern, hosts) = play_hosts(&shared, play, None)?;
+            Ok((play_name(&shared, play, &pattern), pattern, hosts))
+        })
+        .collect()
+}
+
+/// `--list-tasks`: (play name, pattern, [(task name, tags)]) per play.
+#[expect(clippy::type_complexity, reason = "plain data for the CLI to print")]
+pub fn list_tasks(
+    playbook: &Playbook,
+    inventory: &Inventory,
+    opts: &RunOptions,
+) -> Result<Vec<(String, String, Vec<(String, Vec<String>)>)>, RunError> {
+    let connector = SystemConnector::default();
+    let shared = Shared::new(playbook, inventory, opts, &connector);
+    playbook
+        .plays
+        .iter()
+        .map(|play| {
+            let (pattern, _) = play_hosts(&shared, play, None)?;
+            let mut tasks = Vec::new();
+            for task in play_tasks(play) {
+                let tags = task_tags(play, task);
+                if crate::tags::should_run(&tags, &opts.tags, &opts.skip_tags) {
+                    tasks.push((task_display_name(&shared, task, &shared.extra_vars), tags));
+                }
+            }
+            Ok((play_name(&shared, play, &pattern), pattern, tasks))
+        })
+        .collect()
+}
+
+/// The `hosts:` pattern as one string (a list is joined with `,`).
+fn hosts_pattern(play: &Play) -> String {
+    match play.hosts.as_seq() {
+        Some(items) => items
+            .iter()
+            .map(|n| python_str(&n.to_value()))
+            .collect::<Vec<_>>()
+            .join(","),
+        None => python_str(&play.hosts.to_value()),
+    }
+}
+
+/// The hosts a play targets, after `--limit`, with the pattern they came from.
+pub(super) fn play_hosts(
+    shared: &Shared<'_>,
+    play: &Play,
+    cb: Option<&dyn Callback>,
+) -> Result<(String, Vec<String>), RunError> {
+    let raw = hosts_pattern(play);
+    let pattern = match render_node(
+        &shared.templar,
+        &play.hosts,
+        &shared.extra_vars,
+        &Origin::default(),
+    ) {
+        Ok(Value::Array(items)) => items.iter().map(python_str).collect::<Vec<_>>().join(","),
+        Ok(v) => python_str(&v),
+        Err(_) => raw.clone(),
+    };
+    let (mut hosts, warnings) =
+        rsible_parser::match_hosts_with_warnings(shared.inventory, &pattern)?;
+    if let Some(cb) = cb {
+        for w in &warnings {
+            cb.warning(w);
+        }
+    }
+    if let Some(limit) = &shared.opts.limit {
+        let allowed = rsible_parser::match_hosts(shared.inventory, limit)?;
+        hosts.retain(|h| allowed.contains(h));
+    }
+    Ok((pattern, hosts))
+}
+
+/// The play's `name:`, templated with the extra vars; the pattern when unnamed.
+pub(super) fn play_name(shared: &Shared<'_>, play: &Play, pattern: &str) -> String {
+    match &play.name {
+        Some(n) => render_node(&shared.templar, n, &shared.extra_vars, &Origin::default())
+            .map_or_else(|_| python_str(&n.to_value()), |v| python_str(&v)),
+        None => pattern.to_owned(),
+    }
+}
+
+/// Tasks of a play in run order: pre_tasks, roles, tasks, post_tasks.
+pub(super) fn play_tasks(play: &Play) -> impl Iterator<Item = &Task> {
+    play.pre_tasks
+        .iter()
+        .chain(play.roles.iter().flat_map(|r| r.tasks.iter()))
+        .chain(play.tasks.iter())
+        .chain(play.post_tasks.iter())
+}
+
+/// Inherited tags: the play's, the role's, the task's.
+pub(super) fn task_tags(play: &Play, task: &Task) -> Vec<String> {
+    let mut tags: Vec<String> = play.tags.clone();
+    if let Some(role) = &task.role {
+        tags.extend(role.tags.iter().cloned());
+    }
+    tags.extend(task.keywords.tags.iter().cloned());
+    let mut seen = Vec::new();
+    for t in tags {
+        if !seen.contains(&t) {
+            seen.push(t);
+        }
+    }
+    seen
+}
+
+/// `role : name`, the name being the module as written when the task has none.
+pub(super) fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -> String {
+    let base = match &task.name {
+        Some(n) => {
+            let raw = python_str(&n.to_value());
+            if Templar::is_template(&raw) {
+                shared
+                    .templar
+                    .render_str(&raw, vars, &Origin::default())
+                    .map_or(raw, |v| python_str(&v))
+            } else {
+                raw
+            }
+        }
+        None => task.module_key.key_string(),
+    };
+    match &task.role {
+        Some(role) => format!("{} : {base}", role.name),
+        _ => base,
+    }
+}

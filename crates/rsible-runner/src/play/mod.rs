@@ -1,0 +1,240 @@
+//! The playbook loop: plays, their hosts and `serial` batches ([`batches`]), facts
+//! ([`gather`]), sections and blocks ([`blocks`]), one task on the play's hosts
+//! ([`run_task`], [`meta`], [`include`]), what each outcome changes ([`apply`]), handlers
+//! ([`handlers`]), the variables a task sees ([`precedence`]), and `--list-*` ([`listing`]).
+
+mod apply;
+mod batches;
+mod blocks;
+mod gather;
+mod handlers;
+mod include;
+mod listing;
+mod meta;
+mod precedence;
+mod run_task;
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use rsible_parser::{Inventory, Play, Playbook, Task};
+use rsible_template::{Value, Vars};
+
+pub use listing::{list_hosts, list_tasks};
+
+use crate::host_state::HostState;
+use crate::shared::Shared;
+use crate::{
+    Callback, Connector, HostStats, PlayInfo, RunError, RunOptions, RunOutcome, Stats,
+    SystemConnector,
+};
+
+/// Mutable state of a run, owned by the main thread.
+struct Runner<'a> {
+    shared: Shared<'a>,
+    /// For each block being run: whether it has a `rescue` (a failure there counts as rescued).
+    rescuable: Vec<bool>,
+    /// Variables of the `include_tasks` being run (its `vars:` and loop item), innermost last.
+    include_vars: Vec<Vars>,
+    cb: &'a dyn Callback,
+    states: IndexMap<String, HostState>,
+    stats: IndexMap<String, HostStats>,
+    /// `--start-at-task` found yet?
+    started: bool,
+}
+
+/// The hosts a block section runs on.
+struct Only {
+    hosts: Vec<String>,
+    /// `always:` runs on hosts that failed in the block too.
+    include_failed: bool,
+}
+
+/// A play's resolved data.
+struct PlayCtx<'a> {
+    play: &'a Play,
+    /// The hosts tasks run on now: the play's, or the current `serial` batch.
+    hosts: Vec<String>,
+    /// Every host of the play still in it (all batches).
+    play_hosts: Vec<String>,
+    /// Every host the pattern matched, failed ones from earlier plays included.
+    all_hosts: Vec<String>,
+    /// Some variable of the play (not of a task) mentions `hostvars`.
+    vars_mention_hostvars: bool,
+    /// Per host: vars_files content.
+    vars_files: HashMap<String, Vars>,
+    /// `handler index` → hosts notified, in notification order.
+    notified: IndexMap<usize, Vec<String>>,
+    handlers: Vec<&'a Task>,
+    name: String,
+}
+
+/// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
+/// are reached through local processes and OpenSSH.
+pub fn run_playbook(
+    playbook: &Playbook,
+    inventory: &Inventory,
+    opts: &RunOptions,
+    callback: &dyn Callback,
+) -> Result<RunOutcome, RunError> {
+    // Owned by this run: its SSH masters and their runtime end with it.
+    let connector = SystemConnector::default();
+    run_playbook_with(playbook, inventory, opts, callback, &connector)
+}
+
+/// [`run_playbook`], with the connections `connector` hands out.
+pub fn run_playbook_with(
+    playbook: &Playbook,
+    inventory: &Inventory,
+    opts: &RunOptions,
+    callback: &dyn Callback,
+    connector: &dyn Connector,
+) -> Result<RunOutcome, RunError> {
+    let mut runner = Runner {
+        shared: Shared::new(playbook, inventory, opts, connector),
+        rescuable: Vec::new(),
+        include_vars: Vec::new(),
+        cb: callback,
+        states: IndexMap::new(),
+        stats: IndexMap::new(),
+        started: opts.start_at_task.is_none(),
+    };
+    callback.playbook_on_start(&playbook.path);
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            playbook
+                .path
+                .strip_prefix(cwd)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_else(|| playbook.path.clone());
+    callback.verbose(
+        2,
+        None,
+        &format!("{} plays in {}", playbook.plays.len(), shown.display()),
+    );
+    for play in &playbook.plays {
+        if !runner.run_play(play)? {
+            break;
+        }
+    }
+    Ok(runner.recap())
+}
+
+impl Runner<'_> {
+    fn stats_for(&mut self, host: &str) -> &mut HostStats {
+        self.stats.entry(host.to_owned()).or_default()
+    }
+
+    /// Shows the recap; how the run ended.
+    fn recap(&self) -> RunOutcome {
+        let mut hosts: Vec<(String, HostStats)> = self.stats.clone().into_iter().collect();
+        hosts.sort_by(|a, b| a.0.cmp(&b.0));
+        self.cb.playbook_on_stats(&Stats {
+            hosts: hosts.into_iter().collect(),
+        });
+        if self.stats.values().any(|s| s.unreachable > 0) {
+            RunOutcome::HostsUnreachable
+        } else if self.stats.values().any(|s| s.failed > 0) {
+            RunOutcome::HostsFailed
+        } else {
+            RunOutcome::Ok
+        }
+    }
+
+    /// Runs one play; false when the run must stop (every host of the play failed).
+    fn run_play(&mut self, play: &Play) -> Result<bool, RunError> {
+        let (pattern, mut hosts) = listing::play_hosts(&self.shared, play, Some(self.cb))?;
+        let name = listing::play_name(&self.shared, play, &pattern);
+        self.announce(play, &name);
+        let all_hosts = hosts.clone();
+        hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
+        if hosts.is_empty() {
+            self.cb.playbook_on_no_hosts_matched();
+            return Ok(true);
+        }
+        for h in &hosts {
+            self.states.entry(h.clone()).or_default();
+        }
+        let mut handlers: Vec<&Task> = play.roles.iter().flat_map(|r| r.handlers.iter()).collect();
+        handlers.extend(play.handlers.iter());
+        let mut ctx = PlayCtx {
+            play,
+            hosts: hosts.clone(),
+            play_hosts: hosts.clone(),
+            all_hosts,
+            vars_mention_hostvars: false,
+            vars_files: HashMap::new(),
+            notified: IndexMap::new(),
+            handlers,
+            name,
+        };
+        for host in &hosts {
+            let files = self.load_vars_files(&ctx, host)?;
+            ctx.vars_files.insert(host.clone(), files);
+        }
+        ctx.vars_mention_hostvars = crate::vars::play_mentions(
+            play,
+            self.shared.inventory,
+            &self.shared.extra_vars,
+            "hostvars",
+        ) || ctx
+            .vars_files
+            .values()
+            .any(|v| crate::vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+        let batches = batches::serial_batches(&self.shared, play, &hosts)?;
+        for (i, batch) in batches.into_iter().enumerate() {
+            if i > 0 {
+                // Each `serial` batch is announced as the play again, as Ansible does.
+                self.announce(play, &ctx.name);
+            }
+            ctx.hosts = batch;
+            if !self.run_batch(&mut ctx)? {
+                // Ansible stops the whole run when every host of a batch failed in it.
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn announce(&self, play: &Play, name: &str) {
+        self.cb.playbook_on_play_start(&PlayInfo {
+            name: name.to_owned(),
+            check_mode: self.shared.opts.check,
+            span: Some(play.span),
+        });
+    }
+
+    /// One batch of a play (the whole play without `serial`); false when every host failed.
+    fn run_batch(&mut self, ctx: &mut PlayCtx<'_>) -> Result<bool, RunError> {
+        let play = ctx.play;
+        // Under --start-at-task, a play before the one holding the task is passed over
+        // entirely, facts included (Ansible's play iterator).
+        let holds_start =
+            self.started || listing::play_tasks(play).any(|t| self.is_start_task(ctx, t));
+        if holds_start && self.gather_facts(ctx)? {
+            self.run_gather_facts(ctx)?;
+        }
+        let sections: [Vec<&Task>; 3] = [
+            play.pre_tasks.iter().collect(),
+            play.roles
+                .iter()
+                .flat_map(|r| r.tasks.iter())
+                .chain(play.tasks.iter())
+                .collect(),
+            play.post_tasks.iter().collect(),
+        ];
+        for section in sections {
+            if !self.run_list(ctx, &section, 0, None)? {
+                break;
+            }
+            self.flush_handlers(ctx)?;
+        }
+        Ok(ctx
+            .hosts
+            .iter()
+            .any(|h| self.states.get(h).is_some_and(HostState::is_active)))
+    }
+}

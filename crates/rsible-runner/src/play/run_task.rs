@@ -1,0 +1,194 @@
+//! One task of the play on its hosts: whether it runs at all (tags, `--start-at-task`), its
+//! announcement, its jobs for the fork pool, and what `run_once` and `any_errors_fatal` make
+//! of the outcomes.
+
+use rsible_parser::{Node, Task};
+use rsible_template::{Origin, Value, Vars};
+
+use super::listing::{task_display_name, task_tags};
+use super::{Only, PlayCtx, Runner};
+use crate::outcome::{HostOutcome, Status};
+use crate::task::{dispatch, HostJob, Inherited, INCLUDE_TASKS, META};
+use crate::template_node::python_str;
+use crate::{vars, RunError, TaskInfo};
+
+impl Runner<'_> {
+    /// Runs a task on the play's (or the block's) hosts, unless tags or `--start-at-task`
+    /// pass it over; `forced_name` names the implicit fact gathering. False when no host is
+    /// left to run the rest of the list.
+    pub(super) fn run_task_with(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        forced_name: Option<&str>,
+        only: Option<&Only>,
+    ) -> Result<bool, RunError> {
+        let tags = if forced_name.is_some() {
+            vec!["always".to_owned()]
+        } else {
+            task_tags(ctx.play, task)
+        };
+        if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
+            return Ok(true);
+        }
+        let display = forced_name.map_or_else(
+            || task_display_name(&self.shared, task, &self.play_level_vars(ctx)),
+            str::to_owned,
+        );
+        if !self.started && forced_name.is_none() {
+            if self.is_start_task(ctx, task) {
+                self.started = true;
+            } else {
+                return Ok(true);
+            }
+        }
+        let hosts = self.task_hosts(ctx, only);
+        if hosts.is_empty() {
+            // Ansible ends the play quietly here (`NO MORE HOSTS LEFT` is for
+            // max_fail_percentage); inside a block only the block's remaining tasks are skipped.
+            return Ok(only.is_some());
+        }
+        if task.module == META {
+            return self.run_meta(ctx, task, display, &hosts);
+        }
+        self.run_on_hosts(ctx, task, display, hosts, false)?;
+        Ok(true)
+    }
+
+    pub(super) fn task_info(
+        &self,
+        ctx: &PlayCtx<'_>,
+        task: &Task,
+        display: String,
+        is_handler: bool,
+    ) -> TaskInfo {
+        let keywords = Inherited::new(task, ctx.play);
+        let loop_control = task.keywords.loop_control.as_ref();
+        TaskInfo {
+            plain_name: task
+                .name
+                .as_ref()
+                .map_or_else(|| display.clone(), |n| python_str(&n.to_value())),
+            name: display,
+            is_handler,
+            check_mode: self.shared.opts.check,
+            no_log: keywords.no_log(),
+            module: task.module.clone(),
+            loop_var: loop_control
+                .and_then(|lc| lc.get("loop_var"))
+                .and_then(Node::as_str)
+                .unwrap_or("item")
+                .to_owned(),
+            has_label: loop_control.and_then(|lc| lc.get("label")).is_some(),
+            diff: keywords.diff().unwrap_or(self.shared.opts.diff),
+            span: Some(task.span),
+        }
+    }
+
+    /// Whether `task` is the one `--start-at-task` names (by `role : name` or by name).
+    pub(super) fn is_start_task(&self, ctx: &PlayCtx<'_>, task: &Task) -> bool {
+        let wanted = self
+            .shared
+            .opts
+            .start_at_task
+            .as_deref()
+            .unwrap_or_default();
+        let plain = task
+            .name
+            .as_ref()
+            .map(|n| python_str(&n.to_value()))
+            .unwrap_or_default();
+        plain == wanted
+            || task_display_name(&self.shared, task, &self.play_level_vars(ctx)) == wanted
+    }
+
+    /// Announces the task, runs it on `hosts` through the fork pool, and applies the outcomes.
+    pub(super) fn run_on_hosts(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        display: String,
+        hosts: Vec<String>,
+        is_handler: bool,
+    ) -> Result<(), RunError> {
+        let info = self.task_info(ctx, task, display, is_handler);
+        if is_handler {
+            self.cb.playbook_on_handler_task_start(&info);
+        } else {
+            self.cb.playbook_on_task_start(&info);
+        }
+        let run_once = Inherited::new(task, ctx.play).run_once();
+        let targets = if run_once { &hosts[..1] } else { &hosts[..] };
+        let jobs = self.host_jobs(ctx, task, &info, targets);
+        let is_include = task.module == INCLUDE_TASKS;
+        let outcomes = dispatch(&self.shared, self.cb, &info, &jobs, is_include);
+        if is_include {
+            return self.run_includes(ctx, task, &info, outcomes);
+        }
+        let others = if run_once { &hosts[1..] } else { &[] };
+        self.apply_all(ctx, task, outcomes, others);
+        Ok(())
+    }
+
+    /// One job per target host, each with the host's variables.
+    fn host_jobs<'t>(
+        &self,
+        ctx: &PlayCtx<'t>,
+        task: &'t Task,
+        info: &'t TaskInfo,
+        targets: &[String],
+    ) -> Vec<HostJob<'t>> {
+        let search = vars::search_paths(task.role.as_deref(), &self.shared.playbook.dir);
+        let magic = self.shared_magic(ctx, Some(task));
+        targets
+            .iter()
+            .map(|h| HostJob {
+                host: h.clone(),
+                task,
+                play: ctx.play,
+                info,
+                vars: self.base_vars_with(ctx, h, Some(task), &Vars::new(), &magic),
+                origin: Origin {
+                    span: Some(task.span),
+                    exact_lines: false,
+                    search_paths: search.clone(),
+                },
+            })
+            .collect()
+    }
+
+    /// Applies every outcome; a `run_once` result is registered for `others` too, and under
+    /// `any_errors_fatal` a failure stops every host of the play.
+    fn apply_all(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        task: &Task,
+        outcomes: Vec<HostOutcome>,
+        others: &[String],
+    ) {
+        let fatal = Inherited::new(task, ctx.play)
+            .any_errors_fatal()
+            .unwrap_or(self.shared.opts.any_errors_fatal);
+        let mut any_failed = false;
+        for outcome in outcomes {
+            any_failed |= outcome.status == Status::Failed && !outcome.ignore_errors;
+            if let Some(name) = &outcome.register {
+                for other in others {
+                    if let Some(st) = self.states.get_mut(other) {
+                        st.registered
+                            .insert(name.clone(), Value::Object(outcome.result.clone()));
+                    }
+                }
+            }
+            self.apply(ctx, task, outcome);
+        }
+        if fatal && any_failed && !self.rescuable.iter().any(|r| *r) {
+            // any_errors_fatal: every host of the play stops here (not counted as failed).
+            for h in &ctx.hosts {
+                if let Some(st) = self.states.get_mut(h) {
+                    st.failed = true;
+                }
+            }
+        }
+    }
+}

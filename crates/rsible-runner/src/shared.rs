@@ -1,0 +1,62 @@
+//! What every part of a run reads and nothing changes: the playbook, the inventory, the
+//! options, the templar, and the connector.
+
+use rsible_parser::{Inventory, Playbook};
+use rsible_template::{Templar, Vars};
+
+use crate::{vars, Connector, RunOptions};
+
+/// Read-only state every worker thread shares.
+pub(crate) struct Shared<'a> {
+    pub playbook: &'a Playbook,
+    pub inventory: &'a Inventory,
+    pub opts: &'a RunOptions,
+    pub templar: Templar,
+    /// The value of `omit`: arguments equal to it are dropped.
+    pub omit: String,
+    pub extra_vars: Vars,
+    /// For task files read at run time (`include_tasks`).
+    pub parse_opts: rsible_parser::ParseOptions,
+    pub connector: &'a dyn Connector,
+}
+
+impl<'a> Shared<'a> {
+    pub(crate) fn new(
+        playbook: &'a Playbook,
+        inventory: &'a Inventory,
+        opts: &'a RunOptions,
+        connector: &'a dyn Connector,
+    ) -> Self {
+        let mut extra_vars = Vars::new();
+        for ev in &opts.extra_vars {
+            vars::extend(&mut extra_vars, ev);
+        }
+        Self {
+            playbook,
+            inventory,
+            opts,
+            templar: Templar::new(),
+            // Random, so that no value a playbook writes can be mistaken for it.
+            omit: format!("__omit_place_holder__{}", random_hex()),
+            extra_vars,
+            parse_opts: parse_options(),
+            connector,
+        }
+    }
+}
+
+/// What the parser accepts as a task action: every module, plus what the runner runs itself.
+pub fn parse_options() -> rsible_parser::ParseOptions {
+    rsible_parser::ParseOptions {
+        modules: crate::task::action_names(),
+        roles_path: Vec::new(),
+    }
+}
+
+fn random_hex() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}

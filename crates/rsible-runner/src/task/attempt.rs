@@ -1,0 +1,281 @@
+//! One pass of a task — one loop item, or the task without a loop: `when`, the module and its
+//! arguments, the keywords resolved once, then the attempts `until`/`retries` ask for.
+
+use std::sync::mpsc::Sender;
+
+use rsible_connection::ConnectionError;
+use rsible_modules::{Module, ModuleContext, ModuleError, ModuleOutput, ResultMap};
+use rsible_template::{Value, Vars};
+
+use super::args::render_args;
+use super::async_job::{run_async, AsyncError};
+use super::fault::{conditional_fault, failure_chain, unreachable, ItemResult, TaskFault};
+use super::module_call::{self, INCLUDE_TASKS};
+use super::normalise::{apply_changed_failed_when, normalise, with_registered};
+use super::pool::Event;
+use super::resolve::{HostKeywords, ResolvedTask, Unresolved};
+use super::HostJob;
+use crate::connect::transport_name;
+use crate::keyword_number::sleep_float;
+use crate::outcome::failed_result;
+use crate::shared::Shared;
+use crate::template_node::{eval_condition_node, truthy};
+
+/// One pass of the task (one loop item, or the whole task without a loop).
+pub(super) fn run_item(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    keywords: &HostKeywords,
+    vars: &Vars,
+    tx: &Sender<Event>,
+) -> ItemResult {
+    let task = job.task;
+    if let Some(not_run) = check_when(shared, job, vars) {
+        return not_run;
+    }
+    if task.module == INCLUDE_TASKS {
+        return name_include(shared, job, vars);
+    }
+    let Some(module) = module_call::find(&task.module) else {
+        return TaskFault::new(
+            task,
+            None,
+            &format!("couldn't resolve module/action '{}'", task.module),
+            Some(task.module_key.span),
+        )
+        .into_item();
+    };
+    let action = module_call::reports_as_action(module);
+    let args = match render_args(shared, job, vars, &module_call::fqcn(module)) {
+        Ok(a) => a,
+        Err(f) if action => return f.into_item(),
+        Err(f) => return f.unchanged().into_item(),
+    };
+    let resolved = match ResolvedTask::resolve(shared, job, keywords, vars) {
+        Ok(r) => r,
+        Err(Unresolved::Template(e)) => return TaskFault::template(task, &e).into_item(),
+        Err(Unresolved::Unreachable(msg)) => return unreachable(task, &msg),
+        Err(Unresolved::Keyword(e)) => return e.fault(task).unchanged().into_item(),
+    };
+    if resolved.async_job.is_some() && !module_call::supports_async(module) {
+        let msg = format!(
+            "This action ({}) does not support async.",
+            module_call::fqcn(module)
+        );
+        let mut r = failed_result(msg);
+        r.insert("changed".into(), Value::Bool(false));
+        let chain = failure_chain(task, &r, true, None);
+        return (r, chain).into();
+    }
+    let attempts = Attempts {
+        shared,
+        job,
+        module,
+        args: &args,
+        task: &resolved,
+        vars,
+        action,
+        tx,
+    };
+    attempts.run()
+}
+
+/// The role's and the task's `when:`, in order: a skipped result for the first that does not
+/// hold, a fault for one that cannot be evaluated, `None` when all hold.
+fn check_when(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<ItemResult> {
+    let task = job.task;
+    let role_when = task
+        .role
+        .as_ref()
+        .map(|r| r.when.as_slice())
+        .unwrap_or_default();
+    for cond in role_when.iter().chain(&task.keywords.when) {
+        match eval_condition_node(&shared.templar, cond, vars, &job.origin) {
+            Ok(true) => {}
+            Ok(false) => {
+                let mut r = ResultMap::new();
+                r.insert("changed".into(), Value::Bool(false));
+                r.insert("false_condition".into(), cond.to_value());
+                r.insert(
+                    "skip_reason".into(),
+                    Value::from("Conditional result was False"),
+                );
+                r.insert("skipped".into(), Value::Bool(true));
+                return Some((r, None).into());
+            }
+            Err(e) => return Some(conditional_fault(task, &e, cond).into_item()),
+        }
+    }
+    None
+}
+
+/// `include_tasks` on one host (and item): the runner reads and runs the file later; here it
+/// is only named.
+fn name_include(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> ItemResult {
+    let fqcn = module_call::builtin_fqcn(INCLUDE_TASKS);
+    match render_args(shared, job, vars, &fqcn) {
+        Ok(args) => {
+            let mut r = ResultMap::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert(
+                "include".into(),
+                Value::from(module_call::include_file(&args)),
+            );
+            (r, None).into()
+        }
+        Err(f) => f.into_item(),
+    }
+}
+
+/// The attempts of one pass, all reading the same resolved keywords.
+struct Attempts<'a> {
+    shared: &'a Shared<'a>,
+    job: &'a HostJob<'a>,
+    module: &'a dyn Module,
+    args: &'a serde_json::Map<String, Value>,
+    task: &'a ResolvedTask<'a>,
+    vars: &'a Vars,
+    /// Failures read "Action failed" (see [`module_call::reports_as_action`]).
+    action: bool,
+    tx: &'a Sender<Event>,
+}
+
+impl Attempts<'_> {
+    fn run(&self) -> ItemResult {
+        let task = self.job.task;
+        let total = self.task.retries.attempts;
+        let register = self.task.host.register.as_deref();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let ModuleOutput {
+                mut result,
+                facts,
+                refused,
+                cause,
+            } = match self.once() {
+                Ok(out) => out,
+                Err(not_run) => return *not_run,
+            };
+            let finished = |result: ResultMap, by_action: bool| {
+                let chain = failure_chain(task, &result, by_action, cause.as_deref());
+                ItemResult {
+                    result,
+                    chain,
+                    facts: facts.clone(),
+                    refused: refused.clone(),
+                }
+            };
+            normalise(&mut result);
+            if total > 1 {
+                result.insert("attempts".into(), Value::from(attempt));
+            }
+            apply_changed_failed_when(self.shared, self.job, self.vars, register, &mut result);
+            if total <= 1 {
+                return finished(result, self.action);
+            }
+            match self.done(&result) {
+                Err(f) => return f.into_item(),
+                Ok(true) => return finished(result, self.action),
+                Ok(false) => {}
+            }
+            if attempt >= total {
+                // When the last attempt did not fail by itself, Ansible (not the module) fails it.
+                let by_module = result.get("failed").is_some_and(truthy);
+                result.insert("attempts".into(), Value::from(total - 1));
+                result.insert("failed".into(), Value::Bool(true));
+                return finished(result, self.action || !by_module);
+            }
+            self.report_retry(&result, total);
+            if let Err(msg) = sleep_float(self.task.retries.delay) {
+                return TaskFault::new(task, None, &msg, None)
+                    .unchanged()
+                    .into_item();
+            }
+        }
+    }
+
+    /// Whether the task is done trying: `until`, or "not failed" when only `retries` is set.
+    fn done(&self, result: &ResultMap) -> Result<bool, TaskFault> {
+        let Some(until) = self.job.task.keywords.until.as_ref() else {
+            return Ok(!result.get("failed").is_some_and(truthy));
+        };
+        let vars = with_registered(self.vars, self.task.host.register.as_deref(), result);
+        eval_condition_node(&self.shared.templar, until, &vars, &self.job.origin)
+            .map_err(|e| conditional_fault(self.job.task, &e, until))
+    }
+
+    fn report_retry(&self, result: &ResultMap, total: u32) {
+        let mut shown = result.clone();
+        shown.insert("_ansible_retry".into(), Value::Bool(true));
+        shown.insert("retries".into(), Value::from(total));
+        let _ = self.tx.send(Event::Retry {
+            host: self.job.host.clone(),
+            delegated_to: self.task.host.delegate.clone(),
+            result: shown,
+        });
+    }
+
+    /// One call of the module (or one async job): its result, or what the pass comes to when
+    /// the call gave none.
+    fn once(&self) -> Result<ModuleOutput, Box<ItemResult>> {
+        let task = self.job.task;
+        let ctx = self.context();
+        let run = match (&self.task.become_, self.task.async_job) {
+            (Err(unknown), _) if !module_call::runs_on_controller(self.module) => {
+                let transport = transport_name(&self.task.conn_info);
+                Err(AsyncError::Module(ModuleError::Connection(
+                    unknown.clone().over(transport),
+                )))
+            }
+            (_, Some(settings)) => {
+                run_async(self.job, &ctx, self.module, self.args, settings, self.tx)
+            }
+            (_, None) => {
+                module_call::call(self.module, &ctx, self.args).map_err(AsyncError::Module)
+            }
+        };
+        match run {
+            Ok(r) => Ok(r),
+            Err(AsyncError::Sleep(msg)) => Err(Box::new(
+                TaskFault::new(task, None, msg, None)
+                    .unchanged()
+                    .into_item(),
+            )),
+            Err(AsyncError::PollLost(msg)) => Err(Box::new(
+                TaskFault::new(task, None, &msg, None)
+                    .unchanged()
+                    .into_item(),
+            )),
+            Err(AsyncError::Module(ModuleError::Connection(ConnectionError::Unreachable(msg)))) => {
+                Err(Box::new(unreachable(task, &msg)))
+            }
+            Err(AsyncError::Module(ModuleError::Connection(e))) => {
+                Ok(failed_result(e.to_string()).into())
+            }
+            Err(AsyncError::Module(ModuleError::Template(e))) => {
+                Err(Box::new(TaskFault::template(task, &e).into_item()))
+            }
+            // `module_call` turns refusals into results; kept apart for completeness.
+            Err(AsyncError::Module(ModuleError::Args(e))) => Ok(ModuleOutput::from(e)),
+        }
+    }
+
+    fn context(&self) -> ModuleContext<'_> {
+        let shared = self.shared;
+        ModuleContext {
+            conn: self.task.conn.as_ref(),
+            templar: &shared.templar,
+            vars: self.vars,
+            origin: &self.job.origin,
+            role_path: self.job.task.role.as_ref().map(|r| r.path.clone()),
+            playbook_dir: shared.playbook.dir.clone(),
+            become_: self.task.become_.clone().unwrap_or_default(),
+            environment: self.task.environment.clone(),
+            check_mode: self.task.check_mode,
+            diff: shared.opts.diff,
+            verbosity: shared.opts.verbosity,
+            connection_info: Some(self.task.conn_info.clone()),
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Failures that come from an error rather than from a module's verdict, and the error chains
+//! Ansible 2.19 prints for them as an `[ERROR]:` block (outer error first, each cause after).
+
+use rsible_modules::{ArgsError, Facts, ResultMap};
+use rsible_parser::{Node, Task};
+use rsible_source::Span;
+use rsible_template::{TemplateError, Value};
+
+use crate::keyword_number::NotANumber;
+use crate::outcome::failed_result;
+use crate::template_node::{python_str, truthy};
+use crate::ErrorLink;
+
+/// What one pass of a task (one loop item, or the task without a loop) comes to: the result,
+/// the chain to show when it failed because of an error, and what the module gave besides
+/// its result.
+pub(crate) struct ItemResult {
+    pub result: ResultMap,
+    pub chain: Option<Vec<ErrorLink>>,
+    pub facts: Option<Facts>,
+    /// The module's refusal of the task's arguments, for diagnostics at the keys.
+    pub refused: Option<ArgsError>,
+}
+
+impl From<(ResultMap, Option<Vec<ErrorLink>>)> for ItemResult {
+    /// A result that did not come from a module (skipped, failed before the call).
+    fn from((result, chain): (ResultMap, Option<Vec<ErrorLink>>)) -> Self {
+        Self {
+            result,
+            chain,
+            facts: None,
+            refused: None,
+        }
+    }
+}
+
+/// A failure caused by an error rather than the module: the result, plus the chain shown in
+/// Ansible 2.19's `[ERROR]:` block.
+pub(crate) struct TaskFault {
+    pub result: ResultMap,
+    pub chain: Vec<ErrorLink>,
+}
+
+impl TaskFault {
+    /// A failure raised while preparing or judging the task, as Ansible 2.19 chains it:
+    /// `Task failed.` at the task, then `what` (at `what_span`), then the cause at its value.
+    pub(crate) fn new(
+        task: &Task,
+        what: Option<(&str, Option<Span>)>,
+        cause: &str,
+        cause_span: Option<Span>,
+    ) -> Self {
+        let mut chain = vec![link("Task failed.", Some(task.span))];
+        if let Some((what, span)) = what {
+            chain.push(link(&format!("{what}."), span));
+        }
+        chain.push(link(cause, cause_span));
+        Self {
+            result: failed_result(join_chain(&chain)),
+            chain,
+        }
+    }
+
+    /// A template error met while preparing the task, at the template's position.
+    pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
+        Self::new(task, None, &e.ansible_message(), e.span())
+    }
+
+    /// Modules that run on the target report `changed: false` even when they never ran.
+    #[must_use]
+    pub(crate) fn unchanged(mut self) -> Self {
+        self.result.insert("changed".into(), Value::Bool(false));
+        self
+    }
+
+    pub(crate) fn into_item(self) -> ItemResult {
+        (self.result, Some(self.chain)).into()
+    }
+}
+
+fn link(message: &str, origin: Option<Span>) -> ErrorLink {
+    ErrorLink {
+        message: message.to_owned(),
+        origin,
+        keep_apart: false,
+    }
+}
+
+/// Joins chain messages as Ansible does for `msg`: outer parts lose their final `.` and are
+/// followed by `: `.
+fn join_chain(chain: &[ErrorLink]) -> String {
+    let mut out = String::new();
+    for (i, link) in chain.iter().enumerate() {
+        let last = i + 1 == chain.len();
+        let m = link.message.as_str();
+        if last {
+            out.push_str(m);
+        } else {
+            out.push_str(m.strip_suffix('.').unwrap_or(m));
+            out.push_str(": ");
+        }
+    }
+    out
+}
+
+/// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that
+/// ran on the target, `Action failed` for controller-side actions and `failed_when` verdicts.
+pub(crate) fn failure_chain(
+    task: &Task,
+    result: &ResultMap,
+    action: bool,
+    cause: Option<&str>,
+) -> Option<Vec<ErrorLink>> {
+    if !result.get("failed").is_some_and(truthy) {
+        return None;
+    }
+    let kind = if action || result.contains_key("failed_when_result") {
+        "Action failed."
+    } else {
+        "Module failed."
+    };
+    let mut chain = vec![link("Task failed.", Some(task.span)), link(kind, None)];
+    if let Some(msg) = result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
+        chain.push(link(&msg, None));
+    }
+    // The exception a module chained to its failure (`fail_json(…, exception=…)`).
+    if let Some(cause) = cause.filter(|c| !c.is_empty()) {
+        chain.push(link(cause, None));
+    }
+    Some(chain)
+}
+
+/// An UNREACHABLE result and its chain.
+pub(crate) fn unreachable(task: &Task, msg: &str) -> ItemResult {
+    let mut r = ResultMap::new();
+    r.insert("changed".into(), Value::Bool(false));
+    r.insert("msg".into(), Value::from(format!("Task failed: {msg}")));
+    r.insert("unreachable".into(), Value::Bool(true));
+    let chain = vec![link("Task failed.", Some(task.span)), link(msg, None)];
+    (r, Some(chain)).into()
+}
+
+/// A keyword whose value could not be used: a template error, or a value that is not a
+/// number of the keyword's type (named as Ansible names the attribute).
+pub(crate) enum KeywordError {
+    Template(TemplateError),
+    Number {
+        keyword: &'static str,
+        span: Span,
+        error: NotANumber,
+    },
+}
+
+impl From<TemplateError> for KeywordError {
+    fn from(e: TemplateError) -> Self {
+        Self::Template(e)
+    }
+}
+
+impl KeywordError {
+    pub(crate) fn fault(self, task: &Task) -> TaskFault {
+        match self {
+            Self::Template(e) => TaskFault::template(task, &e),
+            Self::Number {
+                keyword,
+                span,
+                error,
+            } => {
+                let mut f = TaskFault::new(
+                    task,
+                    Some((&format!("Error processing keyword '{keyword}'"), Some(span))),
+                    &error.to_string(),
+                    Some(span),
+                );
+                // Ansible keeps the conversion error apart: it has a cause of its own.
+                if let Some(last) = f.chain.last_mut() {
+                    last.keep_apart = true;
+                }
+                f
+            }
+        }
+    }
+}
+
+/// A failed `when:`/`until:` expression, at the condition.
+pub(crate) fn conditional_fault(task: &Task, e: &TemplateError, cond: &Node) -> TaskFault {
+    TaskFault::new(
+        task,
+        None,
+        &conditional_message(e),
+        conditional_span(e, cond),
+    )
+}
+
+/// Where a condition's error points: a syntax error at the expression's start, as Ansible.
+fn conditional_span(e: &TemplateError, cond: &Node) -> Option<Span> {
+    match e {
+        TemplateError::Syntax { .. } => Some(cond.span),
+        _ => e.span().or(Some(cond.span)),
+    }
+}
+
+/// `Error while evaluating conditional: …`, once (the template layer may have said it).
+fn conditional_message(e: &TemplateError) -> String {
+    if let TemplateError::Syntax { .. } = e {
+        // Jinja's wording for a bare expression; minijinja says the same thing differently.
+        let m = e.ansible_message();
+        let detail = m.strip_prefix("Syntax error in template: ").unwrap_or(&m);
+        let detail = if detail.starts_with("unexpected end of template") {
+            "unexpected 'end of template'"
+        } else {
+            detail
+        };
+        return format!("Syntax error in expression: {detail}");
+    }
+    let m = e.ansible_message();
+    // A non-string condition is reported bare (Ansible's `_validate_conditional`).
+    if m.starts_with("Error while evaluating conditional")
+        || m == "Conditional expressions must be strings."
+    {
+        m
+    } else {
+        format!("Error while evaluating conditional: {m}")
+    }
+}

@@ -1,0 +1,83 @@
+//! One task on one host: its host-level keywords, then the task once or once per loop item,
+//! folded into the [`HostOutcome`] the play applies.
+
+use std::sync::mpsc::Sender;
+
+use rsible_modules::ResultMap;
+
+use super::attempt::run_item;
+use super::fault::{ItemResult, TaskFault};
+use super::items::run_loop;
+use super::module_call::{split_facts, unsupported_params};
+use super::normalise::mark_exception;
+use super::pool::Event;
+use super::resolve::HostKeywords;
+use super::HostJob;
+use crate::outcome::{HostOutcome, Status};
+use crate::shared::Shared;
+
+/// Runs one task on one host and reports item/retry events and the outcome through `tx`.
+pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) {
+    let outcome = run_host_inner(shared, job, tx);
+    let _ = tx.send(Event::Done(outcome));
+}
+
+fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {
+    let task = job.task;
+    let (keywords, failed) = HostKeywords::resolve(shared, job);
+    let outcome = HostOutcome {
+        host: job.host.clone(),
+        delegated_to: keywords.delegate.clone(),
+        result: ResultMap::new(),
+        status: Status::Ok,
+        ignore_errors: keywords.ignore_errors,
+        error: None,
+        register: keywords.register.clone(),
+        facts: None,
+        set_facts: None,
+        diagnostics: Vec::new(),
+    };
+    if let Some(f) = failed {
+        return fault(outcome, f);
+    }
+    let Some((kind, node)) = &task.keywords.loop_ else {
+        let item = run_item(shared, job, &keywords, &job.vars, tx);
+        let diagnostics = unsupported_params(task, item.refused.as_ref());
+        return finish(
+            HostOutcome {
+                diagnostics,
+                ..outcome
+            },
+            item,
+        );
+    };
+    match run_loop(shared, job, &keywords, kind, node, tx) {
+        Ok(result) => finish(outcome, result),
+        Err(f) => fault(outcome, f),
+    }
+}
+
+/// A host whose task failed before any item ran.
+fn fault(mut outcome: HostOutcome, mut f: TaskFault) -> HostOutcome {
+    mark_exception(&mut f.result);
+    outcome.result = f.result;
+    outcome.status = Status::Failed;
+    outcome.error = Some(f.chain);
+    outcome
+}
+
+/// The host's outcome from its (aggregated) result.
+fn finish(mut outcome: HostOutcome, item: ItemResult) -> HostOutcome {
+    let ItemResult {
+        mut result,
+        chain,
+        facts,
+        ..
+    } = item;
+    mark_exception(&mut result);
+    (outcome.facts, outcome.set_facts) = split_facts(facts);
+    outcome.status = HostOutcome::status_of(&result);
+    outcome.result = result;
+    outcome.error = chain;
+    outcome
+}

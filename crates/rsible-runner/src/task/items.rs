@@ -1,0 +1,220 @@
+//! Loops: the items of `loop:`/`with_<lookup>:`, the variables each item adds
+//! (`loop_control`), and the aggregate result Ansible builds from the item results.
+
+use std::sync::mpsc::Sender;
+
+use rsible_modules::ResultMap;
+use rsible_parser::{LoopKind, Node, Task};
+use rsible_template::{TemplateError, Value, Vars};
+
+use super::attempt::run_item;
+use super::fault::{ItemResult, TaskFault};
+use super::module_call::merge_facts;
+use super::normalise::mark_exception;
+use super::pool::Event;
+use super::resolve::HostKeywords;
+use super::HostJob;
+use crate::outcome::{HostOutcome, Status};
+use crate::shared::Shared;
+use crate::template_node::{origin_for, python_str, render_node, truthy};
+
+/// `loop_control` as the items need it.
+struct Control<'a> {
+    loop_var: &'a str,
+    index_var: Option<&'a str>,
+    extended: bool,
+}
+
+impl<'a> Control<'a> {
+    fn of(job: &HostJob<'a>) -> Self {
+        let control = job.task.keywords.loop_control.as_ref();
+        Self {
+            loop_var: &job.info.loop_var,
+            index_var: control
+                .and_then(|c| c.get("index_var"))
+                .and_then(Node::as_str),
+            extended: control
+                .and_then(|c| c.get("extended"))
+                .is_some_and(|n| truthy(&n.to_value())),
+        }
+    }
+
+    /// The variables one item adds, into `vars` (the item's variables, or with `result` its
+    /// result, which also names the index variable).
+    fn add(&self, vars: &mut ResultMap, items: &[Value], index: usize, result: bool) {
+        vars.insert(self.loop_var.to_owned(), items[index].clone());
+        vars.insert("ansible_loop_var".into(), Value::from(self.loop_var));
+        if let Some(iv) = self.index_var {
+            vars.insert(iv.to_owned(), Value::from(index));
+            if result {
+                vars.insert("ansible_index_var".into(), Value::from(iv));
+            }
+        }
+        if self.extended {
+            vars.insert("ansible_loop".into(), loop_info(items, index));
+        }
+    }
+}
+
+/// Runs the task once per item, reporting each item, and aggregates their results. `Err`
+/// when the items cannot be had.
+pub(super) fn run_loop(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    keywords: &HostKeywords,
+    kind: &LoopKind,
+    node: &Node,
+    tx: &Sender<Event>,
+) -> Result<ItemResult, TaskFault> {
+    let items = loop_items(shared, job, kind, node)?;
+    let control = Control::of(job);
+    let mut results = Vec::with_capacity(items.len());
+    let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
+    let mut facts = None;
+    for index in 0..items.len() {
+        let mut vars = job.vars.clone();
+        control.add(&mut vars, &items, index, false);
+        let item = run_item(shared, job, keywords, &vars, tx);
+        merge_facts(&mut facts, item.facts);
+        let (mut r, chain) = (item.result, item.chain);
+        mark_exception(&mut r);
+        // Ansible's loop gives every item result a `changed`, even one that failed early.
+        r.entry("changed").or_insert(Value::Bool(false));
+        control.add(&mut r, &items, index, true);
+        if let Some(label) = loop_label(shared, job, &vars) {
+            r.insert("_ansible_item_label".into(), label);
+        }
+        let st = HostOutcome::status_of(&r);
+        any_changed |= r.get("changed").is_some_and(truthy);
+        any_failed |= st == Status::Failed;
+        all_skipped &= st == Status::Skipped;
+        if st == Status::Unreachable {
+            // The host is gone: the loop ends with this item's result as the task's.
+            return Ok(ItemResult {
+                facts,
+                ..(r, None).into()
+            });
+        }
+        let _ = tx.send(Event::Item {
+            host: job.host.clone(),
+            delegated_to: keywords.delegate.clone(),
+            result: r.clone(),
+            ignore_errors: keywords.ignore_errors,
+            error: chain,
+        });
+        results.push(Value::Object(r));
+    }
+    let summary = Summary {
+        count: items.len(),
+        changed: any_changed,
+        failed: any_failed,
+        all_skipped,
+    };
+    Ok(ItemResult {
+        facts,
+        ..(summary.aggregate(results), None).into()
+    })
+}
+
+/// What the items came to.
+struct Summary {
+    count: usize,
+    changed: bool,
+    failed: bool,
+    all_skipped: bool,
+}
+
+impl Summary {
+    /// The task's result from its items' (Ansible's `_run_loop` and the strategy's summary).
+    fn aggregate(&self, results: Vec<Value>) -> ResultMap {
+        let mut agg = ResultMap::new();
+        if self.count == 0 {
+            agg.insert("changed".into(), Value::Bool(false));
+            agg.insert("skipped".into(), Value::Bool(true));
+            agg.insert("skipped_reason".into(), Value::from("No items in the list"));
+            agg.insert("results".into(), Value::Array(Vec::new()));
+            return agg;
+        }
+        agg.insert("changed".into(), Value::Bool(self.changed));
+        if self.failed {
+            agg.insert("failed".into(), Value::Bool(true));
+            agg.insert("msg".into(), Value::from("One or more items failed"));
+        } else {
+            agg.insert("msg".into(), Value::from("All items completed"));
+        }
+        agg.insert("results".into(), Value::Array(results));
+        agg.insert("skipped".into(), Value::Bool(self.all_skipped));
+        agg
+    }
+}
+
+/// `ansible_loop` for `loop_control.extended`.
+fn loop_info(items: &[Value], index: usize) -> Value {
+    let n = items.len();
+    let mut m = serde_json::Map::new();
+    m.insert("allitems".into(), Value::Array(items.to_vec()));
+    m.insert("index".into(), Value::from(index + 1));
+    m.insert("index0".into(), Value::from(index));
+    m.insert("revindex".into(), Value::from(n - index));
+    m.insert("revindex0".into(), Value::from(n - index - 1));
+    m.insert("first".into(), Value::Bool(index == 0));
+    m.insert("last".into(), Value::Bool(index + 1 == n));
+    m.insert("length".into(), Value::from(n));
+    if index > 0 {
+        m.insert("previtem".into(), items[index - 1].clone());
+    }
+    if index + 1 < n {
+        m.insert("nextitem".into(), items[index + 1].clone());
+    }
+    Value::Object(m)
+}
+
+/// The list a `loop:`/`with_*:` runs over.
+fn loop_items(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    kind: &LoopKind,
+    node: &Node,
+) -> Result<Vec<Value>, TaskFault> {
+    let value = render_node(&shared.templar, node, &job.vars, &job.origin)
+        .map_err(|e| loop_fault(job.task, &e))?;
+    match kind {
+        LoopKind::Loop => match value {
+            Value::Array(items) => Ok(items),
+            other => Err(TaskFault::new(
+                job.task,
+                None,
+                &format!(
+                    "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
+                    python_str(&other)
+                ),
+                Some(node.span),
+            )),
+        },
+        LoopKind::With(name) => {
+            let terms = match value {
+                Value::Array(items) => items,
+                Value::Null => Vec::new(),
+                other => vec![other],
+            };
+            shared
+                .templar
+                .run_lookup(name, &terms, &job.vars, &origin_for(node, &job.origin))
+                .map_err(|e| loop_fault(job.task, &e))
+        }
+    }
+}
+
+fn loop_fault(task: &Task, e: &TemplateError) -> TaskFault {
+    TaskFault::new(
+        task,
+        Some(("Error while resolving loop items", None)),
+        &e.ansible_message(),
+        e.span(),
+    )
+}
+
+fn loop_label(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<Value> {
+    let label = job.task.keywords.loop_control.as_ref()?.get("label")?;
+    render_node(&shared.templar, label, vars, &job.origin).ok()
+}

@@ -1,0 +1,173 @@
+//! Where the runner meets modules: which action names exist, what a module's `ModuleInfo`
+//! means for the runner (its name in messages, controller or target, async), the call and its
+//! typed output (facts, refused arguments), and how a refusal is pointed at in the task. The
+//! runner never looks at a module's name.
+
+use rsible_modules::{
+    ArgsError, Facts, Kind, Module, ModuleContext, ModuleError, ModuleOutput, ResultMap,
+};
+use rsible_parser::Task;
+use rsible_source::Diagnostic;
+use rsible_template::{Value, Vars};
+
+use crate::template_node::python_str;
+
+/// The dynamic include the runner handles itself.
+pub(crate) const INCLUDE_TASKS: &str = "include_tasks";
+
+/// `meta:` tasks, run by the runner itself.
+pub(crate) const META: &str = "meta";
+
+/// The module of the implicit `Gathering Facts` task.
+pub(crate) const GATHER_FACTS: &str = "setup";
+
+/// Every action a task may name: the modules, plus what the runner runs itself.
+pub(crate) fn action_names() -> Vec<String> {
+    let mut names = rsible_modules::module_names();
+    names.push(INCLUDE_TASKS.to_owned());
+    names.push(META.to_owned());
+    names
+}
+
+pub(crate) fn find(name: &str) -> Option<&'static dyn Module> {
+    rsible_modules::find_module(name)
+}
+
+/// The name Ansible resolves a module to, for its messages.
+pub(crate) fn fqcn(m: &dyn Module) -> String {
+    m.info().id.fqcn()
+}
+
+/// The fully qualified name of an action the runner runs itself (`include_tasks`).
+pub(crate) fn builtin_fqcn(action: &str) -> String {
+    format!("ansible.builtin.{action}")
+}
+
+/// Actions that never touch the target (`debug`, `set_fact`, `assert`, `fail`): an unusable
+/// `become_method` does not fail them.
+pub(crate) fn runs_on_controller(m: &dyn Module) -> bool {
+    m.info().kind == Kind::Controller
+}
+
+/// Failures these report read "Action failed" in Ansible 2.19 rather than "Module failed":
+/// their action plugin gives the verdict itself, not a module on the target. They also keep
+/// `changed` out of a failure to template their arguments.
+pub(crate) fn reports_as_action(m: &dyn Module) -> bool {
+    m.info().kind != Kind::Remote
+}
+
+/// Whether `async:` may be used with the module (Ansible's action plugins that refuse it).
+pub(crate) fn supports_async(m: &dyn Module) -> bool {
+    m.info().supports_async
+}
+
+/// Whether the task may read `hostvars` without naming it in the playbook (a template file).
+pub(crate) fn may_read_hostvars(task: &Task) -> bool {
+    task.module == "template"
+}
+
+/// Runs the module once. A refusal of the arguments becomes Ansible's failed result, with the
+/// typed refusal kept for [`unsupported_params`].
+pub(crate) fn call(
+    m: &dyn Module,
+    ctx: &ModuleContext<'_>,
+    args: &serde_json::Map<String, Value>,
+) -> Result<ModuleOutput, ModuleError> {
+    match m.run(ctx, args) {
+        Err(ModuleError::Args(e)) => Ok(ModuleOutput::from(e)),
+        other => other,
+    }
+}
+
+/// Starts the module as an async job (see [`rsible_modules::start_async`]).
+pub(crate) fn start_async(
+    m: &dyn Module,
+    ctx: &ModuleContext<'_>,
+    args: &serde_json::Map<String, Value>,
+    secs: u64,
+) -> Result<ModuleOutput, ModuleError> {
+    match rsible_modules::start_async(m, ctx, args, secs) {
+        Err(ModuleError::Args(e)) => Ok(ModuleOutput::from(e)),
+        other => other,
+    }
+}
+
+pub(crate) fn poll_async(ctx: &ModuleContext<'_>, jid: &str) -> Result<ResultMap, ModuleError> {
+    rsible_modules::poll_async(ctx, jid)
+}
+
+pub(crate) fn cleanup_async(ctx: &ModuleContext<'_>, jid: &str) {
+    // Only leftovers in the target's temp directory are at stake.
+    let _ = rsible_modules::cleanup_async(ctx, jid);
+}
+
+/// Facts of a loop's items, in item order: later items win, as Ansible applies them.
+pub(crate) fn merge_facts(acc: &mut Option<Facts>, next: Option<Facts>) {
+    match (acc.as_mut(), next) {
+        (_, None) => {}
+        (Some(Facts::Host(a)), Some(Facts::Host(b)))
+        | (Some(Facts::Vars(a)), Some(Facts::Vars(b))) => a.extend(b),
+        (_, Some(b)) => *acc = Some(b),
+    }
+}
+
+/// Where a host's facts go: gathered ones (`setup`) become the host's facts, `set_fact`'s are
+/// stored with registered values.
+pub(crate) fn split_facts(facts: Option<Facts>) -> (Option<Vars>, Option<Vars>) {
+    match facts {
+        Some(Facts::Host(f)) => (Some(f), None),
+        Some(Facts::Vars(f)) => (None, Some(f)),
+        None => (None, None),
+    }
+}
+
+/// Keys a registered result does not keep: Ansible's internal ones.
+pub(crate) fn internal_key(key: &str) -> bool {
+    key.starts_with("_ansible") || key == "invocation"
+}
+
+/// For Ansible's "Unsupported parameters for (…) module: a, b." failure, a pointer at each
+/// offending key in the task, with the closest supported name as a hint.
+pub(crate) fn unsupported_params(task: &Task, refused: Option<&ArgsError>) -> Vec<Diagnostic> {
+    let Some(ArgsError::Unsupported {
+        unknown,
+        names,
+        aliases,
+        ..
+    }) = refused
+    else {
+        return Vec::new();
+    };
+    let Some(pairs) = task.args.as_map() else {
+        return Vec::new();
+    };
+    unknown
+        .iter()
+        .filter_map(|name| {
+            let (key, _) = pairs.iter().find(|(k, _)| k.as_str() == Some(name))?;
+            let mut d = Diagnostic::error(format!(
+                "`{name}` is not a parameter of the `{}` module",
+                task.module
+            ))
+            .with_span(Some(key.span));
+            if let Some(best) = names
+                .iter()
+                .chain(aliases)
+                .map(|s| (strsim::levenshtein(name, s), *s))
+                .filter(|(d, _)| *d <= 2)
+                .min_by_key(|(d, _)| *d)
+            {
+                d = d.with_hint(format!("did you mean `{}`?", best.1));
+            }
+            Some(d)
+        })
+        .collect()
+}
+
+/// The text an `include_tasks` names its file with.
+pub(crate) fn include_file(args: &serde_json::Map<String, Value>) -> String {
+    args.get("file")
+        .or_else(|| args.get("_raw_params"))
+        .map(python_str)
+        .unwrap_or_default()
+}
