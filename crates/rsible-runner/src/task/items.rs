@@ -9,6 +9,8 @@ use rsible_template::{TemplateError, Value, Vars};
 
 use super::attempt::run_item;
 use super::fault::{ItemResult, TaskFault};
+use rsible_modules::Facts;
+
 use super::module_call::merge_facts;
 use super::normalise::mark_exception;
 use super::pool::Event;
@@ -73,6 +75,15 @@ pub(super) fn run_loop(
     let mut facts = None;
     for index in 0..items.len() {
         let mut vars = job.vars.clone();
+        // Facts earlier items set are variables of the later ones, as Ansible updates the
+        // task's variables after each item.
+        if let Some(Facts::Vars(learned) | Facts::Host(learned)) = &facts {
+            // Extra vars still win over them.
+            let below_extra = learned
+                .iter()
+                .filter(|(k, _)| !shared.extra_vars.contains_key(*k));
+            vars.extend(below_extra.map(|(k, v)| (k.clone(), v.clone())));
+        }
         control.add(&mut vars, &items, index, false);
         let item = run_item(shared, job, keywords, &vars, tx);
         merge_facts(&mut facts, item.facts);
