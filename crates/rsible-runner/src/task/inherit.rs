@@ -85,9 +85,10 @@ impl<'a> Inherited<'a> {
             .map(|n| truthy(&n.to_value()))
     }
 
-    /// `check_mode`: the task's own.
+    /// `check_mode`: the task (or its block), the play; `None` leaves it to `--check`.
     pub(crate) fn check_mode(&self) -> Option<&'a Node> {
-        self.task.keywords.check_mode.as_ref()
+        let kw = &self.task.keywords;
+        kw.check_mode.as_ref().or(self.play.check_mode.as_ref())
     }
 
     /// `ignore_errors`: the task's own.
