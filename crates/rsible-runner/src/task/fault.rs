@@ -73,6 +73,17 @@ impl TaskFault {
         self
     }
 
+    /// The same failure raised before the task itself ran (loop control), which Ansible does
+    /// not chain under "Task failed.".
+    #[must_use]
+    pub(crate) fn outside_task(mut self) -> Self {
+        if self.chain.len() > 1 {
+            self.chain.remove(0);
+            self.result = failed_result(join_chain(&self.chain));
+        }
+        self
+    }
+
     pub(crate) fn into_item(self) -> ItemResult {
         (self.result, Some(self.chain)).into()
     }

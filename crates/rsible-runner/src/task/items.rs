@@ -14,8 +14,9 @@ use rsible_modules::Facts;
 use super::module_call::merge_facts;
 use super::normalise::mark_exception;
 use super::pool::Event;
-use super::resolve::HostKeywords;
+use super::resolve::{loop_pause, HostKeywords};
 use super::HostJob;
+use crate::keyword_number::sleep_float;
 use crate::outcome::{HostOutcome, Status};
 use crate::shared::Shared;
 use crate::template_node::{origin_for, python_str, render_node, truthy};
@@ -69,11 +70,16 @@ pub(super) fn run_loop(
     tx: &Sender<Event>,
 ) -> Result<ItemResult, TaskFault> {
     let items = loop_items(shared, job, kind, node)?;
+    let pause = loop_pause(shared, job).map_err(|e| e.fault(job.task).outside_task())?;
     let control = Control::of(job);
     let mut results = Vec::with_capacity(items.len());
     let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
     let mut facts = None;
     for index in 0..items.len() {
+        if index > 0 {
+            sleep_float(pause)
+                .map_err(|msg| TaskFault::new(job.task, None, &msg, None).unchanged())?;
+        }
         let mut vars = job.vars.clone();
         // Facts earlier items set are variables of the later ones, as Ansible updates the
         // task's variables after each item.

@@ -236,6 +236,17 @@ fn number<T>(
         })
 }
 
+/// `loop_control.pause`: seconds to wait between items (before every item but the first).
+pub(super) fn loop_pause(shared: &Shared<'_>, job: &HostJob<'_>) -> Result<f64, KeywordError> {
+    let node = job
+        .task
+        .keywords
+        .loop_control
+        .as_ref()
+        .and_then(|c| c.get("pause"));
+    Ok(number(shared, job, &job.vars, node, "pause", to_float)?.unwrap_or(0.0))
+}
+
 /// Attempts and delay as Ansible counts them: one run plus `retries` (3 when only `until` is
 /// set, none when `retries` is zero or less); a task with neither makes one attempt.
 fn retries(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Result<Retries, KeywordError> {
