@@ -6,6 +6,8 @@
 
 use serde_json::{json, Value};
 
+use rsible_template::{py_str, Templar};
+
 use crate::args::{parse_bool, ArgSpec, Unknown};
 use crate::util::failed;
 use crate::{Facts, Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
@@ -37,7 +39,7 @@ impl Module for SetFact {
 
     fn run(
         &self,
-        _ctx: &ModuleContext<'_>,
+        ctx: &ModuleContext<'_>,
         args: &serde_json::Map<String, Value>,
     ) -> Result<ModuleOutput, ModuleError> {
         let cacheable = args.get("cacheable").and_then(parse_bool).unwrap_or(false);
@@ -46,10 +48,16 @@ impl Module for SetFact {
             if k == "cacheable" {
                 continue;
             }
-            if !valid_name(k) {
-                return Ok(failed(format!("Invalid variable name '{k}'.")).into());
+            // Ansible's set_fact templates its keys (the values come templated).
+            let name = if Templar::is_template(k) {
+                py_str(&ctx.templar.render_str(k, ctx.vars, ctx.origin)?)
+            } else {
+                k.clone()
+            };
+            if !valid_name(&name) {
+                return Ok(failed(format!("Invalid variable name '{name}'.")).into());
             }
-            facts.insert(k.clone(), v.clone());
+            facts.insert(name, v.clone());
         }
         if facts.is_empty() {
             return Ok(failed(
