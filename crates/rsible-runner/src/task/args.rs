@@ -1,11 +1,23 @@
-//! Module arguments: each value templated with its own position, `omit` taken out.
+//! Module arguments: each value templated with its own position, `omit` taken out; arguments
+//! given as one template (`args: "{{ x }}"`, `assert: "{{ item }}"`) resolved to a mapping
+//! underneath the ones written out.
 
-use rsible_template::Value;
+use rsible_parser::Node;
+use rsible_template::{Templar, Value};
 
 use super::fault::TaskFault;
 use super::HostJob;
 use crate::shared::Shared;
 use crate::template_node::render_node;
+
+/// How an action takes `_raw_params` (the text of `module: text`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum RawParams {
+    /// Free-form modules (`command`, `include_tasks`): the text is an argument.
+    Argument,
+    /// Every other action: a template there stands for the whole argument mapping.
+    Template,
+}
 
 /// Templated module arguments, `omit` removed. A failure names the argument, as Ansible does.
 pub(super) fn render_args(
@@ -13,13 +25,44 @@ pub(super) fn render_args(
     job: &HostJob<'_>,
     vars: &rsible_template::Vars,
     fqcn: &str,
+    raw: RawParams,
 ) -> Result<serde_json::Map<String, Value>, TaskFault> {
     let mut out = serde_json::Map::new();
     let Some(pairs) = job.task.args.as_map() else {
         return Ok(out);
     };
+    let finalization = || {
+        (
+            format!("Finalization of task args for '{fqcn}' failed"),
+            Some(job.task.module_key.span),
+        )
+    };
+    // Ansible layers them: the written arguments over the action's template, over `args:`'s.
+    let mut layers: Vec<(u8, &Node)> = Vec::new();
     for (k, v) in pairs {
         let key = k.key_string();
+        let layer = match (key.as_str(), raw, v.as_str()) {
+            ("_variable_params", _, _) => Some(0),
+            ("_raw_params", RawParams::Template, Some(text)) if Templar::is_template(text) => {
+                Some(1)
+            }
+            ("_raw_params", RawParams::Template, Some(_)) => {
+                return Err(TaskFault::new(
+                    job.task,
+                    None,
+                    &format!("Action '{fqcn}' does not support raw params."),
+                    Some(job.task.module_key.span),
+                )
+                // Raised while the task is validated, before any action plugin: Ansible's
+                // result then has `changed` whatever the action.
+                .unchanged());
+            }
+            _ => None,
+        };
+        if let Some(order) = layer {
+            layers.push((order, v));
+            continue;
+        }
         match render_node(&shared.templar, v, vars, &job.origin) {
             Ok(value) => {
                 if !is_omit(&value, &shared.omit) {
@@ -27,12 +70,10 @@ pub(super) fn render_args(
                 }
             }
             Err(e) => {
+                let (what, span) = finalization();
                 return Err(TaskFault::new(
                     job.task,
-                    Some((
-                        &format!("Finalization of task args for '{fqcn}' failed"),
-                        Some(job.task.module_key.span),
-                    )),
+                    Some((&what, span)),
                     &format!(
                         "Error while resolving value for '{key}': {}",
                         e.ansible_message()
@@ -42,7 +83,48 @@ pub(super) fn render_args(
             }
         }
     }
+    layers.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
+    for (_, node) in layers {
+        let (what, span) = finalization();
+        let value = render_node(&shared.templar, node, vars, &job.origin).map_err(|e| {
+            TaskFault::new(
+                job.task,
+                Some((&what, span)),
+                &e.ansible_message(),
+                e.span().or(Some(node.span)),
+            )
+        })?;
+        let Value::Object(map) = value else {
+            return Err(TaskFault::new(
+                job.task,
+                Some((&what, span)),
+                &format!(
+                    "Task args must resolve to a 'dict' not '{}'.",
+                    python_type(&value)
+                ),
+                Some(node.span),
+            ));
+        };
+        for (k, v) in map {
+            if !is_omit(&v, &shared.omit) {
+                out.entry(k).or_insert_with(|| strip_omit(v, &shared.omit));
+            }
+        }
+    }
     Ok(out)
+}
+
+/// Python's name for a value's type, as Ansible's messages print it.
+fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
 }
 
 fn is_omit(v: &Value, omit: &str) -> bool {

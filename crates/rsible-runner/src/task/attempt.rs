@@ -7,7 +7,7 @@ use rsible_connection::ConnectionError;
 use rsible_modules::{Module, ModuleContext, ModuleError, ModuleOutput, ResultMap};
 use rsible_template::{Value, Vars};
 
-use super::args::render_args;
+use super::args::{render_args, RawParams};
 use super::async_job::{run_async, AsyncError};
 use super::fault::{conditional_fault, failure_chain, unreachable, ItemResult, TaskFault};
 use super::module_call::{self, INCLUDE_TASKS};
@@ -46,7 +46,8 @@ pub(super) fn run_item(
         .into_item();
     };
     let action = module_call::reports_as_action(module);
-    let args = match render_args(shared, job, vars, &module_call::fqcn(module)) {
+    let raw = module_call::raw_params(module);
+    let args = match render_args(shared, job, vars, &module_call::fqcn(module), raw) {
         Ok(a) => a,
         Err(f) if action => return f.into_item(),
         Err(f) => return f.unchanged().into_item(),
@@ -113,7 +114,7 @@ fn check_when(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<Ite
 /// is only named.
 fn name_include(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> ItemResult {
     let fqcn = module_call::builtin_fqcn(INCLUDE_TASKS);
-    match render_args(shared, job, vars, &fqcn) {
+    match render_args(shared, job, vars, &fqcn, RawParams::Argument) {
         Ok(args) => {
             let mut r = ResultMap::new();
             r.insert("changed".into(), Value::Bool(false));

@@ -10,6 +10,7 @@ use rsible_parser::Task;
 use rsible_source::Diagnostic;
 use rsible_template::{Value, Vars};
 
+use super::args::RawParams;
 use crate::template_node::python_str;
 
 /// The dynamic include the runner handles itself.
@@ -59,6 +60,16 @@ pub(crate) fn reports_as_action(m: &dyn Module) -> bool {
 /// Whether `async:` may be used with the module (Ansible's action plugins that refuse it).
 pub(crate) fn supports_async(m: &dyn Module) -> bool {
     m.info().supports_async
+}
+
+/// What the text of `module: text` is to the module: free-form modules take it as an
+/// argument; for the others a template there stands for all the arguments.
+pub(crate) fn raw_params(m: &dyn Module) -> RawParams {
+    if m.info().free_form {
+        RawParams::Argument
+    } else {
+        RawParams::Template
+    }
 }
 
 /// Whether the task may read `hostvars` without naming it in the playbook (a template file).
