@@ -17,6 +17,7 @@ mod copy;
 mod debug;
 mod fail;
 mod file;
+mod known;
 mod modprobe;
 mod module;
 mod ping;
@@ -46,6 +47,7 @@ pub use async_job::{cleanup_async, poll_async, start_async, RemoteJob};
 // from `rsible-connection`.
 pub use args::{ArgSpec, ArgsError, Unknown};
 pub use context::{ConnectionInfo, ModuleContext};
+pub use known::resolve_module_name;
 pub use module::{
     Collection, Facts, Kind, Module, ModuleError, ModuleId, ModuleInfo, ModuleOutput, ResultMap,
 };

@@ -19,6 +19,22 @@ pub struct ParseOptions {
     pub modules: Vec<String>,
     /// `roles_path`: searched for roles after the playbook's `roles/` directory.
     pub roles_path: Vec<std::path::PathBuf>,
+    /// Other names Ansible resolves to a module (the FQCN it resolves them to): a task naming
+    /// one parses, and fails only on a host that reaches it. `None`: only `modules` exist.
+    pub other_modules: Option<fn(&str) -> Option<String>>,
+}
+
+impl ParseOptions {
+    /// The module name a task key stands for: an implemented module's short name, another
+    /// module's name as Ansible resolves it, or `None` when Ansible would not resolve it.
+    pub(crate) fn module_for(&self, written: &str) -> Option<String> {
+        let short = crate::keywords::short_name(written);
+        if self.modules.iter().any(|m| m == short) {
+            return Some(short.to_owned());
+        }
+        let resolved = self.other_modules?(written)?;
+        Some(crate::keywords::short_name(&resolved).to_owned())
+    }
 }
 
 /// Loads a playbook file and every role it names.

@@ -151,14 +151,13 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
                 return Err(not_supported(k, key))
             }
             _ => {
-                let short = short_name(k);
-                if !ctx.opts.modules.iter().any(|m| m == short) {
+                let Some(module) = ctx.opts.module_for(k) else {
                     return Err(unknown_key(k, key.span, ctx));
-                }
+                };
                 set_action(
                     &mut action,
                     Action {
-                        module: short.to_owned(),
+                        module,
                         key: key.clone(),
                         value: value.clone(),
                     },
@@ -290,13 +289,13 @@ fn split_action(
     if keywords::UNSUPPORTED_ACTIONS.contains(&short) && !opts.modules.iter().any(|m| m == short) {
         return Err(not_supported(module, value));
     }
-    if !opts.modules.iter().any(|m| m == short) {
+    let Some(resolved) = opts.module_for(module) else {
         return Err(ParseError::UnknownKey {
             name: module.to_owned(),
             span: value.span,
             suggestion: suggest(module, opts.modules.iter().map(String::as_str)),
         });
-    }
+    };
     let module_key = Node {
         kind: NodeKind::Str(module.to_owned()),
         span: value.span,
@@ -311,7 +310,7 @@ fn split_action(
         span: value.span,
         style: value.style,
     };
-    Ok((short.to_owned(), module_key, args))
+    Ok((resolved, module_key, args))
 }
 
 fn is_template(s: &str) -> bool {

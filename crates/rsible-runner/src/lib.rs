@@ -26,3 +26,4 @@ pub use error::RunError;
 pub use options::{Gathering, RunOptions, RunOutcome};
 pub use play::{list_hosts, list_tasks, run_playbook, run_playbook_with};
 pub use shared::parse_options;
+pub use task::unimplemented_modules;

@@ -50,6 +50,7 @@ pub fn parse_options() -> rsible_parser::ParseOptions {
     rsible_parser::ParseOptions {
         modules: crate::task::action_names(),
         roles_path: Vec::new(),
+        other_modules: Some(rsible_modules::resolve_module_name),
     }
 }
 

@@ -40,7 +40,7 @@ pub(super) fn run_item(
         return TaskFault::new(
             task,
             None,
-            &format!("couldn't resolve module/action '{}'", task.module),
+            &module_call::unimplemented(task),
             Some(task.module_key.span),
         )
         .into_item();

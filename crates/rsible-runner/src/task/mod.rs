@@ -22,6 +22,7 @@ use rsible_template::{Origin, Vars};
 use crate::TaskInfo;
 
 pub(crate) use inherit::{Connection, Inherited};
+pub use module_call::unimplemented_modules;
 pub(crate) use module_call::{
     action_names, internal_key, may_read_hostvars, GATHER_FACTS, INCLUDE_TASKS, META,
 };

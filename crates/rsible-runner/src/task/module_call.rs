@@ -34,6 +34,43 @@ pub(crate) fn find(name: &str) -> Option<&'static dyn Module> {
     rsible_modules::find_module(name)
 }
 
+/// Modules a playbook's tasks name that Ansible knows and rsible does not implement, each once,
+/// sorted (for `--syntax-check`'s warning).
+pub fn unimplemented_modules(playbook: &rsible_parser::Playbook) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for play in &playbook.plays {
+        let role_tasks = play.roles.iter().flat_map(|r| r.tasks.iter());
+        let tasks = play
+            .pre_tasks
+            .iter()
+            .chain(&play.tasks)
+            .chain(&play.post_tasks)
+            .chain(&play.handlers)
+            .chain(role_tasks);
+        for task in tasks {
+            if ![INCLUDE_TASKS, META].contains(&task.module.as_str())
+                && find(&task.module).is_none()
+            {
+                names.insert(task.module_key.key_string());
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// Why a task whose module parsed cannot run: Ansible knows the module, rsible does not have
+/// it (yet).
+pub(crate) fn unimplemented(task: &Task) -> String {
+    let written = task.module_key.key_string();
+    match rsible_modules::resolve_module_name(&written) {
+        Some(fqcn) if fqcn != written => {
+            format!("The module '{written}' ({fqcn}) is not implemented by rsible yet.")
+        }
+        Some(_) => format!("The module '{written}' is not implemented by rsible yet."),
+        None => format!("couldn't resolve module/action '{written}'"),
+    }
+}
+
 /// The name Ansible resolves a module to, for its messages.
 pub(crate) fn fqcn(m: &dyn Module) -> String {
     m.info().id.fqcn()
