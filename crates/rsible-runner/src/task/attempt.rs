@@ -46,22 +46,17 @@ pub(super) fn run_item(
         .into_item();
     };
     let action = module_call::reports_as_action(module);
-    let args = match render_args(shared, job, vars, &module_call::fqcn(module)) {
-        Ok(a) => a,
-        Err(f) if action => return f.into_item(),
-        Err(f) => return f.unchanged().into_item(),
-    };
-    let resolved = match ResolvedTask::resolve(shared, job, keywords, vars) {
+    let fqcn = module_call::fqcn(module);
+    let resolved = match ResolvedTask::resolve(shared, job, keywords, vars, &fqcn) {
         Ok(r) => r,
-        Err(Unresolved::Template(e)) => return TaskFault::template(task, &e).into_item(),
+        Err(Unresolved::Keyword(e)) => return e.fault(task).into_item(),
+        // Modules that run on the target report `changed: false` even here; actions don't.
+        Err(Unresolved::Args(f)) if action => return f.into_item(),
+        Err(Unresolved::Args(f)) => return f.unchanged().into_item(),
         Err(Unresolved::Unreachable(msg)) => return unreachable(task, &msg),
-        Err(Unresolved::Keyword(e)) => return e.fault(task).unchanged().into_item(),
     };
     if resolved.async_job.is_some() && !module_call::supports_async(module) {
-        let msg = format!(
-            "This action ({}) does not support async.",
-            module_call::fqcn(module)
-        );
+        let msg = format!("This action ({fqcn}) does not support async.");
         let mut r = failed_result(msg);
         r.insert("changed".into(), Value::Bool(false));
         let chain = failure_chain(task, &r, true);
@@ -71,7 +66,6 @@ pub(super) fn run_item(
         shared,
         job,
         module,
-        args: &args,
         task: &resolved,
         vars,
         action,
@@ -132,7 +126,6 @@ struct Attempts<'a> {
     shared: &'a Shared<'a>,
     job: &'a HostJob<'a>,
     module: &'a dyn Module,
-    args: &'a serde_json::Map<String, Value>,
     task: &'a ResolvedTask<'a>,
     vars: &'a Vars,
     /// Failures read "Action failed" (see [`module_call::reports_as_action`]).
@@ -219,11 +212,16 @@ impl Attempts<'_> {
                     unknown.clone().over(transport),
                 )))
             }
-            (_, Some(settings)) => {
-                run_async(self.job, &ctx, self.module, self.args, settings, self.tx)
-            }
+            (_, Some(settings)) => run_async(
+                self.job,
+                &ctx,
+                self.module,
+                &self.task.args,
+                settings,
+                self.tx,
+            ),
             (_, None) => {
-                module_call::call(self.module, &ctx, self.args).map_err(AsyncError::Module)
+                module_call::call(self.module, &ctx, &self.task.args).map_err(AsyncError::Module)
             }
         };
         match run {
