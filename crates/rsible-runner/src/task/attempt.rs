@@ -13,19 +13,48 @@ use super::fault::{conditional_fault, failure_chain, unreachable, ItemResult, Ta
 use super::module_call::{self, INCLUDE_TASKS};
 use super::normalise::{apply_changed_failed_when, normalise, with_registered};
 use super::pool::Event;
-use super::resolve::{HostKeywords, ResolvedTask, Unresolved};
+use super::resolve::{self, HostKeywords, ResolvedTask, Unresolved};
 use super::HostJob;
 use crate::connect::transport_name;
 use crate::keyword_number::sleep_float;
 use crate::outcome::failed_result;
 use crate::shared::Shared;
 use crate::template_node::{eval_condition_node, truthy};
+use crate::ErrorLink;
+
+/// What one pass came to, and where it ran.
+pub(super) struct Pass {
+    pub result: ResultMap,
+    pub chain: Option<Vec<ErrorLink>>,
+    /// `delegate_to` of the pass (as written when it did not template).
+    pub delegate: Option<String>,
+}
 
 /// One pass of the task (one loop item, or the whole task without a loop).
 pub(super) fn run_item(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
     keywords: &HostKeywords,
+    vars: &Vars,
+    tx: &Sender<Event>,
+) -> Pass {
+    let (delegate, (result, chain)) = match resolve::delegate(shared, job, vars) {
+        Ok(d) => (d.clone(), run_delegated(shared, job, keywords, d, vars, tx)),
+        Err((f, written)) => (written, f.into_item()),
+    };
+    Pass {
+        result,
+        chain,
+        delegate,
+    }
+}
+
+/// The pass once `delegate_to` is known.
+fn run_delegated(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    keywords: &HostKeywords,
+    delegate: Option<String>,
     vars: &Vars,
     tx: &Sender<Event>,
 ) -> ItemResult {
@@ -47,7 +76,7 @@ pub(super) fn run_item(
     };
     let action = module_call::reports_as_action(module);
     let fqcn = module_call::fqcn(module);
-    let resolved = match ResolvedTask::resolve(shared, job, keywords, vars, &fqcn) {
+    let resolved = match ResolvedTask::resolve(shared, job, keywords, delegate, vars, &fqcn) {
         Ok(r) => r,
         Err(Unresolved::Keyword(e)) => return e.fault(task).into_item(),
         // Modules that run on the target report `changed: false` even here; actions don't.
@@ -195,7 +224,7 @@ impl Attempts<'_> {
         shown.insert("retries".into(), Value::from(total));
         let _ = self.tx.send(Event::Retry {
             host: self.job.host.clone(),
-            delegated_to: self.task.host.delegate.clone(),
+            delegated_to: self.task.delegate.clone(),
             result: shown,
         });
     }

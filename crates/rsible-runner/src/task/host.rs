@@ -24,10 +24,10 @@ pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event
 
 fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {
     let task = job.task;
-    let (keywords, failed) = HostKeywords::resolve(shared, job);
+    let keywords = HostKeywords::resolve(shared, job);
     let outcome = HostOutcome {
         host: job.host.clone(),
-        delegated_to: keywords.delegate.clone(),
+        delegated_to: None,
         result: ResultMap::new(),
         status: Status::Ok,
         ignore_errors: keywords.ignore_errors,
@@ -37,19 +37,19 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         set_facts: None,
         diagnostics: Vec::new(),
     };
-    if let Some(f) = failed {
-        return fault(outcome, f);
-    }
     let Some((kind, node)) = &task.keywords.loop_ else {
-        let (result, chain) = run_item(shared, job, &keywords, &job.vars, tx);
-        let diagnostics = unsupported_params(task, &result);
-        return finish(
-            HostOutcome {
-                diagnostics,
-                ..outcome
-            },
-            (result, chain),
-        );
+        let pass = run_item(shared, job, &keywords, &job.vars, tx);
+        let outcome = HostOutcome {
+            diagnostics: unsupported_params(task, &pass.result),
+            delegated_to: pass.delegate,
+            ..outcome
+        };
+        return finish(outcome, (pass.result, pass.chain));
+    };
+    // A looped task's result is shown delegated as `delegate_to` is written.
+    let outcome = HostOutcome {
+        delegated_to: keywords.delegate_as_written.clone(),
+        ..outcome
     };
     match run_loop(shared, job, &keywords, kind, node, tx) {
         Ok(result) => finish(outcome, result),

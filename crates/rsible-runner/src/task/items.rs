@@ -10,7 +10,7 @@ use rsible_template::{TemplateError, Value, Vars};
 use super::attempt::run_item;
 use super::fault::{ItemResult, TaskFault};
 use super::module_call::hidden_item;
-use super::normalise::mark_exception;
+use super::normalise::mark_item_exception;
 use super::pool::Event;
 use super::resolve::HostKeywords;
 use super::HostJob;
@@ -69,12 +69,19 @@ pub(super) fn run_loop(
     let items = loop_items(shared, job, kind, node)?;
     let control = Control::of(job);
     let mut results = Vec::with_capacity(items.len());
-    let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
+    let mut summary = Summary {
+        count: items.len(),
+        changed: false,
+        failed: false,
+        unreachable: false,
+        all_skipped: !items.is_empty(),
+    };
     for index in 0..items.len() {
         let mut vars = job.vars.clone();
         control.add(&mut vars, &items, index, false);
-        let (mut r, chain) = run_item(shared, job, keywords, &vars, tx);
-        mark_exception(&mut r);
+        let pass = run_item(shared, job, keywords, &vars, tx);
+        let mut r = pass.result;
+        mark_item_exception(&mut r);
         // Ansible's loop gives every item result a `changed`, even one that failed early.
         r.entry("changed").or_insert(Value::Bool(false));
         control.add(&mut r, &items, index, true);
@@ -82,30 +89,22 @@ pub(super) fn run_loop(
             r.insert("_ansible_item_label".into(), label);
         }
         let st = HostOutcome::status_of(&r);
-        any_changed |= r.get("changed").is_some_and(truthy);
-        any_failed |= st == Status::Failed;
-        all_skipped &= st == Status::Skipped;
-        if st == Status::Unreachable {
-            // The host is gone: the loop ends with this item's result as the task's.
-            return Ok((r, None));
-        }
+        summary.changed |= r.get("changed").is_some_and(truthy);
+        summary.failed |= st == Status::Failed;
+        // An unreachable item does not end the loop: the next may reach its host.
+        summary.unreachable |= st == Status::Unreachable;
+        summary.all_skipped &= st == Status::Skipped;
         let _ = tx.send(Event::Item {
             host: job.host.clone(),
-            delegated_to: keywords.delegate.clone(),
+            delegated_to: pass.delegate,
             result: r.clone(),
             ignore_errors: keywords.ignore_errors,
-            error: chain,
+            error: pass.chain,
         });
         if st != Status::Skipped || !hidden_item(&r) {
             results.push(Value::Object(r));
         }
     }
-    let summary = Summary {
-        count: items.len(),
-        changed: any_changed,
-        failed: any_failed,
-        all_skipped,
-    };
     Ok((summary.aggregate(results), None))
 }
 
@@ -114,6 +113,7 @@ struct Summary {
     count: usize,
     changed: bool,
     failed: bool,
+    unreachable: bool,
     all_skipped: bool,
 }
 
@@ -132,8 +132,13 @@ impl Summary {
         if self.failed {
             agg.insert("failed".into(), Value::Bool(true));
             agg.insert("msg".into(), Value::from("One or more items failed"));
+        } else if self.all_skipped {
+            agg.insert("msg".into(), Value::from("All items skipped"));
         } else {
             agg.insert("msg".into(), Value::from("All items completed"));
+        }
+        if self.unreachable {
+            agg.insert("unreachable".into(), Value::Bool(true));
         }
         agg.insert("results".into(), Value::Array(results));
         agg.insert("skipped".into(), Value::Bool(self.all_skipped));

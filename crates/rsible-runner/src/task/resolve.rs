@@ -1,5 +1,5 @@
 //! A task's keywords resolved once: per host before its loop ([`HostKeywords`]), then per
-//! loop item ([`ResolvedTask`]), each templated, converted and inherited in one place. The
+//! loop item ([`delegate`], then [`ResolvedTask`]), each templated, converted and inherited in one place. The
 //! attempts read only these values.
 
 use std::sync::Arc;
@@ -22,16 +22,15 @@ pub(crate) struct HostKeywords {
     pub register: Option<String>,
     /// `ignore_errors`; a value that does not template counts as false.
     pub ignore_errors: bool,
-    /// `delegate_to`, templated.
-    pub delegate: Option<String>,
+    /// `delegate_to` as written: what a looped task's result is shown delegated to, as
+    /// Ansible shows it (each item shows its own, templated).
+    pub delegate_as_written: Option<String>,
 }
 
 impl HostKeywords {
-    /// The keywords, and the fault that fails the host's whole task when `delegate_to` does
-    /// not template (`register` and `ignore_errors` still apply to that failure).
-    pub(crate) fn resolve(shared: &Shared<'_>, job: &HostJob<'_>) -> (Self, Option<TaskFault>) {
+    pub(crate) fn resolve(shared: &Shared<'_>, job: &HostJob<'_>) -> Self {
         let kw = &job.task.keywords;
-        let mut keywords = Self {
+        Self {
             register: kw
                 .register
                 .as_ref()
@@ -39,16 +38,24 @@ impl HostKeywords {
                 .map(str::to_owned),
             ignore_errors: flag(shared, job, job.keywords().ignore_errors(), &job.vars)
                 .unwrap_or(false),
-            delegate: None,
-        };
-        match string(shared, job, kw.delegate_to.as_ref(), &job.vars) {
-            Ok(delegate) => {
-                keywords.delegate = delegate;
-                (keywords, None)
-            }
-            Err(e) => (keywords, Some(TaskFault::template(job.task, &e))),
+            delegate_as_written: kw.delegate_to.as_ref().map(|n| python_str(&n.to_value())),
         }
     }
+}
+
+/// `delegate_to` for one host and item, templated before anything else (Ansible's
+/// `_calculate_delegate_to`, before even `when`). `Err` (the task's failure) holds the
+/// delegate as written, which is what Ansible shows the failed result delegated to.
+pub(crate) fn delegate(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+) -> Result<Option<String>, (TaskFault, Option<String>)> {
+    let node = job.task.keywords.delegate_to.as_ref();
+    string(shared, job, node, vars).map_err(|e| {
+        let written = node.map(|n| python_str(&n.to_value()));
+        (TaskFault::template(job.task, &e).unchanged(), written)
+    })
 }
 
 /// How often a task is tried: attempts in all, and the wait between two.
@@ -70,6 +77,8 @@ pub(crate) struct AsyncJob {
 /// validates in the same pass).
 pub(crate) struct ResolvedTask<'h> {
     pub host: &'h HostKeywords,
+    /// `delegate_to`, templated for this item.
+    pub delegate: Option<String>,
     /// An unknown `become_method` fails the task only where a request would run as the
     /// become user (not for controller-only actions such as `debug`).
     pub become_: Result<Option<Become>, UnknownBecomeMethod>,
@@ -110,6 +119,7 @@ impl<'h> ResolvedTask<'h> {
         shared: &Shared<'_>,
         job: &HostJob<'_>,
         host: &'h HostKeywords,
+        delegate: Option<String>,
         vars: &Vars,
         fqcn: &str,
     ) -> Result<Self, Unresolved> {
@@ -124,11 +134,11 @@ impl<'h> ResolvedTask<'h> {
         let delay = delay(shared, job, vars)?;
         let poll = number(shared, job, vars, kw.poll.as_ref(), "poll", to_int)?;
         let retries = number(shared, job, vars, kw.retries.as_ref(), "retries", to_int)?;
-        let (conn, conn_info) =
-            crate::connect::connection(shared, job, vars, host.delegate.as_deref())
-                .map_err(Unresolved::Unreachable)?;
+        let (conn, conn_info) = crate::connect::connection(shared, job, vars, delegate.as_deref())
+            .map_err(Unresolved::Unreachable)?;
         Ok(Self {
             host,
+            delegate,
             become_,
             environment,
             check_mode,
