@@ -1,6 +1,6 @@
 //! A task's keywords resolved once: per host before its loop ([`HostKeywords`]), then per
-//! loop item ([`delegate`], then [`ResolvedTask`]), each templated, converted and inherited in one place. The
-//! attempts read only these values.
+//! loop item ([`delegate`], then [`ResolvedTask`]), each templated, converted and inherited
+//! in one place. The attempts read only these values.
 
 use std::sync::Arc;
 
@@ -113,8 +113,8 @@ impl<'h> ResolvedTask<'h> {
     /// Resolves in the order ansible-core's task executor validates, so that of several bad
     /// values the same one is reported: the play context's keywords (`check_mode`, then
     /// `become`, `become_method`, `become_user`, `become_flags`), then the task's
-    /// (`environment`, the arguments of `module`, `async`, `delay`, `poll`, `retries`), and
-    /// only then the connection.
+    /// (`environment`, the arguments — `fqcn` names the module in their errors — `async`,
+    /// `delay`, `poll`, `retries`), and only then the connection.
     pub(crate) fn resolve(
         shared: &Shared<'_>,
         job: &HostJob<'_>,
