@@ -8,7 +8,7 @@ use rsible_modules::ResultMap;
 use super::attempt::run_item;
 use super::fault::{ItemResult, TaskFault};
 use super::items::run_loop;
-use super::module_call::{take_facts, unsupported_params};
+use super::module_call::{take_facts, unsupported_params, Facts};
 use super::normalise::mark_exception;
 use super::pool::Event;
 use super::resolve::HostKeywords;
@@ -44,7 +44,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
             delegated_to: pass.delegate,
             ..outcome
         };
-        return finish(outcome, (pass.result, pass.chain));
+        return finish(outcome, (pass.result, pass.chain), Facts::default());
     };
     // A looped task's result is shown delegated as `delegate_to` is written.
     let outcome = HostOutcome {
@@ -52,7 +52,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         ..outcome
     };
     match run_loop(shared, job, &keywords, kind, node, tx) {
-        Ok(result) => finish(outcome, result),
+        Ok((result, facts)) => finish(outcome, result, facts),
         Err(f) => fault(outcome, f),
     }
 }
@@ -66,10 +66,14 @@ fn fault(mut outcome: HostOutcome, mut f: TaskFault) -> HostOutcome {
     outcome
 }
 
-/// The host's outcome from its (aggregated) result.
-fn finish(mut outcome: HostOutcome, (mut result, chain): ItemResult) -> HostOutcome {
+/// The host's outcome from its (aggregated) result and the facts its loop items set.
+fn finish(
+    mut outcome: HostOutcome,
+    (mut result, chain): ItemResult,
+    mut facts: Facts,
+) -> HostOutcome {
     mark_exception(&mut result);
-    let facts = take_facts(&mut result);
+    facts.merge(take_facts(&mut result));
     outcome.facts = facts.gathered;
     outcome.set_facts = facts.set;
     outcome.status = HostOutcome::status_of(&result);

@@ -9,7 +9,7 @@ use rsible_template::{TemplateError, Value, Vars};
 
 use super::attempt::run_item;
 use super::fault::{ItemResult, TaskFault};
-use super::module_call::hidden_item;
+use super::module_call::{hidden_item, take_facts, Facts};
 use super::normalise::mark_item_exception;
 use super::pool::Event;
 use super::resolve::HostKeywords;
@@ -56,8 +56,9 @@ impl<'a> Control<'a> {
     }
 }
 
-/// Runs the task once per item, reporting each item, and aggregates their results. `Err`
-/// when the items cannot be had.
+/// Runs the task once per item, reporting each item, and aggregates their results; with the
+/// facts the items set, in order, as Ansible applies each item's. `Err` when the items cannot
+/// be had.
 pub(super) fn run_loop(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
@@ -65,10 +66,11 @@ pub(super) fn run_loop(
     kind: &LoopKind,
     node: &Node,
     tx: &Sender<Event>,
-) -> Result<ItemResult, TaskFault> {
+) -> Result<(ItemResult, Facts), TaskFault> {
     let items = loop_items(shared, job, kind, node)?;
     let control = Control::of(job);
     let mut results = Vec::with_capacity(items.len());
+    let mut facts = Facts::default();
     let mut summary = Summary {
         count: items.len(),
         changed: false,
@@ -81,6 +83,7 @@ pub(super) fn run_loop(
         control.add(&mut vars, &items, index, false);
         let pass = run_item(shared, job, keywords, &vars, tx);
         let mut r = pass.result;
+        facts.merge(take_facts(&mut r));
         mark_item_exception(&mut r);
         // Ansible's loop gives every item result a `changed`, even one that failed early.
         r.entry("changed").or_insert(Value::Bool(false));
@@ -105,7 +108,7 @@ pub(super) fn run_loop(
             results.push(Value::Object(r));
         }
     }
-    Ok((summary.aggregate(results), None))
+    Ok(((summary.aggregate(results), None), facts))
 }
 
 /// What the items came to.

@@ -125,6 +125,20 @@ pub(crate) struct Facts {
     pub set: Option<Vars>,
 }
 
+impl Facts {
+    /// Adds `later`'s facts over these (a loop's items, in order).
+    pub(crate) fn merge(&mut self, later: Self) {
+        for (mine, theirs) in [
+            (&mut self.gathered, later.gathered),
+            (&mut self.set, later.set),
+        ] {
+            if let Some(theirs) = theirs {
+                mine.get_or_insert_with(Vars::new).extend(theirs);
+            }
+        }
+    }
+}
+
 pub(crate) fn take_facts(result: &mut ResultMap) -> Facts {
     let mut facts = Facts::default();
     if let Some(found) = result.get("ansible_facts").and_then(Value::as_object) {
