@@ -19,7 +19,12 @@ pub(super) fn render_args(
         return Ok(out);
     };
     for (k, v) in pairs {
-        let key = k.key_string();
+        // Keys are templated too (`set_fact: {"seen_{{ item }}": true}`), as Ansible templates
+        // the whole argument dict; one that does not template is used as written.
+        let key = match render_node(&shared.templar, k, vars, &job.origin) {
+            Ok(Value::String(s)) => s,
+            _ => k.key_string(),
+        };
         match render_node(&shared.templar, v, vars, &job.origin) {
             Ok(value) => {
                 if !is_omit(&value, &shared.omit) {
