@@ -93,3 +93,24 @@ fn magic_variables_describe_the_play() {
     .run()
     .snapshot();
 }
+
+#[test]
+fn set_fact_in_a_loop_sets_each_item_in_turn() {
+    play(
+        "set_fact_loop",
+        r#"
+- hosts: web1
+  gather_facts: false
+  tasks:
+    - name: each
+      set_fact:
+        last: "{{ item }}"
+        "seen_{{ item }}": true
+      loop: [a, b]
+    - debug:
+        msg: "{{ last }} {{ seen_a }} {{ seen_b }}"
+"#,
+    )
+    .run()
+    .snapshot();
+}
