@@ -43,11 +43,11 @@ pub(super) fn serial_batches(
     Ok(batches)
 }
 
-/// One `serial` entry as a number of hosts; zero (or what does not read as a number) means
-/// all of them.
+/// One `serial` entry as a number of hosts (Ansible's `pct_to_int`): a percentage is at least
+/// one host; zero, a negative number or what does not read as one means all of them.
 fn batch_size(v: &Value, total: usize) -> usize {
     let text = python_str(v);
-    let n = match text.trim().strip_suffix('%') {
+    match text.trim().strip_suffix('%') {
         Some(pct) => {
             let pct: f64 = pct.trim().parse().unwrap_or(100.0);
             #[expect(
@@ -57,14 +57,12 @@ fn batch_size(v: &Value, total: usize) -> usize {
                 reason = "host counts"
             )]
             let n = ((pct / 100.0) * total as f64) as usize;
-            n
+            n.max(1)
         }
-        None => text.trim().parse().unwrap_or(0),
-    };
-    if n == 0 {
-        total.max(1)
-    } else {
-        n
+        None => match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => total.max(1),
+        },
     }
 }
 
@@ -77,7 +75,7 @@ mod tests {
     fn sizes_as_ansible_counts_them() {
         assert_eq!(batch_size(&json!(2), 5), 2);
         assert_eq!(batch_size(&json!("40%"), 5), 2);
-        assert_eq!(batch_size(&json!("10%"), 5), 5);
+        assert_eq!(batch_size(&json!("10%"), 5), 1);
         assert_eq!(batch_size(&json!(0), 5), 5);
         assert_eq!(batch_size(&json!("x"), 3), 3);
     }

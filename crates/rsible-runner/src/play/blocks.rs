@@ -103,13 +103,16 @@ impl Runner<'_> {
     /// The hosts a task runs on: the play's active hosts, or the block's.
     pub(super) fn task_hosts(&self, ctx: &PlayCtx<'_>, only: Option<&Only>) -> Vec<String> {
         match only {
+            // A host the play ended for (`meta: end_host`) leaves its blocks too.
             Some(o) => o
                 .hosts
                 .iter()
                 .filter(|h| {
-                    self.states
-                        .get(*h)
-                        .is_some_and(|s| !s.unreachable && (o.include_failed || !s.failed))
+                    ctx.hosts.contains(h)
+                        && self
+                            .states
+                            .get(*h)
+                            .is_some_and(|s| !s.unreachable && (o.include_failed || !s.failed))
                 })
                 .cloned()
                 .collect(),

@@ -13,14 +13,39 @@ impl Runner<'_> {
     /// Runs every notified handler on the hosts that notified it and are still in the play,
     /// until none is left (a handler may notify another).
     pub(super) fn flush_handlers(&mut self, ctx: &mut PlayCtx<'_>) -> Result<(), RunError> {
+        self.flush_handlers_of(ctx, None)
+    }
+
+    /// [`Self::flush_handlers`] for the notifications of `only` these hosts; the others'
+    /// wait for the next flush.
+    pub(super) fn flush_handlers_of(
+        &mut self,
+        ctx: &mut PlayCtx<'_>,
+        only: Option<&[String]>,
+    ) -> Result<(), RunError> {
+        let chosen = |h: &String| only.is_none_or(|o| o.contains(h));
         loop {
-            let Some(idx) = (0..ctx.handlers.len()).find(|i| ctx.notified.contains_key(i)) else {
+            let Some(idx) = (0..ctx.handlers.len())
+                .find(|i| ctx.notified.get(i).is_some_and(|hs| hs.iter().any(chosen)))
+            else {
                 return Ok(());
             };
-            let hosts = ctx.notified.shift_remove(&idx).unwrap_or_default();
-            let hosts: Vec<String> = hosts
-                .into_iter()
-                .filter(|h| self.states.get(h).is_some_and(HostState::is_active))
+            let notified = ctx.notified.shift_remove(&idx).unwrap_or_default();
+            let (hosts, waiting): (Vec<String>, Vec<String>) =
+                notified.into_iter().partition(|h| chosen(h));
+            if !waiting.is_empty() {
+                ctx.notified.insert(idx, waiting);
+                ctx.notified.sort_keys();
+            }
+            // In the play's host order; hosts that failed or were ended since they notified
+            // run no handlers.
+            let hosts: Vec<String> = ctx
+                .hosts
+                .iter()
+                .filter(|h| {
+                    hosts.contains(h) && self.states.get(*h).is_some_and(HostState::is_active)
+                })
+                .cloned()
                 .collect();
             if hosts.is_empty() {
                 continue;

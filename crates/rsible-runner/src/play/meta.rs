@@ -1,14 +1,80 @@
-//! `meta:` tasks, which steer the run instead of touching hosts.
+//! `meta:` tasks, which steer the run instead of touching hosts, as the linear strategy runs
+//! them (`StrategyBase._execute_meta`): `noop`, `end_host` and `flush_handlers` once per host,
+//! the others once, for the first host, whose `when` decides for the whole play. Each run is
+//! announced; a `when` that does not hold shows the host skipped (not counted in the recap).
 
+use rsible_modules::ResultMap;
 use rsible_parser::Task;
-use rsible_template::{Origin, Vars};
+use rsible_template::{Origin, Value, Vars};
 
 use super::{PlayCtx, Runner};
 use crate::template_node::{eval_condition_node, python_str};
-use crate::RunError;
+use crate::{ResultEvent, RunError, TaskInfo};
+
+/// What one `meta:` action does when its condition holds for a host.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    FlushHandlers,
+    Noop,
+    EndPlay,
+    EndHost,
+    ClearFacts,
+}
+
+impl Action {
+    fn parse(task: &Task) -> Result<Self, RunError> {
+        let action = task
+            .args
+            .get("_raw_params")
+            .or_else(|| task.args.get("free_form"))
+            .map(|n| python_str(&n.to_value()))
+            .unwrap_or_default();
+        // The parser refuses the meta actions that are not carried out (keywords.rs).
+        Ok(match action.trim() {
+            "flush_handlers" => Self::FlushHandlers,
+            "noop" => Self::Noop,
+            "end_play" => Self::EndPlay,
+            "end_host" => Self::EndHost,
+            "clear_facts" => Self::ClearFacts,
+            other => return Err(RunError::Parse(rsible_parser::ParseError::Invalid {
+                message: format!("invalid meta action requested: {other}"),
+                span: task.module_key.span,
+                hint: Some("one of: flush_handlers, noop, end_play, end_host, clear_facts, clear_host_errors, refresh_inventory, reset_connection, end_batch, end_role".into()),
+            })),
+        })
+    }
+
+    /// Run for each host rather than once for the first.
+    fn per_host(self) -> bool {
+        matches!(self, Self::Noop | Self::EndHost | Self::FlushHandlers)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::FlushHandlers => "flush_handlers",
+            Self::Noop => "noop",
+            Self::EndPlay => "end_play",
+            Self::EndHost => "end_host",
+            Self::ClearFacts => "clear_facts",
+        }
+    }
+
+    /// Ansible's `skip_reason` when the condition does not hold for `host`.
+    fn skip_reason(self, host: &str) -> String {
+        let rest = match self {
+            Self::FlushHandlers => format!(", not running handlers for {host}"),
+            Self::ClearFacts => format!(", not clearing facts and fact cache for {host}"),
+            Self::EndPlay => ", continuing play".to_owned(),
+            Self::EndHost => format!(", continuing execution for {host}"),
+            Self::Noop => String::new(),
+        };
+        format!("{} conditional evaluated to False{rest}", self.name())
+    }
+}
 
 impl Runner<'_> {
-    /// Carries out a `meta:` action; false ends the play.
+    /// Carries out a `meta:` task on `hosts`; false when no host is left in the play (or it
+    /// was ended).
     pub(super) fn run_meta(
         &mut self,
         ctx: &mut PlayCtx<'_>,
@@ -16,69 +82,85 @@ impl Runner<'_> {
         display: String,
         hosts: &[String],
     ) -> Result<bool, RunError> {
-        let action = task
-            .args
-            .get("_raw_params")
-            .or_else(|| task.args.get("free_form"))
-            .map(|n| python_str(&n.to_value()))
-            .unwrap_or_default();
-        let chosen = self.meta_hosts(ctx, task, hosts)?;
-        match action.trim() {
-            "flush_handlers" => {
-                let info = self.task_info(ctx, task, display, false);
-                self.cb.playbook_on_task_start(&info);
-                self.flush_handlers(ctx)?;
-                Ok(true)
+        let action = Action::parse(task)?;
+        let info = self.task_info(ctx, task, display, false);
+        let targets = if action.per_host() {
+            hosts
+        } else {
+            &hosts[..1]
+        };
+        let mut chosen = Vec::new();
+        for host in targets {
+            self.cb.playbook_on_task_start(&info);
+            // `noop` takes no condition.
+            if action == Action::Noop || self.meta_holds(ctx, task, host)? {
+                chosen.push(host.clone());
+            } else {
+                self.meta_skipped(&info, action, host);
             }
-            "end_play" if !chosen.is_empty() => Ok(false),
-            "end_host" => {
-                for h in &chosen {
-                    ctx.hosts.retain(|x| x != h);
-                }
-                Ok(!ctx.hosts.is_empty())
+        }
+        match action {
+            Action::Noop => {}
+            Action::FlushHandlers => self.flush_handlers_of(ctx, Some(&chosen))?,
+            Action::EndHost => ctx.hosts.retain(|h| !chosen.contains(h)),
+            Action::EndPlay if !chosen.is_empty() => {
+                ctx.ended = true;
+                return Ok(false);
             }
-            // The parser refuses the meta actions that are not carried out (keywords.rs).
-            "noop" | "end_play" => Ok(true),
-            "clear_facts" => {
-                for h in &chosen {
+            Action::EndPlay => {}
+            Action::ClearFacts if !chosen.is_empty() => {
+                for h in &ctx.all_hosts {
                     if let Some(st) = self.states.get_mut(h) {
                         st.facts.clear();
                     }
                 }
-                Ok(true)
             }
-            other => Err(RunError::Parse(rsible_parser::ParseError::Invalid {
-                message: format!("invalid meta action requested: {other}"),
-                span: task.module_key.span,
-                hint: Some("one of: flush_handlers, noop, end_play, end_host, clear_facts, clear_host_errors, refresh_inventory, reset_connection, end_batch, end_role".into()),
-            })),
+            Action::ClearFacts => {}
         }
+        Ok(!ctx.hosts.is_empty())
     }
 
-    /// The hosts for which the task's `when` holds: meta runs once, but its condition is per
-    /// host.
-    fn meta_hosts(
-        &self,
-        ctx: &PlayCtx<'_>,
-        task: &Task,
-        hosts: &[String],
-    ) -> Result<Vec<String>, RunError> {
+    /// Whether the task's `when` holds for `host`.
+    fn meta_holds(&self, ctx: &PlayCtx<'_>, task: &Task, host: &str) -> Result<bool, RunError> {
         let origin = Origin {
             span: Some(task.span),
             exact_lines: false,
             search_paths: Vec::new(),
         };
-        let mut chosen = Vec::new();
-        for h in hosts {
-            let vars = self.base_vars(ctx, h, Some(task), &Vars::new());
-            let mut ok = true;
-            for cond in &task.keywords.when {
-                ok &= eval_condition_node(&self.shared.templar, cond, &vars, &origin)?;
-            }
-            if ok {
-                chosen.push(h.clone());
+        if task.keywords.when.is_empty() {
+            return Ok(true);
+        }
+        let vars = self.base_vars(ctx, host, Some(task), &Vars::new());
+        for cond in &task.keywords.when {
+            if !eval_condition_node(&self.shared.templar, cond, &vars, &origin)? {
+                return Ok(false);
             }
         }
-        Ok(chosen)
+        Ok(true)
+    }
+
+    fn meta_skipped(&self, info: &TaskInfo, action: Action, host: &str) {
+        let reason = action.skip_reason(host);
+        let mut result = ResultMap::new();
+        let msg = match action {
+            Action::EndHost => {
+                format!("end_host conditional evaluated to false, continuing execution for {host}")
+            }
+            _ => action.name().to_owned(),
+        };
+        result.insert("msg".into(), Value::from(msg));
+        result.insert("skipped".into(), Value::Bool(true));
+        result.insert("skip_reason".into(), Value::from(reason));
+        self.cb.runner_on_skipped(
+            info,
+            &ResultEvent {
+                host,
+                delegated_to: None,
+                result: &result,
+                ignore_errors: false,
+                item: None,
+                error: None,
+            },
+        );
     }
 }

@@ -67,6 +67,8 @@ struct PlayCtx<'a> {
     notified: IndexMap<usize, Vec<String>>,
     handlers: Vec<&'a Task>,
     name: String,
+    /// `meta: end_play` ended the play: no later batch runs.
+    ended: bool,
 }
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
@@ -170,6 +172,7 @@ impl Runner<'_> {
             notified: IndexMap::new(),
             handlers,
             name,
+            ended: false,
         };
         for host in &hosts {
             let files = self.load_vars_files(&ctx, host)?;
@@ -195,6 +198,9 @@ impl Runner<'_> {
                 // Ansible stops the whole run when every host of a batch failed in it.
                 return Ok(false);
             }
+            if ctx.ended {
+                break;
+            }
         }
         Ok(true)
     }
@@ -210,6 +216,8 @@ impl Runner<'_> {
     /// One batch of a play (the whole play without `serial`); false when every host failed.
     fn run_batch(&mut self, ctx: &mut PlayCtx<'_>) -> Result<bool, RunError> {
         let play = ctx.play;
+        // `meta: end_host` takes hosts out of `ctx.hosts`; they did not fail.
+        let batch = ctx.hosts.clone();
         // Under --start-at-task, a play before the one holding the task is passed over
         // entirely, facts included (Ansible's play iterator).
         let holds_start =
@@ -232,8 +240,7 @@ impl Runner<'_> {
             }
             self.flush_handlers(ctx)?;
         }
-        Ok(ctx
-            .hosts
+        Ok(batch
             .iter()
             .any(|h| self.states.get(h).is_some_and(HostState::is_active)))
     }

@@ -13,7 +13,7 @@ use super::fault::{conditional_fault, failure_chain, unreachable, ItemResult, Ta
 use super::module_call::{self, INCLUDE_TASKS};
 use super::normalise::{apply_changed_failed_when, normalise, with_registered};
 use super::pool::Event;
-use super::resolve::{HostKeywords, ResolvedTask, Unresolved};
+use super::resolve::{self, HostKeywords, ResolvedTask, Unresolved};
 use super::HostJob;
 use crate::connect::transport_name;
 use crate::keyword_number::sleep_float;
@@ -21,11 +21,34 @@ use crate::outcome::failed_result;
 use crate::shared::Shared;
 use crate::template_node::{eval_condition_node, truthy};
 
+/// What one pass came to, and where it ran.
+pub(super) struct Pass {
+    pub item: ItemResult,
+    /// `delegate_to` of the pass (as written when it did not template).
+    pub delegate: Option<String>,
+}
+
 /// One pass of the task (one loop item, or the whole task without a loop).
 pub(super) fn run_item(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
     keywords: &HostKeywords,
+    vars: &Vars,
+    tx: &Sender<Event>,
+) -> Pass {
+    let (delegate, item) = match resolve::delegate(shared, job, vars) {
+        Ok(d) => (d.clone(), run_delegated(shared, job, keywords, d, vars, tx)),
+        Err((f, written)) => (written, f.into_item()),
+    };
+    Pass { item, delegate }
+}
+
+/// The pass once `delegate_to` is known.
+fn run_delegated(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    keywords: &HostKeywords,
+    delegate: Option<String>,
     vars: &Vars,
     tx: &Sender<Event>,
 ) -> ItemResult {
@@ -37,32 +60,22 @@ pub(super) fn run_item(
         return name_include(shared, job, vars);
     }
     let Some(module) = module_call::find(&task.module) else {
-        return TaskFault::new(
-            task,
-            None,
-            &module_call::unimplemented(task),
-            Some(task.module_key.span),
-        )
-        .into_item();
+        let why = module_call::unimplemented(task);
+        return TaskFault::new(task, None, &why, Some(task.module_key.span)).into_item();
     };
     let action = module_call::reports_as_action(module);
+    let fqcn = module_call::fqcn(module);
     let raw = module_call::raw_params(module);
-    let args = match render_args(shared, job, vars, &module_call::fqcn(module), raw) {
-        Ok(a) => a,
-        Err(f) if action => return f.into_item(),
-        Err(f) => return f.unchanged().into_item(),
-    };
-    let resolved = match ResolvedTask::resolve(shared, job, keywords, vars) {
+    let resolved = match ResolvedTask::resolve(shared, job, keywords, delegate, vars, &fqcn, raw) {
         Ok(r) => r,
-        Err(Unresolved::Template(e)) => return TaskFault::template(task, &e).into_item(),
+        Err(Unresolved::Keyword(e)) => return e.fault(task).into_item(),
+        // Modules that run on the target report `changed: false` even here; actions don't.
+        Err(Unresolved::Args(f)) if action => return f.into_item(),
+        Err(Unresolved::Args(f)) => return f.unchanged().into_item(),
         Err(Unresolved::Unreachable(msg)) => return unreachable(task, &msg),
-        Err(Unresolved::Keyword(e)) => return e.fault(task).unchanged().into_item(),
     };
     if resolved.async_job.is_some() && !module_call::supports_async(module) {
-        let msg = format!(
-            "This action ({}) does not support async.",
-            module_call::fqcn(module)
-        );
+        let msg = format!("This action ({fqcn}) does not support async.");
         let mut r = failed_result(msg);
         r.insert("changed".into(), Value::Bool(false));
         let chain = failure_chain(task, &r, true, None);
@@ -72,7 +85,6 @@ pub(super) fn run_item(
         shared,
         job,
         module,
-        args: &args,
         task: &resolved,
         vars,
         action,
@@ -133,7 +145,6 @@ struct Attempts<'a> {
     shared: &'a Shared<'a>,
     job: &'a HostJob<'a>,
     module: &'a dyn Module,
-    args: &'a serde_json::Map<String, Value>,
     task: &'a ResolvedTask<'a>,
     vars: &'a Vars,
     /// Failures read "Action failed" (see [`module_call::reports_as_action`]).
@@ -212,7 +223,7 @@ impl Attempts<'_> {
         shown.insert("retries".into(), Value::from(total));
         let _ = self.tx.send(Event::Retry {
             host: self.job.host.clone(),
-            delegated_to: self.task.host.delegate.clone(),
+            delegated_to: self.task.delegate.clone(),
             result: shown,
         });
     }
@@ -229,11 +240,16 @@ impl Attempts<'_> {
                     unknown.clone().over(transport),
                 )))
             }
-            (_, Some(settings)) => {
-                run_async(self.job, &ctx, self.module, self.args, settings, self.tx)
-            }
+            (_, Some(settings)) => run_async(
+                self.job,
+                &ctx,
+                self.module,
+                &self.task.args,
+                settings,
+                self.tx,
+            ),
             (_, None) => {
-                module_call::call(self.module, &ctx, self.args).map_err(AsyncError::Module)
+                module_call::call(self.module, &ctx, &self.task.args).map_err(AsyncError::Module)
             }
         };
         match run {

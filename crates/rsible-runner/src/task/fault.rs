@@ -73,6 +73,15 @@ impl TaskFault {
         self
     }
 
+    /// Ansible keeps the last cause apart: it has a cause of its own.
+    #[must_use]
+    fn apart(mut self) -> Self {
+        if let Some(last) = self.chain.last_mut() {
+            last.keep_apart = true;
+        }
+        self
+    }
+
     /// The same failure raised before the task itself ran (loop control), which Ansible does
     /// not chain under "Task failed.".
     #[must_use]
@@ -151,10 +160,18 @@ pub(crate) fn unreachable(task: &Task, msg: &str) -> ItemResult {
     (r, Some(chain)).into()
 }
 
-/// A keyword whose value could not be used: a template error, or a value that is not a
-/// number of the keyword's type (named as Ansible names the attribute).
+/// A keyword whose value could not be used, reported as ansible-core reports it (named as it
+/// names the attribute, `async_val` for `async`).
 pub(crate) enum KeywordError {
-    Template(TemplateError),
+    /// The value did not template: `Error processing keyword 'x': <cause>` at the value.
+    Template {
+        keyword: &'static str,
+        span: Span,
+        error: TemplateError,
+    },
+    /// `environment` did not template: its own validation says so in three parts.
+    Environment(TemplateError),
+    /// The value is not a number of the keyword's type.
     Number {
         keyword: &'static str,
         span: Span,
@@ -162,34 +179,50 @@ pub(crate) enum KeywordError {
     },
 }
 
-impl From<TemplateError> for KeywordError {
-    fn from(e: TemplateError) -> Self {
-        Self::Template(e)
-    }
-}
-
 impl KeywordError {
+    /// The task's failure; `changed: false`, as for any task that failed before it ran.
     pub(crate) fn fault(self, task: &Task) -> TaskFault {
-        match self {
-            Self::Template(e) => TaskFault::template(task, &e),
+        let f = match self {
+            Self::Template {
+                keyword,
+                span,
+                error,
+            } => TaskFault::new(
+                task,
+                None,
+                &format!(
+                    "Error processing keyword '{keyword}': {}",
+                    error.ansible_message()
+                ),
+                Some(span),
+            ),
+            Self::Environment(error) => {
+                let mut f = TaskFault::new(
+                    task,
+                    Some(("Error processing keyword 'environment'", None)),
+                    &error.ansible_message(),
+                    error.span(),
+                );
+                // Its own section, though Ansible can say no more of where it is than the
+                // value (`Origin: <unknown>`, which the chain has no way to carry).
+                for link in f.chain.iter_mut().skip(1) {
+                    link.keep_apart = true;
+                }
+                f
+            }
             Self::Number {
                 keyword,
                 span,
                 error,
-            } => {
-                let mut f = TaskFault::new(
-                    task,
-                    Some((&format!("Error processing keyword '{keyword}'"), Some(span))),
-                    &error.to_string(),
-                    Some(span),
-                );
-                // Ansible keeps the conversion error apart: it has a cause of its own.
-                if let Some(last) = f.chain.last_mut() {
-                    last.keep_apart = true;
-                }
-                f
-            }
-        }
+            } => TaskFault::new(
+                task,
+                Some((&format!("Error processing keyword '{keyword}'"), Some(span))),
+                &error.to_string(),
+                Some(span),
+            )
+            .apart(),
+        };
+        f.unchanged()
     }
 }
 

@@ -24,10 +24,10 @@ pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event
 
 fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {
     let task = job.task;
-    let (keywords, failed) = HostKeywords::resolve(shared, job);
+    let keywords = HostKeywords::resolve(shared, job);
     let outcome = HostOutcome {
         host: job.host.clone(),
-        delegated_to: keywords.delegate.clone(),
+        delegated_to: None,
         result: ResultMap::new(),
         status: Status::Ok,
         ignore_errors: keywords.ignore_errors,
@@ -37,22 +37,22 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         set_facts: None,
         diagnostics: Vec::new(),
     };
-    if let Some(f) = failed {
-        return fault(outcome, f);
-    }
     let Some((kind, node)) = &task.keywords.loop_ else {
-        let item = run_item(shared, job, &keywords, &job.vars, tx);
-        let diagnostics = unsupported_params(task, item.refused.as_ref());
-        return finish(
-            HostOutcome {
-                diagnostics,
-                ..outcome
-            },
-            item,
-        );
+        let pass = run_item(shared, job, &keywords, &job.vars, tx);
+        let outcome = HostOutcome {
+            diagnostics: unsupported_params(task, pass.item.refused.as_ref()),
+            delegated_to: pass.delegate,
+            ..outcome
+        };
+        return finish(outcome, pass.item);
+    };
+    // A looped task's result is shown delegated as `delegate_to` is written.
+    let outcome = HostOutcome {
+        delegated_to: keywords.delegate_as_written.clone(),
+        ..outcome
     };
     match run_loop(shared, job, &keywords, kind, node, tx) {
-        Ok(result) => finish(outcome, result),
+        Ok(item) => finish(outcome, item),
         Err(f) => fault(outcome, f),
     }
 }
@@ -66,7 +66,7 @@ fn fault(mut outcome: HostOutcome, mut f: TaskFault) -> HostOutcome {
     outcome
 }
 
-/// The host's outcome from its (aggregated) result.
+/// The host's outcome from its (aggregated) result and the facts it (or its items) set.
 fn finish(mut outcome: HostOutcome, item: ItemResult) -> HostOutcome {
     let ItemResult {
         mut result,

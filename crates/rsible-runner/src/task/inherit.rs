@@ -1,7 +1,7 @@
 //! Keyword inheritance: a task's keyword, else its block's, its role's, its play's. The parser
 //! already folds blocks and `import_tasks` statements into each task's own keywords, so three
 //! levels are left to look at here. Each keyword says which levels it reads: those Ansible
-//! applies and rsible has (roles refuse most keywords at parse time).
+//! applies and rsible has (roles refuse all but `become` at parse time).
 
 use rsible_parser::{Node, Play, Task};
 
@@ -44,9 +44,10 @@ impl<'a> Inherited<'a> {
             .or(self.play.become_method.as_ref())
     }
 
-    /// `become_flags`: the task's own.
+    /// `become_flags`: the task, the play.
     pub(crate) fn become_flags(&self) -> Option<&'a Node> {
-        self.task.keywords.become_flags.as_ref()
+        let kw = &self.task.keywords;
+        kw.become_flags.as_ref().or(self.play.become_flags.as_ref())
     }
 
     /// `environment`: the play's, then the task's (which wins name by name).
@@ -85,33 +86,45 @@ impl<'a> Inherited<'a> {
             .map(|n| truthy(&n.to_value()))
     }
 
-    /// `check_mode`: the task (or its block), the play; `None` leaves it to `--check`.
+    /// `check_mode`: the task, the play.
     pub(crate) fn check_mode(&self) -> Option<&'a Node> {
         let kw = &self.task.keywords;
         kw.check_mode.as_ref().or(self.play.check_mode.as_ref())
     }
 
-    /// `ignore_errors`: the task's own.
+    /// `ignore_errors`: the task, the play.
     pub(crate) fn ignore_errors(&self) -> Option<&'a Node> {
-        self.task.keywords.ignore_errors.as_ref()
+        let kw = &self.task.keywords;
+        kw.ignore_errors
+            .as_ref()
+            .or(self.play.ignore_errors.as_ref())
     }
 
-    /// `run_once`: the task's own, as written.
+    /// `run_once`: the task, the play; as written.
     pub(crate) fn run_once(&self) -> bool {
         let kw = &self.task.keywords;
-        kw.run_once.as_ref().is_some_and(|n| truthy(&n.to_value()))
+        kw.run_once
+            .as_ref()
+            .or(self.play.run_once.as_ref())
+            .is_some_and(|n| truthy(&n.to_value()))
     }
 
-    /// `no_log`: the task's own, as written.
+    /// `no_log`: the task, the play; as written.
     pub(crate) fn no_log(&self) -> bool {
         let kw = &self.task.keywords;
-        kw.no_log.as_ref().is_some_and(|n| truthy(&n.to_value()))
+        kw.no_log
+            .as_ref()
+            .or(self.play.no_log.as_ref())
+            .is_some_and(|n| truthy(&n.to_value()))
     }
 
-    /// `diff`: the task's own, as written; `None` leaves it to `--diff`.
+    /// `diff`: the task, the play; as written; `None` leaves it to `--diff`.
     pub(crate) fn diff(&self) -> Option<bool> {
         let kw = &self.task.keywords;
-        kw.diff.as_ref().map(|n| truthy(&n.to_value()))
+        kw.diff
+            .as_ref()
+            .or(self.play.diff.as_ref())
+            .map(|n| truthy(&n.to_value()))
     }
 }
 

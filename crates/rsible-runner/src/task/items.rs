@@ -3,16 +3,14 @@
 
 use std::sync::mpsc::Sender;
 
-use rsible_modules::ResultMap;
+use rsible_modules::{Facts, ResultMap};
 use rsible_parser::{LoopKind, Node, Task};
 use rsible_template::{TemplateError, Value, Vars};
 
 use super::attempt::run_item;
 use super::fault::{ItemResult, TaskFault};
-use rsible_modules::Facts;
-
 use super::module_call::merge_facts;
-use super::normalise::mark_exception;
+use super::normalise::mark_item_exception;
 use super::pool::Event;
 use super::resolve::{loop_pause, HostKeywords};
 use super::HostJob;
@@ -59,8 +57,9 @@ impl<'a> Control<'a> {
     }
 }
 
-/// Runs the task once per item, reporting each item, and aggregates their results. `Err`
-/// when the items cannot be had.
+/// Runs the task once per item, reporting each item, and aggregates their results; with the
+/// facts the items set, in order, as Ansible applies each item's. `Err` when the items cannot
+/// be had.
 pub(super) fn run_loop(
     shared: &Shared<'_>,
     job: &HostJob<'_>,
@@ -73,8 +72,14 @@ pub(super) fn run_loop(
     let pause = loop_pause(shared, job).map_err(|e| e.fault(job.task).outside_task())?;
     let control = Control::of(job);
     let mut results = Vec::with_capacity(items.len());
-    let (mut any_changed, mut any_failed, mut all_skipped) = (false, false, !items.is_empty());
-    let mut facts = None;
+    let mut facts: Option<Facts> = None;
+    let mut summary = Summary {
+        count: items.len(),
+        changed: false,
+        failed: false,
+        unreachable: false,
+        all_skipped: !items.is_empty(),
+    };
     for index in 0..items.len() {
         if index > 0 {
             sleep_float(pause)
@@ -82,19 +87,18 @@ pub(super) fn run_loop(
         }
         let mut vars = job.vars.clone();
         // Facts earlier items set are variables of the later ones, as Ansible updates the
-        // task's variables after each item.
+        // task's variables after each item; extra vars still win over them.
         if let Some(Facts::Vars(learned) | Facts::Host(learned)) = &facts {
-            // Extra vars still win over them.
             let below_extra = learned
                 .iter()
                 .filter(|(k, _)| !shared.extra_vars.contains_key(*k));
             vars.extend(below_extra.map(|(k, v)| (k.clone(), v.clone())));
         }
         control.add(&mut vars, &items, index, false);
-        let item = run_item(shared, job, keywords, &vars, tx);
-        merge_facts(&mut facts, item.facts);
-        let (mut r, chain) = (item.result, item.chain);
-        mark_exception(&mut r);
+        let pass = run_item(shared, job, keywords, &vars, tx);
+        let mut r = pass.item.result;
+        merge_facts(&mut facts, pass.item.facts);
+        mark_item_exception(&mut r);
         // Ansible's loop gives every item result a `changed`, even one that failed early.
         r.entry("changed").or_insert(Value::Bool(false));
         control.add(&mut r, &items, index, true);
@@ -102,31 +106,20 @@ pub(super) fn run_loop(
             r.insert("_ansible_item_label".into(), label);
         }
         let st = HostOutcome::status_of(&r);
-        any_changed |= r.get("changed").is_some_and(truthy);
-        any_failed |= st == Status::Failed;
-        all_skipped &= st == Status::Skipped;
-        if st == Status::Unreachable {
-            // The host is gone: the loop ends with this item's result as the task's.
-            return Ok(ItemResult {
-                facts,
-                ..(r, None).into()
-            });
-        }
+        summary.changed |= r.get("changed").is_some_and(truthy);
+        summary.failed |= st == Status::Failed;
+        // An unreachable item does not end the loop: the next may reach its host.
+        summary.unreachable |= st == Status::Unreachable;
+        summary.all_skipped &= st == Status::Skipped;
         let _ = tx.send(Event::Item {
             host: job.host.clone(),
-            delegated_to: keywords.delegate.clone(),
+            delegated_to: pass.delegate,
             result: r.clone(),
             ignore_errors: keywords.ignore_errors,
-            error: chain,
+            error: pass.item.chain,
         });
         results.push(Value::Object(r));
     }
-    let summary = Summary {
-        count: items.len(),
-        changed: any_changed,
-        failed: any_failed,
-        all_skipped,
-    };
     Ok(ItemResult {
         facts,
         ..(summary.aggregate(results), None).into()
@@ -138,6 +131,7 @@ struct Summary {
     count: usize,
     changed: bool,
     failed: bool,
+    unreachable: bool,
     all_skipped: bool,
 }
 
@@ -156,8 +150,13 @@ impl Summary {
         if self.failed {
             agg.insert("failed".into(), Value::Bool(true));
             agg.insert("msg".into(), Value::from("One or more items failed"));
+        } else if self.all_skipped {
+            agg.insert("msg".into(), Value::from("All items skipped"));
         } else {
             agg.insert("msg".into(), Value::from("All items completed"));
+        }
+        if self.unreachable {
+            agg.insert("unreachable".into(), Value::Bool(true));
         }
         agg.insert("results".into(), Value::Array(results));
         agg.insert("skipped".into(), Value::Bool(self.all_skipped));

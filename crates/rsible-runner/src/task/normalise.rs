@@ -36,9 +36,21 @@ pub(super) fn normalise(r: &mut ResultMap) {
 /// Ansible 2.19 gives every failed result an `exception` (shown only at -vvv; registered).
 pub(super) fn mark_exception(r: &mut ResultMap) {
     if r.get("failed").is_some_and(truthy) && !r.get("unreachable").is_some_and(truthy) {
-        r.entry("exception")
-            .or_insert_with(|| Value::from("(traceback unavailable)"));
+        add_exception(r);
     }
+}
+
+/// [`mark_exception`] for a loop item, whose unreachable result carries one too (it is kept
+/// in the loop's `results`, where nothing hides it).
+pub(super) fn mark_item_exception(r: &mut ResultMap) {
+    if r.get("failed").is_some_and(truthy) || r.get("unreachable").is_some_and(truthy) {
+        add_exception(r);
+    }
+}
+
+fn add_exception(r: &mut ResultMap) {
+    r.entry("exception")
+        .or_insert_with(|| Value::from("(traceback unavailable)"));
 }
 
 /// `changed_when` / `failed_when`, with the result visible under the `register` name. As in

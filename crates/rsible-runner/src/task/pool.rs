@@ -109,7 +109,7 @@ impl Reporter<'_> {
                     error: error.as_deref(),
                 };
                 match HostOutcome::status_of(&result) {
-                    Status::Failed => cb.runner_item_on_failed(info, &event),
+                    Status::Failed | Status::Unreachable => cb.runner_item_on_failed(info, &event),
                     Status::Skipped => cb.runner_item_on_skipped(info, &event),
                     _ if self.is_include => {}
                     _ => {
