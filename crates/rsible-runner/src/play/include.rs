@@ -12,7 +12,15 @@ use crate::template_node::python_str;
 use crate::{vars, RunError, TaskInfo};
 
 /// One included file: its name as the task gave it, the loop item, and the hosts.
-type Inclusion = (String, Option<Value>, Vec<String>);
+type Inclusion = (String, Option<LoopItem>, Vec<String>);
+
+/// The loop item an included file runs for, with the variables `loop_control` gives it
+/// (`index_var`, `ansible_loop` when extended).
+#[derive(Clone, PartialEq)]
+struct LoopItem {
+    item: Value,
+    control: Vars,
+}
 
 impl Runner<'_> {
     /// Announces each file (grouped by file and item, as Ansible does), then runs its tasks on
@@ -36,7 +44,8 @@ impl Runner<'_> {
         let mut loaded = Vec::new();
         for (file, item, hosts) in &groups {
             let path = self.include_path(task, file);
-            self.cb.playbook_on_include(&path, hosts, item.as_ref());
+            self.cb
+                .playbook_on_include(&path, hosts, item.as_ref().map(|i| &i.item));
             for h in hosts {
                 self.stats_for(h).ok += 1;
             }
@@ -55,7 +64,7 @@ impl Runner<'_> {
         task: &Task,
         info: &TaskInfo,
         path: &Path,
-        item: Option<Value>,
+        item: Option<LoopItem>,
         hosts: Vec<String>,
     ) -> Result<(), RunError> {
         let tasks = rsible_parser::load_tasks_file(
@@ -66,7 +75,8 @@ impl Runner<'_> {
         )?;
         let mut scope_vars = Vars::new();
         vars::extend_nodes(&mut scope_vars, &task.keywords.vars);
-        if let Some(item) = item {
+        if let Some(LoopItem { item, control }) = item {
+            scope_vars.extend(control);
             scope_vars.insert(info.loop_var.clone(), item);
             scope_vars.insert(
                 "ansible_loop_var".into(),
@@ -111,10 +121,10 @@ impl Runner<'_> {
 
 /// Adds the files one host included (one per loop item) to `groups`.
 fn group(groups: &mut Vec<Inclusion>, outcome: &HostOutcome, info: &TaskInfo) {
-    let entries: Vec<(Option<Value>, &Value)> = match outcome.result.get("results") {
+    let entries: Vec<(Option<LoopItem>, &Value)> = match outcome.result.get("results") {
         Some(Value::Array(items)) => items
             .iter()
-            .filter_map(|r| Some((r.get(&info.loop_var).cloned(), r.get("include")?)))
+            .filter_map(|r| Some((loop_item(r, info), r.get("include")?)))
             .collect(),
         _ => outcome
             .result
@@ -130,4 +140,19 @@ fn group(groups: &mut Vec<Inclusion>, outcome: &HostOutcome, info: &TaskInfo) {
             None => groups.push((file, item, vec![outcome.host.clone()])),
         }
     }
+}
+
+/// The loop item of one item result of a looped include, with its `loop_control` variables.
+fn loop_item(result: &Value, info: &TaskInfo) -> Option<LoopItem> {
+    let item = result.get(&info.loop_var)?.clone();
+    let mut control = Vars::new();
+    if let Some(l) = result.get("ansible_loop") {
+        control.insert("ansible_loop".into(), l.clone());
+    }
+    if let Some(name) = result.get("ansible_index_var").and_then(Value::as_str) {
+        if let Some(index) = result.get(name) {
+            control.insert(name.to_owned(), index.clone());
+        }
+    }
+    Some(LoopItem { item, control })
 }
