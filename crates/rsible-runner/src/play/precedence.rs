@@ -121,15 +121,10 @@ impl Runner<'_> {
         }
         if let Some(role) = role {
             vars::extend_nodes(&mut v, &role.vars);
-            vars::extend_nodes(&mut v, &role.params);
         }
         if let Some(task) = task {
             vars::extend_nodes(&mut v, &task.keywords.vars);
         }
-        for scope in &self.include_vars {
-            vars::extend(&mut v, scope);
-        }
-        vars::extend(&mut v, extra_task_vars);
         let mut untrusted: Vec<Value> = Vec::new();
         if let Some(st) = self.states.get(host) {
             vars::extend(&mut v, &st.registered);
@@ -144,6 +139,14 @@ impl Runner<'_> {
                 untrusted.push(Value::from("ansible_facts"));
             }
         }
+        // Role params and include params outrank set_fact and registered values.
+        if let Some(role) = role {
+            vars::extend_nodes(&mut v, &role.params);
+        }
+        for scope in &self.include_vars {
+            vars::extend(&mut v, scope);
+        }
+        vars::extend(&mut v, extra_task_vars);
         vars::extend(&mut v, &sh.extra_vars);
         v.insert(
             rsible_template::UNTRUSTED_VARS.into(),
