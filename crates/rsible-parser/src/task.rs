@@ -57,6 +57,7 @@ pub fn load_tasks_file(
     opts: &ParseOptions,
     role: Option<Arc<Role>>,
     handlers: bool,
+    apply: Option<&Node>,
 ) -> Result<Vec<Task>, ParseError> {
     let docs = load_yaml_file(path)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -78,7 +79,24 @@ pub fn load_tasks_file(
             "included task files must contain a list of tasks",
             doc,
         )),
-        Some(doc) => parse_tasks(doc, "include_tasks", &ctx),
+        Some(doc) => match apply.and_then(Node::as_map) {
+            // `apply:` makes the file's tasks a block with those keywords, as Ansible does.
+            Some(keywords) => {
+                let mut block = vec![(synthetic("block", apply.unwrap_or(doc)), doc.clone())];
+                block.extend(keywords.iter().cloned());
+                let wrapped = Node {
+                    kind: NodeKind::Seq(vec![Node {
+                        kind: NodeKind::Map(block),
+                        span: doc.span,
+                        style: None,
+                    }]),
+                    span: doc.span,
+                    style: None,
+                };
+                parse_tasks(&wrapped, "include_tasks", &ctx)
+            }
+            None => parse_tasks(doc, "include_tasks", &ctx),
+        },
     }
 }
 

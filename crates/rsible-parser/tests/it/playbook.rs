@@ -263,9 +263,14 @@ fn include_tasks_passes_through_when_the_runner_has_it() {
             .map(|(k, v)| (k.clone(), v.to_value())),
         Some((LoopKind::Loop, json!(["a", "b"])))
     );
-    let tasks =
-        rsible_parser::load_tasks_file(&fixture("fixtures/ok/tasks/setup.yml"), &opts, None, false)
-            .unwrap_or_else(|e| panic!("{}", e.diagnostic()));
+    let tasks = rsible_parser::load_tasks_file(
+        &fixture("fixtures/ok/tasks/setup.yml"),
+        &opts,
+        None,
+        false,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{}", e.diagnostic()));
     let names: Vec<Value> = tasks
         .iter()
         .map(|t| t.name.as_ref().map_or(Value::Null, Node::to_value))

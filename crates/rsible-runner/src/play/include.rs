@@ -67,11 +67,16 @@ impl Runner<'_> {
         item: Option<LoopItem>,
         hosts: Vec<String>,
     ) -> Result<(), RunError> {
+        let apply = task.args.as_map().and_then(|pairs| {
+            let (_, v) = pairs.iter().find(|(k, _)| k.as_str() == Some("apply"))?;
+            Some(v)
+        });
         let tasks = rsible_parser::load_tasks_file(
             path,
             &self.shared.parse_opts,
             task.role.clone(),
             false,
+            apply,
         )?;
         let mut scope_vars = Vars::new();
         vars::extend_nodes(&mut scope_vars, &task.keywords.vars);
