@@ -124,6 +124,15 @@ pub fn run_options(
         }
     };
     opts.any_errors_fatal = first(env, &["ANSIBLE_ANY_ERRORS_FATAL"]).is_some_and(|v| truthy(&v));
+    opts.hash_merge = match first(env, &["ANSIBLE_HASH_BEHAVIOUR"]).as_deref() {
+        None | Some("replace") => false,
+        Some("merge") => true,
+        Some(other) => {
+            return Err(CliError::Options(format!(
+                "Invalid value '{other}' for config 'DEFAULT_HASH_BEHAVIOUR'. Valid values are: replace, merge"
+            )))
+        }
+    };
     let password_file = args
         .become_password_file
         .clone()

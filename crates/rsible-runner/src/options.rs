@@ -46,6 +46,9 @@ pub struct RunOptions {
     pub gathering: Gathering,
     /// `any_errors_fatal`: the default of the play keyword.
     pub any_errors_fatal: bool,
+    /// `hash_behaviour = merge`: a dictionary variable set at several precedence levels is
+    /// merged recursively instead of replaced.
+    pub hash_merge: bool,
 }
 
 /// Ansible's `DEFAULT_GATHERING`.
@@ -88,6 +91,7 @@ impl Default for RunOptions {
             control_path_dir: None,
             gathering: Gathering::Implicit,
             any_errors_fatal: false,
+            hash_merge: false,
         }
     }
 }

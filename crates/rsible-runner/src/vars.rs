@@ -25,6 +25,32 @@ pub(crate) fn extend(vars: &mut Vars, more: &Vars) {
     }
 }
 
+/// One precedence level over the ones below: its values replace theirs, or with
+/// `hash_behaviour = merge` dictionaries merge recursively (Ansible's `merge_hash`).
+pub(crate) fn combine(vars: &mut Vars, more: &Vars, merge: bool) {
+    for (k, v) in more {
+        match (vars.get_mut(k), v) {
+            (Some(Value::Object(low)), Value::Object(high)) if merge => combine(low, high, true),
+            _ => {
+                vars.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// [`combine`] for a level written in the playbook.
+pub(crate) fn combine_nodes(vars: &mut Vars, pairs: &[(String, Node)], merge: bool) {
+    for (k, v) in pairs {
+        let value = v.to_value();
+        match (vars.get_mut(k), value) {
+            (Some(Value::Object(low)), Value::Object(high)) if merge => combine(low, &high, true),
+            (_, value) => {
+                vars.insert(k.clone(), value);
+            }
+        }
+    }
+}
+
 /// Facts as Ansible exposes them: `ansible_facts` plus each fact injected as `ansible_<name>`.
 /// `ansible_facts` exists, empty, before any are gathered (`namespace_facts({})`).
 pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {

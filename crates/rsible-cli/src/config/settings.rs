@@ -144,6 +144,7 @@ pub const HONOURED: &[Setting] = &[
         Kind::Path,
     ),
     honoured(D, "gathering", &["ANSIBLE_GATHERING"], Kind::Str),
+    honoured(D, "hash_behaviour", &["ANSIBLE_HASH_BEHAVIOUR"], Kind::Str),
     honoured(
         D,
         "any_errors_fatal",

@@ -100,34 +100,35 @@ impl Runner<'_> {
         extra_task_vars: &Vars,
     ) -> Vars {
         let sh = &self.shared;
+        let merge = sh.opts.hash_merge;
         let role = task.and_then(|t| t.role.as_ref());
         let mut v = Vars::new();
         for role in &ctx.play.roles {
-            vars::extend_nodes(&mut v, &role.defaults);
+            vars::combine_nodes(&mut v, &role.defaults, merge);
         }
         if let Some(role) = role {
-            vars::extend_nodes(&mut v, &role.defaults);
+            vars::combine_nodes(&mut v, &role.defaults, merge);
         }
-        vars::extend(&mut v, &vars::inventory_vars(sh.inventory, host));
+        vars::combine(&mut v, &vars::inventory_vars(sh.inventory, host), merge);
         if let Some(st) = self.states.get(host) {
             vars::inject_facts(&mut v, &st.facts);
         }
-        vars::extend_nodes(&mut v, &ctx.play.vars);
+        vars::combine_nodes(&mut v, &ctx.play.vars, merge);
         if let Some(files) = ctx.vars_files.get(host) {
-            vars::extend(&mut v, files);
+            vars::combine(&mut v, files, merge);
         }
         for role in &ctx.play.roles {
-            vars::extend_nodes(&mut v, &role.vars);
+            vars::combine_nodes(&mut v, &role.vars, merge);
         }
         if let Some(role) = role {
-            vars::extend_nodes(&mut v, &role.vars);
+            vars::combine_nodes(&mut v, &role.vars, merge);
         }
         if let Some(task) = task {
-            vars::extend_nodes(&mut v, &task.keywords.vars);
+            vars::combine_nodes(&mut v, &task.keywords.vars, merge);
         }
         let mut untrusted: Vec<Value> = Vec::new();
         if let Some(st) = self.states.get(host) {
-            vars::extend(&mut v, &st.registered);
+            vars::combine(&mut v, &st.registered, merge);
             // Results and facts are data from the host: never templated again (Ansible 2.19).
             untrusted.extend(st.registered.keys().map(|k| Value::from(k.as_str())));
             untrusted.extend(
@@ -141,13 +142,13 @@ impl Runner<'_> {
         }
         // Role params and include params outrank set_fact and registered values.
         if let Some(role) = role {
-            vars::extend_nodes(&mut v, &role.params);
+            vars::combine_nodes(&mut v, &role.params, merge);
         }
         for scope in &self.include_vars {
-            vars::extend(&mut v, scope);
+            vars::combine(&mut v, scope, merge);
         }
-        vars::extend(&mut v, extra_task_vars);
-        vars::extend(&mut v, &sh.extra_vars);
+        vars::combine(&mut v, extra_task_vars, merge);
+        vars::combine(&mut v, &sh.extra_vars, merge);
         v.insert(
             rsible_template::UNTRUSTED_VARS.into(),
             Value::Array(untrusted),
