@@ -345,7 +345,6 @@ pub const OTHERS: &[Setting] = &[
     accepted(SSH, "scp_if_ssh"),
     // Settings that change what a run does or shows; harmless only at Ansible's default.
     ignored(D, "strategy", Some("linear")),
-    ignored(D, "hash_behaviour", Some("replace")),
     ignored(D, "error_on_undefined_vars", Some("true")),
     ignored(D, "inject_facts_as_vars", Some("true")),
     ignored(D, "private_role_vars", Some("false")),

@@ -102,7 +102,7 @@ fn paths_resolve_against_the_file_directory() {
 #[test]
 fn settings_rsible_does_not_apply_are_reported() {
     let (_dir, file) = file_with(
-        "[defaults]\nnocows = 1\nstrategy = linear\nhash_behaviour = merge\ncallback_whitelist = timer\nbecome = true\nforce_handlers = False\n[colors]\nok = blue\n[privilege_escalation]\nbecome = true\n[DEFAULT]\nforks = 2\nbogus = 1\n",
+        "[defaults]\nnocows = 1\nstrategy = linear\nprivate_role_vars = true\ncallback_whitelist = timer\nbecome = true\nforce_handlers = False\n[colors]\nok = blue\n[privilege_escalation]\nbecome = true\n[DEFAULT]\nforks = 2\nbogus = 1\n",
     );
     let s = Settings::new(&|_| None, Some(file), PathBuf::from("/"));
     let warnings: Vec<(u32, String)> = s
@@ -115,7 +115,7 @@ fn settings_rsible_does_not_apply_are_reported() {
     assert_eq!(lines, [4, 5, 6, 14], "{warnings:?}");
     assert!(warnings[0]
         .1
-        .ends_with("[defaults] hash_behaviour is not supported by rsible, ignored"));
+        .ends_with("[defaults] private_role_vars is not supported by rsible, ignored"));
     assert!(warnings[1].1.contains("callbacks_enabled"));
     assert!(warnings[2].1.contains("[privilege_escalation]"));
     assert!(warnings[3]
