@@ -70,6 +70,7 @@ step_project() {
 }
 
 step_up() {
+    favour_vms
     PATH="$RSIBLE_AS_ANSIBLE_DIR:$PATH" vagrant_logged "$PROJECT" up --no-parallel \
         || die "vagrant up failed (log: $E2E_LOG)"
 }

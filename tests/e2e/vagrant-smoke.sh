@@ -53,6 +53,7 @@ ran_in_mode_1_8() { grep -q " ansible_ssh_host=" "$inventory" && grep -q "compat
 
 # 1. playbook_command = "rsible-playbook", rsible's `ansible` on PATH.
 step_up() {
+    favour_vms
     RSIBLE_E2E_PLAYBOOK_COMMAND=rsible-playbook PATH="$RSIBLE_BIN_DIR:$PATH" \
         vagrant_logged "$PROJECT" up --no-parallel
 }
