@@ -15,6 +15,7 @@ mod env;
 mod error;
 mod filter_args;
 mod filters;
+mod ini;
 mod jinja_errors;
 mod jtests;
 mod lookups;

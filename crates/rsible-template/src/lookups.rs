@@ -183,27 +183,28 @@ pub(crate) fn run(
         "pipe" => {
             let mut out = Vec::new();
             for t in terms {
-                let cmd = py_str(t);
-                let res = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
-                    .output()
-                    .map_err(|e| plugin_error("pipe", e))?;
-                if !res.status.success() {
-                    return Err(plugin_error(
-                        "pipe",
-                        format!(
-                            "lookup_plugin.pipe({cmd}) returned {}",
-                            res.status.code().unwrap_or(-1)
-                        ),
-                    ));
-                }
+                let stdout = shell_output(scope, "pipe", &py_str(t))?;
                 out.push(Json::String(
-                    String::from_utf8_lossy(&res.stdout).trim_end().to_owned(),
+                    String::from_utf8_lossy(&stdout).trim_end().to_owned(),
                 ));
             }
             Ok(out)
         }
+        "lines" => {
+            let mut out = Vec::new();
+            for t in terms {
+                let stdout = shell_output(scope, "lines", &py_str(t))?;
+                out.extend(
+                    split_lines(&String::from_utf8_lossy(&stdout))
+                        .into_iter()
+                        .map(Json::String),
+                );
+            }
+            Ok(out)
+        }
+        "together" => together(terms),
+        "subelements" => subelements(terms),
+        "ini" => ini(scope, terms, opts),
         "nested" => {
             let mut acc: Vec<Vec<Json>> = vec![Vec::new()];
             for t in terms {
@@ -512,4 +513,390 @@ fn first_found(
         "first_found",
         "No file was found when using first_found.",
     ))
+}
+
+/// Runs `cmd` with `/bin/sh -c` in the playbook's directory (Ansible's loader basedir, the
+/// working directory of the `pipe` and `lines` lookups); its stdout, or the lookup's error
+/// when it exits non-zero. Stderr is left to the terminal, as Ansible leaves it.
+fn shell_output(scope: &Scope, name: &str, cmd: &str) -> Result<Vec<u8>, TemplateError> {
+    let mut command = std::process::Command::new("/bin/sh");
+    command.arg("-c").arg(cmd).stdin(std::process::Stdio::null());
+    if let Some(dir) = scope
+        .vars
+        .get("playbook_dir")
+        .and_then(Json::as_str)
+        .filter(|d| Path::new(d).is_dir())
+    {
+        command.current_dir(dir);
+    }
+    let res = command
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| plugin_error(name, e))?;
+    if !res.status.success() {
+        return Err(plugin_error(
+            name,
+            format!(
+                "lookup_plugin.{name}({cmd}) returned {}",
+                res.status.code().unwrap_or(-1)
+            ),
+        ));
+    }
+    Ok(res.stdout)
+}
+
+/// Python's `bytes.splitlines()`: lines end at `\n`, `\r` or `\r\n`, which are dropped.
+fn split_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        match rest.find(['\n', '\r']) {
+            Some(at) => {
+                out.push(rest[..at].to_owned());
+                let skip = if rest[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = &rest[at + skip..];
+            }
+            None => {
+                out.push(rest.to_owned());
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// What Python iterates when it iterates `v` (`zip_longest`'s arguments): a list's items, a
+/// string's characters, a dict's keys.
+fn py_iter(name: &str, v: &Json) -> Result<Vec<Json>, TemplateError> {
+    match v {
+        Json::Array(a) => Ok(a.clone()),
+        Json::String(s) => Ok(s.chars().map(|c| Json::String(c.to_string())).collect()),
+        Json::Object(m) => Ok(m.keys().map(|k| Json::String(k.clone())).collect()),
+        other => Err(plugin_error(
+            name,
+            format!(
+                "'{}' object is not iterable",
+                crate::convert::py_type(other)
+            ),
+        )),
+    }
+}
+
+/// `together`: the lists side by side (`itertools.zip_longest`, `None` filling the short
+/// ones), each row flattened one level as `LookupBase._flatten` does.
+fn together(terms: &[Json]) -> Result<Vec<Json>, TemplateError> {
+    if terms.is_empty() {
+        return Err(plugin_error(
+            "together",
+            "with_together requires at least one element in each list",
+        ));
+    }
+    let lists = terms
+        .iter()
+        .map(|t| py_iter("together", t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = lists.iter().map(Vec::len).max().unwrap_or(0);
+    Ok((0..rows)
+        .map(|i| {
+            let mut row = Vec::new();
+            for list in &lists {
+                match list.get(i).cloned().unwrap_or(Json::Null) {
+                    Json::Array(inner) => row.extend(inner),
+                    other => row.push(other),
+                }
+            }
+            Json::Array(row)
+        })
+        .collect())
+}
+
+/// `subelements`: for each dict of a list (or of a dict's values), one `[dict, element]` pair
+/// per element of the list under a (dotted) key; the dict is given without that key, as the
+/// plugin pops it. Items and results marked `skipped` are left out.
+fn subelements(terms: &[Json]) -> Result<Vec<Json>, TemplateError> {
+    let terms_error = |msg: &str| {
+        plugin_error(
+            "subelements",
+            format!("subelements lookup expects a list of two or three items, {msg}"),
+        )
+    };
+    if !(2..=3).contains(&terms.len()) {
+        return Err(terms_error(""));
+    }
+    let Some(path) = terms[1].as_str() else {
+        return Err(terms_error(
+            "first a dict or a list, second a string pointing to the subkey",
+        ));
+    };
+    let skipped = |m: &Map<String, Json>| m.get("skipped").is_some_and(|v| v != &Json::Bool(false));
+    let elements: Vec<Json> = match &terms[0] {
+        Json::Array(a) => a.clone(),
+        Json::Object(m) if skipped(m) => return Ok(Vec::new()),
+        Json::Object(m) => m.values().cloned().collect(),
+        _ => {
+            return Err(terms_error(
+                "first a dict or a list, second a string pointing to the subkey",
+            ))
+        }
+    };
+    let flags = match terms.get(2) {
+        None => Map::new(),
+        Some(Json::Object(m)) if m.keys().all(|k| k == "skip_missing") => m.clone(),
+        Some(_) => {
+            return Err(terms_error(
+                "the optional third item must be a dict with flags ('skip_missing',)",
+            ))
+        }
+    };
+    let skip_missing = flags
+        .get("skip_missing")
+        .is_some_and(crate::filters::truthy_word);
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    for item0 in elements {
+        let Json::Object(item0) = item0 else {
+            return Err(plugin_error(
+                "subelements",
+                format!(
+                    "subelements lookup expects a dictionary, got '{}'",
+                    py_str(&item0)
+                ),
+            ));
+        };
+        if skipped(&item0) {
+            continue;
+        }
+        let mut item0 = Json::Object(item0);
+        let sublist = take_sublist(&mut item0, &keys, skip_missing)?;
+        for item1 in sublist {
+            out.push(Json::Array(vec![item0.clone(), item1]));
+        }
+    }
+    Ok(out)
+}
+
+/// Walks `keys` down `item` and removes the list the last one names (the plugin's `pop`).
+/// With `skip_missing`, a missing key is passed over as the plugin's `continue` does, so the
+/// next key is looked up at the same level, and a missing last key gives no elements.
+fn take_sublist(
+    item: &mut Json,
+    keys: &[&str],
+    skip_missing: bool,
+) -> Result<Vec<Json>, TemplateError> {
+    let fail = |msg: String| Err(plugin_error("subelements", msg));
+    // First the keys actually descended through, read-only; then one mutable walk to pop.
+    let mut descended: Vec<&str> = Vec::new();
+    let mut cur: &Json = item;
+    let mut found_last = None;
+    for (i, key) in keys.iter().enumerate() {
+        let last = i + 1 == keys.len();
+        let Json::Object(map) = cur else {
+            return Ok(Vec::new());
+        };
+        let Some(value) = map.get(*key) else {
+            if skip_missing {
+                continue;
+            }
+            return fail(format!(
+                "could not find '{key}' key in iterated item '{}'",
+                py_str(cur)
+            ));
+        };
+        if last {
+            if !value.is_array() {
+                return fail(format!(
+                    "the key {key} should point to a list, got '{}'",
+                    py_str(value)
+                ));
+            }
+            found_last = Some(*key);
+        } else if value.is_object() {
+            descended.push(key);
+            cur = value;
+        } else if !skip_missing {
+            return fail(format!(
+                "the key {key} should point to a dictionary, got '{}'",
+                py_str(value)
+            ));
+        }
+    }
+    let Some(last) = found_last else {
+        return Ok(Vec::new());
+    };
+    let mut target = Some(item);
+    for key in descended {
+        target = target.and_then(|t| t.get_mut(key));
+    }
+    Ok(match target {
+        Some(Json::Object(map)) => match map.shift_remove(last) {
+            Some(Json::Array(list)) => list,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    })
+}
+
+/// The `ini` lookup's options, in the plugin's order (inline `k=v` words are matched against
+/// them in this order, as `_parse_params` does).
+const INI_OPTIONS: &[&str] = &[
+    "type",
+    "file",
+    "section",
+    "re",
+    "encoding",
+    "default",
+    "case_sensitive",
+    "allow_no_value",
+    "interpolation",
+];
+
+/// `_parse_params`: the words of an inline term grouped under the option each `k=` word
+/// starts (the first group is the key), in the order the groups appear.
+fn ini_params(term: &str) -> Vec<String> {
+    let mut params: Vec<(&str, String)> = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
+    let mut this = "key";
+    for (i, phrase) in term.split_whitespace().enumerate() {
+        if phrase.contains('=') {
+            for k in INI_OPTIONS {
+                if phrase.contains(&format!("{k}=")) {
+                    this = k;
+                }
+            }
+        }
+        match params.iter_mut().find(|(k, _)| *k == this) {
+            Some((_, v)) if i != 0 && !v.is_empty() => {
+                v.push(' ');
+                v.push_str(phrase);
+            }
+            Some((_, v)) => {
+                *v = phrase.to_owned();
+                keys.push(this);
+            }
+            None => {
+                params.push((this, phrase.to_owned()));
+                keys.push(this);
+            }
+        }
+    }
+    keys.iter()
+        .map(|k| {
+            params
+                .iter()
+                .find(|(p, _)| p == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// An option as the plugin's config system converts it (`boolean` options from words).
+fn ini_flag(opts: &Map<String, Json>, key: &str, default: bool) -> bool {
+    opts.get(key).map_or(default, crate::filters::truthy_word)
+}
+
+fn ini_str(opts: &Map<String, Json>, key: &str, default: &str) -> String {
+    opts.get(key).map_or_else(|| default.to_owned(), py_str)
+}
+
+/// `ini`: values of keys (or of keys matching a regex) in a section of an ini file, or of a
+/// Java properties file, found in the `files` search path.
+fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<Json>, TemplateError> {
+    let err = |m: String| plugin_error("ini", m);
+    let mut opts = kwargs.clone();
+    if let Some(v) = opts.remove("allow_none") {
+        opts.entry("allow_no_value").or_insert(v);
+    }
+    // The parser is built once, from the options given as keywords (inline ones come later).
+    let mut parser = crate::ini::Ini::new(crate::ini::IniOptions {
+        allow_no_value: ini_flag(&opts, "allow_no_value", false),
+        case_sensitive: ini_flag(&opts, "case_sensitive", false),
+    });
+    let mut out = Vec::new();
+    for t in terms {
+        let term = py_str(t);
+        let mut key = term.clone();
+        if term.contains('=') || term.trim().contains(' ') {
+            let params = ini_params(&term);
+            let mut updated_key = false;
+            for param in &params {
+                if param.contains('=') {
+                    let parts: Vec<&str> = param.split('=').collect();
+                    let [name, value] = parts[..] else {
+                        return Err(err(format!(
+                            "Could not use {} from {}: too many values to unpack (expected 2)",
+                            crate::convert::py_str_repr(param),
+                            py_str(&Json::Array(params.iter().cloned().map(Json::String).collect()))
+                        )));
+                    };
+                    if !INI_OPTIONS.contains(&name) {
+                        return Err(err(format!(
+                            "{} is not a valid option.",
+                            crate::convert::py_str_repr(name)
+                        )));
+                    }
+                    opts.insert(name.to_owned(), Json::String(value.to_owned()));
+                } else if key == term {
+                    // Only the first word that is not an option: the form never took more.
+                    key.clone_from(param);
+                    updated_key = true;
+                }
+            }
+            if !updated_key {
+                return Err(err(format!(
+                    "No key to look up was provided as first term within string inline options: {term}"
+                )));
+            }
+        }
+        let kind = ini_str(&opts, "type", "ini");
+        let file = ini_str(&opts, "file", "ansible.ini");
+        let mut section = ini_str(&opts, "section", "global");
+        if kind != "ini" && kind != "properties" {
+            return Err(err(format!(
+                "Invalid value \"{kind}\" for configuration option \"plugin_type: lookup plugin: ini setting: type \", valid values are: ini, properties"
+            )));
+        }
+        let path = find(scope, "files", &file).ok_or_else(|| err("Invalid filename None.".to_owned()))?;
+        let bytes = fs_err::read(&path).map_err(|e| err(e.to_string()))?;
+        let mut text = crate::ini::decode(&bytes, &ini_str(&opts, "encoding", "utf-8")).map_err(err)?;
+        if kind == "properties" {
+            // Java properties have no sections: the plugin puts them in one.
+            text.insert_str(0, "[java_properties]\n");
+            section = "java_properties".to_owned();
+        }
+        parser.read(&text).map_err(|e| {
+            if e.contains("already exists") && e.contains("option") {
+                err(format!("Duplicate option in {}: {e}", crate::convert::py_str_repr(&file)))
+            } else {
+                err(e)
+            }
+        })?;
+        if !parser.has_section(&section) {
+            return Err(err(format!(
+                "No section {} in {}.",
+                crate::convert::py_str_repr(&section),
+                crate::convert::py_str_repr(&file)
+            )));
+        }
+        let interpolate = ini_flag(&opts, "interpolation", true);
+        if ini_flag(&opts, "re", false) {
+            let re = crate::regex_py::compile(&format!("\\A(?:{key})"), false, false).map_err(err)?;
+            for (k, v) in parser.items(&section, interpolate).map_err(err)? {
+                if re.is_match(&k) {
+                    out.push(v.map_or(Json::Null, Json::String));
+                }
+            }
+        } else {
+            match parser.get(&section, &key, interpolate).map_err(err)? {
+                None => match opts.get("default") {
+                    Some(Json::Null) => {}
+                    Some(d) => out.push(d.clone()),
+                    None => out.push(Json::String(String::new())),
+                },
+                Some(None) => {}
+                Some(Some(v)) => out.push(Json::String(v)),
+            }
+        }
+    }
+    Ok(out)
 }
