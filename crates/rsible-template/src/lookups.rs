@@ -232,6 +232,21 @@ pub(crate) fn run(
     }
 }
 
+/// The directories relative lookup terms are searched in: the task's search path, or, where
+/// there is no task (a play's `vars_files`), the playbook's directory, as
+/// `LookupBase.find_file_in_search_path` falls back to the loader's basedir.
+fn search_paths(scope: &Scope) -> Vec<PathBuf> {
+    if !scope.search_paths.is_empty() {
+        return scope.search_paths.clone();
+    }
+    scope
+        .vars
+        .get("playbook_dir")
+        .and_then(Json::as_str)
+        .map(|d| vec![PathBuf::from(d)])
+        .unwrap_or_default()
+}
+
 /// Candidate paths for `term` in `subdir` of each search path, as `find_file_in_search_path`.
 fn candidates(scope: &Scope, subdir: &str, term: &str) -> Vec<PathBuf> {
     let expanded = crate::filters::expand_user(term);
@@ -240,7 +255,7 @@ fn candidates(scope: &Scope, subdir: &str, term: &str) -> Vec<PathBuf> {
         return vec![p.to_path_buf()];
     }
     let mut out = Vec::new();
-    for base in &scope.search_paths {
+    for base in &search_paths(scope) {
         out.push(base.join(subdir).join(p));
         out.push(base.join(p));
     }
@@ -429,8 +444,7 @@ fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
         None => ("", term),
     };
     let dirs: Vec<PathBuf> = if dir.is_empty() {
-        scope
-            .search_paths
+        search_paths(scope)
             .iter()
             .flat_map(|b| [b.join("files"), b.clone()])
             .collect()
