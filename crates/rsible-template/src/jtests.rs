@@ -26,7 +26,18 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("version", version);
     env.add_test("version_compare", version);
     env.add_test("subset", subset);
+    env.add_test("issubset", subset);
     env.add_test("superset", superset);
+    env.add_test("issuperset", superset);
+    env.add_test("unreachable", |v: Value| Ok::<_, Error>(flag(&result_map("unreachable", &v)?, "unreachable")));
+    env.add_test("reachable", |v: Value| Ok::<_, Error>(!flag(&result_map("reachable", &v)?, "unreachable")));
+    env.add_test("timedout", timedout);
+    env.add_test("finished", |v: Value| async_state("finished", &v));
+    env.add_test("started", |v: Value| async_state("started", &v));
+    env.add_test("truthy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs));
+    env.add_test("falsy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs).map(|b| !b));
+    env.add_test("nan", is_nan);
+    env.add_test("isnan", is_nan);
     env.add_test("contains", contains);
     // plugins/test/files.py: each test under both of its names, as os.path's functions.
     env.add_test("exists", |p: String| Path::new(&p).exists());
@@ -131,6 +142,49 @@ fn changed(v: Value) -> Result<bool, Error> {
         }
     }
     Ok(flag(&m, "changed"))
+}
+
+/// `timedout`: the result says it timed out, with a period.
+fn timedout(v: Value) -> Result<bool, Error> {
+    let m = result_map("timedout", &v)?;
+    Ok(match m.get("timedout") {
+        Some(Json::Object(t)) => t.get("period").is_some_and(crate::convert::py_truthy),
+        _ => false,
+    })
+}
+
+/// `finished`/`started` of an async job's status; a result without the key counts as
+/// finished/started (Ansible warns that the task was not async).
+fn async_state(test: &str, v: &Value) -> Result<bool, Error> {
+    let m = result_map(test, v)?;
+    Ok(m.get(test).is_none_or(crate::convert::py_truthy))
+}
+
+/// `truthy`: Python's `bool(value)`, after `boolean()` when `convert_bool` is set (a value
+/// `boolean` refuses is judged as it is).
+fn truthy(v: &Value, kwargs: &Kwargs) -> Result<bool, Error> {
+    let convert = kwargs.get::<Option<bool>>("convert_bool")?.unwrap_or(false);
+    kwargs.assert_all_used()?;
+    let j = value_to_json(v)?;
+    if convert {
+        let word = match &j {
+            Json::String(s) => Some(s.trim().to_lowercase()),
+            Json::Bool(b) => Some(b.to_string()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        match word.as_deref() {
+            Some("y" | "yes" | "on" | "1" | "true" | "t" | "1.0") => return Ok(true),
+            Some("n" | "no" | "off" | "0" | "false" | "f" | "0.0" | "") => return Ok(false),
+            _ => {}
+        }
+    }
+    Ok(crate::convert::py_truthy(&j))
+}
+
+/// `nan`/`isnan`: a float that is NaN (anything else is not).
+fn is_nan(v: Value) -> bool {
+    f64::try_from(v).is_ok_and(f64::is_nan)
 }
 
 fn skipped(v: Value) -> Result<bool, Error> {

@@ -27,6 +27,7 @@ mod regex_py;
 mod render;
 mod scope;
 mod templar;
+mod urls;
 mod yaml;
 
 pub use convert::{py_float, py_repr, py_str, py_str_repr, py_truthy};
