@@ -28,6 +28,9 @@ pub(crate) struct TaskContext<'a> {
     pub(crate) fallback: Vec<PathBuf>,
     /// How many `import_tasks` deep this file is.
     pub(crate) depth: usize,
+    /// The variables known when the file is loaded (the play's `vars`), lowest precedence
+    /// first: a static import's file name is templated with them, as Ansible does.
+    pub(crate) vars: Arc<Vec<(String, Node)>>,
 }
 
 /// A task list (`tasks:`, `handlers:`, a role's `tasks/main.yml`); null means empty.
@@ -73,6 +76,7 @@ pub fn load_tasks_file(
         dir,
         fallback,
         depth: 0,
+        vars: Arc::default(),
     };
     match docs.first() {
         None => Ok(Vec::new()),
