@@ -203,6 +203,9 @@ pub(crate) fn run(
             Ok(out)
         }
         "together" => together(terms),
+        "random_choice" => Ok(random_choice(terms)),
+        "varnames" => varnames(scope, terms),
+        "csvfile" => csvfile(scope, terms, opts),
         "subelements" => subelements(terms),
         "ini" => ini(scope, terms, opts),
         "nested" => {
@@ -913,4 +916,236 @@ fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// `random_choice`: one of the terms, picked at random (all of none).
+fn random_choice(terms: &[Json]) -> Vec<Json> {
+    use std::hash::{BuildHasher, RandomState};
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    // std's per-process random hash keys are the randomness; no choice needs to be secret.
+    let r = RandomState::new().hash_one(std::time::SystemTime::now());
+    let at = usize::try_from(r % terms.len() as u64).unwrap_or(0);
+    vec![terms[at].clone()]
+}
+
+/// `varnames`: the names of the task's variables a Python regex finds (`re.search`), for each
+/// term in turn.
+fn varnames(scope: &Scope, terms: &[Json]) -> Result<Vec<Json>, TemplateError> {
+    let mut out = Vec::new();
+    for t in terms {
+        let Json::String(term) = t else {
+            return Err(plugin_error(
+                "varnames",
+                format!(
+                    "Invalid setting identifier, \"{}\" is not a string, it is a <class '{}'>",
+                    py_str(t),
+                    crate::convert::py_type(t)
+                ),
+            ));
+        };
+        let re = crate::regex_py::compile(term, false, false).map_err(|e| {
+            plugin_error(
+                "varnames",
+                format!(
+                    "Unable to use \"{term}\" as a search parameter: {}",
+                    crate::regex_py::python_error(term, &e)
+                ),
+            )
+        })?;
+        out.extend(
+            scope
+                .vars
+                .keys()
+                .filter(|k| k.as_str() != crate::UNTRUSTED_VARS && re.is_match(k))
+                .map(|k| Json::String(k.clone())),
+        );
+    }
+    Ok(out)
+}
+
+/// `csvfile`: for each key, the `col` column of the first row of a CSV file whose `keycol`
+/// column is the key (Python's csv module, excel dialect); inline `k=v` options as the plugin
+/// parses them.
+fn csvfile(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<Json>, TemplateError> {
+    let err = |m: String| plugin_error("csvfile", m);
+    const OPTIONS: &[&str] = &["col", "keycol", "default", "delimiter", "file", "encoding"];
+    let mut opts = kwargs.clone();
+    if let Some(bad) = opts.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
+        return Err(err(format!("{} is not a valid option", crate::convert::py_str_repr(bad))));
+    }
+    if terms.is_empty() {
+        return Err(err("Search key is required but was not found".to_owned()));
+    }
+    let mut out = Vec::new();
+    for t in terms {
+        let (raw, kv) = split_kv(&py_str(t));
+        let Some(key) = raw else {
+            return Err(err("Search key is required but was not found".to_owned()));
+        };
+        for (name, value) in kv {
+            if !OPTIONS.contains(&name.as_str()) {
+                return Err(err(format!("{} is not a valid option", crate::convert::py_str_repr(&name))));
+            }
+            opts.insert(name, Json::String(value));
+        }
+        // The config system's `int` conversion, and its wording when it refuses a value.
+        let int_opt = |name: &str, default: usize| -> Result<usize, TemplateError> {
+            let invalid = |shown: String| {
+                err(format!(
+                    "Config '{name}' for 'csvfile' lookup plugin from 'Direct' has an invalid value: Invalid value provided for 'int': {shown}"
+                ))
+            };
+            match opts.get(name) {
+                None => Ok(default),
+                Some(Json::Number(n)) => n
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| invalid(n.to_string())),
+                Some(other) => py_str(other)
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid(crate::convert::py_repr(other))),
+            }
+        };
+        let col = int_opt("col", 1)?;
+        let keycol = int_opt("keycol", 0)?;
+        let mut delimiter = ini_str(&opts, "delimiter", "TAB");
+        if delimiter == "TAB" {
+            delimiter = "\t".to_owned();
+        }
+        let Some(delim) = delimiter.chars().next().filter(|_| delimiter.chars().count() == 1)
+        else {
+            return Err(err("\"delimiter\" must be a 1-character string".to_owned()));
+        };
+        let file = ini_str(&opts, "file", "ansible.csv");
+        let path = find(scope, "files", &file).ok_or_else(|| {
+            err("expected str, bytes or os.PathLike object, not NoneType".to_owned())
+        })?;
+        let bytes = fs_err::read(&path).map_err(|e| err(e.to_string()))?;
+        let text = crate::ini::decode(&bytes, &ini_str(&opts, "encoding", "utf-8")).map_err(err)?;
+        let found = csv_rows(&text, delim)
+            .into_iter()
+            .find(|row| row.get(keycol).is_some_and(|k| *k == key));
+        match found {
+            Some(row) => match row.get(col) {
+                Some(v) => out.push(Json::String(v.clone())),
+                None => return Err(err("list index out of range".to_owned())),
+            },
+            // A list default is spread into the results, as the plugin extends with it.
+            None => match opts.get("default") {
+                None | Some(Json::Null) => {}
+                Some(Json::Array(items)) => out.extend(items.iter().cloned()),
+                Some(d) => out.push(d.clone()),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// `parse_kv` for the lookups' inline options: words split on spaces outside quotes; a word
+/// `name=value` (a plain name) is an option, its value unquoted; the other words, joined with
+/// spaces, are the raw parameter.
+fn split_kv(term: &str) -> (Option<String>, Vec<(String, String)>) {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in term.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            (None, c) if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            (_, c) => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let unquote = |v: &str| -> String {
+        for q in ['"', '\''] {
+            if let Some(inner) = v.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+                return inner.to_owned();
+            }
+        }
+        v.to_owned()
+    };
+    let mut raw: Vec<String> = Vec::new();
+    let mut kv = Vec::new();
+    for w in words {
+        match w.split_once('=') {
+            Some((k, v)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                kv.push((k.to_owned(), unquote(v)));
+            }
+            _ => raw.push(w),
+        }
+    }
+    let raw = (!raw.is_empty()).then(|| raw.join(" "));
+    (raw, kv)
+}
+
+/// The rows of a CSV text as Python's `csv.reader` (excel dialect) reads them: fields split
+/// on `delim`, `"` quotes (a doubled one is a quote), line ends `\n`, `\r\n` or `\r` outside
+/// quotes; blank lines are empty rows.
+fn csv_rows(text: &str, delim: char) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut at_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    field.push('"');
+                } else {
+                    quoted = false;
+                }
+            } else {
+                field.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' if at_start => {
+                quoted = true;
+                at_start = false;
+            }
+            c if c == delim => {
+                row.push(std::mem::take(&mut field));
+                at_start = true;
+            }
+            '\r' | '\n' => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                if !row.is_empty() || !field.is_empty() {
+                    row.push(std::mem::take(&mut field));
+                }
+                rows.push(std::mem::take(&mut row));
+                at_start = true;
+            }
+            c => {
+                field.push(c);
+                at_start = false;
+            }
+        }
+    }
+    if !row.is_empty() || !field.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
 }

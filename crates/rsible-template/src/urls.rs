@@ -9,6 +9,7 @@ use crate::convert::{json_to_value, py_str_repr, value_to_json};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("urldecode", urldecode);
+    env.add_filter("urlencode", urlencode);
     env.add_filter("urlsplit", urlsplit_filter);
     env.add_test("uri", |v: Value, schemes: Option<Value>, kwargs: Kwargs| {
         Ok::<_, Error>(is_uri(&v, schemes_arg(schemes, &kwargs)?.as_deref()))
@@ -171,6 +172,57 @@ fn urlsplit_filter(value: String, query: Option<String>) -> Result<Value, Error>
         None => Err(filter_error(format!(
             "urlsplit: unknown URL component: {query}"
         ))),
+    }
+}
+
+/// Jinja's `urlencode`: a string (or any other scalar) is percent-quoted keeping `/`; a dict
+/// or a sequence of pairs becomes a query string (`k=v&…`, `+` for spaces, `/` quoted).
+fn urlencode(value: Value) -> Result<String, Error> {
+    let quote = |v: &Json, for_qs: bool| {
+        let text = match v {
+            Json::String(s) => s.clone(),
+            other => crate::convert::py_str(other),
+        };
+        let mut out = String::new();
+        for b in text.bytes() {
+            if b.is_ascii_alphanumeric() || b"_.-~".contains(&b) || (!for_qs && b == b'/') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        if for_qs {
+            out.replace("%20", "+")
+        } else {
+            out
+        }
+    };
+    let pair = |k: &Json, v: &Json| format!("{}={}", quote(k, true), quote(v, true));
+    match value_to_json(&value)? {
+        Json::Object(m) => Ok(m
+            .iter()
+            .map(|(k, v)| pair(&Json::String(k.clone()), v))
+            .collect::<Vec<_>>()
+            .join("&")),
+        Json::Array(items) => {
+            let mut parts = Vec::with_capacity(items.len());
+            for item in &items {
+                match item {
+                    Json::Array(kv) if kv.len() == 2 => parts.push(pair(&kv[0], &kv[1])),
+                    other => {
+                        return Err(crate::filters::fail(
+                            "urlencode",
+                            format!(
+                                "cannot unpack {} into a key and a value",
+                                crate::convert::py_type(other)
+                            ),
+                        ))
+                    }
+                }
+            }
+            Ok(parts.join("&"))
+        }
+        other => Ok(quote(&other, false)),
     }
 }
 
