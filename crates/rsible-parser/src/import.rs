@@ -60,13 +60,59 @@ fn file_name(value: &Node) -> Result<String, ParseError> {
     let Some(name) = name.filter(|n| !n.trim().is_empty()) else {
         return Err(invalid("No file specified for import_tasks", value));
     };
-    if name.contains("{{") || name.contains("{%") {
-        return Err(invalid(
-            "a templated `import_tasks` file name is not supported yet",
-            value,
-        ));
-    }
     Ok(name)
+}
+
+/// A templated file name rendered as Ansible renders a static import's at load time: with the
+/// variables known then — the play's `vars`, the role's defaults, vars and parameters with
+/// `role_path`/`role_name`, and the import's own `vars`. Host variables, facts and registered
+/// results do not exist yet, so a name that needs them is an error, as in Ansible.
+fn render_name(
+    name: &str,
+    value: &Node,
+    ctx: &TaskContext<'_>,
+    own: &TaskKeywords,
+) -> Result<String, ParseError> {
+    if !rsible_template::Templar::is_template(name) {
+        return Ok(name.to_owned());
+    }
+    let mut vars = rsible_template::Vars::new();
+    let put = |vars: &mut rsible_template::Vars, pairs: &[(String, Node)]| {
+        for (k, v) in pairs {
+            vars.insert(k.clone(), v.to_value());
+        }
+    };
+    if let Some(role) = &ctx.role {
+        put(&mut vars, &role.defaults);
+    }
+    put(&mut vars, &ctx.vars);
+    if let Some(role) = &ctx.role {
+        put(&mut vars, &role.vars);
+        put(&mut vars, &role.params);
+        vars.insert("role_name".into(), role.name.clone().into());
+        vars.insert(
+            "role_path".into(),
+            role.path.to_string_lossy().into_owned().into(),
+        );
+    }
+    put(&mut vars, &own.vars);
+    let origin = rsible_template::Origin {
+        span: Some(value.span),
+        ..Default::default()
+    };
+    match rsible_template::Templar::new().render_str(name, &vars, &origin) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        Ok(other) => Ok(rsible_template::py_str(&other)),
+        Err(e) => Err(ParseError::Invalid {
+            message: format!("cannot template the `import_tasks` file name: {}", e.ansible_message()),
+            span: e.span().unwrap_or(value.span),
+            hint: Some(
+                "a static import is read when the playbook is loaded, before hosts, facts and \
+                 registered variables exist; use `include_tasks` for a name that needs them"
+                    .to_owned(),
+            ),
+        }),
+    }
 }
 
 pub(crate) fn import_tasks(
@@ -81,7 +127,8 @@ pub(crate) fn import_tasks(
         ));
     }
     let parent = parent_keywords(entry, &[key], "import_tasks")?;
-    let file = file_name(entry.get_node(key).unwrap_or(key))?;
+    let value = entry.get_node(key).unwrap_or(key);
+    let file = render_name(&file_name(value)?, value, ctx, &parent)?;
     let mut candidates: Vec<PathBuf> = Vec::new();
     for dir in std::iter::once(&ctx.dir).chain(&ctx.fallback) {
         let path = dir.join(&file);

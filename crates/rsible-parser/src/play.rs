@@ -55,6 +55,12 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
         timeout: None,
     };
     let mut has_hosts = false;
+    // The play's vars are read first wherever they stand, so that a static import among its
+    // tasks can use them in its file name.
+    let play_vars = match pairs.iter().find(|(k, _)| k.as_str() == Some("vars")) {
+        Some((_, value)) => vars(value, "Play")?,
+        None => Vec::new(),
+    };
     let tasks_ctx = TaskContext {
         opts,
         handlers: false,
@@ -62,6 +68,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
         dir: dir.to_path_buf(),
         fallback: vec![dir.to_path_buf()],
         depth: 0,
+        vars: std::sync::Arc::new(play_vars),
     };
     let handlers_ctx = TaskContext {
         handlers: true,

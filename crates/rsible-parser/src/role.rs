@@ -268,6 +268,7 @@ fn role_tasks(
         // Ansible looks for a role's imports in its `tasks/` whatever file imports them.
         fallback: vec![role.join("tasks"), role.to_path_buf()],
         depth: 0,
+        vars: Arc::default(),
     };
     parse_tasks(&doc, sub, &ctx)
 }

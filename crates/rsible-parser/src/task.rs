@@ -6,7 +6,9 @@ use std::sync::Arc;
 use rsible_source::Span;
 
 use crate::block::{block_key, block_tasks};
-use crate::fields::{conditions, invalid, key_str, list_of, map_of, names, tags, vars, wrong_type};
+use crate::fields::{
+    conditions, invalid, is_variable_name, key_str, list_of, map_of, names, tags, vars, wrong_type,
+};
 use crate::import::{import_key, import_tasks};
 use crate::keywords::{self, short_name, suggest, Scope};
 use crate::module_args::{parse_kv, FREE_FORM_MODULES};
@@ -26,6 +28,9 @@ pub(crate) struct TaskContext<'a> {
     pub(crate) fallback: Vec<PathBuf>,
     /// How many `import_tasks` deep this file is.
     pub(crate) depth: usize,
+    /// The variables known when the file is loaded (the play's `vars`), lowest precedence
+    /// first: a static import's file name is templated with them, as Ansible does.
+    pub(crate) vars: Arc<Vec<(String, Node)>>,
 }
 
 /// A task list (`tasks:`, `handlers:`, a role's `tasks/main.yml`); null means empty.
@@ -72,6 +77,7 @@ pub fn load_tasks_file(
         dir,
         fallback,
         depth: 0,
+        vars: Arc::default(),
     };
     match docs.first() {
         None => Ok(Vec::new()),
@@ -216,7 +222,7 @@ pub(crate) fn set_keyword(
     handlers: bool,
 ) -> Result<bool, ParseError> {
     match k {
-        "register" => kw.register = Some(value.clone()),
+        "register" => kw.register = register(value)?,
         "when" => kw.when = conditions(value),
         "changed_when" => kw.changed_when = conditions(value),
         "failed_when" => kw.failed_when = conditions(value),
@@ -257,6 +263,30 @@ pub(crate) fn set_keyword(
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// `register:` names a variable, checked at load time as Ansible's `_validate_register` does
+/// (`validate_variable_name`): null registers nothing, anything but a valid name is an error.
+fn register(value: &Node) -> Result<Option<Node>, ParseError> {
+    let name = match &value.kind {
+        NodeKind::Null => return Ok(None),
+        NodeKind::Str(s) if is_variable_name(s) => return Ok(Some(value.clone())),
+        NodeKind::Str(s) => format!("name '{s}'"),
+        NodeKind::Bool(b) => format!("name '{}' of type 'bool'", if *b { "True" } else { "False" }),
+        NodeKind::Int(_) | NodeKind::UInt(_) => format!("name '{}' of type 'int'", value.key_string()),
+        NodeKind::Float(_) => format!("name '{}' of type 'float'", value.key_string()),
+        NodeKind::Seq(_) => "name of type 'list'".to_owned(),
+        NodeKind::Map(_) => "name of type 'dict'".to_owned(),
+    };
+    Err(ParseError::Invalid {
+        message: format!("Invalid 'register' specified: Invalid variable {name}."),
+        span: value.span,
+        hint: Some(
+            "Variable names must be strings starting with a letter or underscore character, \
+             and contain only letters, numbers and underscores."
+                .to_owned(),
+        ),
+    })
 }
 
 fn unknown_key(name: &str, span: Span, ctx: &TaskContext<'_>) -> ParseError {

@@ -44,5 +44,6 @@ pub(crate) fn build(chainable: bool) -> Environment<'static> {
     crate::filters::register(&mut env);
     crate::jtests::register(&mut env);
     crate::lookups::register(&mut env);
+    crate::urls::register(&mut env);
     env
 }

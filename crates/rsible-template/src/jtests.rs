@@ -7,7 +7,7 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind};
 use serde_json::Value as Json;
 
-use crate::convert::{py_str, value_to_json};
+use crate::convert::{py_str, py_type, value_to_json};
 use crate::regex_py;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
@@ -26,13 +26,81 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("version", version);
     env.add_test("version_compare", version);
     env.add_test("subset", subset);
+    env.add_test("issubset", subset);
     env.add_test("superset", superset);
+    env.add_test("issuperset", superset);
+    env.add_test("unreachable", |v: Value| Ok::<_, Error>(flag(&result_map("unreachable", &v)?, "unreachable")));
+    env.add_test("reachable", |v: Value| Ok::<_, Error>(!flag(&result_map("reachable", &v)?, "unreachable")));
+    env.add_test("timedout", timedout);
+    env.add_test("finished", |v: Value| async_state("finished", &v));
+    env.add_test("started", |v: Value| async_state("started", &v));
+    env.add_test("truthy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs));
+    env.add_test("falsy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs).map(|b| !b));
+    env.add_test("nan", is_nan);
+    env.add_test("isnan", is_nan);
     env.add_test("contains", contains);
+    // plugins/test/files.py: each test under both of its names, as os.path's functions.
     env.add_test("exists", |p: String| Path::new(&p).exists());
-    env.add_test("file", |p: String| Path::new(&p).is_file());
-    env.add_test("directory", |p: String| Path::new(&p).is_dir());
-    env.add_test("link", |p: String| Path::new(&p).is_symlink());
-    env.add_test("abs", |p: String| p.starts_with('/'));
+    env.add_test("link_exists", |p: String| {
+        std::fs::symlink_metadata(Path::new(&p)).is_ok()
+    });
+    for name in ["file", "is_file"] {
+        env.add_test(name, |p: String| Path::new(&p).is_file());
+    }
+    for name in ["directory", "is_dir"] {
+        env.add_test(name, |p: String| Path::new(&p).is_dir());
+    }
+    for name in ["link", "is_link"] {
+        env.add_test(name, |p: String| Path::new(&p).is_symlink());
+    }
+    for name in ["abs", "is_abs"] {
+        env.add_test(name, |p: String| p.starts_with('/'));
+    }
+    env.add_test("same_file", |a: String, b: String| same_file("same_file", &a, &b));
+    env.add_test("is_same_file", |a: String, b: String| {
+        same_file("is_same_file", &a, &b)
+    });
+    for name in ["mount", "is_mount"] {
+        env.add_test(name, |p: String| is_mount(&p));
+    }
+}
+
+/// Python's text for an OSError about `path`: `[Errno 2] No such file or directory: 'x'`.
+fn os_error(e: &std::io::Error, path: &str) -> String {
+    let text = e.to_string();
+    // std appends " (os error N)" to the C library's message; Python puts the number first.
+    let strerror = text
+        .rsplit_once(" (os error ")
+        .map_or(text.as_str(), |(msg, _)| msg);
+    match e.raw_os_error() {
+        Some(errno) => format!("[Errno {errno}] {strerror}: '{path}'"),
+        None => format!("{strerror}: '{path}'"),
+    }
+}
+
+/// `os.path.samefile`: both paths (links followed) are the same device and inode; a path that
+/// cannot be examined fails the test, as the OSError does in Python.
+fn same_file(test: &str, a: &str, b: &str) -> Result<bool, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let ma = std::fs::metadata(a).map_err(|e| fail(test, os_error(&e, a)))?;
+    let mb = std::fs::metadata(b).map_err(|e| fail(test, os_error(&e, b)))?;
+    Ok(ma.dev() == mb.dev() && ma.ino() == mb.ino())
+}
+
+/// `os.path.ismount` on POSIX: not a symlink, and either on another device than its parent or
+/// the same inode as it (`/`); a path that cannot be examined is not a mount point.
+fn is_mount(p: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(p) else {
+        return false;
+    };
+    if meta.file_type().is_symlink() {
+        return false;
+    }
+    let Ok(parent) = std::fs::symlink_metadata(Path::new(p).join("..")) else {
+        return false;
+    };
+    meta.dev() != parent.dev() || meta.ino() == parent.ino()
 }
 
 fn fail(test: &str, msg: impl std::fmt::Display) -> Error {
@@ -74,6 +142,49 @@ fn changed(v: Value) -> Result<bool, Error> {
         }
     }
     Ok(flag(&m, "changed"))
+}
+
+/// `timedout`: the result says it timed out, with a period.
+fn timedout(v: Value) -> Result<bool, Error> {
+    let m = result_map("timedout", &v)?;
+    Ok(match m.get("timedout") {
+        Some(Json::Object(t)) => t.get("period").is_some_and(crate::convert::py_truthy),
+        _ => false,
+    })
+}
+
+/// `finished`/`started` of an async job's status; a result without the key counts as
+/// finished/started (Ansible warns that the task was not async).
+fn async_state(test: &str, v: &Value) -> Result<bool, Error> {
+    let m = result_map(test, v)?;
+    Ok(m.get(test).is_none_or(crate::convert::py_truthy))
+}
+
+/// `truthy`: Python's `bool(value)`, after `boolean()` when `convert_bool` is set (a value
+/// `boolean` refuses is judged as it is).
+fn truthy(v: &Value, kwargs: &Kwargs) -> Result<bool, Error> {
+    let convert = kwargs.get::<Option<bool>>("convert_bool")?.unwrap_or(false);
+    kwargs.assert_all_used()?;
+    let j = value_to_json(v)?;
+    if convert {
+        let word = match &j {
+            Json::String(s) => Some(s.trim().to_lowercase()),
+            Json::Bool(b) => Some(b.to_string()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        match word.as_deref() {
+            Some("y" | "yes" | "on" | "1" | "true" | "t" | "1.0") => return Ok(true),
+            Some("n" | "no" | "off" | "0" | "false" | "f" | "0.0" | "") => return Ok(false),
+            _ => {}
+        }
+    }
+    Ok(crate::convert::py_truthy(&j))
+}
+
+/// `nan`/`isnan`: a float that is NaN (anything else is not).
+fn is_nan(v: Value) -> bool {
+    f64::try_from(v).is_ok_and(f64::is_nan)
 }
 
 fn skipped(v: Value) -> Result<bool, Error> {
@@ -224,6 +335,29 @@ fn superset(a: Value, b: Value) -> Result<bool, Error> {
     subset(b, a)
 }
 
+/// Python's `item in seq`, which is what the test is in Ansible: a substring test on a string
+/// (whose operand must then be a string too), key membership on a dict, element membership
+/// on a list; anything else is not a container.
 fn contains(seq: Value, item: Value) -> Result<bool, Error> {
-    Ok(as_list(&seq)?.contains(&value_to_json(&item)?))
+    let item = value_to_json(&item)?;
+    match value_to_json(&seq)? {
+        Json::String(s) => match &item {
+            Json::String(needle) => Ok(s.contains(needle.as_str())),
+            other => Err(fail(
+                "contains",
+                format!(
+                    "'in <string>' requires string as left operand, not {}",
+                    py_type(other)
+                ),
+            )),
+        },
+        // Keys are strings once converted, and a key is found only by an equal string, as a
+        // Python dict with string keys finds it.
+        Json::Object(m) => Ok(item.as_str().is_some_and(|k| m.contains_key(k))),
+        Json::Array(a) => Ok(a.contains(&item)),
+        other => Err(fail(
+            "contains",
+            format!("argument of type '{}' is not iterable", py_type(&other)),
+        )),
+    }
 }

@@ -10,11 +10,13 @@
 //! - [`Templar::bind`] shares one set of variables between many calls; the plain methods copy
 //!   the variables once per call.
 
+mod conditional;
 mod convert;
 mod env;
 mod error;
 mod filter_args;
 mod filters;
+mod ini;
 mod jinja_errors;
 mod jtests;
 mod lookups;
@@ -25,6 +27,7 @@ mod regex_py;
 mod render;
 mod scope;
 mod templar;
+mod urls;
 mod yaml;
 
 pub use convert::{py_float, py_repr, py_str, py_str_repr, py_truthy};
@@ -32,10 +35,12 @@ pub use error::TemplateError;
 pub use pyjson::json_dumps;
 pub use templar::{Bound, Origin, Templar};
 
-/// Name of an optional entry in [`Vars`]: a list of top-level variable names whose values are
-/// data (registered results, facts) and are never templated. Ansible 2.19 only treats strings
-/// from playbooks, roles, inventory and vars files as templates; a registered `stdout`
-/// containing `{{` stays as it is.
+/// Name of an optional entry in [`Vars`]: the variables, or parts of variables, whose values
+/// are data (registered results, facts) and are never templated. Each entry is a top-level
+/// name (`"out"`: the whole variable) or a path of keys and list indexes (`["f", "out", 0]`:
+/// that part of `f`). Ansible 2.19 only treats strings from playbooks, roles, inventory and
+/// vars files as templates; a registered `stdout` containing `{{` stays as it is, and such a
+/// string is never evaluated as a conditional expression (`docs/trust.md`).
 pub const UNTRUSTED_VARS: &str = "__rsible_untrusted__";
 
 /// All variables visible to a task, by name.

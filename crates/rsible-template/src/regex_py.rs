@@ -82,3 +82,41 @@ pub(crate) fn replacement(rep: &str) -> Result<String, String> {
     }
     Ok(o)
 }
+
+/// The message Python's `re` gives for a pattern the `regex` crate refused with `err`, where
+/// the two agree on the cause; the crate's own text otherwise.
+pub(crate) fn python_error(pattern: &str, err: &str) -> String {
+    if err.contains("repetition operator missing expression") {
+        // A quantifier with nothing before it: at the start, after `(` or `|`.
+        let mut prev: Option<char> = None;
+        for (i, c) in pattern.char_indices() {
+            if matches!(c, '*' | '+' | '?' | '{') && matches!(prev, None | Some('(' | '|')) {
+                return format!("nothing to repeat at position {i}");
+            }
+            prev = Some(c);
+        }
+    }
+    err.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Python: re.compile('*') -> "nothing to repeat at position 0" (the varnames lookup shows it).
+    #[test]
+    fn quantifier_without_operand_is_worded_as_python() {
+        for (pattern, at) in [("*", 0), ("a|+", 2), ("(?", 2)] {
+            let err = compile(pattern, false, false).err().unwrap_or_default();
+            if at == 2 && pattern == "(?" {
+                // Not a repetition error: the crate's own text is kept.
+                assert_eq!(python_error(pattern, &err), err);
+                continue;
+            }
+            assert_eq!(
+                python_error(pattern, &err),
+                format!("nothing to repeat at position {at}")
+            );
+        }
+    }
+}

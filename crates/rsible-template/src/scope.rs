@@ -53,6 +53,8 @@ pub(crate) struct Scope {
     pub(crate) env: Arc<Environment<'static>>,
     pub(crate) vars: Arc<Vars>,
     pub(crate) search_paths: Vec<PathBuf>,
+    /// The parts of the variables that are data (see [`crate::UNTRUSTED_VARS`]).
+    untrusted: Vec<Vec<Seg>>,
     state: Mutex<ScopeState>,
 }
 
@@ -62,10 +64,37 @@ impl std::fmt::Debug for Scope {
     }
 }
 
-#[derive(Clone, Debug)]
-enum Seg {
+/// One step into a variable: a dict key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Seg {
     Key(String),
     Idx(usize),
+}
+
+/// The entries of [`crate::UNTRUSTED_VARS`] in `vars`: a name is a whole variable, a list of
+/// keys and indexes is a part of one.
+pub(crate) fn untrusted_paths(vars: &Vars) -> Vec<Vec<Seg>> {
+    let Some(serde_json::Value::Array(entries)) = vars.get(crate::UNTRUSTED_VARS) else {
+        return Vec::new();
+    };
+    let seg = |v: &serde_json::Value| match v {
+        serde_json::Value::String(k) => Some(Seg::Key(k.clone())),
+        serde_json::Value::Number(n) => n.as_u64().and_then(|i| usize::try_from(i).ok()).map(Seg::Idx),
+        _ => None,
+    };
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            serde_json::Value::Array(parts) => parts.iter().map(seg).collect(),
+            other => seg(other).map(|s| vec![s]),
+        })
+        .filter(|p: &Vec<Seg>| !p.is_empty())
+        .collect()
+}
+
+/// True when `path` is inside one of the `untrusted` parts.
+pub(crate) fn is_data(untrusted: &[Vec<Seg>], path: &[Seg]) -> bool {
+    untrusted.iter().any(|u| path.starts_with(u))
 }
 
 impl Scope {
@@ -76,6 +105,7 @@ impl Scope {
     ) -> Arc<Self> {
         Arc::new(Self {
             env,
+            untrusted: untrusted_paths(&vars),
             vars,
             search_paths,
             state: Mutex::new(ScopeState::default()),
@@ -110,13 +140,9 @@ impl Scope {
         }
     }
 
-    fn is_untrusted(&self, name: &str) -> bool {
-        name == crate::UNTRUSTED_VARS
-            || self
-                .vars
-                .get(crate::UNTRUSTED_VARS)
-                .and_then(serde_json::Value::as_array)
-                .is_some_and(|names| names.iter().any(|n| n.as_str() == Some(name)))
+    fn is_untrusted(&self, path: &[Seg]) -> bool {
+        matches!(path.first(), Some(Seg::Key(k)) if k == crate::UNTRUSTED_VARS)
+            || is_data(&self.untrusted, path)
     }
 
     /// The minijinja view of the root context.
@@ -205,8 +231,9 @@ impl Object for Scope {
         }
         match self.vars.get(name) {
             Some(v) => {
-                let trusted = !self.is_untrusted(name);
-                Some(self.wrap(v, vec![Seg::Key(name.to_owned())], trusted))
+                let path = vec![Seg::Key(name.to_owned())];
+                let trusted = !self.is_untrusted(&path);
+                Some(self.wrap(v, path, trusted))
             }
             // Ansible's `vars`: every variable, templated on access like the rest.
             None if name == "vars" => Some(Value::from_dyn_object(self.clone())),
@@ -261,11 +288,11 @@ impl Object for LazyNode {
             serde_json::Value::Object(m) => {
                 let k = key.as_str()?;
                 match m.get(k) {
-                    Some(v) => Some(self.scope.wrap(
-                        v,
-                        self.child(Seg::Key(k.to_owned())),
-                        self.trusted,
-                    )),
+                    Some(v) => {
+                        let path = self.child(Seg::Key(k.to_owned()));
+                        let trusted = self.trusted && !self.scope.is_untrusted(&path);
+                        Some(self.scope.wrap(v, path, trusted))
+                    }
                     None => {
                         self.scope.record_miss(Miss::Attr {
                             ty: "dict",
@@ -286,7 +313,11 @@ impl Object for LazyNode {
                     .ok()
                     .and_then(|i| a.get(i).map(|v| (i, v)))
                 {
-                    Some((i, v)) => Some(self.scope.wrap(v, self.child(Seg::Idx(i)), self.trusted)),
+                    Some((i, v)) => {
+                        let path = self.child(Seg::Idx(i));
+                        let trusted = self.trusted && !self.scope.is_untrusted(&path);
+                        Some(self.scope.wrap(v, path, trusted))
+                    }
                     None => {
                         self.scope.record_miss(Miss::Attr {
                             ty: "list",

@@ -183,24 +183,38 @@ impl Bound<'_> {
         render_value_in(self.templar, value, &self.vars, origin)
     }
 
-    /// Evaluates a bare expression as a condition (`when:`, `until:`, `changed_when:`…):
-    /// `{% if expr %}True{% else %}False{% endif %}`. As in ansible-core 2.19 the result must
-    /// be a boolean.
+    /// Evaluates a condition (`when:`, `until:`, `changed_when:`, `assert`'s `that`…) as
+    /// ansible-core 2.19's `evaluate_conditional` does: an empty one is an error; one that is
+    /// entirely a template (`{{ x }}`) is rendered first, and a string result is evaluated as
+    /// an expression only when it is trusted (see [`crate::conditional`]); anything else is a
+    /// bare expression from the playbook. The result must be a boolean.
     pub fn eval_condition(&self, expr: &str, origin: &Origin) -> Result<bool, TemplateError> {
         let trimmed = expr.trim();
-        // A condition wrapped in `{{ }}` is deprecated in 2.19 but still evaluated.
-        let bare = trimmed
-            .strip_prefix("{{")
-            .and_then(|s| s.strip_suffix("}}"))
-            .filter(|inner| !inner.contains("{{") && !inner.contains("}}"))
-            .unwrap_or(trimmed);
-        if bare.is_empty() {
-            return Ok(true);
+        if trimmed.is_empty() {
+            return Err(crate::conditional::empty(origin));
         }
-        let j = self.templar.attempt(bare, &self.vars, origin, |scope| {
-            eval_condition_in(scope, bare, origin)
-        })?;
-        match j {
+        let value = if crate::conditional::is_possibly_all_template(trimmed) {
+            let rendered = self
+                .render_str(trimmed, origin)
+                .map_err(crate::conditional::in_conditional)?;
+            match rendered {
+                Value::String(s) => {
+                    let expression = s.trim();
+                    if expression.is_empty() {
+                        return Err(crate::conditional::empty(origin));
+                    }
+                    if !crate::conditional::trusted_indirection(&self.vars, trimmed) {
+                        return Err(crate::conditional::untrusted(origin));
+                    }
+                    self.eval_bare_condition(expression, origin)?
+                }
+                // Not an expression: a boolean is the answer, anything else is judged below.
+                other => other,
+            }
+        } else {
+            self.eval_bare_condition(trimmed, origin)?
+        };
+        match value {
             Value::Bool(b) => Ok(b),
             other => {
                 let truth = if crate::convert::py_truthy(&other) {
@@ -220,6 +234,12 @@ impl Bound<'_> {
                 })
             }
         }
+    }
+
+    fn eval_bare_condition(&self, bare: &str, origin: &Origin) -> Result<Value, TemplateError> {
+        self.templar.attempt(bare, &self.vars, origin, |scope| {
+            eval_condition_in(scope, bare, origin)
+        })
     }
 
     /// Evaluates a bare expression to a value (`debug: var=`, `loop:` over a bare name).

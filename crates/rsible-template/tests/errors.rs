@@ -108,11 +108,44 @@ fn condition_accepts_bool_values_and_rejects_others() {
     assert!(!t
         .eval_condition("not flag", &v, &Origin::default())
         .unwrap());
-    assert!(t.eval_condition("", &v, &Origin::default()).unwrap());
+    // ansible-core 2.19: "Task failed: Empty conditional expressions are not allowed."
+    let err = t.eval_condition(" ", &v, &Origin::default()).unwrap_err();
+    assert_eq!(
+        err.ansible_message(),
+        "Empty conditional expressions are not allowed."
+    );
     let err = t.eval_condition("n", &v, &Origin::default()).unwrap_err();
     assert!(err
         .ansible_message()
         .contains("Conditionals must have a boolean result"));
+}
+
+// ansible-core 2.19 renders a conditional that is all template, then evaluates a string
+// result only if it is a trusted variable's value (`when: "{{ expr }}"`); a string the
+// template built is "Encountered untrusted template or expression.".
+#[test]
+fn all_template_condition_follows_trusted_variables_only() {
+    let t = Templar::new();
+    let v = vars(serde_json::json!({
+        "expr": "1 == 1", "falsy": "1 == 2", "indirect": "{{ expr }}", "flag": true,
+        "built": "{{ '1 == ' ~ '1' }}",
+    }));
+    let eval = |c: &str| t.eval_condition(c, &v, &Origin::default());
+    assert!(eval("{{ expr }}").unwrap());
+    assert!(!eval("{{ falsy }}").unwrap());
+    assert!(eval("{{ indirect }}").unwrap());
+    assert!(eval("{{ flag }}").unwrap());
+    for refused in ["{{ built }}", "{{ '1 == 1' }}", "{{ expr }} and {{ expr }}"] {
+        assert_eq!(
+            eval(refused).unwrap_err().ansible_message(),
+            "Encountered untrusted template or expression.",
+            "{refused}"
+        );
+    }
+    assert_eq!(
+        eval("{{ '' }}").unwrap_err().ansible_message(),
+        "Empty conditional expressions are not allowed."
+    );
 }
 
 #[test]

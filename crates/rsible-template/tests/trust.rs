@@ -30,6 +30,28 @@ fn registered_results_are_not_templated() {
         .unwrap());
 }
 
+// A part of a variable can be data while the rest comes from the playbook (`set_fact` of a
+// dict mixing a literal with a command's output): only that part is left untemplated.
+#[test]
+fn parts_of_a_variable_can_be_data() {
+    let v = vars(json!({
+        "f": {"lit": "{{ y }}", "out": "{{ nope }}", "list": ["{{ y }}", "{{ nope }}"]},
+        "y": 5,
+        UNTRUSTED_VARS: [["f", "out"], ["f", "list", 1]],
+    }));
+    let t = Templar::new();
+    let o = Origin::default();
+    assert_eq!(t.render_str("{{ f.lit }}", &v, &o).unwrap(), json!(5));
+    assert_eq!(
+        t.render_str("{{ f.out }}", &v, &o).unwrap(),
+        json!("{{ nope }}")
+    );
+    assert_eq!(
+        t.render_str("{{ f.list }}", &v, &o).unwrap(),
+        json!([5, "{{ nope }}"])
+    );
+}
+
 #[test]
 fn vars_magic_templates_lazily() {
     let v = vars(json!({"x": "{{ y }}", "y": 5}));

@@ -1,0 +1,4 @@
+mkdir -p dir
+echo content > dir/file
+ln -s dir/file link
+ln -s missing dangling
