@@ -110,9 +110,24 @@ rdma_core_mtimes() {
     done
 }
 
+# Each VM's boot id: recorded before and after each provisioning, it tells whether that run
+# rebooted the VM (the playbook's `Reboot` is an async job that ansible-core's wrapper can kill
+# under TCG before `shutdown` runs; state a reboot resets then differs between the runs).
+boot_ids() {
+    local h
+    for h in nadu1 nadu2; do
+        printf 'boot-%s\t%s\n' "$h" "$(in_vm "$h" cat /proc/sys/kernel/random/boot_id)"
+    done
+}
+
+rebooted() {
+    local before=$1 after=$2 h=$3
+    [ "$(awk -v k="boot-$h" '$1 == k {print $2}' "$before")" != "$(awk -v k="boot-$h" '$1 == k {print $2}' "$after")" ]
+}
+
 # Writes the differences between the two runs that the recorded states explain.
 explained_by_state() {
-    local a=$1 b=$2 host_a host_b h va vb
+    local a=$1 b=$2 host_a host_b h va vb ra rb
     host_a=$(awk '$1 == "host" {print $2}' "$a")
     host_b=$(awk '$1 == "host" {print $2}' "$b")
     for h in nadu1 nadu2; do
@@ -121,6 +136,15 @@ explained_by_state() {
         if { [ "$va" = "$host_a" ] && [ "$vb" != "$host_b" ]; } || { [ "$va" != "$host_a" ] && [ "$vb" = "$host_b" ]; }; then
             printf 'rdma_install : Sync rdma-core repo\t%s\tthe VM tree mtime matched the host in one run only (%s/%s vs %s/%s)\n' \
                 "$h" "$va" "$host_a" "$vb" "$host_b"
+        fi
+        ra=no rb=no
+        rebooted "$a" "$a.after" "$h" && ra=yes
+        rebooted "$b" "$b.after" "$h" && rb=yes
+        if [ "$ra" != "$rb" ]; then
+            # A reboot unloads the SoftRoCE modules, so modprobe loads them again (changed)
+            # only in the run that rebooted.
+            printf 'rdma_install : Load drivers\t%s\tthe VM rebooted during one run only (rebooted: %s/%s)\n' \
+                "$h" "$ra" "$rb"
         fi
     done
 }
@@ -131,12 +155,15 @@ step_reprovision() {
         rsible) dir=$RSIBLE_AS_ANSIBLE_DIR ;;
         ansible-core) dir=$(ansible_core_bin_dir) ;;
     esac
-    rdma_core_mtimes >"$E2E_CACHE/logs/vagrant-article-$stamp.state-$who"
-    log "rdma-core tree mtimes before provisioning with $who: $(tr '\t\n' '= ' <"$E2E_CACHE/logs/vagrant-article-$stamp.state-$who")"
+    local state="$E2E_CACHE/logs/vagrant-article-$stamp.state-$who"
+    { rdma_core_mtimes; boot_ids; } >"$state"
+    log "state before provisioning with $who: $(tr '\t\n' '= ' <"$state")"
     # ansible-core's interpreter discovery on the controller (the first play is local) can pick
     # a pyenv shim here; both the controller and the box have Debian's python3.
     PATH="$dir:$PATH" ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 \
         vagrant_logged "$PROJECT" provision || log "vagrant provision with $who failed"
+    boot_ids >"$state.after"
+    log "VMs rebooted during the provisioning with $who: $(for h in nadu1 nadu2; do rebooted "$state" "$state.after" "$h" && printf '%s ' "$h"; done)"
     printf '### `vagrant provision` again, with %s\n\n```\n%s\n```\n\n' "$who" "$(recap_of "$LAST_OUTPUT")" >>"$RESULTS"
     cp "$LAST_OUTPUT" "$E2E_CACHE/logs/vagrant-article-$stamp.provision-$who.out"
 }
