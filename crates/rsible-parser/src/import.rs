@@ -104,7 +104,10 @@ fn render_name(
         Ok(serde_json::Value::String(s)) => Ok(s),
         Ok(other) => Ok(rsible_template::py_str(&other)),
         Err(e) => Err(ParseError::Invalid {
-            message: format!("cannot template the `import_tasks` file name: {}", e.ansible_message()),
+            message: format!(
+                "cannot template the `import_tasks` file name: {}",
+                e.ansible_message()
+            ),
             span: e.span().unwrap_or(value.span),
             hint: Some(
                 "a static import is read when the playbook is loaded, before hosts, facts and \

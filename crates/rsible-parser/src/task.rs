@@ -255,8 +255,13 @@ fn register(value: &Node) -> Result<Option<Node>, ParseError> {
         NodeKind::Null => return Ok(None),
         NodeKind::Str(s) if is_variable_name(s) => return Ok(Some(value.clone())),
         NodeKind::Str(s) => format!("name '{s}'"),
-        NodeKind::Bool(b) => format!("name '{}' of type 'bool'", if *b { "True" } else { "False" }),
-        NodeKind::Int(_) | NodeKind::UInt(_) => format!("name '{}' of type 'int'", value.key_string()),
+        NodeKind::Bool(b) => format!(
+            "name '{}' of type 'bool'",
+            if *b { "True" } else { "False" }
+        ),
+        NodeKind::Int(_) | NodeKind::UInt(_) => {
+            format!("name '{}' of type 'int'", value.key_string())
+        }
         NodeKind::Float(_) => format!("name '{}' of type 'float'", value.key_string()),
         NodeKind::Seq(_) => "name of type 'list'".to_owned(),
         NodeKind::Map(_) => "name of type 'dict'".to_owned(),

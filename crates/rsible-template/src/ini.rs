@@ -214,9 +214,7 @@ impl Ini {
         };
         match value {
             None => Ok(Some(None)),
-            Some(raw) if interpolate => {
-                Ok(Some(Some(self.interpolate(section, &key, raw, &map)?)))
-            }
+            Some(raw) if interpolate => Ok(Some(Some(self.interpolate(section, &key, raw, &map)?))),
             Some(raw) => Ok(Some(Some(raw.clone()))),
         }
     }
@@ -408,9 +406,18 @@ mod tests {
     fn reads_values_like_configparser() {
         let text = "[DEFAULT]\nbase = /srv\n[a]\n# comment\nKey = v ; not a comment\nmulti = one\n  two\n\n  three\n\npath = %(base)s/x\npct = 50%%\n";
         let ini = read(text, IniOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(get(&ini, "a", "key"), Some(Some("v ; not a comment".into())));
-        assert_eq!(get(&ini, "a", "KEY"), Some(Some("v ; not a comment".into())));
-        assert_eq!(get(&ini, "a", "multi"), Some(Some("one\ntwo\n\nthree".into())));
+        assert_eq!(
+            get(&ini, "a", "key"),
+            Some(Some("v ; not a comment".into()))
+        );
+        assert_eq!(
+            get(&ini, "a", "KEY"),
+            Some(Some("v ; not a comment".into()))
+        );
+        assert_eq!(
+            get(&ini, "a", "multi"),
+            Some(Some("one\ntwo\n\nthree".into()))
+        );
         assert_eq!(get(&ini, "a", "path"), Some(Some("/srv/x".into())));
         assert_eq!(get(&ini, "a", "pct"), Some(Some("50%".into())));
         assert_eq!(get(&ini, "a", "missing"), None);
@@ -446,7 +453,9 @@ mod tests {
         let e = read("[r]\nname = bob\nNAME = marley\n", IniOptions::default()).err();
         assert_eq!(
             e.as_deref(),
-            Some("While reading from '<???>' [line  3]: option 'name' in section 'r' already exists")
+            Some(
+                "While reading from '<???>' [line  3]: option 'name' in section 'r' already exists"
+            )
         );
         let e = read("x = 1\n", IniOptions::default()).err();
         assert_eq!(
@@ -458,8 +467,11 @@ mod tests {
             e.as_deref(),
             Some("Source contains parsing errors: '<???>'\n\t[line  3]: 'skip\\n'")
         );
-        let ini = read("[g]\na = %(nope)s\nb = 100%\nc = %(c)s\n", IniOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let ini = read(
+            "[g]\na = %(nope)s\nb = 100%\nc = %(c)s\n",
+            IniOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             ini.get("g", "a", true).err().as_deref(),
             Some("Bad value substitution: option 'a' in section 'g' contains an interpolation key 'nope' which is not a valid option name. Raw value: '%(nope)s'")

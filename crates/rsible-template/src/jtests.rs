@@ -29,13 +29,19 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("issubset", subset);
     env.add_test("superset", superset);
     env.add_test("issuperset", superset);
-    env.add_test("unreachable", |v: Value| Ok::<_, Error>(flag(&result_map("unreachable", &v)?, "unreachable")));
-    env.add_test("reachable", |v: Value| Ok::<_, Error>(!flag(&result_map("reachable", &v)?, "unreachable")));
+    env.add_test("unreachable", |v: Value| {
+        Ok::<_, Error>(flag(&result_map("unreachable", &v)?, "unreachable"))
+    });
+    env.add_test("reachable", |v: Value| {
+        Ok::<_, Error>(!flag(&result_map("reachable", &v)?, "unreachable"))
+    });
     env.add_test("timedout", timedout);
     env.add_test("finished", |v: Value| async_state("finished", &v));
     env.add_test("started", |v: Value| async_state("started", &v));
     env.add_test("truthy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs));
-    env.add_test("falsy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs).map(|b| !b));
+    env.add_test("falsy", |v: Value, kwargs: Kwargs| {
+        truthy(&v, &kwargs).map(|b| !b)
+    });
     env.add_test("nan", is_nan);
     env.add_test("isnan", is_nan);
     env.add_test("contains", contains);
@@ -56,7 +62,9 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     for name in ["abs", "is_abs"] {
         env.add_test(name, |p: String| p.starts_with('/'));
     }
-    env.add_test("same_file", |a: String, b: String| same_file("same_file", &a, &b));
+    env.add_test("same_file", |a: String, b: String| {
+        same_file("same_file", &a, &b)
+    });
     env.add_test("is_same_file", |a: String, b: String| {
         same_file("is_same_file", &a, &b)
     });

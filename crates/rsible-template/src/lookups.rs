@@ -537,7 +537,10 @@ fn first_found(
 /// when it exits non-zero. Stderr is left to the terminal, as Ansible leaves it.
 fn shell_output(scope: &Scope, name: &str, cmd: &str) -> Result<Vec<u8>, TemplateError> {
     let mut command = std::process::Command::new("/bin/sh");
-    command.arg("-c").arg(cmd).stdin(std::process::Stdio::null());
+    command
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null());
     if let Some(dir) = scope
         .vars
         .get("playbook_dir")
@@ -818,7 +821,11 @@ fn ini_str(opts: &Map<String, Json>, key: &str, default: &str) -> String {
 
 /// `ini`: values of keys (or of keys matching a regex) in a section of an ini file, or of a
 /// Java properties file, found in the `files` search path.
-fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<Json>, TemplateError> {
+fn ini(
+    scope: &Scope,
+    terms: &[Json],
+    kwargs: &Map<String, Json>,
+) -> Result<Vec<Json>, TemplateError> {
     let err = |m: String| plugin_error("ini", m);
     let mut opts = kwargs.clone();
     if let Some(v) = opts.remove("allow_none") {
@@ -843,7 +850,9 @@ fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<
                         return Err(err(format!(
                             "Could not use {} from {}: too many values to unpack (expected 2)",
                             crate::convert::py_str_repr(param),
-                            py_str(&Json::Array(params.iter().cloned().map(Json::String).collect()))
+                            py_str(&Json::Array(
+                                params.iter().cloned().map(Json::String).collect()
+                            ))
                         )));
                     };
                     if !INI_OPTIONS.contains(&name) {
@@ -873,9 +882,11 @@ fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<
                 "Invalid value \"{kind}\" for configuration option \"plugin_type: lookup plugin: ini setting: type \", valid values are: ini, properties"
             )));
         }
-        let path = find(scope, "files", &file).ok_or_else(|| err("Invalid filename None.".to_owned()))?;
+        let path =
+            find(scope, "files", &file).ok_or_else(|| err("Invalid filename None.".to_owned()))?;
         let bytes = fs_err::read(&path).map_err(|e| err(e.to_string()))?;
-        let mut text = crate::ini::decode(&bytes, &ini_str(&opts, "encoding", "utf-8")).map_err(err)?;
+        let mut text =
+            crate::ini::decode(&bytes, &ini_str(&opts, "encoding", "utf-8")).map_err(err)?;
         if kind == "properties" {
             // Java properties have no sections: the plugin puts them in one.
             text.insert_str(0, "[java_properties]\n");
@@ -883,7 +894,10 @@ fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<
         }
         parser.read(&text).map_err(|e| {
             if e.contains("already exists") && e.contains("option") {
-                err(format!("Duplicate option in {}: {e}", crate::convert::py_str_repr(&file)))
+                err(format!(
+                    "Duplicate option in {}: {e}",
+                    crate::convert::py_str_repr(&file)
+                ))
             } else {
                 err(e)
             }
@@ -897,7 +911,8 @@ fn ini(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<
         }
         let interpolate = ini_flag(&opts, "interpolation", true);
         if ini_flag(&opts, "re", false) {
-            let re = crate::regex_py::compile(&format!("\\A(?:{key})"), false, false).map_err(err)?;
+            let re =
+                crate::regex_py::compile(&format!("\\A(?:{key})"), false, false).map_err(err)?;
             for (k, v) in parser.items(&section, interpolate).map_err(err)? {
                 if re.is_match(&k) {
                     out.push(v.map_or(Json::Null, Json::String));
@@ -968,12 +983,19 @@ fn varnames(scope: &Scope, terms: &[Json]) -> Result<Vec<Json>, TemplateError> {
 /// `csvfile`: for each key, the `col` column of the first row of a CSV file whose `keycol`
 /// column is the key (Python's csv module, excel dialect); inline `k=v` options as the plugin
 /// parses them.
-fn csvfile(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<Vec<Json>, TemplateError> {
+fn csvfile(
+    scope: &Scope,
+    terms: &[Json],
+    kwargs: &Map<String, Json>,
+) -> Result<Vec<Json>, TemplateError> {
     let err = |m: String| plugin_error("csvfile", m);
     const OPTIONS: &[&str] = &["col", "keycol", "default", "delimiter", "file", "encoding"];
     let mut opts = kwargs.clone();
     if let Some(bad) = opts.keys().find(|k| !OPTIONS.contains(&k.as_str())) {
-        return Err(err(format!("{} is not a valid option", crate::convert::py_str_repr(bad))));
+        return Err(err(format!(
+            "{} is not a valid option",
+            crate::convert::py_str_repr(bad)
+        )));
     }
     if terms.is_empty() {
         return Err(err("Search key is required but was not found".to_owned()));
@@ -986,7 +1008,10 @@ fn csvfile(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<
         };
         for (name, value) in kv {
             if !OPTIONS.contains(&name.as_str()) {
-                return Err(err(format!("{} is not a valid option", crate::convert::py_str_repr(&name))));
+                return Err(err(format!(
+                    "{} is not a valid option",
+                    crate::convert::py_str_repr(&name)
+                )));
             }
             opts.insert(name, Json::String(value));
         }
@@ -1015,7 +1040,10 @@ fn csvfile(scope: &Scope, terms: &[Json], kwargs: &Map<String, Json>) -> Result<
         if delimiter == "TAB" {
             delimiter = "\t".to_owned();
         }
-        let Some(delim) = delimiter.chars().next().filter(|_| delimiter.chars().count() == 1)
+        let Some(delim) = delimiter
+            .chars()
+            .next()
+            .filter(|_| delimiter.chars().count() == 1)
         else {
             return Err(err("\"delimiter\" must be a 1-character string".to_owned()));
         };
@@ -1084,7 +1112,9 @@ fn split_kv(term: &str) -> (Option<String>, Vec<(String, String)>) {
     let mut kv = Vec::new();
     for w in words {
         match w.split_once('=') {
-            Some((k, v)) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Some((k, v))
+                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
                 kv.push((k.to_owned(), unquote(v)));
             }
             _ => raw.push(w),

@@ -79,7 +79,10 @@ pub(crate) fn untrusted_paths(vars: &Vars) -> Vec<Vec<Seg>> {
     };
     let seg = |v: &serde_json::Value| match v {
         serde_json::Value::String(k) => Some(Seg::Key(k.clone())),
-        serde_json::Value::Number(n) => n.as_u64().and_then(|i| usize::try_from(i).ok()).map(Seg::Idx),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .map(Seg::Idx),
         _ => None,
     };
     entries

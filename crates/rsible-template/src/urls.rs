@@ -102,7 +102,10 @@ impl SplitUrl {
 
     /// `_hostinfo`: the host and the port text after any user info.
     fn hostinfo(&self) -> (Option<&str>, Option<&str>) {
-        let hostport = self.netloc.rsplit_once('@').map_or(self.netloc.as_str(), |(_, h)| h);
+        let hostport = self
+            .netloc
+            .rsplit_once('@')
+            .map_or(self.netloc.as_str(), |(_, h)| h);
         if let Some(bracketed) = hostport.strip_prefix('[') {
             let (host, after) = bracketed.split_once(']').unwrap_or((bracketed, ""));
             return (Some(host), after.strip_prefix(':'));
@@ -145,10 +148,7 @@ impl SplitUrl {
         m.insert("netloc".into(), Json::String(self.netloc.clone()));
         m.insert("password".into(), opt(self.password()));
         m.insert("path".into(), Json::String(self.path.clone()));
-        m.insert(
-            "port".into(),
-            self.port()?.map_or(Json::Null, |p| Json::from(p)),
-        );
+        m.insert("port".into(), self.port()?.map_or(Json::Null, Json::from));
         m.insert("query".into(), Json::String(self.query.clone()));
         m.insert("scheme".into(), Json::String(self.scheme.clone()));
         m.insert("username".into(), opt(self.username()));
@@ -253,7 +253,7 @@ fn urldecode(value: Value) -> Result<String, Error> {
 fn is_uri(v: &Value, schemes: Option<&[String]>) -> bool {
     let Some(s) = v.as_str() else { return false };
     match urlsplit(s) {
-        Ok(u) => schemes.is_none_or(|list| list.iter().any(|x| *x == u.scheme)),
+        Ok(u) => schemes.is_none_or(|list| list.contains(&u.scheme)),
         Err(_) => false,
     }
 }
@@ -287,7 +287,10 @@ mod tests {
         assert_eq!(u.hostname().as_deref(), Some("www.acme.com"));
         assert_eq!(u.port(), Ok(Some(9000)));
         let v = urlsplit("urn:example:animal").unwrap_or_default();
-        assert_eq!((v.scheme.as_str(), v.path.as_str()), ("urn", "example:animal"));
+        assert_eq!(
+            (v.scheme.as_str(), v.path.as_str()),
+            ("urn", "example:animal")
+        );
         let w = urlsplit("//[::1]:80/x").unwrap_or_default();
         assert_eq!(w.hostname().as_deref(), Some("::1"));
         assert_eq!(w.port(), Ok(Some(80)));
