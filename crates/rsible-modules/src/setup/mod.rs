@@ -5,7 +5,10 @@
 //! Python collectors do. Facts come back under `ansible_facts` with the `ansible_` prefix, as
 //! the Python module returns them (the runner strips it when storing).
 //!
-//! Not gathered (no cheap source without Python, or not needed yet): `python*`,
+//! `python` and `python_version` describe the host's Python when it has one (Ansible's facts of
+//! the interpreter that ran the module); rsible does not need it.
+//!
+//! Not gathered (no cheap source without Python, or not needed yet):
 //! `virtualization_*`, `devices`, `mounts`, `iscsi_iqn`, `hostnqn`, `fibre_channel_wwn`, ethtool
 //! features, `lvm`, `selinux_python_present`. `loadavg` has /proc/loadavg's two decimals where
 //! Python's `os.getloadavg()` has the kernel's full fixed-point value.
@@ -273,7 +276,11 @@ impl Module for Setup {
             Some(Value::String(p)) if !p.is_empty() => p.clone(),
             _ => "/etc/ansible/facts.d".to_owned(),
         };
-        let script = format!("{SCRIPT}{}{ENV_TAIL}", local_script(&fact_path));
+        let script = format!(
+            "py={}\n{SCRIPT}{}{ENV_TAIL}",
+            python_probe(ctx),
+            local_script(&fact_path)
+        );
         let out = run_script(ctx, script)?;
         if out.rc != 0 {
             return Ok(failed(String::from_utf8_lossy(&out.stderr).trim().to_owned()).into());
@@ -300,6 +307,19 @@ impl Module for Setup {
             r.insert("warnings".into(), json!(warnings));
         }
         Ok(r.into())
+    }
+}
+
+/// The shell expression naming the Python whose facts `python` reports: Ansible reports the
+/// interpreter that ran the module, so the host's `ansible_python_interpreter` when it is set,
+/// else what discovery finds first. rsible runs no module with it; a host without Python just
+/// has no `python` facts.
+fn python_probe(ctx: &ModuleContext<'_>) -> String {
+    match ctx.vars.get("ansible_python_interpreter") {
+        Some(Value::String(p)) if !p.is_empty() && !p.contains("{{") && !p.starts_with("auto") => {
+            format!("$(command -v {} 2>/dev/null)", quote(p))
+        }
+        _ => "$(for p in /usr/bin/python3 /usr/libexec/platform-python python3 /usr/bin/python python; do command -v \"$p\" 2>/dev/null && break; done)".to_owned(),
     }
 }
 
@@ -350,6 +370,9 @@ fn gather(raw: &Raw, collectors: &[String], warnings: &mut Vec<String>) -> Facts
         if on(name) {
             f.extend(collect(raw));
         }
+    }
+    if on("python") {
+        f.extend(sys::python(raw));
     }
     if on("pkg_mgr") {
         f.extend(sys::pkg_mgr(raw, &family));

@@ -56,6 +56,16 @@ S caps; c=$(bin capsh) && o=$("$c" --print 2>/dev/null) && printf 'ok\n%s\n' "$o
 for k in /etc/ssh /etc/openssh /etc; do for a in dsa rsa ecdsa ed25519; do f=$k/ssh_host_${a}_key.pub; [ -r "$f" ] && { S "sshkey $k $a"; cat "$f"; }; done; done
 S chroot; [ -n "${debian_chroot:-}" ] && echo env; stat -c '%d %i' / 2>/dev/null; stat -c '%d %i' /proc/1/root/. 2>/dev/null || { echo fail; stat -f --format=%T / 2>/dev/null; }
 S resolv; F /etc/resolv.conf
+S python; [ -n "$py" ] && "$py" -c 'import sys
+try:
+    import ssl
+    c = hasattr(ssl, "SSLContext")
+except Exception:
+    c = False
+print(sys.executable)
+print(" ".join(str(v) for v in sys.version_info))
+print(getattr(getattr(sys, "implementation", None), "name", None) or "")
+print(c)' 2>/dev/null
 ip=$(bin ip)
 if [ -n "$ip" ]; then
 S route4; "$ip" -4 route get 8.8.8.8 2>/dev/null

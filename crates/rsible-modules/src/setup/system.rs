@@ -94,7 +94,76 @@ pub(crate) fn platform(raw: &Raw) -> Facts {
     if let Some(id) = raw.content("machine_id") {
         f.push(fact("machine_id", json!(id.lines().next().unwrap_or(""))));
     }
+    if let Some(py) = python_info(raw) {
+        f.push(fact("python_version", json!(py.version_string())));
+    }
     f
+}
+
+/// What the script's Python printed: executable, `sys.version_info`, implementation, whether
+/// `ssl.SSLContext` exists.
+struct PythonInfo {
+    executable: String,
+    major: i64,
+    minor: i64,
+    micro: i64,
+    releaselevel: String,
+    serial: i64,
+    kind: String,
+    has_sslcontext: bool,
+}
+
+impl PythonInfo {
+    /// `platform.python_version()`.
+    fn version_string(&self) -> String {
+        format!("{}.{}.{}", self.major, self.minor, self.micro)
+    }
+}
+
+fn python_info(raw: &Raw) -> Option<PythonInfo> {
+    let text = raw.content("python")?;
+    let mut lines = text.lines();
+    let executable = lines.next()?.to_owned();
+    let v: Vec<&str> = lines.next()?.split(' ').collect();
+    let num = |i: usize| v.get(i).and_then(|n| n.parse::<i64>().ok());
+    Some(PythonInfo {
+        executable,
+        major: num(0)?,
+        minor: num(1)?,
+        micro: num(2)?,
+        releaselevel: (*v.get(3)?).to_owned(),
+        serial: num(4)?,
+        kind: lines.next().unwrap_or("").to_owned(),
+        has_sslcontext: lines.next() == Some("True"),
+    })
+}
+
+/// The `python` collector: the Python that would run Ansible's modules on the host.
+pub(crate) fn python(raw: &Raw) -> Facts {
+    let Some(py) = python_info(raw) else {
+        return Facts::new();
+    };
+    let kind = if py.kind.is_empty() {
+        Value::Null
+    } else {
+        json!(py.kind)
+    };
+    vec![fact(
+        "python",
+        json!({
+            "executable": py.executable,
+            "has_sslcontext": py.has_sslcontext,
+            "type": kind,
+            "version": {
+                "major": py.major,
+                "minor": py.minor,
+                "micro": py.micro,
+                "releaselevel": py.releaselevel,
+                "serial": py.serial,
+            },
+            "version_info": [py.major, py.minor, py.micro, py.releaselevel, py.serial],
+        }),
+    )]
 }
 
 /// `getpass.getuser()` (LOGNAME, USER, LNAME, USERNAME, else the uid's name), then its
