@@ -163,6 +163,7 @@ impl Attempts<'_> {
             let ModuleOutput {
                 mut result,
                 facts,
+                inventory,
                 refused,
                 cause,
             } = match self.once() {
@@ -175,6 +176,7 @@ impl Attempts<'_> {
                     result,
                     chain,
                     facts: facts.clone(),
+                    inventory: inventory.iter().map(|c| (None, c.clone())).collect(),
                     refused: refused.clone(),
                 }
             };

@@ -35,6 +35,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         register: keywords.register.clone(),
         facts: None,
         set_facts: None,
+        inventory: Vec::new(),
         diagnostics: Vec::new(),
     };
     let Some((kind, node)) = &task.keywords.loop_ else {
@@ -72,8 +73,10 @@ fn finish(mut outcome: HostOutcome, item: ItemResult) -> HostOutcome {
         mut result,
         chain,
         facts,
+        inventory,
         ..
     } = item;
+    outcome.inventory = inventory;
     mark_exception(&mut result);
     (outcome.facts, outcome.set_facts) = split_facts(facts);
     outcome.status = HostOutcome::status_of(&result);
