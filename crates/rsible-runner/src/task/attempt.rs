@@ -184,7 +184,14 @@ impl Attempts<'_> {
             if total > 1 {
                 result.insert("attempts".into(), Value::from(attempt));
             }
-            apply_changed_failed_when(self.shared, self.job, self.vars, register, &mut result);
+            apply_changed_failed_when(
+                &self.shared.templar,
+                task,
+                &self.job.origin,
+                self.vars,
+                register,
+                &mut result,
+            );
             if total <= 1 {
                 return finished(result, self.action);
             }

@@ -27,6 +27,7 @@ pub(crate) use module_call::{
     action_names, bypasses_host_loop, changes_inventory, internal_key, may_read_hostvars,
     GATHER_FACTS, INCLUDE_TASKS, META,
 };
+pub(crate) use normalise::apply_changed_failed_when;
 pub(crate) use pool::{dispatch, show_outcome, Shown};
 
 /// Everything a worker needs to run `task` on `host`.
