@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use rsible_template::py_str;
 
 use crate::args::{ArgSpec, Unknown};
-use crate::util::failed;
 use crate::{
     InventoryChange, Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap,
 };
@@ -58,18 +57,19 @@ impl Module for AddHost {
             }
             None => {}
             Some(other) => {
-                return Ok(failed(format!(
+                return Ok(ModuleOutput::raised(format!(
                     "Invalid raw parameters passed, requires a dictionary/mapping got a  {}",
                     python_class(&other)
-                ))
-                .into())
+                )))
             }
         }
         let Some(written) = ["name", "hostname", "host"]
             .iter()
             .find_map(|k| args.get(*k))
         else {
-            return Ok(failed("name, host or hostname needs to be provided").into());
+            return Ok(ModuleOutput::raised(
+                "name, host or hostname needs to be provided",
+            ));
         };
         let (name, port) = split_port(&py_str(written));
         if let Some(port) = port {
@@ -82,7 +82,7 @@ impl Module for AddHost {
             Some(Value::Array(list)) => list.iter().map(py_str).collect(),
             Some(Value::String(s)) if !s.is_empty() => s.split(',').map(str::to_owned).collect(),
             None | Some(Value::Null | Value::String(_)) => Vec::new(),
-            Some(_) => return Ok(failed("Groups must be specified as a list.").into()),
+            Some(_) => return Ok(ModuleOutput::raised("Groups must be specified as a list.")),
         };
         // ansible-core checks for a name before stripping it, so "a, a" joins "a" twice.
         let mut new_groups: Vec<String> = Vec::new();
@@ -91,10 +91,13 @@ impl Module for AddHost {
                 new_groups.push(g.trim().to_owned());
             }
         }
-        let vars: serde_json::Map<String, Value> = args
+        // ansible-core hands the result back sorted.
+        let mut vars: Vec<(String, Value)> = args
             .into_iter()
             .filter(|(k, _)| !NOT_VARS.contains(&k.as_str()))
             .collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        let vars: serde_json::Map<String, Value> = vars.into_iter().collect();
         let mut r = ResultMap::new();
         r.insert("changed".into(), json!(false));
         r.insert(
@@ -197,7 +200,7 @@ mod tests {
         assert_eq!(out.result["msg"], "name, host or hostname needs to be provided");
         let out = run(json!({"name": "z", "groups": {"a": 1}}));
         assert_eq!(out.result["msg"], "Groups must be specified as a list.");
-        assert!(out.inventory.is_none());
+        assert!(out.inventory.is_none() && out.raised);
     }
 
     #[test]

@@ -192,6 +192,10 @@ pub struct ModuleOutput {
     /// The error a failing module hands `fail_json(…, exception=…)` (`[Errno 2] No such file
     /// or directory: 'x'`): Ansible prints it after the message in the error chain.
     pub cause: Option<String>,
+    /// The action raised its failure (`AnsibleActionFail`, an action plugin's invalid options)
+    /// rather than returning it: Ansible's error chain then reads `Task failed: <msg>`, without
+    /// `Action failed`.
+    pub raised: bool,
 }
 
 impl ModuleOutput {
@@ -204,11 +208,20 @@ impl ModuleOutput {
             inventory: None,
             refused: Some(error),
             cause: None,
+            raised: false,
         }
     }
 }
 
 impl ModuleOutput {
+    /// A failure the action raises (`AnsibleActionFail`): `changed: false, failed: true, msg`.
+    pub fn raised(msg: impl Into<String>) -> Self {
+        Self {
+            raised: true,
+            ..crate::util::failed(msg).into()
+        }
+    }
+
     /// A failed result whose error chain goes on with `cause`.
     pub fn failed_with_cause(msg: impl Into<String>, cause: impl Into<String>) -> Self {
         Self {
@@ -221,7 +234,11 @@ impl ModuleOutput {
 impl From<ArgsError> for ModuleOutput {
     /// Ansible's failed result for refused arguments: `changed: false, failed: true, msg`.
     fn from(error: ArgsError) -> Self {
-        Self::refused(error.clone(), crate::util::failed(error.to_string()))
+        let raised = matches!(error, ArgsError::InvalidOptions { .. });
+        Self {
+            raised,
+            ..Self::refused(error.clone(), crate::util::failed(error.to_string()))
+        }
     }
 }
 
@@ -239,6 +256,7 @@ impl From<ResultMap> for ModuleOutput {
             inventory: None,
             refused: None,
             cause: None,
+            raised: false,
         }
     }
 }

@@ -9,7 +9,9 @@ use rsible_template::{Value, Vars};
 
 use super::args::{render_args, RawParams};
 use super::async_job::{run_async, AsyncError};
-use super::fault::{conditional_fault, failure_chain, unreachable, ItemResult, TaskFault};
+use super::fault::{
+    conditional_fault, failure_chain, raised_chain, unreachable, ItemResult, TaskFault,
+};
 use super::module_call::{self, INCLUDE_TASKS};
 use super::normalise::{apply_changed_failed_when, normalise, with_registered};
 use super::pool::Event;
@@ -166,12 +168,17 @@ impl Attempts<'_> {
                 inventory,
                 refused,
                 cause,
+                raised,
             } = match self.once() {
                 Ok(out) => out,
                 Err(not_run) => return *not_run,
             };
             let finished = |result: ResultMap, by_action: bool| {
-                let chain = failure_chain(task, &result, by_action, cause.as_deref());
+                let chain = if raised {
+                    raised_chain(task, &result)
+                } else {
+                    failure_chain(task, &result, by_action, cause.as_deref())
+                };
                 ItemResult {
                     result,
                     chain,

@@ -126,6 +126,15 @@ fn join_chain(chain: &[ErrorLink]) -> String {
     out
 }
 
+/// The `[ERROR]:` chain of a failure the action raised: `Task failed: <msg>`.
+pub(crate) fn raised_chain(task: &Task, result: &ResultMap) -> Option<Vec<ErrorLink>> {
+    if !result.get("failed").is_some_and(truthy) {
+        return None;
+    }
+    let msg = result.get("msg").map(python_str).unwrap_or_default();
+    Some(vec![link("Task failed.", Some(task.span)), link(&msg, None)])
+}
+
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that
 /// ran on the target, `Action failed` for controller-side actions and `failed_when` verdicts.
 pub(crate) fn failure_chain(
