@@ -23,8 +23,8 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
         "add_host",
         &["name", "groups", "host", "hostname", "group", "groupname"],
     )
-        .aliases(&["host", "hostname", "group", "groupname"])
-        .unknown(Unknown::Accepted),
+    .aliases(&["host", "hostname", "group", "groupname"])
+    .unknown(Unknown::Accepted),
 )
 .kind(Kind::Controller)
 .free_form()
@@ -197,7 +197,10 @@ mod tests {
              <class 'ansible.module_utils._internal._datatag._AnsibleTaggedStr'>"
         );
         let out = run(json!({"groups": "x"}));
-        assert_eq!(out.result["msg"], "name, host or hostname needs to be provided");
+        assert_eq!(
+            out.result["msg"],
+            "name, host or hostname needs to be provided"
+        );
         let out = run(json!({"name": "z", "groups": {"a": 1}}));
         assert_eq!(out.result["msg"], "Groups must be specified as a list.");
         assert!(out.inventory.is_none() && out.raised);
@@ -205,7 +208,10 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(split_port("127.0.1.1:2222"), ("127.0.1.1".into(), Some(2222)));
+        assert_eq!(
+            split_port("127.0.1.1:2222"),
+            ("127.0.1.1".into(), Some(2222))
+        );
         assert_eq!(split_port("[::1]:22"), ("::1".into(), Some(22)));
         assert_eq!(split_port("::1"), ("::1".into(), None));
         assert_eq!(split_port("web"), ("web".into(), None));

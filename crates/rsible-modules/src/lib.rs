@@ -51,7 +51,8 @@ pub use args::{ArgSpec, ArgsError, Unknown};
 pub use context::{ConnectionInfo, ModuleContext};
 pub use known::resolve_module_name;
 pub use module::{
-    Collection, Facts, InventoryChange, Kind, Module, ModuleError, ModuleId, ModuleInfo, ModuleOutput, ResultMap,
+    Collection, Facts, InventoryChange, Kind, Module, ModuleError, ModuleId, ModuleInfo,
+    ModuleOutput, ResultMap,
 };
 pub use registry::{find_module, module_names};
 pub(crate) use rsible_connection::{

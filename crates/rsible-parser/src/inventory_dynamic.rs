@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(inv.add_dynamic_host("n1", &groups, &v).ok(), Some(false));
         let more = vars(json!({"color": "red"}));
         assert_eq!(inv.add_dynamic_host("n1", &[], &more).ok(), Some(true));
-        assert_eq!(inv.add_dynamic_host("n2", &[], &Map::new()).ok(), Some(true));
+        assert_eq!(
+            inv.add_dynamic_host("n2", &[], &Map::new()).ok(),
+            Some(true)
+        );
         // New hosts are members of `all` itself, so they come first (ansible-core's order).
         assert_eq!(
             match_hosts(&inv, "all").unwrap_or_default(),

@@ -34,29 +34,14 @@ impl Runner<'_> {
                         break;
                     }
                 };
-                let judge = |result: &mut ResultMap, item_vars: Option<&ResultMap>| {
-                    result.insert("changed".into(), Value::Bool(changed));
-                    let Some(vars) = &vars else { return };
-                    let mut vars = vars.clone();
-                    if let Some(item) = item_vars {
-                        vars.extend(item_vars_of(item, &info.loop_var));
-                    }
-                    let origin = Origin {
-                        span: Some(task.span),
-                        ..Origin::default()
-                    };
-                    let register = outcome.register.as_deref();
-                    apply_changed_failed_when(
-                        &self.shared.templar,
-                        task,
-                        &origin,
-                        &vars,
-                        register,
-                        result,
-                    );
-                };
+                let register = outcome.register.as_deref();
                 let Some(i) = index else {
-                    judge(&mut outcome.result, None);
+                    outcome
+                        .result
+                        .insert("changed".into(), Value::Bool(changed));
+                    if let Some(vars) = &vars {
+                        self.judge_again(task, vars.clone(), register, &mut outcome.result);
+                    }
                     continue;
                 };
                 let item = outcome
@@ -66,9 +51,13 @@ impl Runner<'_> {
                     .and_then(|items| items.get_mut(i))
                     .and_then(Value::as_object_mut);
                 let Some(item) = item else { continue };
-                let mut shown = item.clone();
-                judge(&mut shown, Some(&item.clone()));
-                *item = shown.clone();
+                item.insert("changed".into(), Value::Bool(changed));
+                if let Some(vars) = &vars {
+                    let mut vars = vars.clone();
+                    vars.extend(item_vars_of(item, &info.loop_var));
+                    self.judge_again(task, vars, register, item);
+                }
+                let shown = item.clone();
                 for flag in ["changed", "failed"] {
                     if shown.get(flag).is_some_and(truthy) {
                         outcome.result.insert(flag.into(), Value::Bool(true));
@@ -89,6 +78,16 @@ impl Runner<'_> {
             outcome.status = HostOutcome::status_of(&outcome.result);
         }
         show_outcome(self.cb, info, outcome, false);
+    }
+
+    /// `changed_when`/`failed_when` once more, now that `changed` is known (Ansible's strategy
+    /// judges inventory results again, with the result under the `register` name).
+    fn judge_again(&self, task: &Task, vars: Vars, register: Option<&str>, result: &mut ResultMap) {
+        let origin = Origin {
+            span: Some(task.span),
+            ..Origin::default()
+        };
+        apply_changed_failed_when(&self.shared.templar, task, &origin, &vars, register, result);
     }
 
     /// One change of the inventory; whether it changed anything.

@@ -9,8 +9,7 @@ use super::listing::{task_display_name, task_tags};
 use super::{Only, PlayCtx, Runner};
 use crate::outcome::{HostOutcome, Status};
 use crate::task::{
-    bypasses_host_loop, changes_inventory, dispatch, HostJob, Inherited, Shown, INCLUDE_TASKS,
-    META,
+    bypasses_host_loop, changes_inventory, dispatch, HostJob, Inherited, Shown, INCLUDE_TASKS, META,
 };
 use crate::template_node::python_str;
 use crate::{vars, RunError, TaskInfo};

@@ -132,7 +132,10 @@ pub(crate) fn raised_chain(task: &Task, result: &ResultMap) -> Option<Vec<ErrorL
         return None;
     }
     let msg = result.get("msg").map(python_str).unwrap_or_default();
-    Some(vec![link("Task failed.", Some(task.span)), link(&msg, None)])
+    Some(vec![
+        link("Task failed.", Some(task.span)),
+        link(&msg, None),
+    ])
 }
 
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that

@@ -99,7 +99,12 @@ pub(super) fn run_loop(
         let pass = run_item(shared, job, keywords, &vars, tx);
         let mut r = pass.item.result;
         merge_facts(&mut facts, pass.item.facts);
-        inventory.extend(pass.item.inventory.into_iter().map(|(_, c)| (Some(index), c)));
+        inventory.extend(
+            pass.item
+                .inventory
+                .into_iter()
+                .map(|(_, c)| (Some(index), c)),
+        );
         mark_item_exception(&mut r);
         // Ansible's loop gives every item result a `changed`, even one that failed early.
         r.entry("changed").or_insert(Value::Bool(false));
