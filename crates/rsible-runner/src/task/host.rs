@@ -19,7 +19,7 @@ use crate::shared::Shared;
 /// Runs one task on one host and reports item/retry events and the outcome through `tx`.
 pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) {
     let outcome = run_host_inner(shared, job, tx);
-    let _ = tx.send(Event::Done(outcome));
+    let _ = tx.send(Event::Done(Box::new(outcome)));
 }
 
 fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {

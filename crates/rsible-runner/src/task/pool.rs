@@ -32,7 +32,7 @@ pub(crate) enum Event {
         host: String,
         result: ResultMap,
     },
-    Done(HostOutcome),
+    Done(Box<HostOutcome>),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -148,7 +148,7 @@ impl Reporter<'_> {
             }
             Event::Done(outcome) => {
                 self.done(&outcome);
-                self.outcomes.push(outcome);
+                self.outcomes.push(*outcome);
             }
         }
     }
