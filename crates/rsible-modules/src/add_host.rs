@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn result_and_change() {
-        let out = run(json!({"hostname": "db:2222", "groups": "a, b,a", "host": "x", "v": 1}));
+        let out = run(json!({"hostname": "db:2222", "groups": "a, b, a", "host": "x", "v": 1}));
         // ansible-core's results, key for key (`host` is a variable; the port an int).
         assert_eq!(
             out.result["add_host"],
