@@ -5,6 +5,7 @@
 //! One file per module, named as users write it. Each module first queries state, then changes
 //! it, so check mode and `changed` come out right.
 
+mod add_host;
 mod apt;
 mod args;
 mod assert;
@@ -17,6 +18,7 @@ mod copy;
 mod debug;
 mod fail;
 mod file;
+mod group_by;
 mod known;
 mod modprobe;
 mod module;
@@ -49,7 +51,8 @@ pub use args::{ArgSpec, ArgsError, Unknown};
 pub use context::{ConnectionInfo, ModuleContext};
 pub use known::resolve_module_name;
 pub use module::{
-    Collection, Facts, Kind, Module, ModuleError, ModuleId, ModuleInfo, ModuleOutput, ResultMap,
+    Collection, Facts, InventoryChange, Kind, Module, ModuleError, ModuleId, ModuleInfo,
+    ModuleOutput, ResultMap,
 };
 pub use registry::{find_module, module_names};
 pub(crate) use rsible_connection::{

@@ -93,6 +93,13 @@ pub struct ModuleInfo {
     pub supports_async: bool,
     /// Whether free-form text (`command: ls -l`) is taken as `_raw_params`.
     pub free_form: bool,
+    /// Ansible's `BYPASS_HOST_LOOP` (`add_host`): the task runs once per play, on its first
+    /// host, as with `run_once` but registered for that host only.
+    pub bypass_host_loop: bool,
+    /// The module's result is an [`InventoryChange`] (`add_host`, `group_by`: Ansible's
+    /// `_ACTION_INVENTORY_TASKS`): the runner applies it, which decides `changed`, and only
+    /// then shows the result.
+    pub changes_inventory: bool,
     pub args: ArgSpec,
 }
 
@@ -107,6 +114,8 @@ impl ModuleInfo {
             kind: Kind::Remote,
             supports_async: true,
             free_form: false,
+            bypass_host_loop: false,
+            changes_inventory: false,
             args,
         }
     }
@@ -131,6 +140,16 @@ impl ModuleInfo {
         self.free_form = true;
         self
     }
+
+    pub const fn bypass_host_loop(mut self) -> Self {
+        self.bypass_host_loop = true;
+        self
+    }
+
+    pub const fn changes_inventory(mut self) -> Self {
+        self.changes_inventory = true;
+        self
+    }
 }
 
 /// Facts a module hands the runner besides its displayed result.
@@ -143,18 +162,40 @@ pub enum Facts {
     Vars(serde_json::Map<String, Value>),
 }
 
+/// A change of the run's in-memory inventory, which the runner applies for the rest of the
+/// playbook; whether it changed anything is the result's `changed`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InventoryChange {
+    /// `add_host`: the host (a member of `all` when new), variables merged over its own, and
+    /// the groups it joins (created when new).
+    AddHost {
+        name: String,
+        groups: Vec<String>,
+        vars: serde_json::Map<String, Value>,
+    },
+    /// `group_by`: the task's host joins `group`, which is made a child of each of `parents`
+    /// (all created when new).
+    GroupBy { group: String, parents: Vec<String> },
+}
+
 /// What a module run gives the runner.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleOutput {
     /// The result as Ansible shows and registers it.
     pub result: ResultMap,
     pub facts: Option<Facts>,
+    /// What `add_host`/`group_by` change in the inventory.
+    pub inventory: Option<InventoryChange>,
     /// Set when the result is the module's refusal of its arguments, so the runner can point
     /// at the offending keys of the task.
     pub refused: Option<ArgsError>,
     /// The error a failing module hands `fail_json(…, exception=…)` (`[Errno 2] No such file
     /// or directory: 'x'`): Ansible prints it after the message in the error chain.
     pub cause: Option<String>,
+    /// The action raised its failure (`AnsibleActionFail`, an action plugin's invalid options)
+    /// rather than returning it: Ansible's error chain then reads `Task failed: <msg>`, without
+    /// `Action failed`.
+    pub raised: bool,
 }
 
 impl ModuleOutput {
@@ -164,13 +205,23 @@ impl ModuleOutput {
         Self {
             result,
             facts: None,
+            inventory: None,
             refused: Some(error),
             cause: None,
+            raised: false,
         }
     }
 }
 
 impl ModuleOutput {
+    /// A failure the action raises (`AnsibleActionFail`): `changed: false, failed: true, msg`.
+    pub fn raised(msg: impl Into<String>) -> Self {
+        Self {
+            raised: true,
+            ..crate::util::failed(msg).into()
+        }
+    }
+
     /// A failed result whose error chain goes on with `cause`.
     pub fn failed_with_cause(msg: impl Into<String>, cause: impl Into<String>) -> Self {
         Self {
@@ -183,7 +234,11 @@ impl ModuleOutput {
 impl From<ArgsError> for ModuleOutput {
     /// Ansible's failed result for refused arguments: `changed: false, failed: true, msg`.
     fn from(error: ArgsError) -> Self {
-        Self::refused(error.clone(), crate::util::failed(error.to_string()))
+        let raised = matches!(error, ArgsError::InvalidOptions { .. });
+        Self {
+            raised,
+            ..Self::refused(error.clone(), crate::util::failed(error.to_string()))
+        }
     }
 }
 
@@ -198,8 +253,10 @@ impl From<ResultMap> for ModuleOutput {
         Self {
             result,
             facts,
+            inventory: None,
             refused: None,
             cause: None,
+            raised: false,
         }
     }
 }

@@ -21,6 +21,8 @@ static ALL: &[&dyn Module] = &[
     &crate::wait_for_connection::WAIT_FOR_CONNECTION,
     &crate::async_status::ASYNC_STATUS,
     &crate::slurp::SLURP,
+    &crate::add_host::ADD_HOST,
+    &crate::group_by::GROUP_BY,
 ];
 
 /// Every module rsible has.
@@ -72,7 +74,9 @@ mod tests {
                 "modprobe",
                 "wait_for_connection",
                 "async_status",
-                "slurp"
+                "slurp",
+                "add_host",
+                "group_by"
             ]
         );
         for n in &names {
@@ -110,5 +114,7 @@ mod tests {
         assert!(info("copy").is_some_and(|i| i.kind == Kind::Remote && !i.supports_async));
         assert!(info("shell").is_some_and(|i| i.supports_async));
         assert!(info("set_fact").is_some_and(|i| !i.supports_async));
+        assert!(info("add_host").is_some_and(|i| i.bypass_host_loop && i.changes_inventory));
+        assert!(info("group_by").is_some_and(|i| !i.bypass_host_loop && i.changes_inventory));
     }
 }

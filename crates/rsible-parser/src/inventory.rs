@@ -39,6 +39,9 @@ pub struct Inventory {
     pub sources: Vec<PathBuf>,
     /// Warnings Ansible would print while reading the inventory (`[WARNING]: …` lines).
     pub warnings: Vec<String>,
+    /// Directories whose `group_vars/` and `host_vars/` were read, in order: the groups and
+    /// hosts a play adds (`add_host`, `group_by`) read theirs there too.
+    pub vars_dirs: Vec<PathBuf>,
 }
 
 /// File name endings Ansible skips in an inventory directory (`INVENTORY_IGNORE_EXTS`).
@@ -187,7 +190,7 @@ impl Inventory {
 
     /// Ansible's `reconcile_inventory`: top-level groups become children of `all`, and hosts in
     /// no group land in `ungrouped` (and leave it once they are in another group).
-    fn reconcile(&mut self) {
+    pub(crate) fn reconcile(&mut self) {
         let names: Vec<String> = self.groups.keys().cloned().collect();
         for name in &names {
             if name != "all" && self.parents(name).is_empty() {
@@ -336,6 +339,9 @@ fn load_file(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
 /// Merges `group_vars/` and `host_vars/` found in `dir` into the inventory's group and host
 /// variables (later sources win). The runner calls this again for the playbook directory.
 pub fn load_vars_dirs(inv: &mut Inventory, dir: &Path) -> Result<(), ParseError> {
+    if !inv.vars_dirs.iter().any(|d| d == dir) {
+        inv.vars_dirs.push(dir.to_owned());
+    }
     let groups: Vec<String> = inv.groups.keys().cloned().collect();
     for group in groups {
         let vars = vars_for(&dir.join("group_vars"), &group)?;
@@ -355,7 +361,7 @@ pub fn load_vars_dirs(inv: &mut Inventory, dir: &Path) -> Result<(), ParseError>
 
 /// Variables for `name` in a `group_vars`/`host_vars` directory: `name`, `name.yml`,
 /// `name.yaml`, `name.json`, or every file in `name/`.
-fn vars_for(dir: &Path, name: &str) -> Result<Vec<(String, Value)>, ParseError> {
+pub(crate) fn vars_for(dir: &Path, name: &str) -> Result<Vec<(String, Value)>, ParseError> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return Ok(out);

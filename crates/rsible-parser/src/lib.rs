@@ -18,6 +18,7 @@ mod fields;
 mod host_range;
 mod import;
 mod inventory;
+mod inventory_dynamic;
 mod inventory_ini;
 mod inventory_yaml;
 pub mod keywords;

@@ -34,7 +34,7 @@ pub(crate) fn connection(
 ) -> Result<(Arc<dyn Connection>, ConnectionInfo), String> {
     let delegated_vars;
     let (target, tvars, kind) = if let Some(d) = delegate {
-        delegated_vars = crate::vars::inventory_vars(shared.inventory, d);
+        delegated_vars = crate::vars::inventory_vars(&shared.inventory, d);
         (
             d,
             &delegated_vars,

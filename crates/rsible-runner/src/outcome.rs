@@ -1,4 +1,4 @@
-use rsible_modules::ResultMap;
+use rsible_modules::{InventoryChange, ResultMap};
 use rsible_template::{Value, Vars};
 
 use crate::ErrorLink;
@@ -28,6 +28,9 @@ pub(crate) struct HostOutcome {
     pub facts: Option<Vars>,
     /// `set_fact` values.
     pub set_facts: Option<Vars>,
+    /// What `add_host`/`group_by` change in the inventory, with the loop item's index: the
+    /// play applies them before the outcome is shown.
+    pub inventory: Vec<(Option<usize>, InventoryChange)>,
     /// rsible's own pointers for the user (stderr), e.g. where an unsupported parameter is.
     pub diagnostics: Vec<rsible_source::Diagnostic>,
 }

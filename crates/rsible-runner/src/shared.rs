@@ -1,15 +1,18 @@
-//! What every part of a run reads and nothing changes: the playbook, the inventory, the
-//! options, the templar, and the connector.
+//! What every part of a run reads: the playbook, the inventory, the options, the templar, and
+//! the connector. Only the play changes the inventory, between tasks (`add_host`, `group_by`).
+
+use std::borrow::Cow;
 
 use rsible_parser::{Inventory, Playbook};
 use rsible_template::{Templar, Vars};
 
 use crate::{vars, Connector, RunOptions};
 
-/// Read-only state every worker thread shares.
+/// State every worker thread reads and none changes.
 pub(crate) struct Shared<'a> {
     pub playbook: &'a Playbook,
-    pub inventory: &'a Inventory,
+    /// The run's inventory: the one given, until a play adds hosts or groups to its copy.
+    pub inventory: Cow<'a, Inventory>,
     pub opts: &'a RunOptions,
     pub templar: Templar,
     /// The value of `omit`: arguments equal to it are dropped.
@@ -33,7 +36,7 @@ impl<'a> Shared<'a> {
         }
         Self {
             playbook,
-            inventory,
+            inventory: Cow::Borrowed(inventory),
             opts,
             templar: Templar::new(),
             // Random, so that no value a playbook writes can be mistaken for it.

@@ -18,9 +18,12 @@ impl Runner<'_> {
             self.keep_for_rescue(task, &outcome);
         }
         let host = outcome.host.clone();
-        let changed = outcome.status == Status::Changed;
+        // Ansible's strategy looks for notifications before an inventory change (`add_host`,
+        // `group_by`) decides `changed`: only their `changed_when` notifies.
+        let notifies = outcome.status == Status::Changed
+            && (outcome.inventory.is_empty() || !task.keywords.changed_when.is_empty());
         self.store(outcome);
-        if changed {
+        if notifies {
             super::handlers::notify(ctx, task, &host);
         }
     }

@@ -82,14 +82,14 @@ pub(super) fn play_hosts(
         Err(_) => raw.clone(),
     };
     let (mut hosts, warnings) =
-        rsible_parser::match_hosts_with_warnings(shared.inventory, &pattern)?;
+        rsible_parser::match_hosts_with_warnings(&shared.inventory, &pattern)?;
     if let Some(cb) = cb {
         for w in &warnings {
             cb.warning(w);
         }
     }
     if let Some(limit) = &shared.opts.limit {
-        let allowed = rsible_parser::match_hosts(shared.inventory, limit)?;
+        let allowed = rsible_parser::match_hosts(&shared.inventory, limit)?;
         hosts.retain(|h| allowed.contains(h));
     }
     Ok((pattern, hosts))

@@ -1,6 +1,7 @@
 //! The playbook loop: plays, their hosts and `serial` batches ([`batches`]), facts
 //! ([`gather`]), sections and blocks ([`blocks`]), one task on the play's hosts
-//! ([`run_task`], [`meta`], [`include`]), what each outcome changes ([`apply`]), handlers
+//! ([`run_task`], [`meta`], [`include`]), what each outcome changes ([`apply`], and
+//! [`inventory`] for `add_host`/`group_by`), handlers
 //! ([`handlers`]), the variables a task sees ([`precedence`]), and `--list-*` ([`listing`]).
 
 mod apply;
@@ -9,6 +10,7 @@ mod blocks;
 mod gather;
 mod handlers;
 mod include;
+mod inventory;
 mod listing;
 mod meta;
 mod precedence;
@@ -180,7 +182,7 @@ impl Runner<'_> {
         }
         ctx.vars_mention_hostvars = crate::vars::play_mentions(
             play,
-            self.shared.inventory,
+            &self.shared.inventory,
             &self.shared.extra_vars,
             "hostvars",
         ) || ctx

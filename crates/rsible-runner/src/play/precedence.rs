@@ -59,8 +59,8 @@ impl Runner<'_> {
                 .include_vars
                 .iter()
                 .any(|v| vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
-        let hostvars = needed.then(|| vars::hostvars(sh.inventory, &self.states, &sh.extra_vars));
-        (hostvars, vars::groups(sh.inventory))
+        let hostvars = needed.then(|| vars::hostvars(&sh.inventory, &self.states, &sh.extra_vars));
+        (hostvars, vars::groups(&sh.inventory))
     }
 
     /// Every variable a task sees on `host`.
@@ -109,7 +109,7 @@ impl Runner<'_> {
         if let Some(role) = role {
             vars::combine_nodes(&mut v, &role.defaults, merge);
         }
-        vars::combine(&mut v, &vars::inventory_vars(sh.inventory, host), merge);
+        vars::combine(&mut v, &vars::inventory_vars(&sh.inventory, host), merge);
         if let Some(st) = self.states.get(host) {
             vars::inject_facts(&mut v, &st.facts);
         }
@@ -190,7 +190,7 @@ impl Runner<'_> {
             "inventory_hostname_short".into(),
             Value::from(vars::short_name(host)),
         );
-        v.insert("group_names".into(), vars::group_names(sh.inventory, host));
+        v.insert("group_names".into(), vars::group_names(&sh.inventory, host));
         v.insert("groups".into(), groups.clone());
         if let Some(hostvars) = hostvars {
             v.insert("hostvars".into(), hostvars.clone());

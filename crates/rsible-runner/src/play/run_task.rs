@@ -8,7 +8,9 @@ use rsible_template::{Origin, Value, Vars};
 use super::listing::{task_display_name, task_tags};
 use super::{Only, PlayCtx, Runner};
 use crate::outcome::{HostOutcome, Status};
-use crate::task::{dispatch, HostJob, Inherited, INCLUDE_TASKS, META};
+use crate::task::{
+    bypasses_host_loop, changes_inventory, dispatch, HostJob, Inherited, Shown, INCLUDE_TASKS, META,
+};
 use crate::template_node::python_str;
 use crate::{vars, RunError, TaskInfo};
 
@@ -118,12 +120,25 @@ impl Runner<'_> {
             self.cb.playbook_on_task_start(&info);
         }
         let run_once = Inherited::new(task, ctx.play).run_once();
-        let targets = if run_once { &hosts[..1] } else { &hosts[..] };
+        // `add_host` runs on the first host too, but its result is that host's alone.
+        let once = run_once || bypasses_host_loop(task);
+        let targets = if once { &hosts[..1] } else { &hosts[..] };
         let jobs = self.host_jobs(ctx, task, &info, targets);
-        let is_include = task.module == INCLUDE_TASKS;
-        let outcomes = dispatch(&self.shared, self.cb, &info, &jobs, is_include);
-        if is_include {
+        let shown = if task.module == INCLUDE_TASKS {
+            Shown::Include
+        } else if changes_inventory(task) {
+            Shown::Inventory
+        } else {
+            Shown::All
+        };
+        let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown);
+        if shown == Shown::Include {
             return self.run_includes(ctx, task, &info, outcomes);
+        }
+        if shown == Shown::Inventory {
+            for outcome in &mut outcomes {
+                self.change_inventory(ctx, task, &info, outcome);
+            }
         }
         let others = if run_once { &hosts[1..] } else { &[] };
         self.apply_all(ctx, task, outcomes, others);

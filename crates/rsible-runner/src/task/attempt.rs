@@ -9,7 +9,9 @@ use rsible_template::{Value, Vars};
 
 use super::args::{render_args, RawParams};
 use super::async_job::{run_async, AsyncError};
-use super::fault::{conditional_fault, failure_chain, unreachable, ItemResult, TaskFault};
+use super::fault::{
+    conditional_fault, failure_chain, raised_chain, unreachable, ItemResult, TaskFault,
+};
 use super::module_call::{self, INCLUDE_TASKS};
 use super::normalise::{apply_changed_failed_when, normalise, with_registered};
 use super::pool::Event;
@@ -163,18 +165,25 @@ impl Attempts<'_> {
             let ModuleOutput {
                 mut result,
                 facts,
+                inventory,
                 refused,
                 cause,
+                raised,
             } = match self.once() {
                 Ok(out) => out,
                 Err(not_run) => return *not_run,
             };
             let finished = |result: ResultMap, by_action: bool| {
-                let chain = failure_chain(task, &result, by_action, cause.as_deref());
+                let chain = if raised {
+                    raised_chain(task, &result)
+                } else {
+                    failure_chain(task, &result, by_action, cause.as_deref())
+                };
                 ItemResult {
                     result,
                     chain,
                     facts: facts.clone(),
+                    inventory: inventory.iter().map(|c| (None, c.clone())).collect(),
                     refused: refused.clone(),
                 }
             };
@@ -182,7 +191,14 @@ impl Attempts<'_> {
             if total > 1 {
                 result.insert("attempts".into(), Value::from(attempt));
             }
-            apply_changed_failed_when(self.shared, self.job, self.vars, register, &mut result);
+            apply_changed_failed_when(
+                &self.shared.templar,
+                task,
+                &self.job.origin,
+                self.vars,
+                register,
+                &mut result,
+            );
             if total <= 1 {
                 return finished(result, self.action);
             }

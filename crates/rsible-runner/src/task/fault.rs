@@ -1,7 +1,7 @@
 //! Failures that come from an error rather than from a module's verdict, and the error chains
 //! Ansible 2.19 prints for them as an `[ERROR]:` block (outer error first, each cause after).
 
-use rsible_modules::{ArgsError, Facts, ResultMap};
+use rsible_modules::{ArgsError, Facts, InventoryChange, ResultMap};
 use rsible_parser::{Node, Task};
 use rsible_source::Span;
 use rsible_template::{TemplateError, Value};
@@ -18,6 +18,8 @@ pub(crate) struct ItemResult {
     pub result: ResultMap,
     pub chain: Option<Vec<ErrorLink>>,
     pub facts: Option<Facts>,
+    /// What `add_host`/`group_by` change in the inventory, with the loop item's index.
+    pub inventory: Vec<(Option<usize>, InventoryChange)>,
     /// The module's refusal of the task's arguments, for diagnostics at the keys.
     pub refused: Option<ArgsError>,
 }
@@ -29,6 +31,7 @@ impl From<(ResultMap, Option<Vec<ErrorLink>>)> for ItemResult {
             result,
             chain,
             facts: None,
+            inventory: Vec::new(),
             refused: None,
         }
     }
@@ -121,6 +124,18 @@ fn join_chain(chain: &[ErrorLink]) -> String {
         }
     }
     out
+}
+
+/// The `[ERROR]:` chain of a failure the action raised: `Task failed: <msg>`.
+pub(crate) fn raised_chain(task: &Task, result: &ResultMap) -> Option<Vec<ErrorLink>> {
+    if !result.get("failed").is_some_and(truthy) {
+        return None;
+    }
+    let msg = result.get("msg").map(python_str).unwrap_or_default();
+    Some(vec![
+        link("Task failed.", Some(task.span)),
+        link(&msg, None),
+    ])
 }
 
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that

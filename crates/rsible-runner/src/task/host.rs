@@ -19,7 +19,7 @@ use crate::shared::Shared;
 /// Runs one task on one host and reports item/retry events and the outcome through `tx`.
 pub(crate) fn run_host(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) {
     let outcome = run_host_inner(shared, job, tx);
-    let _ = tx.send(Event::Done(outcome));
+    let _ = tx.send(Event::Done(Box::new(outcome)));
 }
 
 fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) -> HostOutcome {
@@ -35,6 +35,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         register: keywords.register.clone(),
         facts: None,
         set_facts: None,
+        inventory: Vec::new(),
         diagnostics: Vec::new(),
     };
     let Some((kind, node)) = &task.keywords.loop_ else {
@@ -72,8 +73,10 @@ fn finish(mut outcome: HostOutcome, item: ItemResult) -> HostOutcome {
         mut result,
         chain,
         facts,
+        inventory,
         ..
     } = item;
+    outcome.inventory = inventory;
     mark_exception(&mut result);
     (outcome.facts, outcome.set_facts) = split_facts(facts);
     outcome.status = HostOutcome::status_of(&result);

@@ -73,6 +73,7 @@ pub(super) fn run_loop(
     let control = Control::of(job);
     let mut results = Vec::with_capacity(items.len());
     let mut facts: Option<Facts> = None;
+    let mut inventory = Vec::new();
     let mut summary = Summary {
         count: items.len(),
         changed: false,
@@ -98,6 +99,12 @@ pub(super) fn run_loop(
         let pass = run_item(shared, job, keywords, &vars, tx);
         let mut r = pass.item.result;
         merge_facts(&mut facts, pass.item.facts);
+        inventory.extend(
+            pass.item
+                .inventory
+                .into_iter()
+                .map(|(_, c)| (Some(index), c)),
+        );
         mark_item_exception(&mut r);
         // Ansible's loop gives every item result a `changed`, even one that failed early.
         r.entry("changed").or_insert(Value::Bool(false));
@@ -122,6 +129,7 @@ pub(super) fn run_loop(
     }
     Ok(ItemResult {
         facts,
+        inventory,
         ..(summary.aggregate(results), None).into()
     })
 }

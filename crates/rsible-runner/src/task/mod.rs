@@ -24,9 +24,11 @@ use crate::TaskInfo;
 pub(crate) use inherit::{Connection, Inherited};
 pub use module_call::unimplemented_modules;
 pub(crate) use module_call::{
-    action_names, internal_key, may_read_hostvars, GATHER_FACTS, INCLUDE_TASKS, META,
+    action_names, bypasses_host_loop, changes_inventory, internal_key, may_read_hostvars,
+    GATHER_FACTS, INCLUDE_TASKS, META,
 };
-pub(crate) use pool::dispatch;
+pub(crate) use normalise::apply_changed_failed_when;
+pub(crate) use pool::{dispatch, show_outcome, Shown};
 
 /// Everything a worker needs to run `task` on `host`.
 pub(crate) struct HostJob<'a> {

@@ -109,6 +109,18 @@ pub(crate) fn raw_params(m: &dyn Module) -> RawParams {
     }
 }
 
+/// Whether the task's module runs once per play, on its first host (`add_host`: Ansible's
+/// `BYPASS_HOST_LOOP`).
+pub(crate) fn bypasses_host_loop(task: &Task) -> bool {
+    find(&task.module).is_some_and(|m| m.info().bypass_host_loop)
+}
+
+/// Whether the task's results are inventory changes the play applies before showing them
+/// (`add_host`, `group_by`).
+pub(crate) fn changes_inventory(task: &Task) -> bool {
+    find(&task.module).is_some_and(|m| m.info().changes_inventory)
+}
+
 /// Whether the task may read `hostvars` without naming it in the playbook (a template file).
 pub(crate) fn may_read_hostvars(task: &Task) -> bool {
     task.module == "template"

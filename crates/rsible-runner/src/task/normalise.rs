@@ -3,11 +3,9 @@
 //! failure carries.
 
 use rsible_modules::ResultMap;
-use rsible_parser::Node;
-use rsible_template::{TemplateError, Value, Vars};
+use rsible_parser::{Node, Task};
+use rsible_template::{Origin, Templar, TemplateError, Value, Vars};
 
-use super::HostJob;
-use crate::shared::Shared;
 use crate::template_node::{eval_condition_node, truthy};
 
 /// Ansible's normalisation of a module result (`executor/task_executor.py`).
@@ -55,21 +53,23 @@ fn add_exception(r: &mut ResultMap) {
 
 /// `changed_when` / `failed_when`, with the result visible under the `register` name. As in
 /// Ansible, an error in either marks the task failed and is kept in `<cond>_when_result`.
-pub(super) fn apply_changed_failed_when(
-    shared: &Shared<'_>,
-    job: &HostJob<'_>,
+/// The play judges `add_host`/`group_by` results again once their `changed` is known.
+pub(crate) fn apply_changed_failed_when(
+    templar: &Templar,
+    task: &Task,
+    origin: &Origin,
     vars: &Vars,
     register: Option<&str>,
     result: &mut ResultMap,
 ) {
-    let kw = &job.task.keywords;
+    let kw = &task.keywords;
     if result.contains_key("skipped") || (kw.changed_when.is_empty() && kw.failed_when.is_empty()) {
         return;
     }
     let all = |conds: &[Node], result: &ResultMap| -> Result<bool, TemplateError> {
         let v = with_registered(vars, register, result);
         for c in conds {
-            if !eval_condition_node(&shared.templar, c, &v, &job.origin)? {
+            if !eval_condition_node(templar, c, &v, origin)? {
                 return Ok(false);
             }
         }

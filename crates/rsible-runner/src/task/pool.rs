@@ -32,7 +32,7 @@ pub(crate) enum Event {
         host: String,
         result: ResultMap,
     },
-    Done(HostOutcome),
+    Done(Box<HostOutcome>),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -42,14 +42,27 @@ pub(crate) enum AsyncKind {
     Failed,
 }
 
+/// Which results the pool shows as they come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shown {
+    /// Every result.
+    All,
+    /// An include's: not its ok results (its files are shown instead).
+    Include,
+    /// An inventory action's (`add_host`, `group_by`): neither ok items nor the hosts'
+    /// outcomes, which the play shows once it applied the change ([`show_outcome`]), as
+    /// Ansible's strategy does.
+    Inventory,
+}
+
 /// Runs `jobs` on up to `forks` threads, reporting events as they come; the hosts' outcomes
-/// in the order they finished. An include's ok results are not shown: its files are.
+/// in the order they finished.
 pub(crate) fn dispatch(
     shared: &Shared<'_>,
     cb: &dyn Callback,
     info: &TaskInfo,
     jobs: &[HostJob<'_>],
-    is_include: bool,
+    shown: Shown,
 ) -> Vec<HostOutcome> {
     let (tx, rx) = mpsc::channel::<Event>();
     let forks = shared.opts.forks.max(1).min(jobs.len().max(1));
@@ -57,7 +70,7 @@ pub(crate) fn dispatch(
     let mut reporter = Reporter {
         cb,
         info,
-        is_include,
+        mode: shown,
         shown: Vec::new(),
         outcomes: Vec::with_capacity(jobs.len()),
     };
@@ -83,7 +96,7 @@ pub(crate) fn dispatch(
 struct Reporter<'a> {
     cb: &'a dyn Callback,
     info: &'a TaskInfo,
-    is_include: bool,
+    mode: Shown,
     /// The same pointer is shown once per task, not once per host.
     shown: Vec<String>,
     outcomes: Vec<HostOutcome>,
@@ -111,7 +124,7 @@ impl Reporter<'_> {
                 match HostOutcome::status_of(&result) {
                     Status::Failed | Status::Unreachable => cb.runner_item_on_failed(info, &event),
                     Status::Skipped => cb.runner_item_on_skipped(info, &event),
-                    _ if self.is_include => {}
+                    _ if self.mode != Shown::All => {}
                     _ => {
                         if info.diff && result.contains_key("diff") {
                             cb.on_file_diff(info, &event);
@@ -135,7 +148,7 @@ impl Reporter<'_> {
             }
             Event::Done(outcome) => {
                 self.done(&outcome);
-                self.outcomes.push(outcome);
+                self.outcomes.push(*outcome);
             }
         }
     }
@@ -149,25 +162,37 @@ impl Reporter<'_> {
                 self.shown.push(text);
             }
         }
-        let event = ResultEvent {
-            host: &outcome.host,
-            delegated_to: outcome.delegated_to.as_deref(),
-            result: &outcome.result,
-            ignore_errors: outcome.ignore_errors,
-            item: None,
-            error: outcome.error.as_deref(),
-        };
-        match outcome.status {
-            Status::Failed => cb.runner_on_failed(info, &event),
-            Status::Skipped => cb.runner_on_skipped(info, &event),
-            Status::Unreachable => cb.runner_on_unreachable(info, &event),
-            Status::Ok | Status::Changed if self.is_include => {}
-            Status::Ok | Status::Changed => {
-                if info.diff && outcome.result.contains_key("diff") {
-                    cb.on_file_diff(info, &event);
-                }
-                cb.runner_on_ok(info, &event);
+        if self.mode != Shown::Inventory {
+            show_outcome(cb, info, outcome, self.mode == Shown::Include);
+        }
+    }
+}
+
+/// A host's outcome of a task, to the callback; an include's ok results are not shown.
+pub(crate) fn show_outcome(
+    cb: &dyn Callback,
+    info: &TaskInfo,
+    outcome: &HostOutcome,
+    is_include: bool,
+) {
+    let event = ResultEvent {
+        host: &outcome.host,
+        delegated_to: outcome.delegated_to.as_deref(),
+        result: &outcome.result,
+        ignore_errors: outcome.ignore_errors,
+        item: None,
+        error: outcome.error.as_deref(),
+    };
+    match outcome.status {
+        Status::Failed => cb.runner_on_failed(info, &event),
+        Status::Skipped => cb.runner_on_skipped(info, &event),
+        Status::Unreachable => cb.runner_on_unreachable(info, &event),
+        Status::Ok | Status::Changed if is_include => {}
+        Status::Ok | Status::Changed => {
+            if info.diff && outcome.result.contains_key("diff") {
+                cb.on_file_diff(info, &event);
             }
+            cb.runner_on_ok(info, &event);
         }
     }
 }
