@@ -100,6 +100,7 @@ fn parse_group(inv: &mut Inventory, group: &str, data: &Node) -> Result<(), Pars
                         kind: NodeKind::Null,
                         span: value.span,
                         style: None,
+                        untrusted: false,
                     };
                     parse_group(inv, &child, v.as_ref().unwrap_or(&null))?;
                     inv.add_child(group, &child);

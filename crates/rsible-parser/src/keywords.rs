@@ -355,6 +355,7 @@ mod tests {
                 rsible_source::Position::new(1, 1),
             ),
             style: None,
+            untrusted: false,
         }
     }
 

@@ -18,6 +18,9 @@ pub struct Node {
     pub span: Span,
     /// For string scalars: how it was written. `None` for everything else.
     pub style: Option<ScalarStyle>,
+    /// Tagged `!unsafe`: a string that is never templated nor evaluated as an expression
+    /// (ansible-core 2.19 leaves such a string without its trust mark).
+    pub untrusted: bool,
 }
 
 /// A YAML value after YAML 1.1 (PyYAML) resolution. Maps keep their order; keys are nodes so

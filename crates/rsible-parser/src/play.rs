@@ -19,6 +19,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
             kind: NodeKind::Null,
             span: Span::point(node.span.source, node.span.start),
             style: None,
+            untrusted: false,
         },
         connection: None,
         gather_facts: None,

@@ -95,9 +95,11 @@ pub fn load_tasks_file(
                         kind: NodeKind::Map(block),
                         span: doc.span,
                         style: None,
+                        untrusted: false,
                     }]),
                     span: doc.span,
                     style: None,
+                    untrusted: false,
                 };
                 parse_tasks(&wrapped, "include_tasks", &ctx)
             }
@@ -161,6 +163,7 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
                         kind: NodeKind::Str("localhost".to_owned()),
                         span: key.span,
                         style: None,
+                        untrusted: false,
                     });
                 }
             }
@@ -353,6 +356,7 @@ fn split_action(
         kind: NodeKind::Str(module.to_owned()),
         span: value.span,
         style: None,
+        untrusted: false,
     };
     let args = Node {
         kind: if rest.trim().is_empty() {
@@ -362,6 +366,7 @@ fn split_action(
         },
         span: value.span,
         style: value.style,
+        untrusted: value.untrusted,
     };
     Ok((resolved, module_key, args))
 }
@@ -446,6 +451,7 @@ fn module_args(action: &Action, extra: Option<&Node>) -> Result<Node, ParseError
         kind: NodeKind::Map(pairs),
         span,
         style: None,
+        untrusted: false,
     })
 }
 
@@ -456,5 +462,7 @@ fn synthetic(text: &str, from: &Node) -> Node {
         kind: NodeKind::Str(text.to_owned()),
         span: Span::point(from.span.source, from.span.start),
         style: None,
+        // Cut from an `!unsafe` scalar (`shell: !unsafe echo {{ x }}`): as untemplated.
+        untrusted: from.untrusted,
     }
 }

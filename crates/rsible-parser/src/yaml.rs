@@ -171,6 +171,7 @@ impl<'a> Loader<'a> {
                     kind: NodeKind::Seq(items),
                     span: Span::new(self.source, span.start, end.end.max(span.start)),
                     style: None,
+                    untrusted: false,
                 };
                 self.remember(anchor, node.clone(), start);
                 return Ok(node);
@@ -248,6 +249,7 @@ impl<'a> Loader<'a> {
             kind: NodeKind::Map(merged),
             span: Span::new(self.source, span.start, end.end.max(span.start)),
             style: None,
+            untrusted: false,
         })
     }
 }
@@ -412,8 +414,14 @@ fn scalar(
             })
         }
     };
+    let untrusted = matches!(tag, Some(t) if t.handle == "!" && t.suffix == "unsafe");
     let style = matches!(kind, NodeKind::Str(_)).then_some(style);
-    Ok(Node { kind, span, style })
+    Ok(Node {
+        kind,
+        span,
+        style,
+        untrusted,
+    })
 }
 
 fn bad_tagged(tag: &Tag, value: &str, span: Span) -> ParseError {

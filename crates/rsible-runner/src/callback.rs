@@ -63,6 +63,8 @@ pub struct ErrorLink {
     /// Ansible keeps an error apart when it has a cause of its own (a keyword's conversion
     /// error under "Error processing keyword").
     pub keep_apart: bool,
+    /// Ansible's help text for the error, printed after the whole chain.
+    pub help: Option<String>,
 }
 
 /// Per-host counters for the recap.

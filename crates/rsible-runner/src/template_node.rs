@@ -14,7 +14,7 @@ pub(crate) fn render_node(
 ) -> Result<Value, TemplateError> {
     match &node.kind {
         NodeKind::Str(s) => {
-            if Templar::is_template(s) {
+            if Templar::is_template(s) && !node.untrusted {
                 templar.render_str(s, vars, &origin_for(node, base))
             } else {
                 Ok(Value::String(s.clone()))
@@ -63,6 +63,9 @@ pub(crate) fn eval_condition_node(
     match &node.kind {
         NodeKind::Bool(b) => Ok(*b),
         NodeKind::Null => Ok(false),
+        NodeKind::Str(_) if node.untrusted => Err(TemplateError::Untrusted {
+            span: Some(node.span),
+        }),
         NodeKind::Str(s) => templar.eval_condition(s, vars, &origin_for(node, base)),
         NodeKind::Map(_) | NodeKind::Seq(_) => Err(TemplateError::Render {
             message: "Conditional expressions must be strings.".to_owned(),

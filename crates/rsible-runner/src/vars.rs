@@ -4,10 +4,11 @@
 //! (group then host vars), facts, play vars, play vars_files, role vars and params, task vars,
 //! registered values and set_fact, extra vars. Magic variables are set last.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use rsible_parser::{Inventory, Node, Role};
+use rsible_parser::{Inventory, Node, NodeKind, Role};
 use rsible_template::{Value, Vars};
 
 use crate::host_state::HostState;
@@ -48,6 +49,62 @@ pub(crate) fn combine_nodes(vars: &mut Vars, pairs: &[(String, Node)], merge: bo
                 vars.insert(k.clone(), value);
             }
         }
+    }
+}
+
+/// Where the `!unsafe` strings of each variable are, as `UNTRUSTED_VARS` entries (a name, or a
+/// path of keys and indexes), by variable: the last source to set a variable decides.
+#[derive(Default)]
+pub(crate) struct UnsafeMarks(BTreeMap<String, Vec<Value>>);
+
+impl UnsafeMarks {
+    /// A source of variables written in YAML: its `!unsafe` strings are marked.
+    pub(crate) fn nodes(&mut self, pairs: &[(String, Node)]) {
+        for (k, v) in pairs {
+            let mut paths = Vec::new();
+            collect_unsafe(v, &mut vec![Value::from(k.as_str())], &mut paths);
+            if paths.is_empty() {
+                self.0.remove(k);
+            } else {
+                self.0.insert(k.clone(), paths);
+            }
+        }
+    }
+
+    /// A source without marks (inventory, results, extra vars) replaces what it sets.
+    pub(crate) fn values(&mut self, vars: &Vars) {
+        for k in vars.keys() {
+            self.0.remove(k);
+        }
+    }
+
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = Value> {
+        self.0.into_values().flatten()
+    }
+}
+
+fn collect_unsafe(node: &Node, path: &mut Vec<Value>, out: &mut Vec<Value>) {
+    match &node.kind {
+        NodeKind::Str(_) if node.untrusted => out.push(if path.len() == 1 {
+            path[0].clone()
+        } else {
+            Value::Array(path.clone())
+        }),
+        NodeKind::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Value::from(i));
+                collect_unsafe(item, path, out);
+                path.pop();
+            }
+        }
+        NodeKind::Map(pairs) => {
+            for (k, v) in pairs {
+                path.push(Value::from(k.key_string()));
+                collect_unsafe(v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
     }
 }
 

@@ -34,10 +34,7 @@ pub(crate) fn empty(origin: &Origin) -> TemplateError {
 
 /// `TemplateTrustCheckFailedError`'s message.
 pub(crate) fn untrusted(origin: &Origin) -> TemplateError {
-    TemplateError::Render {
-        message: "Encountered untrusted template or expression.".to_owned(),
-        span: origin.span,
-    }
+    TemplateError::Untrusted { span: origin.span }
 }
 
 /// An undefined variable met while rendering a conditional, worded as Ansible wraps it.

@@ -24,6 +24,10 @@ pub enum TemplateError {
     /// Any other failure while rendering (bad filter input, failed lookup, …).
     #[error("{message}")]
     Render { message: String, span: Option<Span> },
+    /// A template or expression that is not trusted (`!unsafe`, data from a host, the output
+    /// of another template): ansible-core 2.19's `TemplateTrustCheckFailedError`.
+    #[error("Encountered untrusted template or expression.")]
+    Untrusted { span: Option<Span> },
 }
 
 impl TemplateError {
@@ -31,7 +35,18 @@ impl TemplateError {
         match self {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
-            | Self::Render { span, .. } => *span,
+            | Self::Render { span, .. }
+            | Self::Untrusted { span } => *span,
+        }
+    }
+
+    /// The help text Ansible prints after the error's source excerpt.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            Self::Untrusted { .. } => Some(
+                "Templates and expressions must be defined by trusted sources such as playbooks or roles, not untrusted sources such as module results.",
+            ),
+            _ => None,
         }
     }
 

@@ -266,6 +266,7 @@ pub(crate) fn with_span(err: TemplateError, new: Option<Span>) -> TemplateError 
             message,
             span: span.or(new),
         },
+        TemplateError::Untrusted { span } => TemplateError::Untrusted { span: span.or(new) },
     }
 }
 

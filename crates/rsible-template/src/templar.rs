@@ -123,6 +123,30 @@ impl Templar {
             .eval_condition(expr, origin)
     }
 
+    /// `assert`'s `that:` given as one string: ansible-core 2.19 renders it only into a list
+    /// of conditions; otherwise it stays a conditional, evaluated as written. `Some(list)`
+    /// when it renders to a list, `None` when it stays; an untrusted error when it is entirely
+    /// a template that renders to an untrusted string (`{{ '1 == 1' }}`).
+    pub fn conditions_list(
+        &self,
+        text: &str,
+        vars: &Vars,
+        origin: &Origin,
+    ) -> Result<Option<Value>, TemplateError> {
+        let trimmed = text.trim();
+        if !crate::conditional::is_possibly_all_template(trimmed) {
+            return Ok(None);
+        }
+        match self.render_str(trimmed, vars, origin) {
+            Ok(Value::Array(items)) => Ok(Some(Value::Array(items))),
+            Ok(Value::String(_)) if !crate::conditional::trusted_indirection(vars, trimmed) => {
+                Err(crate::conditional::untrusted(origin))
+            }
+            // The evaluation reports anything else, and any rendering error, as it would.
+            _ => Ok(None),
+        }
+    }
+
     /// Evaluates a bare expression to a value (`debug: var=`, `loop:` over a bare name).
     pub fn eval_expr(
         &self,

@@ -33,6 +33,11 @@ pub fn format_error_chain(links: &[ErrorLink]) -> String {
         }
         text.push('\n');
     }
+    for help in links.iter().filter_map(|l| l.help.as_deref()) {
+        text.push('\n');
+        text.push_str(help);
+        text.push('\n');
+    }
     let trimmed = text.trim();
     if trimmed.contains('\n') {
         format!("{trimmed}\n\n")

@@ -70,16 +70,19 @@ fn play_short_yml(h: &Harness, capture: &str) {
             message: "Task failed.".into(),
             origin: Some(h.at(4, 7)),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: "Finalization of task args for 'ansible.builtin.debug' failed.".into(),
             origin: Some(h.at(4, 7)),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: "Error while resolving value for 'msg': 'foo' is undefined".into(),
             origin: Some(h.at(4, 14)),
             keep_apart: false,
+            help: None,
         },
     ];
     let r = map(

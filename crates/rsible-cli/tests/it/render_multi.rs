@@ -147,16 +147,19 @@ fn multi_host_playbook_matches_ansible() {
             message: "Task failed.".into(),
             origin: Some(h.at(23, 7)),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: "Finalization of task args for 'ansible.builtin.debug' failed.".into(),
             origin: Some(h.at(24, 7)),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: "Error while resolving value for 'msg': 'foo' is undefined".into(),
             origin: Some(h.at(24, 14)),
             keep_apart: false,
+            help: None,
         },
     ];
     for host in ["h1", "h2"] {

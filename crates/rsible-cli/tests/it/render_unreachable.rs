@@ -18,11 +18,13 @@ fn unreachable_host_matches_ansible() {
             message: "Task failed.".into(),
             origin: Some(h.at(4, 7)),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: msg.into(),
             origin: None,
             keep_apart: false,
+            help: None,
         },
     ];
     let r =
@@ -47,11 +49,13 @@ fn unreachable_host_is_not_ignored_by_ignore_errors() {
             message: "Task failed.".into(),
             origin: Some(h.at(4, 7)),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: msg.into(),
             origin: None,
             keep_apart: false,
+            help: None,
         },
     ];
     let r =

@@ -162,16 +162,19 @@ pub fn task_failed(task_span: Span, kind: &str, msg: &str) -> Vec<ErrorLink> {
             message: "Task failed.".to_owned(),
             origin: Some(task_span),
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: format!("{kind} failed."),
             origin: None,
             keep_apart: false,
+            help: None,
         },
         ErrorLink {
             message: msg.to_owned(),
             origin: None,
             keep_apart: false,
+            help: None,
         },
     ]
 }

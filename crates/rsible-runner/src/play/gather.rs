@@ -69,11 +69,13 @@ fn gather_task(play: &Play) -> Task {
             kind: NodeKind::Str(module.into()),
             span,
             style: None,
+            untrusted: false,
         },
         args: Node {
             kind: NodeKind::Map(Vec::new()),
             span,
             style: None,
+            untrusted: false,
         },
         keywords: TaskKeywords::default(),
         role: None,

@@ -2,13 +2,14 @@
 //! given as one template (`args: "{{ x }}"`, `assert: "{{ item }}"`) resolved to a mapping
 //! underneath the ones written out.
 
-use rsible_parser::Node;
-use rsible_template::{Templar, Value};
+use rsible_parser::{Node, NodeKind};
+use rsible_template::{Templar, TemplateError, Value};
 
 use super::fault::TaskFault;
+use super::module_call::{expression_arg, ExpressionArg};
 use super::HostJob;
 use crate::shared::Shared;
-use crate::template_node::render_node;
+use crate::template_node::{origin_for, render_node};
 
 /// How an action takes `_raw_params` (the text of `module: text`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,12 @@ pub(super) fn render_args(
             layers.push((order, v));
             continue;
         }
+        if let Some(kind) = expression_arg(fqcn, &key) {
+            if let Some(value) = expression(shared, job, vars, kind, v)? {
+                out.insert(key, value);
+                continue;
+            }
+        }
         match render_node(&shared.templar, v, vars, &job.origin) {
             Ok(value) => {
                 if !is_omit(&value, &shared.omit) {
@@ -112,6 +119,54 @@ pub(super) fn render_args(
         }
     }
     Ok(out)
+}
+
+/// An argument the action evaluates itself: refused when untrusted (`!unsafe`, or a template
+/// that builds the expression), else the value the action gets; `None` to render it as any
+/// other argument.
+fn expression(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &rsible_template::Vars,
+    kind: ExpressionArg,
+    v: &Node,
+) -> Result<Option<Value>, TaskFault> {
+    let untrusted = |node: &Node| TemplateError::Untrusted {
+        span: Some(node.span),
+    };
+    match (kind, &v.kind) {
+        (ExpressionArg::DebugVar, NodeKind::Str(_)) if v.untrusted => {
+            let e = untrusted(v);
+            Err(TaskFault::new(
+                job.task,
+                Some(("Error while resolving `var` expression", Some(v.span))),
+                &e.ansible_message(),
+                e.span(),
+            )
+            .apart()
+            .with_help(&e))
+        }
+        (ExpressionArg::Conditions, NodeKind::Str(_)) if v.untrusted => {
+            Err(TaskFault::template(job.task, &untrusted(v)).unchanged())
+        }
+        (ExpressionArg::Conditions, NodeKind::Str(text)) => {
+            match shared
+                .templar
+                .conditions_list(text, vars, &origin_for(v, &job.origin))
+            {
+                Ok(Some(list)) => Ok(Some(list)),
+                Ok(None) => Ok(Some(Value::String(text.clone()))),
+                Err(e) => Err(TaskFault::template(job.task, &e).unchanged()),
+            }
+        }
+        (ExpressionArg::Conditions, NodeKind::Seq(items)) => {
+            match items.iter().find(|i| i.untrusted) {
+                Some(item) => Err(TaskFault::template(job.task, &untrusted(item)).unchanged()),
+                None => Ok(None),
+            }
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Python's name for a value's type, as Ansible's messages print it.

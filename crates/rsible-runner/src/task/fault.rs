@@ -66,7 +66,16 @@ impl TaskFault {
 
     /// A template error met while preparing the task, at the template's position.
     pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
-        Self::new(task, None, &e.ansible_message(), e.span())
+        Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
+    }
+
+    /// The error's help text (an untrusted template's) after the chain, as Ansible prints it.
+    #[must_use]
+    pub(crate) fn with_help(mut self, e: &TemplateError) -> Self {
+        if let Some(last) = self.chain.last_mut() {
+            last.help = e.help().map(str::to_owned);
+        }
+        self
     }
 
     /// Modules that run on the target report `changed: false` even when they never ran.
@@ -78,7 +87,7 @@ impl TaskFault {
 
     /// Ansible keeps the last cause apart: it has a cause of its own.
     #[must_use]
-    fn apart(mut self) -> Self {
+    pub(crate) fn apart(mut self) -> Self {
         if let Some(last) = self.chain.last_mut() {
             last.keep_apart = true;
         }
@@ -106,6 +115,7 @@ fn link(message: &str, origin: Option<Span>) -> ErrorLink {
         message: message.to_owned(),
         origin,
         keep_apart: false,
+        help: None,
     }
 }
 
@@ -249,6 +259,7 @@ pub(crate) fn conditional_fault(task: &Task, e: &TemplateError, cond: &Node) -> 
         &conditional_message(e),
         conditional_span(e, cond),
     )
+    .with_help(e)
 }
 
 /// Where a condition's error points: a syntax error at the expression's start, as Ansible.
@@ -273,8 +284,10 @@ fn conditional_message(e: &TemplateError) -> String {
         return format!("Syntax error in expression: {detail}");
     }
     let m = e.ansible_message();
-    // A non-string condition is reported bare (Ansible's `_validate_conditional`).
-    if m.starts_with("Error while evaluating conditional")
+    // A non-string condition is reported bare (Ansible's `_validate_conditional`), and so is
+    // a refused untrusted one (raised before any evaluation).
+    if matches!(e, TemplateError::Untrusted { .. })
+        || m.starts_with("Error while evaluating conditional")
         || m == "Conditional expressions must be strings."
     {
         m

@@ -109,6 +109,24 @@ pub(crate) fn raw_params(m: &dyn Module) -> RawParams {
     }
 }
 
+/// An argument the action evaluates as an expression itself: Ansible hands it over unrendered
+/// (the actions' `finalize_task_arg`), so its trust is checked here.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExpressionArg {
+    /// `debug`'s `var`, resolved inside the action.
+    DebugVar,
+    /// `assert`'s `that`, resolved while the arguments are finalized.
+    Conditions,
+}
+
+pub(crate) fn expression_arg(fqcn: &str, key: &str) -> Option<ExpressionArg> {
+    match (fqcn, key) {
+        ("ansible.builtin.debug", "var") => Some(ExpressionArg::DebugVar),
+        ("ansible.builtin.assert", "that") => Some(ExpressionArg::Conditions),
+        _ => None,
+    }
+}
+
 /// Whether the task's module runs once per play, on its first host (`add_host`: Ansible's
 /// `BYPASS_HOST_LOOP`).
 pub(crate) fn bypasses_host_loop(task: &Task) -> bool {
