@@ -26,7 +26,7 @@ impl Runner<'_> {
         let tags = if forced_name.is_some() {
             vec!["always".to_owned()]
         } else {
-            task_tags(ctx.play, task)
+            task_tags(&self.shared, ctx.play, task, &self.play_level_vars(ctx))?
         };
         if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
             return Ok(true);
