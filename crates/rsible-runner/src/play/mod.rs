@@ -165,8 +165,15 @@ impl Runner<'_> {
         self.announce(play, &name);
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
+        // ansible-playbook stops the run when the hosts that failed in a batch are as many as
+        // the batch's hosts, counting in the batch those that had failed before the play (and
+        // so never failed in it): with any of those, it never stops.
+        let failed_before = hosts.len() != all_hosts.len();
         if hosts.is_empty() {
-            self.cb.playbook_on_no_hosts_matched();
+            // Hosts that all failed before are matched: the play just has nothing to run.
+            if all_hosts.is_empty() {
+                self.cb.playbook_on_no_hosts_matched();
+            }
             return Ok(true);
         }
         for h in &hosts {
@@ -207,7 +214,7 @@ impl Runner<'_> {
                 self.announce(play, &ctx.name);
             }
             ctx.hosts = batch;
-            if !self.run_batch(&mut ctx)? {
+            if !self.run_batch(&mut ctx)? && !failed_before {
                 // Ansible stops the whole run when every host of a batch failed in it.
                 return Ok(false);
             }
