@@ -54,7 +54,10 @@ impl Runner<'_> {
             }
             let handler = ctx.handlers[idx];
             let display = task_display_name(&self.shared, handler, &self.play_level_vars(ctx));
-            self.run_on_hosts(ctx, handler, display, hosts, true)?;
+            let outer = std::mem::replace(&mut self.in_handlers, true);
+            let ran = self.run_on_hosts(ctx, handler, display, hosts, true);
+            self.in_handlers = outer;
+            ran?;
         }
     }
 }

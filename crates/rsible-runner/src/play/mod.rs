@@ -44,6 +44,8 @@ struct Runner<'a> {
     /// Hosts whose failure or unreachability `meta: clear_host_errors` cleared (and that have
     /// not failed since): their recap counters no longer make the run fail.
     cleared: HashSet<String>,
+    /// Handlers are being run: the tasks a handler includes are shown as handlers.
+    in_handlers: bool,
 }
 
 /// The hosts a block section runs on.
@@ -107,6 +109,7 @@ pub fn run_playbook_with(
         stats: IndexMap::new(),
         started: opts.start_at_task.is_none(),
         cleared: HashSet::new(),
+        in_handlers: false,
     };
     callback.playbook_on_start(&playbook.path);
     let shown = std::env::current_dir()
