@@ -198,7 +198,7 @@ pub struct Args {
         value_name = "CONNECTION_PASSWORD_FILE"
     )]
     pub connection_password_file: Option<String>,
-    /// run handlers even if a task fails (not supported yet)
+    /// run handlers even if a task fails
     #[arg(long = "force-handlers")]
     pub force_handlers: bool,
     /// clear the fact cache for every host in inventory (not supported yet)
@@ -227,7 +227,6 @@ impl Args {
                 self.connection_password_file.is_some(),
                 "--connection-password-file",
             ),
-            (self.force_handlers, "--force-handlers"),
             (self.flush_cache, "--flush-cache"),
             (self.step, "--step"),
             (!self.module_path.is_empty(), "--module-path"),

@@ -124,6 +124,9 @@ pub fn run_options(
         }
     };
     opts.any_errors_fatal = first(env, &["ANSIBLE_ANY_ERRORS_FATAL"]).is_some_and(|v| truthy(&v));
+    // `--force-handlers` is a flag whose default is the configuration's.
+    opts.force_handlers =
+        args.force_handlers || first(env, &["ANSIBLE_FORCE_HANDLERS"]).is_some_and(|v| truthy(&v));
     opts.hash_merge = match first(env, &["ANSIBLE_HASH_BEHAVIOUR"]).as_deref() {
         None | Some("replace") => false,
         Some("merge") => true,

@@ -113,14 +113,7 @@ pub const KEYWORDS: &[Keyword] = &[
             "rsible runs hosts in inventory order only",
         ),
     ),
-    kw(
-        "force_handlers",
-        PLAY_ONLY,
-        DefaultOnly(
-            Default::False,
-            "handlers of failed hosts are not forced yet",
-        ),
-    ),
+    kw("force_handlers", PLAY_ONLY, Runs),
     kw(
         "max_fail_percentage",
         PLAY_ONLY,
@@ -272,11 +265,10 @@ pub(crate) fn check_runs(
 }
 
 /// `meta:` actions the runner does not carry out yet, with the reason; the others
-/// (`flush_handlers noop end_play end_host clear_facts`) run.
+/// (`flush_handlers noop end_play end_host clear_facts clear_host_errors`) run.
 pub const META_REFUSED: &[(&str, &str)] = &[
     ("end_batch", "a serial batch cannot be ended on its own yet"),
     ("end_role", "a role cannot be ended early yet"),
-    ("clear_host_errors", "failed hosts are not brought back yet"),
     ("refresh_inventory", "the inventory is read once per run"),
     (
         "reset_connection",
@@ -366,8 +358,7 @@ mod tests {
         for (name, value) in [
             ("strategy", str_node("linear")),
             ("order", str_node("inventory")),
-            ("force_handlers", node(NodeKind::Bool(false))),
-            ("force_handlers", str_node("no")),
+            ("ignore_unreachable", str_node("no")),
             ("throttle", node(NodeKind::Int(0))),
             ("throttle", str_node("0")),
             ("ignore_unreachable", node(NodeKind::Null)),
@@ -381,7 +372,7 @@ mod tests {
             ("strategy", str_node("free")),
             ("strategy", str_node("{{ s }}")),
             ("order", str_node("sorted")),
-            ("force_handlers", node(NodeKind::Bool(true))),
+            ("ignore_unreachable", node(NodeKind::Bool(true))),
             ("throttle", node(NodeKind::Int(1))),
             ("max_fail_percentage", node(NodeKind::Int(100))),
             ("gather_timeout", node(NodeKind::Int(10))),

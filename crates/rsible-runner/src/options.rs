@@ -46,6 +46,9 @@ pub struct RunOptions {
     pub gathering: Gathering,
     /// `any_errors_fatal`: the default of the play keyword.
     pub any_errors_fatal: bool,
+    /// `--force-handlers` (or `force_handlers` in the configuration): the default of the play
+    /// keyword.
+    pub force_handlers: bool,
     /// `hash_behaviour = merge`: a dictionary variable set at several precedence levels is
     /// merged recursively instead of replaced.
     pub hash_merge: bool,
@@ -91,6 +94,7 @@ impl Default for RunOptions {
             control_path_dir: None,
             gathering: Gathering::Implicit,
             any_errors_fatal: false,
+            force_handlers: false,
             hash_merge: false,
         }
     }

@@ -286,7 +286,6 @@ fn unimplemented_flags_are_named() {
         (&["--flush-cache"], "--flush-cache"),
         (&["-M", "lib"], "--module-path"),
         (&["-k"], "--ask-pass"),
-        (&["--force-handlers"], "--force-handlers"),
         (&["--conn-pass-file", "f"], "--connection-password-file"),
     ];
     for (argv, name) in cases {

@@ -81,6 +81,9 @@ impl Runner<'_> {
             Status::Failed if !outcome.ignore_errors => state.failed = true,
             _ => {}
         }
+        if !state.is_active() {
+            self.cleared.remove(&outcome.host);
+        }
         if let Some(facts) = outcome.facts {
             // `namespace_facts`: `ansible_x` is stored as `x`, except `ansible_local`.
             for (k, v) in facts {

@@ -5,7 +5,6 @@ use rsible_parser::Task;
 
 use super::listing::task_display_name;
 use super::{PlayCtx, Runner};
-use crate::host_state::HostState;
 use crate::template_node::python_str;
 use crate::RunError;
 
@@ -38,12 +37,15 @@ impl Runner<'_> {
                 ctx.notified.sort_keys();
             }
             // In the play's host order; hosts that failed or were ended since they notified
-            // run no handlers.
+            // run no handlers, unless `force_handlers` keeps those that failed.
             let hosts: Vec<String> = ctx
                 .hosts
                 .iter()
                 .filter(|h| {
-                    hosts.contains(h) && self.states.get(*h).is_some_and(HostState::is_active)
+                    hosts.contains(h)
+                        && self.states.get(*h).is_some_and(|s| {
+                            s.is_active() || (ctx.forced.contains(h) && !s.unreachable)
+                        })
                 })
                 .cloned()
                 .collect();
@@ -52,7 +54,10 @@ impl Runner<'_> {
             }
             let handler = ctx.handlers[idx];
             let display = task_display_name(&self.shared, handler, &self.play_level_vars(ctx));
-            self.run_on_hosts(ctx, handler, display, hosts, true)?;
+            let outer = std::mem::replace(&mut self.in_handlers, true);
+            let ran = self.run_on_hosts(ctx, handler, display, hosts, true);
+            self.in_handlers = outer;
+            ran?;
         }
     }
 }

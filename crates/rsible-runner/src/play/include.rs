@@ -90,9 +90,12 @@ impl Runner<'_> {
         }
         self.include_vars.push(scope_vars);
         let refs: Vec<&Task> = tasks.iter().collect();
+        // A handler forced on hosts that failed (`force_handlers`) runs its included tasks on
+        // them too. (A failure inside that file then does not stop the rest of it for them.)
+        let include_failed = info.is_handler && hosts.iter().any(|h| ctx.forced.contains(h));
         let only = Only {
             hosts,
-            include_failed: false,
+            include_failed,
         };
         let result = self.run_list(ctx, &refs, 0, Some(&only));
         self.include_vars.pop();

@@ -40,9 +40,10 @@ pub fn list_tasks(
         .iter()
         .map(|play| {
             let (pattern, _) = play_hosts(&shared, play, None)?;
+            let vars = play_vars(&shared, play);
             let mut tasks = Vec::new();
             for task in play_tasks(play) {
-                let tags = task_tags(play, task);
+                let tags = task_tags(&shared, play, task, &vars)?;
                 if crate::tags::should_run(&tags, &opts.tags, &opts.skip_tags) {
                     tasks.push((task_display_name(&shared, task, &shared.extra_vars), tags));
                 }
@@ -113,20 +114,50 @@ pub(super) fn play_tasks(play: &Play) -> impl Iterator<Item = &Task> {
         .chain(play.post_tasks.iter())
 }
 
-/// Inherited tags: the play's, the role's, the task's.
-pub(super) fn task_tags(play: &Play, task: &Task) -> Vec<String> {
-    let mut tags: Vec<String> = play.tags.clone();
-    if let Some(role) = &task.role {
-        tags.extend(role.tags.iter().cloned());
-    }
-    tags.extend(task.keywords.tags.iter().cloned());
+/// The variables play-level keywords are templated with (ansible-core's
+/// `VariableManager.get_vars(play=play)`, without a host): the play's `vars`, the extra vars.
+pub(super) fn play_vars(shared: &Shared<'_>, play: &Play) -> Vars {
+    let mut v = Vars::new();
+    crate::vars::extend_nodes(&mut v, &play.vars);
+    crate::vars::extend(&mut v, &shared.extra_vars);
+    v.insert(
+        "playbook_dir".into(),
+        Value::from(shared.playbook.dir.display().to_string()),
+    );
+    v
+}
+
+/// Inherited tags: the play's, the role's, the task's, each templated with the play's
+/// variables (`Taggable.evaluate_tags`: a template that gives a list adds each item).
+pub(super) fn task_tags(
+    shared: &Shared<'_>,
+    play: &Play,
+    task: &Task,
+    vars: &Vars,
+) -> Result<Vec<String>, RunError> {
+    let role_tags = task.role.iter().flat_map(|r| r.tags.iter());
     let mut seen = Vec::new();
-    for t in tags {
-        if !seen.contains(&t) {
-            seen.push(t);
+    for raw in play.tags.iter().chain(role_tags).chain(&task.keywords.tags) {
+        let values = if Templar::is_template(raw) {
+            let origin = Origin {
+                span: Some(task.span),
+                exact_lines: false,
+                search_paths: Vec::new(),
+            };
+            match shared.templar.render_str(raw, vars, &origin)? {
+                Value::Array(items) => items.iter().map(python_str).collect(),
+                v => vec![python_str(&v)],
+            }
+        } else {
+            vec![raw.clone()]
+        };
+        for t in values {
+            if !seen.contains(&t) {
+                seen.push(t);
+            }
         }
     }
-    seen
+    Ok(seen)
 }
 
 /// `role : name`, the name being the module as written when the task has none.

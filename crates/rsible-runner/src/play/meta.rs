@@ -1,7 +1,8 @@
 //! `meta:` tasks, which steer the run instead of touching hosts, as the linear strategy runs
 //! them (`StrategyBase._execute_meta`): `noop`, `end_host` and `flush_handlers` once per host,
 //! the others once, for the first host, whose `when` decides for the whole play. Each run is
-//! announced; a `when` that does not hold shows the host skipped (not counted in the recap).
+//! announced (and, at `-vv`, what it did: `META: …`); a `when` that does not hold shows the
+//! host skipped (not counted in the recap).
 
 use rsible_modules::ResultMap;
 use rsible_parser::Task;
@@ -19,6 +20,7 @@ enum Action {
     EndPlay,
     EndHost,
     ClearFacts,
+    ClearHostErrors,
 }
 
 impl Action {
@@ -36,6 +38,7 @@ impl Action {
             "end_play" => Self::EndPlay,
             "end_host" => Self::EndHost,
             "clear_facts" => Self::ClearFacts,
+            "clear_host_errors" => Self::ClearHostErrors,
             other => return Err(RunError::Parse(rsible_parser::ParseError::Invalid {
                 message: format!("invalid meta action requested: {other}"),
                 span: task.module_key.span,
@@ -56,6 +59,7 @@ impl Action {
             Self::EndPlay => "end_play",
             Self::EndHost => "end_host",
             Self::ClearFacts => "clear_facts",
+            Self::ClearHostErrors => "clear_host_errors",
         }
     }
 
@@ -64,11 +68,24 @@ impl Action {
         let rest = match self {
             Self::FlushHandlers => format!(", not running handlers for {host}"),
             Self::ClearFacts => format!(", not clearing facts and fact cache for {host}"),
+            Self::ClearHostErrors => format!(", not clearing host error state for {host}"),
             Self::EndPlay => ", continuing play".to_owned(),
             Self::EndHost => format!(", continuing execution for {host}"),
             Self::Noop => String::new(),
         };
         format!("{} conditional evaluated to False{rest}", self.name())
+    }
+
+    /// Ansible's `msg` when the action is carried out for `host`.
+    fn done(self, host: &str) -> String {
+        match self {
+            Self::FlushHandlers => format!("triggered running handlers for {host}"),
+            Self::Noop => "noop".to_owned(),
+            Self::EndPlay => "ending play".to_owned(),
+            Self::EndHost => format!("ending play for {host}"),
+            Self::ClearFacts => "facts cleared".to_owned(),
+            Self::ClearHostErrors => "cleared host errors".to_owned(),
+        }
     }
 }
 
@@ -94,8 +111,12 @@ impl Runner<'_> {
             self.cb.playbook_on_task_start(&info);
             // `noop` takes no condition.
             if action == Action::Noop || self.meta_holds(ctx, task, host)? {
+                self.cb
+                    .verbose(2, None, &format!("META: {}", action.done(host)));
                 chosen.push(host.clone());
             } else {
+                self.cb
+                    .verbose(2, None, &format!("META: {}", action.skip_reason(host)));
                 self.meta_skipped(&info, action, host);
             }
         }
@@ -116,8 +137,29 @@ impl Runner<'_> {
                 }
             }
             Action::ClearFacts => {}
+            Action::ClearHostErrors if !chosen.is_empty() => self.clear_host_errors(ctx),
+            Action::ClearHostErrors => {}
         }
         Ok(!ctx.hosts.is_empty())
+    }
+
+    /// Every host of the play is no longer failed or unreachable: later plays take them again.
+    /// The hosts that had failed in this play stay out of the rest of it (their run of the
+    /// play has ended), as ansible-core's play iterator keeps them.
+    fn clear_host_errors(&mut self, ctx: &mut PlayCtx<'_>) {
+        let mut out = Vec::new();
+        for h in &ctx.all_hosts {
+            if let Some(st) = self.states.get_mut(h) {
+                if !st.is_active() {
+                    st.failed = false;
+                    st.unreachable = false;
+                    out.push(h.clone());
+                    self.cleared.insert(h.clone());
+                }
+            }
+        }
+        ctx.hosts.retain(|h| !out.contains(h));
+        ctx.play_hosts.retain(|h| !out.contains(h));
     }
 
     /// Whether the task's `when` holds for `host`.

@@ -16,7 +16,7 @@ mod meta;
 mod precedence;
 mod run_task;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use rsible_parser::{Inventory, Play, Playbook, Task};
@@ -43,6 +43,11 @@ struct Runner<'a> {
     stats: IndexMap<String, HostStats>,
     /// `--start-at-task` found yet?
     started: bool,
+    /// Hosts whose failure or unreachability `meta: clear_host_errors` cleared (and that have
+    /// not failed since): their recap counters no longer make the run fail.
+    cleared: HashSet<String>,
+    /// Handlers are being run: the tasks a handler includes are shown as handlers.
+    in_handlers: bool,
 }
 
 /// The hosts a block section runs on.
@@ -71,6 +76,9 @@ struct PlayCtx<'a> {
     name: String,
     /// `meta: end_play` ended the play: no later batch runs.
     ended: bool,
+    /// `force_handlers`: hosts that failed in the section being flushed still run the handlers
+    /// they notified.
+    forced: Vec<String>,
 }
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
@@ -102,6 +110,8 @@ pub fn run_playbook_with(
         states: IndexMap::new(),
         stats: IndexMap::new(),
         started: opts.start_at_task.is_none(),
+        cleared: HashSet::new(),
+        in_handlers: false,
     };
     callback.playbook_on_start(&playbook.path);
     let shown = std::env::current_dir()
@@ -139,9 +149,14 @@ impl Runner<'_> {
         self.cb.playbook_on_stats(&Stats {
             hosts: hosts.into_iter().collect(),
         });
-        if self.stats.values().any(|s| s.unreachable > 0) {
+        let counted = |h: &String| !self.cleared.contains(h);
+        if self
+            .stats
+            .iter()
+            .any(|(h, s)| s.unreachable > 0 && counted(h))
+        {
             RunOutcome::HostsUnreachable
-        } else if self.stats.values().any(|s| s.failed > 0) {
+        } else if self.stats.iter().any(|(h, s)| s.failed > 0 && counted(h)) {
             RunOutcome::HostsFailed
         } else {
             RunOutcome::Ok
@@ -155,8 +170,15 @@ impl Runner<'_> {
         self.announce(play, &name);
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
+        // ansible-playbook stops the run when the hosts that failed in a batch are as many as
+        // the batch's hosts, counting in the batch those that had failed before the play (and
+        // so never failed in it): with any of those, it never stops.
+        let failed_before = hosts.len() != all_hosts.len();
         if hosts.is_empty() {
-            self.cb.playbook_on_no_hosts_matched();
+            // Hosts that all failed before are matched: the play just has nothing to run.
+            if all_hosts.is_empty() {
+                self.cb.playbook_on_no_hosts_matched();
+            }
             return Ok(true);
         }
         for h in &hosts {
@@ -175,6 +197,7 @@ impl Runner<'_> {
             handlers,
             name,
             ended: false,
+            forced: Vec::new(),
         };
         for host in &hosts {
             let files = self.load_vars_files(&ctx, host)?;
@@ -196,7 +219,7 @@ impl Runner<'_> {
                 self.announce(play, &ctx.name);
             }
             ctx.hosts = batch;
-            if !self.run_batch(&mut ctx)? {
+            if !self.run_batch(&mut ctx)? && !failed_before {
                 // Ansible stops the whole run when every host of a batch failed in it.
                 return Ok(false);
             }
@@ -205,6 +228,28 @@ impl Runner<'_> {
             }
         }
         Ok(true)
+    }
+
+    /// The play's `force_handlers`, templated with the play's variables; else the option.
+    fn force_handlers(&self, ctx: &PlayCtx<'_>) -> Result<bool, RunError> {
+        let Some(node) = &ctx.play.force_handlers else {
+            return Ok(self.shared.opts.force_handlers);
+        };
+        let value = crate::template_node::render_node(
+            &self.shared.templar,
+            node,
+            &self.play_level_vars(ctx),
+            &rsible_template::Origin::default(),
+        )?;
+        Ok(match value {
+            Value::Null => self.shared.opts.force_handlers,
+            // A bool keyword: Ansible's `boolean()` reads the usual spellings.
+            Value::String(s) => matches!(
+                s.trim().to_ascii_lowercase().as_str(),
+                "yes" | "on" | "1" | "true" | "t" | "y" | "1.0"
+            ),
+            v => crate::template_node::truthy(&v),
+        })
     }
 
     fn announce(&self, play: &Play, name: &str) {
@@ -236,11 +281,24 @@ impl Runner<'_> {
                 .collect(),
             play.post_tasks.iter().collect(),
         ];
+        let force = self.force_handlers(ctx)?;
         for section in sections {
-            if !self.run_list(ctx, &section, 0, None)? {
+            let entered = self.task_hosts(ctx, None);
+            let go_on = self.run_list(ctx, &section, 0, None)?;
+            // Under `force_handlers` each section is a block whose `always` flushes the
+            // handlers, so the hosts that failed in it flush theirs too (ansible-core's
+            // `Play.compile`); a host ended by `meta: end_host`/`end_play` does not.
+            if force && !ctx.ended {
+                ctx.forced = entered;
+                let flushed = self.flush_handlers(ctx);
+                ctx.forced.clear();
+                flushed?;
+            } else if go_on {
+                self.flush_handlers(ctx)?;
+            }
+            if !go_on {
                 break;
             }
-            self.flush_handlers(ctx)?;
         }
         Ok(batch
             .iter()

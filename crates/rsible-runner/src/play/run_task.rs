@@ -28,7 +28,7 @@ impl Runner<'_> {
         let tags = if forced_name.is_some() {
             vec!["always".to_owned()]
         } else {
-            task_tags(ctx.play, task)
+            task_tags(&self.shared, ctx.play, task, &self.play_level_vars(ctx))?
         };
         if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
             return Ok(true);
@@ -53,7 +53,8 @@ impl Runner<'_> {
         if task.module == META {
             return self.run_meta(ctx, task, display, &hosts);
         }
-        self.run_on_hosts(ctx, task, display, hosts, false)?;
+        let in_handlers = self.in_handlers;
+        self.run_on_hosts(ctx, task, display, hosts, in_handlers)?;
         Ok(true)
     }
 
@@ -197,8 +198,9 @@ impl Runner<'_> {
             }
             self.apply(ctx, task, outcome);
         }
-        if fatal && any_failed && !self.rescuable.iter().any(|r| *r) {
-            // any_errors_fatal: every host of the play stops here (not counted as failed).
+        if fatal && any_failed {
+            // any_errors_fatal: every host of the play stops here (not counted as failed);
+            // inside a block with `rescue`, every host goes to the rescue.
             for h in &ctx.hosts {
                 if let Some(st) = self.states.get_mut(h) {
                     st.failed = true;

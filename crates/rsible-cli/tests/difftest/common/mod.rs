@@ -131,6 +131,8 @@ fn masks() -> &'static Masks {
             LOCAL_SCRATCH,
             DATE,
             JSON_CALLBACK_ID,
+            VV_VERSION,
+            VV_SKIPPED_CALLBACKS,
         ])
     })
 }
@@ -139,6 +141,17 @@ fn masks() -> &'static Masks {
 const JSON_CALLBACK_ID: rsible_test_support::mask::MaskRule = (
     r#""id": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}""#,
     r#""id": "<ID>""#,
+);
+
+/// At `-vv` ansible-playbook starts with its version block (Python's and Jinja's versions and
+/// paths, which rsible has no counterpart for); rsible does not print it.
+const VV_VERSION: rsible_test_support::mask::MaskRule =
+    (r"(?m)^ansible-playbook \[core [^\]\n]*\]\n(?:  .*\n)*", "");
+
+/// At `-vv` ansible-playbook names the Python callback plugins it loads and passes over.
+const VV_SKIPPED_CALLBACKS: rsible_test_support::mask::MaskRule = (
+    r"(?m)^Skipping callback '[^'\n]*', as we already have a stdout callback\.\n",
+    "",
 );
 
 /// `--list-hosts` prints each play's hosts from a Python set, whose order changes from run to
