@@ -52,34 +52,49 @@ pub(crate) fn combine_nodes(vars: &mut Vars, pairs: &[(String, Node)], merge: bo
     }
 }
 
-/// Where the `!unsafe` strings of each variable are, as `UNTRUSTED_VARS` entries (a name, or a
-/// path of keys and indexes), by variable: the last source to set a variable decides.
-#[derive(Default)]
-pub(crate) struct UnsafeMarks(BTreeMap<String, Vec<Value>>);
+/// Variables built source by source, lowest precedence first, keeping where the `!unsafe`
+/// strings of each variable are as `UNTRUSTED_VARS` entries (a name, or a path of keys and
+/// indexes): the last source to set a variable decides its marks.
+pub(crate) struct Layers {
+    pub vars: Vars,
+    merge: bool,
+    marks: BTreeMap<String, Vec<Value>>,
+}
 
-impl UnsafeMarks {
+impl Layers {
+    pub(crate) fn new(merge: bool) -> Self {
+        Self {
+            vars: Vars::new(),
+            merge,
+            marks: BTreeMap::new(),
+        }
+    }
+
     /// A source of variables written in YAML: its `!unsafe` strings are marked.
     pub(crate) fn nodes(&mut self, pairs: &[(String, Node)]) {
+        combine_nodes(&mut self.vars, pairs, self.merge);
         for (k, v) in pairs {
             let mut paths = Vec::new();
             collect_unsafe(v, &mut vec![Value::from(k.as_str())], &mut paths);
             if paths.is_empty() {
-                self.0.remove(k);
+                self.marks.remove(k);
             } else {
-                self.0.insert(k.clone(), paths);
+                self.marks.insert(k.clone(), paths);
             }
         }
     }
 
     /// A source without marks (inventory, results, extra vars) replaces what it sets.
     pub(crate) fn values(&mut self, vars: &Vars) {
+        combine(&mut self.vars, vars, self.merge);
         for k in vars.keys() {
-            self.0.remove(k);
+            self.marks.remove(k);
         }
     }
 
-    pub(crate) fn into_entries(self) -> impl Iterator<Item = Value> {
-        self.0.into_values().flatten()
+    /// The variables, and the marks of the `!unsafe` strings among them.
+    pub(crate) fn finish(self) -> (Vars, impl Iterator<Item = Value>) {
+        (self.vars, self.marks.into_values().flatten())
     }
 }
 

@@ -152,15 +152,9 @@ fn group(groups: &mut Vec<Inclusion>, outcome: &HostOutcome, info: &TaskInfo) {
 
 /// The loop item of one item result of a looped include, with its `loop_control` variables.
 fn loop_item(result: &Value, info: &TaskInfo) -> Option<LoopItem> {
+    let result = result.as_object()?;
     let item = result.get(&info.loop_var)?.clone();
-    let mut control = Vars::new();
-    if let Some(l) = result.get("ansible_loop") {
-        control.insert("ansible_loop".into(), l.clone());
-    }
-    if let Some(name) = result.get("ansible_index_var").and_then(Value::as_str) {
-        if let Some(index) = result.get(name) {
-            control.insert(name.to_owned(), index.clone());
-        }
-    }
+    let mut control = crate::task::item_vars_of(result, &info.loop_var);
+    control.remove(&info.loop_var);
     Some(LoopItem { item, control })
 }

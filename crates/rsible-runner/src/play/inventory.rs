@@ -7,7 +7,7 @@ use rsible_template::{Origin, Value, Vars};
 
 use super::{PlayCtx, Runner};
 use crate::outcome::{failed_result, HostOutcome, Status};
-use crate::task::{apply_changed_failed_when, show_outcome};
+use crate::task::{apply_changed_failed_when, item_vars_of, show_outcome};
 use crate::template_node::truthy;
 use crate::{ResultEvent, TaskInfo};
 
@@ -114,24 +114,4 @@ impl Runner<'_> {
             }
         }
     }
-}
-
-/// The variables an item's result brings back for conditions judged after the loop (Ansible's
-/// `_get_item_vars`): the loop variable, the index variable, `ansible_loop`.
-fn item_vars_of(item: &ResultMap, default_loop_var: &str) -> Vars {
-    let mut vars = Vars::new();
-    let loop_var = item
-        .get("ansible_loop_var")
-        .and_then(Value::as_str)
-        .unwrap_or(default_loop_var);
-    let index_var = item.get("ansible_index_var").and_then(Value::as_str);
-    for name in [Some(loop_var), index_var, Some("ansible_loop")]
-        .into_iter()
-        .flatten()
-    {
-        if let Some(v) = item.get(name) {
-            vars.insert(name.to_owned(), v.clone());
-        }
-    }
-    vars
 }

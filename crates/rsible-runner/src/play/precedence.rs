@@ -102,45 +102,35 @@ impl Runner<'_> {
         let sh = &self.shared;
         let merge = sh.opts.hash_merge;
         let role = task.and_then(|t| t.role.as_ref());
-        let mut v = Vars::new();
         // `!unsafe` strings of the variables written in YAML stay untemplated (docs/trust.md).
-        let mut marks = vars::UnsafeMarks::default();
+        let mut layers = vars::Layers::new(merge);
         for role in &ctx.play.roles {
-            vars::combine_nodes(&mut v, &role.defaults, merge);
-            marks.nodes(&role.defaults);
+            layers.nodes(&role.defaults);
         }
         if let Some(role) = role {
-            vars::combine_nodes(&mut v, &role.defaults, merge);
-            marks.nodes(&role.defaults);
+            layers.nodes(&role.defaults);
         }
         let inventory = vars::inventory_vars(&sh.inventory, host);
-        vars::combine(&mut v, &inventory, merge);
-        marks.values(&inventory);
+        layers.values(&inventory);
         if let Some(st) = self.states.get(host) {
-            vars::inject_facts(&mut v, &st.facts);
+            vars::inject_facts(&mut layers.vars, &st.facts);
         }
-        vars::combine_nodes(&mut v, &ctx.play.vars, merge);
-        marks.nodes(&ctx.play.vars);
+        layers.nodes(&ctx.play.vars);
         if let Some(files) = ctx.vars_files.get(host) {
-            vars::combine(&mut v, files, merge);
-            marks.values(files);
+            layers.values(files);
         }
         for role in &ctx.play.roles {
-            vars::combine_nodes(&mut v, &role.vars, merge);
-            marks.nodes(&role.vars);
+            layers.nodes(&role.vars);
         }
         if let Some(role) = role {
-            vars::combine_nodes(&mut v, &role.vars, merge);
-            marks.nodes(&role.vars);
+            layers.nodes(&role.vars);
         }
         if let Some(task) = task {
-            vars::combine_nodes(&mut v, &task.keywords.vars, merge);
-            marks.nodes(&task.keywords.vars);
+            layers.nodes(&task.keywords.vars);
         }
         let mut untrusted: Vec<Value> = Vec::new();
         if let Some(st) = self.states.get(host) {
-            vars::combine(&mut v, &st.registered, merge);
-            marks.values(&st.registered);
+            layers.values(&st.registered);
             // Results and facts are data from the host: never templated again (Ansible 2.19).
             untrusted.extend(st.registered.keys().map(|k| Value::from(k.as_str())));
             untrusted.extend(
@@ -154,18 +144,15 @@ impl Runner<'_> {
         }
         // Role params and include params outrank set_fact and registered values.
         if let Some(role) = role {
-            vars::combine_nodes(&mut v, &role.params, merge);
-            marks.nodes(&role.params);
+            layers.nodes(&role.params);
         }
         for scope in &self.include_vars {
-            vars::combine(&mut v, scope, merge);
-            marks.values(scope);
+            layers.values(scope);
         }
-        vars::combine(&mut v, extra_task_vars, merge);
-        marks.values(extra_task_vars);
-        vars::combine(&mut v, &sh.extra_vars, merge);
-        marks.values(&sh.extra_vars);
-        untrusted.extend(marks.into_entries());
+        layers.values(extra_task_vars);
+        layers.values(&sh.extra_vars);
+        let (mut v, marks) = layers.finish();
+        untrusted.extend(marks);
         v.insert(
             rsible_template::UNTRUSTED_VARS.into(),
             Value::Array(untrusted),

@@ -242,3 +242,23 @@ fn loop_label(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<Val
     let label = job.task.keywords.loop_control.as_ref()?.get("label")?;
     render_node(&shared.templar, label, vars, &job.origin).ok()
 }
+
+/// The variables an item's result brings back for conditions judged after the loop (Ansible's
+/// `_get_item_vars`): the loop variable, the index variable, `ansible_loop`.
+pub(crate) fn item_vars_of(item: &ResultMap, default_loop_var: &str) -> Vars {
+    let mut vars = Vars::new();
+    let loop_var = item
+        .get("ansible_loop_var")
+        .and_then(Value::as_str)
+        .unwrap_or(default_loop_var);
+    let index_var = item.get("ansible_index_var").and_then(Value::as_str);
+    for name in [Some(loop_var), index_var, Some("ansible_loop")]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(v) = item.get(name) {
+            vars.insert(name.to_owned(), v.clone());
+        }
+    }
+    vars
+}

@@ -22,6 +22,7 @@ use rsible_template::{Origin, Vars};
 use crate::TaskInfo;
 
 pub(crate) use inherit::{Connection, Inherited};
+pub(crate) use items::item_vars_of;
 pub use module_call::unimplemented_modules;
 pub(crate) use module_call::{
     action_names, bypasses_host_loop, changes_inventory, internal_key, may_read_hostvars,
