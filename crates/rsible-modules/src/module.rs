@@ -17,6 +17,10 @@ pub enum ModuleError {
     Template(#[from] rsible_template::TemplateError),
     #[error(transparent)]
     Args(#[from] ArgsError),
+    /// An error the action raises (`AnsibleError`, not `AnsibleActionFail`): the task fails
+    /// with `Task failed: <msg>` as its `msg`, and no result of the action is shown.
+    #[error("{0}")]
+    Raised(String),
 }
 
 /// The collection a module ships in, which decides its fully qualified name.
@@ -160,6 +164,8 @@ pub enum Facts {
     Host(serde_json::Map<String, Value>),
     /// `set_fact` variables, of set_fact precedence.
     Vars(serde_json::Map<String, Value>),
+    /// `include_vars` variables: above task vars, below `set_fact`, kept for the whole run.
+    Included(serde_json::Map<String, Value>),
 }
 
 /// A change of the run's in-memory inventory, which the runner applies for the rest of the

@@ -7,6 +7,8 @@ pub(crate) struct HostState {
     pub facts: Vars,
     /// `register:` results and `set_fact:` values (same precedence level here).
     pub registered: Vars,
+    /// `include_vars` values: Ansible's per-host vars cache, below `set_fact`.
+    pub included: Vars,
     /// The host failed a task (not ignored): it leaves this play and later ones.
     pub failed: bool,
     /// The host could not be reached: it leaves the run.

@@ -28,6 +28,8 @@ pub(crate) struct HostOutcome {
     pub facts: Option<Vars>,
     /// `set_fact` values.
     pub set_facts: Option<Vars>,
+    /// `include_vars` values.
+    pub included_vars: Option<Vars>,
     /// What `add_host`/`group_by` change in the inventory, with the loop item's index: the
     /// play applies them before the outcome is shown.
     pub inventory: Vec<(Option<usize>, InventoryChange)>,

@@ -172,6 +172,7 @@ pub(crate) fn hostvars(
         let mut v = inventory_vars(inventory, host);
         if let Some(st) = states.get(host) {
             inject_facts(&mut v, &st.facts);
+            extend(&mut v, &st.included);
             extend(&mut v, &st.registered);
         }
         extend(&mut v, extra);

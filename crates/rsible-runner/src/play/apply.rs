@@ -94,6 +94,9 @@ impl Runner<'_> {
                 state.facts.insert(k, v);
             }
         }
+        if let Some(iv) = outcome.included_vars {
+            vars::combine(&mut state.included, &iv, self.shared.opts.hash_merge);
+        }
         if let Some(sf) = outcome.set_facts {
             vars::extend(&mut state.registered, &sf);
         }

@@ -130,6 +130,7 @@ impl Runner<'_> {
         }
         let mut untrusted: Vec<Value> = Vec::new();
         if let Some(st) = self.states.get(host) {
+            layers.values(&st.included);
             layers.values(&st.registered);
             // Results and facts are data from the host: never templated again (Ansible 2.19).
             untrusted.extend(st.registered.keys().map(|k| Value::from(k.as_str())));

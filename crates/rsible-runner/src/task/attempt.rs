@@ -10,7 +10,8 @@ use rsible_template::{Value, Vars};
 use super::args::{render_args, RawParams};
 use super::async_job::{run_async, AsyncError};
 use super::fault::{
-    conditional_fault, failure_chain, raised_chain, unreachable, ItemResult, TaskFault,
+    conditional_fault, failure_chain, fill_missing_msg, raised_chain, unreachable, ItemResult,
+    TaskFault,
 };
 use super::module_call::{self, INCLUDE_TASKS};
 use super::normalise::{apply_changed_failed_when, normalise, with_registered};
@@ -173,12 +174,13 @@ impl Attempts<'_> {
                 Ok(out) => out,
                 Err(not_run) => return *not_run,
             };
-            let finished = |result: ResultMap, by_action: bool| {
+            let finished = |mut result: ResultMap, by_action: bool| {
                 let chain = if raised {
                     raised_chain(task, &result)
                 } else {
                     failure_chain(task, &result, by_action, cause.as_deref())
                 };
+                fill_missing_msg(&mut result, chain.as_deref());
                 ItemResult {
                     result,
                     chain,
@@ -289,6 +291,11 @@ impl Attempts<'_> {
             Err(AsyncError::Module(ModuleError::Template(e))) => {
                 Err(Box::new(TaskFault::template(task, &e).into_item()))
             }
+            Err(AsyncError::Module(ModuleError::Raised(msg))) => Err(Box::new(
+                TaskFault::new(task, None, &msg, None)
+                    .unchanged()
+                    .into_item(),
+            )),
             // `module_call` turns refusals into results; kept apart for completeness.
             Err(AsyncError::Module(ModuleError::Args(e))) => Ok(ModuleOutput::from(e)),
         }

@@ -165,14 +165,26 @@ pub(crate) fn failure_chain(
         "Module failed."
     };
     let mut chain = vec![link("Task failed.", Some(task.span)), link(kind, None)];
-    if let Some(msg) = result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
-        chain.push(link(&msg, None));
+    match result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
+        Some(msg) => chain.push(link(&msg, None)),
+        // A failed result without `msg` (include_vars puts its reason under `message`).
+        None if !result.contains_key("msg") => chain.push(link("Unknown error.", None)),
+        None => {}
     }
     // The exception a module chained to its failure (`fail_json(…, exception=…)`).
     if let Some(cause) = cause.filter(|c| !c.is_empty()) {
         chain.push(link(cause, None));
     }
     Some(chain)
+}
+
+/// A failed result without `msg` gets the whole chain as its `msg`, as Ansible shows it.
+pub(crate) fn fill_missing_msg(result: &mut ResultMap, chain: Option<&[ErrorLink]>) {
+    if let Some(chain) = chain {
+        if !result.contains_key("msg") {
+            result.insert("msg".into(), Value::from(join_chain(chain)));
+        }
+    }
 }
 
 /// An UNREACHABLE result and its chain.

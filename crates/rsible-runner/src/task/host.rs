@@ -35,6 +35,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         register: keywords.register.clone(),
         facts: None,
         set_facts: None,
+        included_vars: None,
         inventory: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -78,7 +79,7 @@ fn finish(mut outcome: HostOutcome, item: ItemResult) -> HostOutcome {
     } = item;
     outcome.inventory = inventory;
     mark_exception(&mut result);
-    (outcome.facts, outcome.set_facts) = split_facts(facts);
+    (outcome.facts, outcome.set_facts, outcome.included_vars) = split_facts(facts);
     outcome.status = HostOutcome::status_of(&result);
     outcome.result = result;
     outcome.error = chain;

@@ -89,7 +89,8 @@ pub(super) fn run_loop(
         let mut vars = job.vars.clone();
         // Facts earlier items set are variables of the later ones, as Ansible updates the
         // task's variables after each item; extra vars still win over them.
-        if let Some(Facts::Vars(learned) | Facts::Host(learned)) = &facts {
+        if let Some(Facts::Vars(learned) | Facts::Host(learned) | Facts::Included(learned)) = &facts
+        {
             let below_extra = learned
                 .iter()
                 .filter(|(k, _)| !shared.extra_vars.contains_key(*k));

@@ -184,18 +184,20 @@ pub(crate) fn merge_facts(acc: &mut Option<Facts>, next: Option<Facts>) {
     match (acc.as_mut(), next) {
         (_, None) => {}
         (Some(Facts::Host(a)), Some(Facts::Host(b)))
-        | (Some(Facts::Vars(a)), Some(Facts::Vars(b))) => a.extend(b),
+        | (Some(Facts::Vars(a)), Some(Facts::Vars(b)))
+        | (Some(Facts::Included(a)), Some(Facts::Included(b))) => a.extend(b),
         (_, Some(b)) => *acc = Some(b),
     }
 }
 
 /// Where a host's facts go: gathered ones (`setup`) become the host's facts, `set_fact`'s are
-/// stored with registered values.
-pub(crate) fn split_facts(facts: Option<Facts>) -> (Option<Vars>, Option<Vars>) {
+/// stored with registered values, `include_vars`' at their own level.
+pub(crate) fn split_facts(facts: Option<Facts>) -> (Option<Vars>, Option<Vars>, Option<Vars>) {
     match facts {
-        Some(Facts::Host(f)) => (Some(f), None),
-        Some(Facts::Vars(f)) => (None, Some(f)),
-        None => (None, None),
+        Some(Facts::Host(f)) => (Some(f), None, None),
+        Some(Facts::Vars(f)) => (None, Some(f), None),
+        Some(Facts::Included(f)) => (None, None, Some(f)),
+        None => (None, None, None),
     }
 }
 
