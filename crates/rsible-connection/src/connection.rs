@@ -11,6 +11,12 @@ pub trait Connection: Send + Sync {
     /// Runs a command and waits for it.
     fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, ConnectionError>;
 
+    /// Runs a command on a terminal where the transport gives one, as Ansible's ssh plugin runs
+    /// `raw` (`ssh -tt`: stderr joins stdout, lines end in CRLF). Without one, [`Self::exec`].
+    fn exec_tty(&self, req: &ExecRequest) -> Result<ExecOutput, ConnectionError> {
+        self.exec(req)
+    }
+
     /// Writes `data` to `dest` atomically: a temp file beside it, then a rename.
     fn put_file(&self, data: &[u8], dest: &str, opts: &PutOptions) -> Result<(), ConnectionError>;
 

@@ -24,6 +24,7 @@ mod known;
 mod modprobe;
 mod module;
 mod ping;
+mod raw;
 mod registry;
 mod set_fact;
 mod setup;

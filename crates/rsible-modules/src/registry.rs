@@ -24,6 +24,7 @@ static ALL: &[&dyn Module] = &[
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
     &crate::include_vars::INCLUDE_VARS,
+    &crate::raw::RAW,
 ];
 
 /// Every module rsible has.
@@ -78,7 +79,8 @@ mod tests {
                 "slurp",
                 "add_host",
                 "group_by",
-                "include_vars"
+                "include_vars",
+                "raw"
             ]
         );
         for n in &names {

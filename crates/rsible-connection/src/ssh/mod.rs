@@ -14,6 +14,7 @@ mod settings;
 #[cfg(test)]
 mod tests;
 
+use std::os::unix::ffi::OsStrExt as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use runtime::SshRuntime;
@@ -74,6 +75,20 @@ impl SshConnection {
     }
 }
 
+/// A new pseudo-terminal: its controlling side (kept open while ssh runs) and its terminal.
+fn local_terminal() -> std::io::Result<(std::os::fd::OwnedFd, std::fs::File)> {
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+    let controller = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY)?;
+    grantpt(&controller)?;
+    unlockpt(&controller)?;
+    let name = ptsname(&controller, Vec::new())?;
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(std::ffi::OsStr::from_bytes(name.as_bytes()))?;
+    Ok((controller, terminal))
+}
+
 impl Connection for SshConnection {
     fn host(&self) -> &str {
         &self.settings.host
@@ -103,6 +118,59 @@ impl Connection for SshConnection {
                 }
             }
         }
+    }
+
+    fn exec_tty(&self, req: &ExecRequest) -> Result<ExecOutput, ConnectionError> {
+        let plan = escalation::plan(req)?;
+        // A become password is answered on the pipes `exec` reads, so those commands go there.
+        if plan
+            .escalation
+            .as_ref()
+            .is_some_and(|e| e.password.is_some())
+            || req.stdin.is_some()
+        {
+            return self.exec(req);
+        }
+        let master = self.live_master()?;
+        let failed = |e: std::io::Error| ConnectionError::Failed(format!("cannot run ssh: {e}"));
+        // ssh sends the modes of its own terminal for the remote one: Ansible's ssh plugin gives
+        // it a pty, so the remote side translates newlines to CRLF as under Ansible.
+        let (_pty, terminal) = local_terminal().map_err(failed)?;
+        // `-p 9` (discard): never a new connection if the master has gone meanwhile.
+        let out = std::process::Command::new("ssh")
+            .arg("-S")
+            .arg(&master.control_path)
+            .args(["-tt", "-o", "BatchMode=yes", "-p", "9", "--"])
+            .arg(&self.settings.host)
+            .arg(&plan.line)
+            .stdin(terminal)
+            .output()
+            .map_err(failed)?;
+        let rc = out.status.code().unwrap_or(-1);
+        if rc == 255 && !master.alive() {
+            self.forget(&master);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(unreachable(
+                &master.lost_reason(&stderr, &self.settings.host),
+            ));
+        }
+        let mut stdout = out.stdout;
+        // The become shell's success marker is the first line on the terminal.
+        if let Some(esc) = &plan.escalation {
+            let marker = esc.marker.as_bytes();
+            if let Some(at) = stdout.windows(marker.len()).position(|w| w == marker) {
+                let end = stdout[at..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(stdout.len(), |n| at + n + 1);
+                stdout.drain(..end);
+            }
+        }
+        Ok(ExecOutput {
+            rc,
+            stdout,
+            stderr: out.stderr,
+        })
     }
 
     fn put_file(&self, data: &[u8], dest: &str, opts: &PutOptions) -> Result<(), ConnectionError> {

@@ -78,10 +78,11 @@ fn run_delegated(
         Err(Unresolved::Unreachable(msg)) => return unreachable(task, &msg),
     };
     if resolved.async_job.is_some() && !module_call::supports_async(module) {
-        let msg = format!("This action ({fqcn}) does not support async.");
+        // Raised by the action, naming it as the task writes it.
+        let msg = format!("This action ({}) does not support async.", task.module);
         let mut r = failed_result(msg);
         r.insert("changed".into(), Value::Bool(false));
-        let chain = failure_chain(task, &r, true, None);
+        let chain = raised_chain(task, &r);
         return (r, chain).into();
     }
     let attempts = Attempts {
