@@ -26,6 +26,7 @@ mod module;
 mod ping;
 mod raw;
 mod registry;
+mod script;
 mod set_fact;
 mod setup;
 mod slurp;

@@ -25,6 +25,7 @@ static ALL: &[&dyn Module] = &[
     &crate::group_by::GROUP_BY,
     &crate::include_vars::INCLUDE_VARS,
     &crate::raw::RAW,
+    &crate::script::SCRIPT,
 ];
 
 /// Every module rsible has.
@@ -80,7 +81,8 @@ mod tests {
                 "add_host",
                 "group_by",
                 "include_vars",
-                "raw"
+                "raw",
+                "script"
             ]
         );
         for n in &names {

@@ -82,7 +82,7 @@ fn run_delegated(
         let msg = format!("This action ({}) does not support async.", task.module);
         let mut r = failed_result(msg);
         r.insert("changed".into(), Value::Bool(false));
-        let chain = raised_chain(task, &r);
+        let chain = raised_chain(task, &r, None);
         return (r, chain).into();
     }
     let attempts = Attempts {
@@ -177,7 +177,7 @@ impl Attempts<'_> {
             };
             let finished = |mut result: ResultMap, by_action: bool| {
                 let chain = if raised {
-                    raised_chain(task, &result)
+                    raised_chain(task, &result, cause.as_deref())
                 } else {
                     failure_chain(task, &result, by_action, cause.as_deref())
                 };

@@ -136,16 +136,33 @@ fn join_chain(chain: &[ErrorLink]) -> String {
     out
 }
 
-/// The `[ERROR]:` chain of a failure the action raised: `Task failed: <msg>`.
-pub(crate) fn raised_chain(task: &Task, result: &ResultMap) -> Option<Vec<ErrorLink>> {
+/// The `[ERROR]:` chain of a failure the action raised: `Task failed: <msg>`, then the error
+/// it was raised from, if any.
+pub(crate) fn raised_chain(
+    task: &Task,
+    result: &ResultMap,
+    cause: Option<&str>,
+) -> Option<Vec<ErrorLink>> {
     if !result.get("failed").is_some_and(truthy) {
         return None;
     }
     let msg = result.get("msg").map(python_str).unwrap_or_default();
-    Some(vec![
-        link("Task failed.", Some(task.span)),
-        link(&msg, None),
-    ])
+    let mut chain = vec![link("Task failed.", Some(task.span))];
+    match cause.filter(|c| !c.is_empty()) {
+        // The error it was raised from is its own `<<< caused by >>>` section (the action
+        // re-raised it with the same text, which Ansible then shows once).
+        Some(cause) => {
+            if msg != cause {
+                chain.push(link(&msg, None));
+            }
+            chain.push(ErrorLink {
+                keep_apart: true,
+                ..link(cause, None)
+            });
+        }
+        None => chain.push(link(&msg, None)),
+    }
+    Some(chain)
 }
 
 /// The `[ERROR]:` chain Ansible 2.19 shows for a failed result: `Module failed` for modules that
