@@ -103,6 +103,9 @@ impl Callback for MergedStats<'_> {
     fn runner_retry(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
         self.inner.runner_retry(t, e);
     }
+    fn display(&self, msg: &str) {
+        self.inner.display(msg);
+    }
     fn warning(&self, msg: &str) {
         self.inner.warning(msg);
     }

@@ -26,6 +26,9 @@ pub struct ModuleContext<'a> {
     /// connection without `delegate_to`. Only modules that open their own transport
     /// (`synchronize`'s rsync) read it.
     pub connection_info: Option<ConnectionInfo>,
+    /// Prints a line on the controller's output as Ansible's `display.display` (the `pause`
+    /// action's countdown notice), in order with the task's results.
+    pub display: &'a (dyn Fn(&str) + Sync),
 }
 
 /// How the task reaches its host, after `delegate_to`: what `synchronize` needs to point

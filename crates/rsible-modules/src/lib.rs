@@ -23,6 +23,7 @@ mod include_vars;
 mod known;
 mod modprobe;
 mod module;
+mod pause;
 mod ping;
 mod raw;
 mod registry;

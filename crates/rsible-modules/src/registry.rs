@@ -26,6 +26,7 @@ static ALL: &[&dyn Module] = &[
     &crate::include_vars::INCLUDE_VARS,
     &crate::raw::RAW,
     &crate::script::SCRIPT,
+    &crate::pause::PAUSE,
 ];
 
 /// Every module rsible has.
@@ -82,7 +83,8 @@ mod tests {
                 "group_by",
                 "include_vars",
                 "raw",
-                "script"
+                "script",
+                "pause"
             ]
         );
         for n in &names {

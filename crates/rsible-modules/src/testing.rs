@@ -53,6 +53,7 @@ impl Env {
             diff: self.diff,
             verbosity: self.verbosity,
             connection_info: None,
+            display: &|_| {},
         }
     }
 }

@@ -121,6 +121,8 @@ pub trait Callback: Send + Sync {
     fn runner_on_async_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     /// An async job failed or ran out of time (`ASYNC FAILED on h: jid=…`).
     fn runner_on_async_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// A line an action prints as it runs (`display.display`: stdout in the default callback).
+    fn display(&self, _msg: &str) {}
     /// A `[WARNING]:` line (stderr in the default callback).
     fn warning(&self, _msg: &str) {}
     /// A message Ansible prints with `display.v()`…`display.vvvvvv()`: shown when the run has at

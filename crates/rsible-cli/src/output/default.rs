@@ -473,6 +473,10 @@ impl Callback for DefaultCallback {
             .display(&msg, Some(Color::Debug), false);
     }
 
+    fn display(&self, msg: &str) {
+        self.state().display.display(msg, None, false);
+    }
+
     fn warning(&self, msg: &str) {
         self.state().display.warning(msg);
     }

@@ -251,7 +251,10 @@ impl Attempts<'_> {
     /// the call gave none.
     fn once(&self) -> Result<ModuleOutput, Box<ItemResult>> {
         let task = self.job.task;
-        let ctx = self.context();
+        let display = |text: &str| {
+            let _ = self.tx.send(Event::Display(text.to_owned()));
+        };
+        let ctx = self.context(&display);
         let run = match (&self.task.become_, self.task.async_job) {
             (Err(unknown), _) if !module_call::runs_on_controller(self.module) => {
                 let transport = transport_name(&self.task.conn_info);
@@ -302,7 +305,7 @@ impl Attempts<'_> {
         }
     }
 
-    fn context(&self) -> ModuleContext<'_> {
+    fn context<'c>(&'c self, display: &'c (dyn Fn(&str) + Sync)) -> ModuleContext<'c> {
         let shared = self.shared;
         ModuleContext {
             conn: self.task.conn.as_ref(),
@@ -317,6 +320,7 @@ impl Attempts<'_> {
             diff: shared.opts.diff,
             verbosity: shared.opts.verbosity,
             connection_info: Some(self.task.conn_info.clone()),
+            display,
         }
     }
 }

@@ -32,6 +32,8 @@ pub(crate) enum Event {
         host: String,
         result: ResultMap,
     },
+    /// A line the module prints on the controller (`display.display`).
+    Display(String),
     Done(Box<HostOutcome>),
 }
 
@@ -138,6 +140,7 @@ impl Reporter<'_> {
                 delegated_to,
                 result,
             } => cb.runner_retry(info, &plain(&host, delegated_to.as_deref(), &result)),
+            Event::Display(text) => cb.display(&text),
             Event::Async { kind, host, result } => {
                 let event = plain(&host, None, &result);
                 match kind {
