@@ -21,6 +21,7 @@ mod file;
 mod group_by;
 mod include_vars;
 mod known;
+mod make;
 mod modprobe;
 mod module;
 mod pause;

@@ -27,6 +27,7 @@ static ALL: &[&dyn Module] = &[
     &crate::raw::RAW,
     &crate::script::SCRIPT,
     &crate::pause::PAUSE,
+    &crate::make::MAKE,
 ];
 
 /// Every module rsible has.
@@ -84,7 +85,8 @@ mod tests {
                 "include_vars",
                 "raw",
                 "script",
-                "pause"
+                "pause",
+                "make"
             ]
         );
         for n in &names {

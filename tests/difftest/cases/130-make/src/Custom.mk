@@ -1,0 +1,2 @@
+custom:
+	echo custom > custom.txt
