@@ -29,6 +29,7 @@ mod setup;
 mod slurp;
 mod stat;
 mod synchronize;
+mod systemd;
 mod target;
 mod template;
 mod unarchive;

@@ -23,6 +23,9 @@ static ALL: &[&dyn Module] = &[
     &crate::slurp::SLURP,
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
+    &crate::systemd::SYSTEMD,
+    &crate::systemd::SYSTEMD_SERVICE,
+    &crate::systemd::SERVICE,
 ];
 
 /// Every module rsible has.
@@ -76,7 +79,10 @@ mod tests {
                 "async_status",
                 "slurp",
                 "add_host",
-                "group_by"
+                "group_by",
+                "systemd",
+                "systemd_service",
+                "service"
             ]
         );
         for n in &names {
