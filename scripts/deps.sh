@@ -4,7 +4,7 @@
 set -euo pipefail
 
 venv="${RSIBLE_ANSIBLE_VENV:-/opt/ansible-venv}"
-apt_pkgs=(make rsync openssh-client openssh-server sudo iproute2 debootstrap file e2fsprogs python3-venv shellcheck)
+apt_pkgs=(make rsync openssh-client openssh-server sudo iproute2 debootstrap file e2fsprogs python3-venv shellcheck systemd-container)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -28,6 +28,9 @@ static ALL: &[&dyn Module] = &[
     &crate::script::SCRIPT,
     &crate::pause::PAUSE,
     &crate::make::MAKE,
+    &crate::systemd::SYSTEMD,
+    &crate::systemd::SYSTEMD_SERVICE,
+    &crate::systemd::SERVICE,
 ];
 
 /// Every module rsible has.
@@ -86,7 +89,10 @@ mod tests {
                 "raw",
                 "script",
                 "pause",
-                "make"
+                "make",
+                "systemd",
+                "systemd_service",
+                "service"
             ]
         );
         for n in &names {

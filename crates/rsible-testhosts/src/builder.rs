@@ -43,7 +43,7 @@ impl HostSetBuilder {
         self
     }
 
-    /// Where tier 1b keeps its bootstrapped root between runs. Default
+    /// Where tiers 1b and 1c keep their bootstrapped roots between runs. Default
     /// `/var/cache/rsible-testhosts`.
     #[must_use]
     pub fn rootfs_cache(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -58,7 +58,7 @@ impl HostSetBuilder {
         self
     }
 
-    /// Tier 1b: bind-mounts `source` (a directory or file on the machine) read-only at `target`
+    /// Tiers 1b and 1c: bind-mounts `source` (a directory or file on the machine) read-only at `target`
     /// (absolute, inside the host's root) at every boot, so it survives reboots without being
     /// copied into each host. Paths must not hold whitespace. May be given several times.
     #[must_use]
@@ -97,6 +97,10 @@ impl HostSetBuilder {
         let lower = match self.tier {
             Tier::Shared => None,
             Tier::OwnRoot => Some(rootfs::ensure_rootfs(&self.rootfs_cache)?),
+            Tier::Systemd => {
+                check_nspawn()?;
+                Some(rootfs::ensure_systemd_rootfs(&self.rootfs_cache)?)
+            }
         };
         let subnet = network::claim_subnet()?;
         let pid = std::process::id();
@@ -116,7 +120,7 @@ impl HostSetBuilder {
         let known_hosts = run_dir.join("known_hosts");
         let (user, password) = match self.tier {
             Tier::Shared => ("root", None),
-            Tier::OwnRoot => ("vagrant", Some(rootfs::VAGRANT_PASSWORD.to_owned())),
+            Tier::OwnRoot | Tier::Systemd => ("vagrant", Some(rootfs::VAGRANT_PASSWORD.to_owned())),
         };
         let hosts = (0..self.count)
             .map(|index| {
@@ -167,9 +171,9 @@ impl HostSetBuilder {
 
 impl HostSetBuilder {
     fn check_binds(&self) -> Result<(), Error> {
-        if !self.binds.is_empty() && self.tier != Tier::OwnRoot {
+        if !self.binds.is_empty() && !self.tier.own_root() {
             return Err(Error::InvalidConfig(
-                "bind mounts need tier 1b hosts (their own root filesystem)".into(),
+                "bind mounts need tier 1b or 1c hosts (their own root filesystem)".into(),
             ));
         }
         for (source, target) in &self.binds {
@@ -190,6 +194,23 @@ impl HostSetBuilder {
             }
         }
         Ok(())
+    }
+}
+
+/// Tier 1c boots its hosts with `systemd-nspawn` (Debian package `systemd-container`).
+fn check_nspawn() -> Result<(), Error> {
+    let out = crate::process::output(std::process::Command::new("systemd-nspawn").arg("--version"))
+        .map_err(|e| Error::Unsupported {
+            tool: "systemd-nspawn".into(),
+            reason: format!("{e} (install the Debian package systemd-container)"),
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Unsupported {
+            tool: "systemd-nspawn --version".into(),
+            reason: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::network::{self, NETNS_PREFIX};
 use crate::rootfs::DEFAULT_CACHE_DIR;
-use crate::{process, teardown};
+use crate::{cgroup, process, teardown};
 
 /// What [`cleanup_stale`] removed.
 #[derive(Debug, Default)]
@@ -47,10 +47,14 @@ pub fn cleanup_stale() -> Result<CleanupReport, Error> {
         .collect();
     let live_subnets: BTreeSet<u8> = live.iter().map(|&(_, third)| third).collect();
 
-    let stale_namespaces: Vec<String> = network::list_namespaces()?
+    // Tier-1c hosts' cgroups are named after their namespaces and may outlive them.
+    let mut stale_namespaces: Vec<String> = network::list_namespaces()?
         .into_iter()
+        .chain(cgroup::listed_hosts())
         .filter(|ns| parse_owner(ns.strip_prefix(NETNS_PREFIX)).is_some_and(|o| !live.contains(&o)))
         .collect();
+    stale_namespaces.sort();
+    stale_namespaces.dedup();
     let tmp = std::env::temp_dir();
     let stale_dirs: Vec<PathBuf> = fs_err::read_dir(&tmp)?
         .filter_map(Result::ok)

@@ -10,6 +10,17 @@ pub enum Tier {
     /// Tier 1b: also its own root filesystem (Debian bookworm overlay), PID namespace and
     /// hostname; login `vagrant` with passwordless sudo. Safe for apt, users and reboots.
     OwnRoot,
+    /// Tier 1c: like tier 1b (own Debian bookworm root, login `vagrant`), but booted by
+    /// `systemd-nspawn` with systemd as PID 1: services, `systemctl`, `hostnamectl`,
+    /// `timedatectl` and a real `reboot` work.
+    Systemd,
+}
+
+impl Tier {
+    /// Whether the host has its own root filesystem (tiers 1b and 1c).
+    pub fn own_root(self) -> bool {
+        matches!(self, Tier::OwnRoot | Tier::Systemd)
+    }
 }
 
 /// One test host, with everything a client needs to reach it over SSH.

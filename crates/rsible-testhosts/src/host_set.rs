@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::host::{Host, Tier};
 use crate::network::Subnet;
 use crate::rootfs;
-use crate::{process, sshd, teardown};
+use crate::{cgroup, process, sshd, teardown};
 
 /// A plain `.bashrc` (returns at once unless interactive) hidden over root's own on tier-1 hosts.
 const PLAIN_BASHRC: &str = "# rsible-testhosts: a plain .bashrc, so ssh commands start fast.\n\
@@ -110,6 +110,11 @@ impl HostSet {
     /// drop; commands they started keep running). The host itself stays up.
     pub fn stop_sshd(&self, host: &Host) -> Result<(), Error> {
         let host = self.own(host)?;
+        if self.tier == Tier::Systemd {
+            // Else systemd restarts the killed sshd (`Restart=on-failure`); its sessions stay
+            // (`KillMode=process`) and are killed below.
+            let _ = self.exec_on(host, "systemctl stop ssh.service")?;
+        }
         let pids: Vec<i64> = process::netns_pids(&host.netns)
             .into_iter()
             .filter(|&p| process::comm(p).starts_with("sshd"))
@@ -140,9 +145,13 @@ impl HostSet {
                     self.spawn(host)?;
                 }
             }
-            Tier::OwnRoot => {
-                let out =
-                    self.exec_on(host, "/usr/sbin/sshd -E /var/log/rsible-testhosts/sshd.log")?;
+            Tier::OwnRoot | Tier::Systemd => {
+                let start = if self.tier == Tier::Systemd {
+                    "systemctl start ssh.service"
+                } else {
+                    "/usr/sbin/sshd -E /var/log/rsible-testhosts/sshd.log"
+                };
+                let out = self.exec_on(host, start)?;
                 if !out.status.success() {
                     return Err(Error::Command {
                         command: format!("sshd on `{}`", host.name),
@@ -156,14 +165,14 @@ impl HostSet {
     }
 
     /// Runs `cmd` with `/bin/sh -c` as root inside the host, without SSH, for test assertions:
-    /// tier 1 in the host's network namespace with its hostname and plain `.bashrc`; tier 1b in
-    /// all of the host's namespaces and its root filesystem (fails with [`Error::HostDown`] while
-    /// it reboots). Any exit status is returned as is.
+    /// tier 1 in the host's network namespace with its hostname and plain `.bashrc`; tiers 1b
+    /// and 1c in all of the host's namespaces and its root filesystem (fails with
+    /// [`Error::HostDown`] while it reboots). Any exit status is returned as is.
     pub fn exec_on(&self, host: &Host, cmd: &str) -> Result<Output, Error> {
         let host = self.own(host)?;
         let mut command = match self.tier {
             Tier::Shared => self.shared_host_command(host),
-            Tier::OwnRoot => {
+            Tier::OwnRoot | Tier::Systemd => {
                 let init = self
                     .init_pid(host)
                     .ok_or_else(|| Error::HostDown(host.name.clone()))?;
@@ -178,7 +187,7 @@ impl HostSet {
         process::output(&mut command)
     }
 
-    /// How many times the host has booted (tier 1b: 1 + reboots; tier 1: always 1).
+    /// How many times the host has booted (tiers 1b and 1c: 1 + reboots; tier 1: always 1).
     pub fn boots(&self, host: &Host) -> Result<u32, Error> {
         let host = self.own(host)?;
         if self.tier == Tier::Shared {
@@ -226,11 +235,11 @@ impl HostSet {
     fn command_log_path(&self, host: &Host) -> PathBuf {
         match self.tier {
             Tier::Shared => host.dir.join("commands.log"),
-            Tier::OwnRoot => host.dir.join("upper").join(rootfs::COMMAND_LOG),
+            Tier::OwnRoot | Tier::Systemd => host.dir.join("upper").join(rootfs::COMMAND_LOG),
         }
     }
 
-    /// The host's PID 1 as the machine sees it (tier 1b).
+    /// The host's PID 1 as the machine sees it (tiers 1b and 1c).
     fn init_pid(&self, host: &Host) -> Option<i64> {
         process::netns_pids(&host.netns)
             .into_iter()
@@ -271,12 +280,22 @@ impl HostSet {
                     0o755,
                 )?;
                 rootfs::write(dir, "boot.sh", include_str!("scripts/boot.sh"), 0o755)?;
-                let mut binds = String::new();
-                for (source, target) in &self.binds {
-                    let _ = writeln!(binds, "{} {}", source.display(), target.display());
-                }
-                rootfs::write(dir, "binds", &binds, 0o644)?;
             }
+            Tier::Systemd => {
+                rootfs::write(
+                    dir,
+                    "supervise-systemd.sh",
+                    include_str!("scripts/supervise-systemd.sh"),
+                    0o755,
+                )?;
+            }
+        }
+        if self.tier.own_root() {
+            let mut binds = String::new();
+            for (source, target) in &self.binds {
+                let _ = writeln!(binds, "{} {}", source.display(), target.display());
+            }
+            rootfs::write(dir, "binds", &binds, 0o644)?;
         }
         let mut etc_hosts =
             String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
@@ -301,7 +320,7 @@ impl HostSet {
                     rootfs::write(&host.dir, "sshd_config", &config, 0o644)?;
                     public
                 }
-                Tier::OwnRoot => {
+                Tier::OwnRoot | Tier::Systemd => {
                     for sub in ["upper", "work", "root", "upper/etc", "upper/etc/ssh"] {
                         create_dir(&host.dir.join(sub))?;
                     }
@@ -311,6 +330,9 @@ impl HostSet {
                     rootfs::write(&upper, &keys, &(client_pub.clone() + "\n"), 0o644)?;
                     rootfs::write(&upper, "etc/hostname", &format!("{}\n", host.name), 0o644)?;
                     rootfs::write(&upper, "etc/hosts", &etc_hosts, 0o644)?;
+                    if self.tier == Tier::Systemd {
+                        rootfs::write(&upper, "etc/machine-id", &machine_id()?, 0o444)?;
+                    }
                     public
                 }
             };
@@ -353,6 +375,19 @@ impl HostSet {
             .append(true)
             .open(host.dir.join("start.log"))?;
         let mut cmd = match (self.tier, &self.lower) {
+            (Tier::Systemd, Some(lower)) => {
+                let cgroups = cgroup::create(&host.netns)?;
+                let mut c = Command::new("unshare");
+                c.args(["--mount", "--propagation", "private", "--", "/bin/sh"])
+                    .arg(self.run_dir.join("supervise-systemd.sh"))
+                    .arg(&host.netns)
+                    .arg(&host.name)
+                    .arg(lower)
+                    .arg(&host.dir)
+                    .arg(self.run_dir.join("binds"))
+                    .args(cgroups);
+                c
+            }
             (Tier::OwnRoot, Some(lower)) => {
                 let mut c = Command::new("/bin/sh");
                 c.arg(self.run_dir.join("supervise.sh"))
@@ -422,6 +457,7 @@ impl HostSet {
     fn log_tail(&self, host: &Host) -> String {
         let logs = match self.tier {
             Tier::Shared => vec![host.dir.join("start.log"), host.dir.join("sshd.log")],
+            Tier::Systemd => vec![host.dir.join("start.log"), host.dir.join("boot.log")],
             Tier::OwnRoot => vec![
                 host.dir.join("start.log"),
                 host.dir.join("boot.log"),
@@ -465,6 +501,12 @@ fn sshd_answers(host: &Host) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut banner = [0u8; 4];
     stream.read_exact(&mut banner).is_ok() && &banner == b"SSH-"
+}
+
+/// A fresh `/etc/machine-id`: 32 lowercase hex digits from the kernel's random UUID.
+fn machine_id() -> Result<String, Error> {
+    let uuid = fs_err::read_to_string("/proc/sys/kernel/random/uuid")?;
+    Ok(uuid.trim().replace('-', "") + "\n")
 }
 
 fn create_dir(path: &Path) -> Result<(), Error> {

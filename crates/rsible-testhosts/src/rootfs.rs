@@ -16,15 +16,55 @@ pub const DEFAULT_CACHE_DIR: &str = "/var/cache/rsible-testhosts";
 
 const SUITE: &str = "bookworm";
 const MIRROR: &str = "http://deb.debian.org/debian";
-/// `rsync` is what `synchronize` runs on the target, `make` what build tasks run, `python3-apt`
-/// what ansible-core's `apt` module imports (it would otherwise install it itself, so hosts would
-/// differ after an Ansible run and after an rsible run).
-const PACKAGES: &str =
-    "openssh-server,sudo,python3,iproute2,procps,ca-certificates,rsync,make,python3-apt";
-/// Bump whenever `PACKAGES` changes, so an older bootstrap is not reused.
-const BOOTSTRAP_VERSION: u32 = 2;
-/// Bump whenever `prepare` or `PACKAGES` changes, so older prepared roots are not reused.
-const PREPARED_VERSION: u32 = 3;
+
+/// What one kind of cached root is made of.
+struct Recipe {
+    /// Part of the cache directory names: `debootstrap-<name>-v<n>`, `rootfs-<name>-v<n>`.
+    name: &'static str,
+    /// `debootstrap --include=…`.
+    packages: &'static str,
+    /// Bump whenever `packages` changes, so an older bootstrap is not reused.
+    bootstrap_version: u32,
+    /// Bump whenever `prepare` or `packages` changes, so older prepared roots are not reused.
+    prepared_version: u32,
+    /// Boots systemd (tier 1c) rather than the harness's own init and power stand-ins (tier 1b).
+    systemd: bool,
+}
+
+/// Tier 1b. `rsync` is what `synchronize` runs on the target, `make` what build tasks run,
+/// `python3-apt` what ansible-core's `apt` module imports (it would otherwise install it itself,
+/// so hosts would differ after an Ansible run and after an rsible run).
+const OWN_ROOT: Recipe = Recipe {
+    name: SUITE,
+    packages: "openssh-server,sudo,python3,iproute2,procps,ca-certificates,rsync,make,python3-apt",
+    bootstrap_version: 2,
+    prepared_version: 3,
+    systemd: false,
+};
+
+/// Tier 1c: tier 1b's packages plus systemd as init and D-Bus (`hostnamectl`, `timedatectl`).
+const SYSTEMD: Recipe = Recipe {
+    name: "bookworm-systemd",
+    packages: "systemd,systemd-sysv,dbus,openssh-server,sudo,python3,iproute2,procps,\
+               ca-certificates,rsync,make,python3-apt",
+    bootstrap_version: 1,
+    prepared_version: 1,
+    systemd: true,
+};
+
+/// Units of a stock Debian root that a test host does not want: timers that would run apt or
+/// touch filesystems during a test, and gettys on a console nobody reads.
+const MASKED_UNITS: &[&str] = &[
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "dpkg-db-backup.timer",
+    "e2scrub_all.timer",
+    "e2scrub_reap.service",
+    "fstrim.timer",
+    "console-getty.service",
+    "getty@tty1.service",
+    "systemd-pstore.service",
+];
 
 /// Password of the `vagrant` user, as in Vagrant boxes.
 pub(crate) const VAGRANT_PASSWORD: &str = "vagrant";
@@ -36,20 +76,33 @@ pub(crate) const AUTHORIZED_KEYS_DIR: &str = "etc/ssh/authorized_keys";
 
 static BUILD: Mutex<()> = Mutex::new(());
 
-/// Returns the prepared root in `cache`, building what is missing first (about a minute).
+/// Returns the prepared tier-1b root in `cache`, building what is missing first (about a minute).
 pub fn ensure_rootfs(cache: &Path) -> Result<PathBuf, Error> {
+    ensure(cache, &OWN_ROOT)
+}
+
+/// Returns the prepared tier-1c root (systemd as init) in `cache`, building what is missing
+/// first (about a minute).
+pub fn ensure_systemd_rootfs(cache: &Path) -> Result<PathBuf, Error> {
+    ensure(cache, &SYSTEMD)
+}
+
+fn ensure(cache: &Path, recipe: &Recipe) -> Result<PathBuf, Error> {
     // One build per process at a time; other processes race harmlessly (the loser's rename fails).
     let _guard = BUILD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     fs_err::create_dir_all(cache)?;
-    let bootstrapped = cache.join(format!("debootstrap-{SUITE}-v{BOOTSTRAP_VERSION}"));
+    let bootstrapped = cache.join(format!(
+        "debootstrap-{}-v{}",
+        recipe.name, recipe.bootstrap_version
+    ));
     if !bootstrapped.is_dir() {
         build_then_rename(&bootstrapped, |tmp| {
             process::run(
                 Command::new("debootstrap")
                     .arg("--variant=minbase")
-                    .arg(format!("--include={PACKAGES}"))
+                    .arg(format!("--include={}", recipe.packages))
                     .arg(SUITE)
                     .arg(tmp)
                     .arg(MIRROR),
@@ -57,12 +110,15 @@ pub fn ensure_rootfs(cache: &Path) -> Result<PathBuf, Error> {
             .map(drop)
         })?;
     }
-    let prepared = cache.join(format!("rootfs-{SUITE}-v{PREPARED_VERSION}"));
+    let prepared = cache.join(format!(
+        "rootfs-{}-v{}",
+        recipe.name, recipe.prepared_version
+    ));
     if !prepared.is_dir() {
         build_then_rename(&prepared, |tmp| {
             fs_err::remove_dir(tmp)?;
             process::run(Command::new("cp").arg("-a").arg(&bootstrapped).arg(tmp))?;
-            prepare(tmp)
+            prepare(tmp, recipe)
         })?;
     }
     Ok(prepared)
@@ -101,8 +157,9 @@ fn build_then_rename(
     result
 }
 
-/// Turns a plain bootstrap into a test host root: `vagrant` user, init, stand-ins, sshd config.
-fn prepare(root: &Path) -> Result<(), Error> {
+/// Turns a plain bootstrap into a test host root: `vagrant` user, sshd config, command log; for
+/// tier 1b the harness's init and power stand-ins, for tier 1c masked units and no machine-id.
+fn prepare(root: &Path, recipe: &Recipe) -> Result<(), Error> {
     write(
         root,
         "etc/hosts",
@@ -136,23 +193,14 @@ fn prepare(root: &Path) -> Result<(), Error> {
     )?;
     write(
         root,
-        "usr/local/sbin/rsible-init",
-        include_str!("scripts/rsible-init.sh"),
-        0o755,
-    )?;
-    write(
-        root,
         COMMAND_WRAPPER.trim_start_matches('/'),
         include_str!("scripts/command-wrapper.sh"),
         0o755,
     )?;
-    let power = "usr/local/lib/rsible-testhosts/power";
-    write(root, power, include_str!("scripts/power.sh"), 0o755)?;
-    for name in ["shutdown", "reboot", "poweroff", "halt"] {
-        let link = root.join("usr/sbin").join(name);
-        if link.symlink_metadata().is_err() {
-            symlink(format!("/{power}"), &link).map_err(|e| fs_err_io(e, &link))?;
-        }
+    if recipe.systemd {
+        prepare_systemd(root)?;
+    } else {
+        prepare_own_init(root)?;
     }
     for entry in fs_err::read_dir(root.join("etc/ssh"))? {
         let entry = entry?;
@@ -166,9 +214,48 @@ fn prepare(root: &Path) -> Result<(), Error> {
     write(
         root,
         "etc/rsible-testhosts-rootfs",
-        &format!("v{PREPARED_VERSION}\n"),
+        &format!("{}-v{}\n", recipe.name, recipe.prepared_version),
         0o644,
     )?;
+    Ok(())
+}
+
+/// Tier 1b: the harness's PID 1 and the stand-ins for shutdown/reboot/poweroff/halt.
+fn prepare_own_init(root: &Path) -> Result<(), Error> {
+    write(
+        root,
+        "usr/local/sbin/rsible-init",
+        include_str!("scripts/rsible-init.sh"),
+        0o755,
+    )?;
+    let power = "usr/local/lib/rsible-testhosts/power";
+    write(root, power, include_str!("scripts/power.sh"), 0o755)?;
+    for name in ["shutdown", "reboot", "poweroff", "halt"] {
+        let link = root.join("usr/sbin").join(name);
+        if link.symlink_metadata().is_err() {
+            symlink(format!("/{power}"), &link).map_err(|e| fs_err_io(e, &link))?;
+        }
+    }
+    Ok(())
+}
+
+/// Tier 1c: systemd boots the root. Each host gets its own `/etc/machine-id` in its overlay, so
+/// the shared one is emptied; units a test host does not want are masked.
+fn prepare_systemd(root: &Path) -> Result<(), Error> {
+    write(root, "etc/machine-id", "", 0o444)?;
+    // D-Bus reads the host's id through this link, as in newer Debian releases.
+    let dbus_id = root.join("var/lib/dbus/machine-id");
+    if dbus_id.symlink_metadata().is_ok() {
+        fs_err::remove_file(&dbus_id)?;
+    }
+    symlink("/etc/machine-id", &dbus_id).map_err(|e| fs_err_io(e, &dbus_id))?;
+    for unit in MASKED_UNITS {
+        let link = root.join("etc/systemd/system").join(unit);
+        if link.symlink_metadata().is_ok() {
+            fs_err::remove_file(&link)?;
+        }
+        symlink("/dev/null", &link).map_err(|e| fs_err_io(e, &link))?;
+    }
     Ok(())
 }
 

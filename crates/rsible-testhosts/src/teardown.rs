@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::network::{self, Subnet};
-use crate::process;
+use crate::{cgroup, process};
 
 /// Kills `groups` (supervisors and sshds with everything they started), then every process left
-/// in `namespaces`, reaps `children`, deletes the namespaces and the subnet's bridge, and removes
-/// `run_dir`. Goes on after errors and returns the first.
+/// in `namespaces` or in their hosts' cgroups (tier 1c), reaps `children`, deletes the cgroups,
+/// the namespaces and the subnet's bridge, and removes `run_dir`. Goes on after errors and
+/// returns the first.
 pub(crate) fn remove(
     groups: &[i64],
     namespaces: &[String],
@@ -24,7 +25,11 @@ pub(crate) fn remove(
     loop {
         let pids: Vec<i64> = namespaces
             .iter()
-            .flat_map(|ns| process::netns_pids(ns))
+            .flat_map(|ns| {
+                let mut pids = process::netns_pids(ns);
+                pids.extend(cgroup::pids(ns));
+                pids
+            })
             .collect();
         if pids.is_empty() || Instant::now() >= deadline {
             break;
@@ -36,6 +41,11 @@ pub(crate) fn remove(
         let _ = child.wait();
     }
     let mut first_error = network::destroy(subnet, namespaces).err();
+    for ns in namespaces {
+        if let Err(e) = cgroup::remove(ns) {
+            first_error.get_or_insert(e);
+        }
+    }
     if let Some(dir) = run_dir {
         if let Err(e) = remove_unmounted_dir(dir) {
             first_error.get_or_insert(e);

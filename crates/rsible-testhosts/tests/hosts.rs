@@ -556,3 +556,147 @@ fn bind_mounts_need_own_root_hosts_and_plain_absolute_paths() {
         }
     }
 }
+
+/// Tier 1c: systemd is PID 1 of each host (own machine-id, units, `systemctl`), `reboot` from
+/// inside boots the host again, bind mounts survive it, and teardown leaves no cgroup behind.
+#[test]
+fn systemd_hosts_run_systemd_as_pid_1_and_reboot_from_inside() {
+    if !supported() {
+        return;
+    }
+    let bound = tempfile::tempdir().expect("tempdir");
+    std::fs::write(bound.path().join("hello"), "from the machine\n").expect("write");
+    let t = Instant::now();
+    let set = HostSet::builder()
+        .count(2)
+        .tier(Tier::Systemd)
+        .name_prefix("d")
+        .bind_ro(bound.path(), "/srv/bound")
+        .start()
+        .unwrap_or_else(|e| panic!("starting 2 tier-1c hosts: {e}"));
+    eprintln!(
+        "timing: 2 tier-1c hosts up in {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
+    let files = tempfile::tempdir().expect("tempdir");
+    set.write_files(files.path()).expect("write_files");
+    let config = files.path().join("ssh_config");
+
+    let mut machine_ids = Vec::new();
+    for host in set.hosts() {
+        assert_eq!(host.user, "vagrant");
+        let out = ssh_ok(
+            &config,
+            &host.name,
+            "hostname; id -un; sudo -n id -u; ps -o comm= -p 1; systemctl is-system-running --wait; \
+             systemctl is-active ssh.service dbus.socket; cat /srv/bound/hello",
+        );
+        assert_eq!(
+            out,
+            format!(
+                "{}\nvagrant\n0\nsystemd\nrunning\nactive\nactive\nfrom the machine\n",
+                host.name
+            )
+        );
+        machine_ids.push(exec_ok(&set, host, "cat /etc/machine-id"));
+    }
+    assert_eq!(machine_ids[0].trim().len(), 32);
+    assert_ne!(machine_ids[0], machine_ids[1]);
+    let d1 = set.host("d1").expect("d1");
+    assert_ne!(
+        ssh(&config, "d1", &[], "sudo touch /srv/bound/x")
+            .status
+            .code(),
+        Some(0),
+        "the bind mount must be read-only"
+    );
+    // A unit written, started and enabled in one host does not exist in the other.
+    ssh_ok(
+        &config,
+        "d1",
+        "printf '[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' \
+         | sudo tee /etc/systemd/system/rsible-demo.service >/dev/null && \
+         sudo systemctl daemon-reload && sudo systemctl enable --now rsible-demo.service",
+    );
+    assert_eq!(
+        ssh(
+            &config,
+            "d2",
+            &[],
+            "systemctl is-active rsible-demo.service"
+        )
+        .stdout,
+        b"inactive\n"
+    );
+
+    let boot_id = "cat /proc/sys/kernel/random/boot_id";
+    let before = ssh_ok(&config, "d1", boot_id);
+    let t = Instant::now();
+    // `systemctl reboot` returns before the host goes down, or the connection drops first.
+    let _ = ssh(&config, "d1", &[], "sudo systemctl reboot");
+    let after = loop {
+        let out = ssh(&config, "d1", &[], boot_id);
+        let now = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() && now != before {
+            break now;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "d1 did not come back"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!(
+        "timing: tier 1c `systemctl reboot` to ssh with a new boot_id {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(after.trim().len(), 36);
+    assert_eq!(set.boots(d1).expect("boots"), 2);
+    assert_eq!(set.boots(set.host("d2").expect("d2")).expect("boots"), 1);
+    assert_eq!(
+        ssh_ok(
+            &config,
+            "d1",
+            "systemctl is-active rsible-demo.service; cat /srv/bound/hello"
+        ),
+        "active\nfrom the machine\n"
+    );
+
+    // sshd stops (systemd does not restart it) and starts again inside the running host.
+    set.stop_sshd(d1).expect("stop_sshd");
+    assert_eq!(ssh(&config, "d1", &[], "true").status.code(), Some(255));
+    assert_eq!(
+        exec_ok(&set, d1, "systemctl is-active ssh.service || true"),
+        "inactive\n"
+    );
+    set.start_sshd(d1).expect("start_sshd");
+    assert_eq!(ssh_ok(&config, "d1", boot_id), after);
+    assert!(set
+        .command_log(d1)
+        .expect("log")
+        .contains(&"sudo systemctl reboot".to_owned()));
+
+    ansible_runs_against(&set, Some("/usr/bin/python3"));
+
+    let traces = Traces::of(&set);
+    let cgroups: Vec<PathBuf> = ["systemd", "unified", ""]
+        .iter()
+        .flat_map(|h| {
+            set.hosts().iter().map(move |host| {
+                Path::new("/sys/fs/cgroup")
+                    .join(h)
+                    .join("rsible-testhosts")
+                    .join(host.netns())
+            })
+        })
+        .collect();
+    assert!(
+        cgroups.iter().any(|c| c.is_dir()),
+        "no host cgroup in {cgroups:?}"
+    );
+    set.teardown().expect("teardown");
+    traces.assert_gone();
+    for cgroup in cgroups {
+        assert!(!cgroup.exists(), "{} left", cgroup.display());
+    }
+}

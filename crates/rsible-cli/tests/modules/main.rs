@@ -3,6 +3,7 @@
 //! others; exit code, masked stdout and end state must match after each run.
 
 mod common;
+mod services;
 mod wait_for_connection;
 
 use std::fs;
@@ -12,7 +13,7 @@ use std::process::Command;
 
 use common::differential::{self, Case};
 
-fn case<'a>(name: &'a str, site: &str) -> Case<'a> {
+pub(crate) fn case<'a>(name: &'a str, site: &str) -> Case<'a> {
     Case {
         name,
         files: vec![("site.yml".to_owned(), site.as_bytes().to_vec())],

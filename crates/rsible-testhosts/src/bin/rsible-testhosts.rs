@@ -30,7 +30,7 @@ enum Cmd {
         dir: PathBuf,
         #[arg(long, default_value = "h")]
         prefix: String,
-        /// Where tier 1b keeps its bootstrapped root filesystem.
+        /// Where tiers 1b and 1c keep their bootstrapped root filesystems.
         #[arg(long, default_value = rsible_testhosts::DEFAULT_CACHE_DIR)]
         rootfs_cache: PathBuf,
     },
@@ -49,6 +49,8 @@ enum TierArg {
     Shared,
     #[value(name = "1b")]
     OwnRoot,
+    #[value(name = "1c")]
+    Systemd,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +96,7 @@ fn up(
     let tier = match tier {
         TierArg::Shared => Tier::Shared,
         TierArg::OwnRoot => Tier::OwnRoot,
+        TierArg::Systemd => Tier::Systemd,
     };
     let started = Instant::now();
     let set = HostSet::builder()

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use rsible_testhosts::HostSet;
+use rsible_testhosts::{HostSet, Tier};
 
 use rsible_test_support::{sort_host_results, Differences, FileServer};
 
@@ -43,8 +43,8 @@ struct Side {
 }
 
 impl Side {
-    fn prepare(case: &Case<'_>) -> Self {
-        let set = super::start(2, |b| match case.bind {
+    fn prepare(case: &Case<'_>, tier: Tier) -> Self {
+        let set = super::start_tier(2, tier, |b| match case.bind {
             Some((source, target)) => b.bind_ro(source, target),
             None => b,
         });
@@ -101,11 +101,18 @@ impl Runs {
     }
 }
 
+/// [`run_on`] tier-1b hosts.
 pub fn run(case: &Case<'_>) -> Runs {
+    run_on(case, Tier::OwnRoot)
+}
+
+/// Runs the case on two fresh sets of `tier` (tier 1b, or `Tier::Systemd` for tier 1c hosts
+/// with systemd as PID 1).
+pub fn run_on(case: &Case<'_>, tier: Tier) -> Runs {
     let started = Instant::now();
     let (ansible, rsible) = std::thread::scope(|s| {
-        let a = s.spawn(|| Side::prepare(case));
-        let r = Side::prepare(case);
+        let a = s.spawn(|| Side::prepare(case, tier));
+        let r = Side::prepare(case, tier);
         let a = a
             .join()
             .unwrap_or_else(|_| panic!("{}: preparing ansible's hosts panicked", case.name));

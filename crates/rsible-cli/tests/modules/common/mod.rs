@@ -25,15 +25,24 @@ pub const DIFF_CONTEXT: usize = 4;
 
 /// A tier-1b set (login `vagrant`, own Debian root) of `count` hosts `h1`, `h2`, …
 pub fn start(count: usize, configure: impl FnOnce(HostSetBuilder) -> HostSetBuilder) -> HostSet {
+    start_tier(count, Tier::OwnRoot, configure)
+}
+
+/// A set of `count` hosts `h1`, `h2`, … of `tier` (tier 1b, or 1c: systemd as PID 1).
+pub fn start_tier(
+    count: usize,
+    tier: Tier,
+    configure: impl FnOnce(HostSetBuilder) -> HostSetBuilder,
+) -> HostSet {
     configure(
         HostSet::builder()
             .count(count)
-            .tier(Tier::OwnRoot)
+            .tier(tier)
             .name_prefix("h")
             .ready_timeout(Duration::from_secs(60)),
     )
     .start()
-    .unwrap_or_else(|e| panic!("starting {count} tier-1b host(s): {e}"))
+    .unwrap_or_else(|e| panic!("starting {count} {tier:?} host(s): {e}"))
 }
 
 /// The machine's end of the set's bridge (`10.77.x.1`): the only controller address the hosts
