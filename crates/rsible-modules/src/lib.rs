@@ -27,6 +27,7 @@ mod module;
 mod pause;
 mod ping;
 mod raw;
+mod reboot;
 mod registry;
 mod script;
 mod set_fact;

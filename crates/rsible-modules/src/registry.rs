@@ -31,6 +31,7 @@ static ALL: &[&dyn Module] = &[
     &crate::systemd::SYSTEMD,
     &crate::systemd::SYSTEMD_SERVICE,
     &crate::systemd::SERVICE,
+    &crate::reboot::REBOOT,
 ];
 
 /// Every module rsible has.
@@ -92,7 +93,8 @@ mod tests {
                 "make",
                 "systemd",
                 "systemd_service",
-                "service"
+                "service",
+                "reboot"
             ]
         );
         for n in &names {

@@ -34,7 +34,7 @@ pub(crate) struct WaitForConnection;
 pub(crate) static WAIT_FOR_CONNECTION: WaitForConnection = WaitForConnection;
 
 /// Python's `int(v)` for a task argument, or its error text.
-fn py_int(v: &Value) -> Result<i64, String> {
+pub(crate) fn py_int(v: &Value) -> Result<i64, String> {
     let invalid = |s: &str| format!("invalid literal for int() with base 10: '{s}'");
     match v {
         Value::Bool(b) => Ok(i64::from(*b)),

@@ -134,3 +134,120 @@ fn systemd_and_service_start_stop_enable_mask_on_systemd_hosts() {
     );
     runs.assert_same("systemd");
 }
+
+/// Reboots as a role does them, then Ansible's failures. `/run` is emptied by a reboot and the
+/// boot id changes; `/var/tmp` keeps a file across it.
+const REBOOT_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Reboot
+      reboot:
+      register: rebooted
+    - name: What reboot returned
+      debug:
+        msg: "{{ rebooted.rebooted }} {{ rebooted.changed }} {{ rebooted.elapsed is number }} {{ rebooted.failed }}"
+    - name: Mark this boot
+      command: touch /run/rsible-this-boot
+    - name: Reboot with every timing option
+      reboot:
+        msg: "Rebooting for the rsible test's sake"
+        pre_reboot_delay: 1
+        post_reboot_delay: 1
+        reboot_timeout: 120
+        test_command: test -e /var/tmp/rsible-kept
+        boot_time_command: cat /proc/sys/kernel/random/boot_id
+        search_paths: /nonexistent,/usr/sbin
+    - name: Reboot in check mode
+      reboot:
+      check_mode: true
+      register: checked
+    - name: Check mode's result
+      debug:
+        var: checked
+    - name: Reboot in diff mode
+      reboot:
+        reboot_command: shutdown -r now
+      diff: true
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: An option reboot does not have
+      reboot:
+        bogus: 1
+      ignore_errors: true
+    - name: A shutdown command that is nowhere
+      reboot:
+        search_paths: [/nonexistent, /usr/bin]
+      ignore_errors: true
+    - name: A reboot command that fails
+      reboot:
+        reboot_command: false now
+      ignore_errors: true
+    - name: A boot time command that fails
+      reboot:
+        boot_time_command: cat /nonexistent
+      ignore_errors: true
+    - name: A reboot command that is not a string
+      reboot:
+        reboot_command: [shutdown]
+      ignore_errors: true
+"#;
+
+const REBOOT_SETUP: &str = "touch /run/rsible-before /var/tmp/rsible-kept";
+
+const REBOOT_STATE: &str =
+    "for f in /run/rsible-before /run/rsible-this-boot /var/tmp/rsible-kept; do
+  if [ -e \"$f\" ]; then echo \"$f: present\"; else echo \"$f: absent\"; fi
+done";
+
+fn reboot_case(tier: Tier) {
+    let mut case = case("reboot", REBOOT_SITE);
+    case.setup = REBOOT_SETUP;
+    case.state = REBOOT_STATE;
+    let runs = differential::run_on(&case, tier);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "/run/rsible-before: absent",
+        "/run/rsible-this-boot: absent",
+        "/var/tmp/rsible-kept: present",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "True True True False",
+        "Reboot command failed. Error was: ', Shared connection to",
+        "reboot: failed to get host boot time info, rc: 1",
+        "Unable to find command \\\"shutdown\\\" in search paths: ['/nonexistent', '/usr/bin']",
+    ] {
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
+    }
+    runs.assert_same("reboot");
+}
+
+/// Tier 1b: the stand-in `shutdown` ends the host's PID 1 and its supervisor boots it again.
+#[test]
+fn reboot_on_hosts_without_systemd() {
+    if !common::supported() {
+        return;
+    }
+    reboot_case(Tier::OwnRoot);
+}
+
+/// Tier 1c: systemd stops its units and reboots the container.
+#[test]
+fn reboot_on_systemd_hosts() {
+    if !common::supported() {
+        return;
+    }
+    reboot_case(Tier::Systemd);
+}

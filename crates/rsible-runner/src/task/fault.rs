@@ -152,7 +152,9 @@ pub(crate) fn raised_chain(
         // The error it was raised from is its own `<<< caused by >>>` section (the action
         // re-raised it with the same text, which Ansible then shows once).
         Some(cause) => {
-            if msg != cause {
+            // (An `AnsibleError` rather than an `AnsibleActionFail`: its result's `msg` reads
+            // `Task failed: <cause>`.)
+            if msg != cause && msg.strip_prefix("Task failed: ") != Some(cause) {
                 chain.push(link(&msg, None));
             }
             chain.push(ErrorLink {
