@@ -30,6 +30,7 @@ mod raw;
 mod reboot;
 mod registry;
 mod script;
+mod service_facts;
 mod set_fact;
 mod setup;
 mod slurp;

@@ -32,6 +32,7 @@ static ALL: &[&dyn Module] = &[
     &crate::systemd::SYSTEMD_SERVICE,
     &crate::systemd::SERVICE,
     &crate::reboot::REBOOT,
+    &crate::service_facts::SERVICE_FACTS,
 ];
 
 /// Every module rsible has.
@@ -94,7 +95,8 @@ mod tests {
                 "systemd",
                 "systemd_service",
                 "service",
-                "reboot"
+                "reboot",
+                "service_facts"
             ]
         );
         for n in &names {

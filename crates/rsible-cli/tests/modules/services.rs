@@ -251,3 +251,94 @@ fn reboot_on_systemd_hosts() {
     }
     reboot_case(Tier::Systemd);
 }
+
+const SERVICE_FACTS_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Gather as root
+      service_facts:
+      become: true
+      register: as_root
+    - name: What root sees
+      debug:
+        msg: "{{ as_root.ansible_facts.services | dict2items | selectattr('key', 'match', 'rsible|ssh|dbus|procps|sudo|getty@|systemd-journald') | list }}"
+    - name: How many
+      debug:
+        msg: "{{ as_root.ansible_facts.services | length }} {{ as_root.changed }} {{ as_root.warnings | default([]) }}"
+    - name: The facts are set
+      debug:
+        var: ansible_facts.services['ssh']
+    - name: Gather as the login user
+      service_facts:
+      register: as_user
+    - name: What the login user sees
+      debug:
+        msg: "{{ as_user.ansible_facts.services | dict2items | selectattr('key', 'match', 'rsible|ssh|dbus|procps|sudo') | list }} {{ as_user.ansible_facts.services | length }}"
+    - name: Check mode
+      service_facts:
+      check_mode: true
+    - name: Diff mode
+      service_facts:
+      diff: true
+
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: A parameter service_facts does not have
+      service_facts:
+        name: ssh
+      ignore_errors: true
+"#;
+
+/// A unit that failed, one running, one masked and a template, next to the SysV scripts.
+const SERVICE_FACTS_UNITS: &str = "set -e
+printf '[Service]\\nExecStart=/bin/false\\n' >/usr/lib/systemd/system/rsible-broken.service
+printf '[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' >/usr/lib/systemd/system/rsible-up.service
+printf '[Service]\\nExecStart=/bin/sleep infinity\\n' >/usr/lib/systemd/system/rsible-masked.service
+printf '[Service]\\nExecStart=/bin/echo %i\\n' >/usr/lib/systemd/system/rsible-tpl@.service
+systemctl daemon-reload
+systemctl enable --now rsible-up.service 2>/dev/null
+systemctl mask rsible-masked.service 2>/dev/null
+systemctl start rsible-broken.service || true";
+
+#[test]
+fn service_facts_on_hosts_without_systemd() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = case("service-facts", SERVICE_FACTS_SITE);
+    case.second_run_unchanged = true;
+    let runs = differential::run(&case);
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "{'name': 'ssh', 'state': 'running', 'source': 'sysv'}",
+        "\"msg\": \"4 False []\"",
+    ] {
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
+    }
+    runs.assert_same("service-facts");
+}
+
+#[test]
+fn service_facts_on_systemd_hosts() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = case("service-facts", SERVICE_FACTS_SITE);
+    case.setup = SERVICE_FACTS_UNITS;
+    case.second_run_unchanged = true;
+    let runs = differential::run_on(&case, Tier::Systemd);
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "{'name': 'rsible-broken.service', 'state': 'stopped', 'status': 'failed', 'source': 'systemd'}",
+        "{'name': 'rsible-masked.service', 'state': 'inactive', 'status': 'masked', 'source': 'systemd'}",
+        "{'name': 'rsible-tpl@.service', 'state': 'unknown', 'status': 'static', 'source': 'systemd'}",
+        "{'name': 'rsible-up.service', 'state': 'running', 'status': 'enabled', 'source': 'systemd'}",
+    ] {
+        assert!(first.contains(wanted), "ansible's output lacks {wanted:?}:\n{first}");
+    }
+    runs.assert_same("service-facts-systemd");
+}
