@@ -19,6 +19,7 @@ mod debug;
 mod fail;
 mod file;
 mod group_by;
+mod hostname;
 mod include_vars;
 mod known;
 mod make;

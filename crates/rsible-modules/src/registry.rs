@@ -33,6 +33,7 @@ static ALL: &[&dyn Module] = &[
     &crate::systemd::SERVICE,
     &crate::reboot::REBOOT,
     &crate::service_facts::SERVICE_FACTS,
+    &crate::hostname::HOSTNAME,
 ];
 
 /// Every module rsible has.
@@ -96,7 +97,8 @@ mod tests {
                 "systemd_service",
                 "service",
                 "reboot",
-                "service_facts"
+                "service_facts",
+                "hostname"
             ]
         );
         for n in &names {

@@ -342,3 +342,115 @@ fn service_facts_on_systemd_hosts() {
     }
     runs.assert_same("service-facts-systemd");
 }
+
+const HOSTNAME_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Set the name
+      hostname:
+        name: "web-{{ inventory_hostname }}.example.org"
+      register: named
+    - name: What hostname returned
+      debug:
+        var: named
+    - name: The facts it set
+      debug:
+        msg: "{{ ansible_hostname }} {{ ansible_nodename }} {{ ansible_fqdn }} {{ ansible_domain }}"
+    - name: Another name in check mode
+      hostname:
+        name: other
+      check_mode: true
+
+# Diffs and errors of one host: two hosts' diffs come in whichever order the hosts finish.
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Diff mode
+      hostname:
+        name: diff.example.org
+      diff: true
+    - name: Check and diff mode
+      hostname:
+        name: "web-{{ inventory_hostname }}.example.org"
+      check_mode: true
+      diff: true
+    - name: The Debian strategy (hostnamectl)
+      hostname:
+        name: "web-{{ inventory_hostname }}.example.org"
+        use: debian
+      ignore_errors: true
+    - name: No name
+      hostname:
+      ignore_errors: true
+    - name: A strategy that does not exist
+      hostname:
+        name: x
+        use: bogus
+      ignore_errors: true
+    - name: The Red Hat strategy without its file
+      hostname:
+        name: x
+        use: redhat
+      ignore_errors: true
+    - name: The OpenRC strategy without its directory
+      hostname:
+        name: x
+        use: openrc
+      ignore_errors: true
+    - name: A name too long for systemd
+      hostname:
+        name: "{{ 'a' * 65 }}"
+        use: systemd
+      ignore_errors: true
+"#;
+
+const HOSTNAME_STATE: &str = "echo \"running: $(hostname)\"; echo \"file: $(cat /etc/hostname)\"
+ls /etc/conf.d /etc/sysconfig 2>&1; true";
+
+fn hostname_case(tier: Tier) -> differential::Runs {
+    let mut case = case("hostname", HOSTNAME_SITE);
+    case.state = HOSTNAME_STATE;
+    let runs = differential::run_on(&case, tier);
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "+hostname = diff.example.org",
+        "value of use must be one of: alpine, debian, freebsd, generic, macos, macosx, darwin, openbsd, openrc, redhat, sles, solaris, systemd, got: bogus",
+        "missing required arguments: name",
+    ] {
+        assert!(first.contains(wanted), "ansible's output lacks {wanted:?}:\n{first}");
+    }
+    runs
+}
+
+/// Tier 1b: Debian without systemd writes /etc/hostname and leaves the running name alone
+/// (each host has its own UTS namespace).
+#[test]
+fn hostname_on_hosts_without_systemd() {
+    if !common::supported() {
+        return;
+    }
+    let runs = hostname_case(Tier::OwnRoot);
+    assert!(
+        runs.ansible_state[0].contains("running: h1\nfile: diff.example.org"),
+        "{}",
+        runs.ansible_state[0]
+    );
+    runs.assert_same("hostname");
+}
+
+/// Tier 1c: hostnamectl sets the static and the running name.
+#[test]
+fn hostname_on_systemd_hosts() {
+    if !common::supported() {
+        return;
+    }
+    let runs = hostname_case(Tier::Systemd);
+    assert!(
+        runs.ansible_state[0].contains("running: web-h1.example.org\nfile: web-h1.example.org"),
+        "{}",
+        runs.ansible_state[0]
+    );
+    runs.assert_same("hostname-systemd");
+}

@@ -46,6 +46,18 @@ fn fact(name: &str, v: Value) -> (String, Value) {
     (name.to_owned(), v)
 }
 
+/// Python's `socket.getfqdn()` from `getent hosts` of the node name's first address (the
+/// script's `fqdn` section): the first of the reverse lookup's names holding a dot, else its
+/// canonical name; the node name itself when the lookups fail.
+pub(crate) fn getfqdn(lookup: &str, node: &str) -> String {
+    let names: Vec<&str> = lookup.split_whitespace().skip(1).collect();
+    names
+        .iter()
+        .find(|n| n.contains('.'))
+        .or(names.first())
+        .map_or(node.to_owned(), |s| (*s).to_owned())
+}
+
 pub(crate) fn platform(raw: &Raw) -> Facts {
     let machine = raw.line("machine");
     let node = raw.line("nodename");
@@ -56,15 +68,7 @@ pub(crate) fn platform(raw: &Raw) -> Facts {
         fact("kernel_version", json!(raw.line("kernel_version"))),
         fact("machine", json!(machine)),
     ];
-    // socket.getfqdn(): the first of the reverse lookup's names holding a dot, else its
-    // canonical name; the node name itself when the lookups fail.
-    let lookup = raw.line("fqdn");
-    let names: Vec<&str> = lookup.split_whitespace().skip(1).collect();
-    let fqdn = names
-        .iter()
-        .find(|n| n.contains('.'))
-        .or(names.first())
-        .map_or(node.clone(), |s| (*s).to_owned());
+    let fqdn = getfqdn(&raw.line("fqdn"), &node);
     let domain = fqdn.split('.').skip(1).collect::<Vec<_>>().join(".");
     f.push(fact("fqdn", json!(fqdn)));
     f.push(fact(
