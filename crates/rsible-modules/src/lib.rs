@@ -40,6 +40,7 @@ mod synchronize;
 mod systemd;
 mod target;
 mod template;
+mod timezone;
 mod unarchive;
 mod util;
 mod wait_for_connection;

@@ -34,6 +34,7 @@ static ALL: &[&dyn Module] = &[
     &crate::reboot::REBOOT,
     &crate::service_facts::SERVICE_FACTS,
     &crate::hostname::HOSTNAME,
+    &crate::timezone::TIMEZONE,
 ];
 
 /// Every module rsible has.
@@ -98,7 +99,8 @@ mod tests {
                 "service",
                 "reboot",
                 "service_facts",
-                "hostname"
+                "hostname",
+                "timezone"
             ]
         );
         for n in &names {

@@ -454,3 +454,126 @@ fn hostname_on_systemd_hosts() {
     );
     runs.assert_same("hostname-systemd");
 }
+
+const TIMEZONE_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Set the zone
+      community.general.timezone:
+        name: Asia/Tokyo
+      register: zoned
+    - name: What timezone returned
+      debug:
+        var: zoned
+    - name: Another zone and the hardware clock in check mode
+      community.general.timezone:
+        name: Europe/Paris
+        hwclock: local
+      check_mode: true
+      register: checked
+    - name: What check mode returned
+      debug:
+        var: checked
+
+# Diffs and errors of one host: two hosts' diffs come in whichever order the hosts finish.
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Diff mode
+      community.general.timezone:
+        name: Europe/Paris
+      diff: true
+    - name: A zone that does not exist
+      community.general.timezone:
+        name: Nowhere/City
+      ignore_errors: true
+    - name: Nothing to set
+      community.general.timezone:
+      ignore_errors: true
+    - name: A bad hardware clock
+      community.general.timezone:
+        hwclock: bogus
+      ignore_errors: true
+    - name: A parameter timezone does not have
+      community.general.timezone:
+        rtc: UTC
+        foo: 1
+      ignore_errors: true
+"#;
+
+/// Only on systemd hosts: `timedatectl set-local-rtc` writes /etc/adjtime there (the container
+/// has no RTC). Without systemd the module would run `hwclock --systohc`, which must not run
+/// on a test host.
+const TIMEZONE_HWCLOCK_TASKS: &str = r#"    - name: The hardware clock in local time
+      community.general.timezone:
+        hwclock: local
+      diff: true
+      register: rtc
+    - name: What it ran
+      debug:
+        var: rtc.msg
+    - name: Back to UTC under its alias
+      community.general.timezone:
+        rtc: UTC
+        name: Etc/UTC
+"#;
+
+const TIMEZONE_STATE: &str = "echo \"localtime: $(readlink /etc/localtime)\"
+echo \"timezone: $(cat /etc/timezone)\"
+cat /etc/adjtime 2>/dev/null; true";
+
+#[test]
+fn timezone_on_hosts_without_systemd() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = case("timezone", TIMEZONE_SITE);
+    case.state = TIMEZONE_STATE;
+    let runs = differential::run(&case);
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "Added 1 line and deleted 1 line(s) on /etc/timezone",
+        "given timezone \\\"Nowhere/City\\\" is not available",
+        "\"hwclock\": \"n/a\"",
+    ] {
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
+    }
+    assert!(
+        runs.ansible_state[0].contains("localtime: /usr/share/zoneinfo/Europe/Paris"),
+        "{}",
+        runs.ansible_state[0]
+    );
+    runs.assert_same("timezone");
+}
+
+#[test]
+fn timezone_on_systemd_hosts() {
+    if !common::supported() {
+        return;
+    }
+    let site = format!("{TIMEZONE_SITE}{TIMEZONE_HWCLOCK_TASKS}");
+    let mut case = case("timezone", &site);
+    case.state = TIMEZONE_STATE;
+    let runs = differential::run_on(&case, Tier::Systemd);
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "executed `/usr/bin/timedatectl set-timezone Asia/Tokyo`",
+        "executed `/usr/bin/timedatectl set-local-rtc yes`",
+    ] {
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
+    }
+    assert!(
+        runs.ansible_state[0].contains("zoneinfo/Etc/UTC"),
+        "{}",
+        runs.ansible_state[0]
+    );
+    runs.assert_same("timezone-systemd");
+}
