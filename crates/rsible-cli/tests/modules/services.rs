@@ -577,3 +577,115 @@ fn timezone_on_systemd_hosts() {
     );
     runs.assert_same("timezone-systemd");
 }
+
+/// The `service` action on tier-1b hosts (no systemd: their PID 1 is the test init): Ansible
+/// runs its generic `service` module, which drives the SysV scripts of /etc/init.d.
+const SYSV_SERVICE_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Start a SysV service
+      service:
+        name: rsync
+        state: started
+      register: started
+    - name: What service returned
+      debug:
+        var: started
+    - name: Running and enabled already
+      service:
+        name: ssh
+        state: started
+        enabled: true
+      register: ssh
+    - name: Its result
+      debug:
+        var: ssh
+    - name: Disable
+      service:
+        name: rsync
+        enabled: false
+      register: disabled
+    - name: The disable result
+      debug:
+        var: disabled
+    - name: Stop in check mode
+      service:
+        name: ssh
+        state: stopped
+      check_mode: true
+      register: checked
+    - name: Check mode's result
+      debug:
+        var: checked
+    - name: Restart with a pause
+      service:
+        name: rsync
+        state: restarted
+        sleep: 1
+    - name: Diff mode (service has no diff)
+      service:
+        name: ssh
+        state: started
+      diff: true
+    - name: Enable again under the script's name
+      service:
+        name: rsync
+        enabled: true
+        use: service
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A service that does not exist
+      service:
+        name: nosuch
+        state: started
+      ignore_errors: true
+    - name: Neither state nor enabled
+      service:
+        name: rsync
+      ignore_errors: true
+    - name: A parameter service does not have
+      service:
+        name: rsync
+        state: started
+        bogus: 1
+      ignore_errors: true
+    - name: A bad state
+      service:
+        name: rsync
+        state: running
+      ignore_errors: true
+"#;
+
+const SYSV_SERVICE_STATE: &str = "ls /etc/rc2.d /etc/rc3.d /etc/rc6.d
+/usr/sbin/service rsync status; /usr/sbin/service ssh status; true";
+
+#[test]
+fn service_drives_sysv_scripts_on_hosts_without_systemd() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = case("service-sysv", SYSV_SERVICE_SITE);
+    case.state = SYSV_SERVICE_STATE;
+    let runs = differential::run(&case);
+    let first = &runs.ansible[0].stdout;
+    for wanted in [
+        "Could not find the requested service nosuch: host",
+        "one of the following is required: state, enabled",
+        "\"msg\": \"service state changed\"",
+    ] {
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
+    }
+    assert!(
+        runs.ansible_state[0].contains("S01rsync"),
+        "{}",
+        runs.ansible_state[0]
+    );
+    runs.assert_same("service-sysv");
+}

@@ -11,6 +11,7 @@
 //! `start`/`stop`/`restart`/`reload` when `ActiveState` asks for it. Check mode runs only the
 //! queries. The `service` action uses the same code on hosts whose service manager is systemd.
 
+mod linux_service;
 mod service;
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! `service`: the action that picks the host's service manager module (`use:`, else the
 //! `service_mgr` fact, else a `setup` run filtered to it) and runs that module with the task's
 //! arguments minus `use` — on systemd hosts the `systemd` module, with the parameters it has no
-//! use for dropped with Ansible's warning. Other service managers (sysvinit, OpenRC, …) are
-//! refused with a message naming them: rsible has no module for them yet.
+//! use for dropped with Ansible's warning. A manager without a module of its own (no systemd:
+//! tier-1b hosts, upstart, OpenRC) gets ansible-core's generic `service` module, whose SysV
+//! init script path is in `linux_service.rs`; managers whose Ansible module rsible lacks
+//! (`sysvinit`, `runit`, `svc`, `openwrt_init`) are refused with a message naming them.
 
 use serde_json::{json, Value};
 
@@ -110,10 +112,13 @@ impl Module for Service {
                 }
                 out
             }
-            other => Ok(failed(format!(
-                "rsible's service action supports only the systemd service manager; this host's is \"{other}\" (set `use:` or manage the service with command)"
+            // Service managers that have a module of their own in Ansible.
+            "sysvinit" | "runit" | "svc" | "openwrt_init" => Ok(failed(format!(
+                "rsible has no {module} module for the service action to run (this host's service manager); set `use: service` or manage the service with command"
             ))
             .into()),
+            // Any other name (no module of that name): Ansible runs its generic `service`.
+            _ => super::linux_service::run(ctx, &forwarded),
         }
     }
 }
