@@ -233,7 +233,8 @@ impl Action<'_> {
         let stdout = String::from_utf8_lossy(&out.stdout);
         if out.rc != 0 {
             return Err(Attempt::Other(format!(
-                "reboot: failed to get host boot time info, rc: {}, stdout: {stdout}, stderr: {}",
+                "{}: failed to get host boot time info, rc: {}, stdout: {stdout}, stderr: {}",
+                self.ctx.action,
                 out.rc,
                 String::from_utf8_lossy(&out.stderr)
             )));
@@ -432,7 +433,7 @@ impl Module for Reboot {
         if local {
             return Ok(map(json!({
                 "changed": false, "elapsed": 0, "rebooted": false, "failed": true,
-                "msg": "Running reboot with local connection would reboot the control node.",
+                "msg": format!("Running {} with local connection would reboot the control node.", ctx.action),
             }))
             .into());
         }
@@ -547,6 +548,7 @@ mod tests {
 
     fn over_ssh_with(env: &Env, conn: &dyn crate::Connection, a: Value) -> ResultMap {
         let mut ctx = env.ctx(conn);
+        ctx.action = "reboot";
         ctx.connection_info = Some(ConnectionInfo {
             transport: "ssh".into(),
             ..ConnectionInfo::default()
@@ -697,14 +699,15 @@ mod tests {
     #[test]
     fn local_connection_check_mode_and_bad_options() {
         let conn = LocalConnection::new();
-        let r = REBOOT
-            .run(&Env::default().ctx(&conn), &args(json!({})))
-            .result();
+        let env = Env::default();
+        let mut ctx = env.ctx(&conn);
+        ctx.action = "ansible.builtin.reboot";
+        let r = REBOOT.run(&ctx, &args(json!({}))).result();
         assert_eq!(
             r,
             map(json!({
                 "changed": false, "elapsed": 0, "rebooted": false, "failed": true,
-                "msg": "Running reboot with local connection would reboot the control node.",
+                "msg": "Running ansible.builtin.reboot with local connection would reboot the control node.",
             }))
         );
         let check = Env {

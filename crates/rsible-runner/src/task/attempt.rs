@@ -321,6 +321,12 @@ impl Attempts<'_> {
             verbosity: shared.opts.verbosity,
             connection_info: Some(self.task.conn_info.clone()),
             display,
+            action: self
+                .job
+                .task
+                .module_key
+                .as_str()
+                .unwrap_or(&self.job.task.module),
         }
     }
 }
