@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 
 use crate::args::{de_opt_string, parse, ArgSpec};
 use crate::setup::system::getfqdn;
-use crate::target::script::{marker, run_script, BIN_PATH_FN};
-use crate::util::failed;
+use crate::target::script::{marker, run_text, Ran, BIN_PATH_FN};
+use crate::util::{failed, get_distribution};
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, PutOptions, ResultMap};
 use rsible_connection::shell::quote;
 
@@ -115,28 +115,6 @@ struct Probe {
     /// `distro.id()` capitalized, with ansible-core's renames.
     distribution: String,
     version: String,
-}
-
-/// Python's `str.capitalize()`.
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c
-            .to_uppercase()
-            .chain(chars.flat_map(char::to_lowercase))
-            .collect(),
-        None => String::new(),
-    }
-}
-
-/// `get_distribution()`: the os-release ID capitalized, `Amzn` and `Rhel` renamed.
-fn distribution_name(id: &str) -> String {
-    match capitalize(id).as_str() {
-        "Amzn" => "Amazon".into(),
-        "Rhel" => "Redhat".into(),
-        "" => "OtherLinux".into(),
-        other => other.to_owned(),
-    }
 }
 
 /// The strategy ansible-core picks, or the message it (or rsible) refuses with.
@@ -272,21 +250,9 @@ struct Job<'a> {
     ctx: &'a ModuleContext<'a>,
 }
 
-/// One command's exit status and output.
-struct Ran {
-    rc: i32,
-    out: String,
-    err: String,
-}
-
 impl Job<'_> {
     fn run(&self, script: String) -> Result<Ran, ModuleError> {
-        let out = run_script(self.ctx, script)?;
-        Ok(Ran {
-            rc: out.rc,
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        Ok(run_text(self.ctx, script)?)
     }
 
     fn probe(&self) -> Result<Probe, ModuleError> {
@@ -314,7 +280,7 @@ impl Job<'_> {
                 _ => {}
             }
         }
-        p.distribution = distribution_name(&id);
+        p.distribution = get_distribution(&id);
         Ok(p)
     }
 
@@ -553,7 +519,7 @@ mod tests {
         Probe {
             system: system.into(),
             systemd_booted: booted,
-            distribution: distribution_name(id),
+            distribution: get_distribution(id),
             version: version.into(),
         }
     }

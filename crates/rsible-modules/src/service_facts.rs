@@ -16,7 +16,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::args::ArgSpec;
-use crate::target::script::{marker, run_script, BEST_LOCALE_FN, BIN_PATH_FN};
+use crate::target::script::{marker, run_script, run_text, Ran, BEST_LOCALE_FN, BIN_PATH_FN};
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
 
@@ -27,13 +27,6 @@ const BAD_STATES: &[&str] = &["not-found", "masked", "failed"];
 
 pub(crate) struct ServiceFacts;
 pub(crate) static SERVICE_FACTS: ServiceFacts = ServiceFacts;
-
-/// One command's exit status and output.
-struct Ran {
-    rc: i32,
-    out: String,
-    err: String,
-}
 
 /// The tools found on the host, as `get_bin_path` finds them.
 #[derive(Debug, Default)]
@@ -63,12 +56,7 @@ impl Gather<'_> {
     fn run(&self, line: &str) -> Result<Ran, ModuleError> {
         let script =
             format!("{BEST_LOCALE_FN}_l=$(_loc); export LANG=\"$_l\" LC_ALL=\"$_l\"\n{line}");
-        let out = run_script(self.ctx, script)?;
-        Ok(Ran {
-            rc: out.rc,
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        Ok(run_text(self.ctx, script)?)
     }
 
     fn tools(&self) -> Result<Tools, ModuleError> {

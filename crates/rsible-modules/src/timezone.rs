@@ -22,7 +22,7 @@ use serde_json::{json, Map, Value};
 
 use crate::args::{de_opt_string, parse, parse_bool, ArgSpec};
 use crate::target::script::{marker, run_script, BIN_PATH_FN};
-use crate::util::failed;
+use crate::util::{failed, get_distribution};
 use crate::{
     Collection, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, PutOptions, ResultMap,
 };
@@ -576,11 +576,7 @@ impl Job<'_> {
             Err(f) => return Ok(Err(f)),
         };
         let id = probe.get("id").and_then(Value::as_str).unwrap_or("");
-        let distribution = match capitalize(id).as_str() {
-            "Amzn" => "Amazon".to_owned(),
-            "Rhel" => "Redhat".to_owned(),
-            other => other.to_owned(),
-        };
+        let distribution = get_distribution(id);
         if let Some(reconfigure) = tool("dpkg-reconfigure") {
             if let Some(file) = &tzfile {
                 let ln = match required("ln") {
@@ -627,18 +623,6 @@ impl Job<'_> {
             });
         }
         Ok(Ok(cfg))
-    }
-}
-
-/// Python's `str.capitalize()`.
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c
-            .to_uppercase()
-            .chain(chars.flat_map(char::to_lowercase))
-            .collect(),
-        None => String::new(),
     }
 }
 

@@ -181,6 +181,29 @@ pub(crate) fn fnmatch(name: &str, pattern: &str) -> bool {
     regex::Regex::new(&rsible_source::glob::translate(pattern)).is_ok_and(|r| r.is_match(name))
 }
 
+/// Python's `str.capitalize()`: the first character upper case, the rest lower case.
+pub(crate) fn py_capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
+    }
+}
+
+/// ansible-core's `get_distribution()` on Linux from the os-release `ID`: capitalized, with
+/// `Amzn` and `Rhel` renamed and `OtherLinux` when there is none.
+pub(crate) fn get_distribution(os_release_id: &str) -> String {
+    match py_capitalize(os_release_id).as_str() {
+        "Amzn" => "Amazon".into(),
+        "Rhel" => "Redhat".into(),
+        "" => "OtherLinux".into(),
+        other => other.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

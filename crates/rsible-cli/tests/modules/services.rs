@@ -186,8 +186,8 @@ const REBOOT_SITE: &str = r#"- hosts: all
       reboot:
         reboot_command: false now
       ignore_errors: true
-    - name: A boot time command that fails
-      reboot:
+    - name: A boot time command that fails, the action written in full
+      ansible.builtin.reboot:
         boot_time_command: cat /nonexistent
       ignore_errors: true
     - name: A reboot command that is not a string
@@ -223,7 +223,7 @@ fn reboot_case(tier: Tier) {
     for wanted in [
         "True True True False",
         "Reboot command failed. Error was: ', Shared connection to",
-        "reboot: failed to get host boot time info, rc: 1",
+        "ansible.builtin.reboot: failed to get host boot time info, rc: 1",
         "Unable to find command \\\"shutdown\\\" in search paths: ['/nonexistent', '/usr/bin']",
     ] {
         assert!(

@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 use crate::args::{parse_bool, ArgSpec};
-use crate::target::script::{marker, run_script, BEST_LOCALE_FN, BIN_PATH_FN};
+use crate::target::script::{marker, run_script, run_text, Ran, BEST_LOCALE_FN, BIN_PATH_FN};
 use crate::util::failed;
 use crate::{ModuleContext, ModuleError, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
@@ -161,13 +161,6 @@ impl Tools {
     }
 }
 
-/// One command's exit status and output.
-struct Ran {
-    rc: i32,
-    out: String,
-    err: String,
-}
-
 struct Service<'a> {
     ctx: &'a ModuleContext<'a>,
     a: Args,
@@ -195,12 +188,7 @@ impl Service<'_> {
         } else {
             format!("{BEST_LOCALE_FN}{locale}{line}")
         };
-        let out = run_script(self.ctx, script)?;
-        Ok(Ran {
-            rc: out.rc,
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        Ok(run_text(self.ctx, script)?)
     }
 
     /// `service_control` for `action`: `service NAME ACTION ARGS` (or the init script), a

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_bool, de_opt_string, parse, ArgSpec};
-use crate::target::script::{marker, run_script, BEST_LOCALE_FN, BIN_PATH_FN};
+use crate::target::script::{marker, run_script, run_text, Ran, BEST_LOCALE_FN, BIN_PATH_FN};
 use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
@@ -150,13 +150,6 @@ fn validate(a: &Args) -> Option<String> {
     None
 }
 
-/// One `systemctl` run: exit status and text output.
-struct Ran {
-    rc: i32,
-    out: String,
-    err: String,
-}
-
 struct Job<'a> {
     ctx: &'a ModuleContext<'a>,
     a: Args,
@@ -224,12 +217,7 @@ impl<'a> Job<'a> {
              {} {args}",
             self.systemctl
         );
-        let out = run_script(self.ctx, script)?;
-        Ok(Ran {
-            rc: out.rc,
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        Ok(run_text(self.ctx, script)?)
     }
 
     fn fail(&self, msg: impl Into<String>) -> ResultMap {

@@ -19,6 +19,23 @@ pub(crate) fn run_script(
         .exec(&task_request(ctx, ExecRequest::shell(script)))
 }
 
+/// A script's exit status and its output as text.
+pub(crate) struct Ran {
+    pub rc: i32,
+    pub out: String,
+    pub err: String,
+}
+
+/// [`run_script`] with the output decoded (invalid UTF-8 replaced).
+pub(crate) fn run_text(ctx: &ModuleContext<'_>, script: String) -> Result<Ran, ConnectionError> {
+    let out = run_script(ctx, script)?;
+    Ok(Ran {
+        rc: out.rc,
+        out: String::from_utf8_lossy(&out.stdout).into_owned(),
+        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
 /// Expands a leading `~` of a `type='path'` parameter as the (become) user on the target.
 pub(crate) fn expand_path(ctx: &ModuleContext<'_>, path: &str) -> Result<String, ConnectionError> {
     ctx.conn.expand_user(path, ctx.become_.as_ref())
