@@ -689,3 +689,88 @@ fn service_drives_sysv_scripts_on_hosts_without_systemd() {
     );
     runs.assert_same("service-sysv");
 }
+
+/// `use: service` on systemd hosts: ansible-core's generic module with its systemd branch
+/// (its own reading of `systemctl show` and `is-enabled`), not the systemd module.
+const GENERIC_SERVICE_SYSTEMD_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Stop
+      service:
+        name: rsible-up
+        state: stopped
+        use: service
+      register: stopped
+    - name: What it returned
+      debug:
+        var: stopped
+    - name: Disable and start
+      service:
+        name: rsible-up
+        enabled: false
+        state: started
+        use: service
+      register: both
+    - name: Their result
+      debug:
+        var: both
+    - name: Enable in check mode
+      service:
+        name: rsible-up
+        enabled: true
+        use: service
+      check_mode: true
+      register: checked
+    - name: Check mode ends with changed only
+      debug:
+        var: checked
+    - name: Restart with a pause
+      service:
+        name: rsible-up
+        state: restarted
+        sleep: 1
+        use: service
+    - name: Stop a failed unit
+      service:
+        name: rsible-broken
+        state: stopped
+        use: service
+      register: broken
+    - name: A failed unit is not running
+      debug:
+        var: broken
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A unit that does not exist
+      service:
+        name: rsible-nosuch
+        state: started
+        use: service
+      ignore_errors: true
+"#;
+
+#[test]
+fn service_generic_module_on_systemd_hosts() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = case("service-generic-systemd", GENERIC_SERVICE_SYSTEMD_SITE);
+    case.setup = SERVICE_FACTS_UNITS;
+    case.state = "for u in up broken; do echo \"rsible-$u: $(systemctl is-active rsible-$u.service) $(systemctl is-enabled rsible-$u.service)\"; done";
+    let runs = differential::run_on(&case, Tier::Systemd);
+    let first = &runs.ansible[0].stdout;
+    assert!(
+        first.contains("systemd could not find the requested service \\\"'rsible-nosuch'\\\": "),
+        "{first}"
+    );
+    assert!(
+        runs.ansible_state[0].contains("rsible-up: active disabled"),
+        "{}",
+        runs.ansible_state[0]
+    );
+    runs.assert_same("service-generic-systemd");
+}

@@ -1,10 +1,11 @@
-//! ansible-core's generic `service` module on Linux hosts without systemd (`LinuxService`): the
-//! SysV init script `/etc/init.d/NAME` driven through `service` (or the script itself),
-//! enabled with `update-rc.d`; `pattern` looks for the process in `ps auxww` instead of asking
-//! the script. Commands that change or query the service run as the module runs them:
+//! ansible-core's generic `service` module on Linux (`LinuxService`): the SysV init script
+//! `/etc/init.d/NAME` driven through `service` (or the script itself), enabled with
+//! `update-rc.d`; on a host booted with systemd (`use: service` there) the unit through
+//! `systemctl` as that module does it (its own `show`/`is-enabled` reading, not the systemd
+//! module's); `pattern` looks for the process in `ps auxww` instead of asking. Commands that change or query the service run as the module runs them:
 //! detached (own session, `/` as working directory, stdin from /dev/null) with only the locale
 //! in their environment. Hosts where that module would use upstart, OpenRC, `insserv` or
-//! `chkconfig`, or systemd (`use: service` on a systemd host) are refused with a message.
+//! `chkconfig` are refused with a message.
 
 use serde_json::{json, Value};
 
@@ -167,6 +168,8 @@ struct Service<'a> {
     initscript: String,
     /// `service`, or `None` to run the init script itself.
     svc_cmd: Option<String>,
+    /// `systemctl` on a host booted with systemd: it starts, stops and enables the unit.
+    systemctl: Option<String>,
     initctl: Option<String>,
     changed: bool,
     running: Option<bool>,
@@ -196,11 +199,11 @@ impl Service<'_> {
     fn control(&self, action: &str) -> Result<Ran, ModuleError> {
         let extra = shlex::split(&self.a.arguments).unwrap_or_default();
         let argv = |act: &str| {
-            let mut v = match &self.svc_cmd {
-                Some(svc) => vec![svc.clone(), self.a.name.clone()],
-                None => vec![self.initscript.clone()],
+            let mut v = match (&self.systemctl, &self.svc_cmd) {
+                (Some(ctl), _) => vec![ctl.clone(), act.to_owned(), self.a.name.clone()],
+                (None, Some(svc)) => vec![svc.clone(), self.a.name.clone(), act.to_owned()],
+                (None, None) => vec![self.initscript.clone(), act.to_owned()],
             };
-            v.push(act.to_owned());
             v.extend(extra.iter().cloned());
             v
         };
@@ -223,6 +226,85 @@ impl Service<'_> {
                 err: stop.err + &start.err,
             }
         })
+    }
+
+    /// `get_systemd_service_status`: `ActiveState` of `systemctl show`; `Err` is the module's
+    /// failure.
+    fn systemd_status(&mut self, ctl: &str) -> Result<Result<(), String>, ModuleError> {
+        let unit = &self.a.name;
+        let ran = self.execute(&[ctl.into(), "show".into(), unit.clone()], false)?;
+        let repr = rsible_template::py_str_repr(unit);
+        if ran.rc != 0 {
+            return Ok(Err(format!(
+                "failure {} running systemctl show for {repr}: {}",
+                ran.rc, ran.err
+            )));
+        }
+        if ran.out.contains("LoadState=not-found") {
+            return Ok(Err(format!(
+                "systemd could not find the requested service \"{repr}\": {}",
+                ran.err
+            )));
+        }
+        let status = super::parse_systemctl_show(&ran.out);
+        self.running = match status.get("ActiveState").map(String::as_str) {
+            Some("active") => Some(true),
+            Some(_) => Some(false),
+            None => {
+                return Ok(Err(format!(
+                    "No ActiveState value in systemctl show output for {repr}"
+                )))
+            }
+        };
+        Ok(Ok(()))
+    }
+
+    /// `service_enable` with systemd: `is-enabled` (the SysV start links when it cannot
+    /// tell), then `enable`/`disable`. `Err` is the module's failure; in check mode a change
+    /// ends the module with `changed` only, as ansible-core's does.
+    fn enable_systemd(
+        &mut self,
+        ctl: &str,
+        want: bool,
+    ) -> Result<Result<Option<ResultMap>, String>, ModuleError> {
+        let unit = self.a.name.clone();
+        let ran = self.execute(&[ctl.into(), "is-enabled".into(), unit.clone()], false)?;
+        let enabled = if ran.rc == 0 {
+            true
+        } else if ran.out.starts_with("disabled") {
+            false
+        } else {
+            let m = marker();
+            let q = quote(&unit);
+            let out = run_script(
+                self.ctx,
+                format!(
+                    "n={q}; if [ -x \"/etc/init.d/$n\" ]; then for f in /etc/rc?.d/S??\"$n\"; do [ -e \"$f\" ] || [ -L \"$f\" ] && {{ echo '{m}'; break; }}; done; fi; true"
+                ),
+            )?;
+            String::from_utf8_lossy(&out.stdout).contains(&m)
+        };
+        if enabled == want {
+            self.changed = false;
+            return Ok(Ok(None));
+        }
+        self.changed = true;
+        if self.ctx.check_mode {
+            return Ok(Ok(Some(crate::util::map(json!({"changed": true})))));
+        }
+        let action = if want { "enable" } else { "disable" };
+        let ran = self.execute(&[ctl.into(), action.into(), unit.clone()], false)?;
+        if ran.rc != 0 {
+            return Ok(Err(if ran.err.is_empty() {
+                format!("Failure for {action} {unit}: rc={} {}", ran.rc, ran.out)
+            } else {
+                format!(
+                    "Error when trying to {action} {unit}: rc={} {}",
+                    ran.rc, ran.err
+                )
+            }));
+        }
+        Ok(Ok(None))
     }
 
     /// `get_service_status` without systemd: the script's `status`, read as the module reads
@@ -402,16 +484,19 @@ pub(crate) fn run(
         ))
         .into())
     };
-    if tools.get("systemctl").is_some() && tools.systemd_booted {
-        return refuse("systemd");
-    }
-    if tools.get("initctl").is_some() && tools.upstart_conf {
+    let systemctl = tools
+        .get("systemctl")
+        .filter(|_| tools.systemd_booted)
+        .map(str::to_owned);
+    if systemctl.is_none() && tools.get("initctl").is_some() && tools.upstart_conf {
         return refuse("upstart");
     }
-    if tools.get("rc-service").is_some() {
+    if systemctl.is_none() && tools.get("rc-service").is_some() {
         return refuse("OpenRC");
     }
-    let enable_cmd = if tools.initscript {
+    let enable_cmd = if let Some(ctl) = &systemctl {
+        Some(("systemctl".to_owned(), ctl.clone()))
+    } else if tools.initscript {
         ["update-rc.d", "insserv", "chkconfig"]
             .iter()
             .find_map(|t| tools.get(t).map(|p| ((*t).to_owned(), p.to_owned())))
@@ -430,6 +515,7 @@ pub(crate) fn run(
         initscript: format!("/etc/init.d/{}", a.name),
         svc_cmd: tools.get("service").map(str::to_owned),
         initctl: tools.get("initctl").map(str::to_owned),
+        systemctl: systemctl.clone(),
         a,
         changed: false,
         running: None,
@@ -437,11 +523,18 @@ pub(crate) fn run(
     let mut result = ResultMap::new();
     result.insert("name".into(), json!(svc.a.name));
     if let Some(want) = svc.a.enabled {
-        if enable_tool != "update-rc.d" {
-            return refuse(&enable_tool);
-        }
-        if let Some(msg) = svc.enable_update_rc_d(&enable_path, want)? {
-            return Ok(failed(msg).into());
+        match enable_tool.as_str() {
+            "update-rc.d" => {
+                if let Some(msg) = svc.enable_update_rc_d(&enable_path, want)? {
+                    return Ok(failed(msg).into());
+                }
+            }
+            "systemctl" => match svc.enable_systemd(&enable_path, want)? {
+                Ok(None) => {}
+                Ok(Some(early)) => return Ok(early.into()),
+                Err(msg) => return Ok(failed(msg).into()),
+            },
+            other => return refuse(other),
         }
         result.insert("enabled".into(), json!(want));
     }
@@ -456,7 +549,14 @@ pub(crate) fn run(
                 return Ok(failed(msg).into());
             }
         }
-        None => svc.status()?,
+        None => match systemctl.as_deref() {
+            Some(ctl) => {
+                if let Err(msg) = svc.systemd_status(ctl)? {
+                    return Ok(failed(msg).into());
+                }
+            }
+            None => svc.status()?,
+        },
     }
     let Some(running) = svc.running else {
         return Ok(
