@@ -23,6 +23,7 @@ static ALL: &[&dyn Module] = &[
     &crate::slurp::SLURP,
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
+    &crate::lineinfile::LINEINFILE,
 ];
 
 /// Every module rsible has.
@@ -76,7 +77,8 @@ mod tests {
                 "async_status",
                 "slurp",
                 "add_host",
-                "group_by"
+                "group_by",
+                "lineinfile"
             ]
         );
         for n in &names {
