@@ -26,6 +26,7 @@ mod module;
 mod ping;
 mod pyregex;
 mod registry;
+mod replace;
 mod set_fact;
 mod setup;
 mod slurp;

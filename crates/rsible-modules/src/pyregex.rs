@@ -221,6 +221,44 @@ pub(crate) fn expand(template: &[u8], caps: &Captures<'_>, re: &Regex) -> Result
     Ok(out)
 }
 
+/// Python's `re.subn(re, template, text)` (3.7+ rules: an empty match right after a non-empty
+/// one is replaced too): the new text and the number of replacements.
+pub(crate) fn subn(re: &Regex, template: &[u8], text: &[u8]) -> Result<(Vec<u8>, usize), String> {
+    let mut out = Vec::with_capacity(text.len());
+    let (mut pos, mut copied, mut count) = (0, 0, 0);
+    let mut last_empty_at = None;
+    while pos <= text.len() {
+        let Some(caps) = re.captures_at(text, pos) else {
+            break;
+        };
+        let Some(m) = caps.get(0) else {
+            break;
+        };
+        if m.start() == m.end() && last_empty_at == Some(m.start()) {
+            // Not twice at the same place: the next search starts one character further.
+            pos = m.start() + text[m.start()..].first().map_or(1, |&b| utf8_len(b));
+            continue;
+        }
+        out.extend_from_slice(&text[copied..m.start()]);
+        out.extend(expand(template, &caps, re)?);
+        copied = m.end();
+        count += 1;
+        last_empty_at = (m.start() == m.end()).then_some(m.end());
+        pos = m.end();
+    }
+    out.extend_from_slice(&text[copied.min(text.len())..]);
+    Ok((out, count))
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +321,22 @@ mod tests {
             "bad escape \\q at position 0"
         );
         assert_eq!(expanded("(a)", "a", "x\\0y").unwrap(), "x\0y");
+    }
+
+    // Expected values from Python: re.subn(p, t, s, flags=re.MULTILINE).
+    #[test]
+    fn subn_like_python() {
+        let sub = |p: &str, t: &str, s: &str| {
+            let re = compile_with(p, true, true, false).unwrap();
+            let (o, n) = subn(&re, t.as_bytes(), s.as_bytes()).unwrap();
+            (String::from_utf8(o).unwrap(), n)
+        };
+        assert_eq!(sub("x*", "-", "abxd"), ("-a-b--d-".to_owned(), 5));
+        assert_eq!(sub("^", "# ", "a\nb\n"), ("# a\n# b\n# ".to_owned(), 3));
+        assert_eq!(
+            sub("^(\\w+)=(.*)$", "\\2=\\1", "a=1\nbé=2\n"),
+            ("1=a\n2=bé\n".to_owned(), 2)
+        );
+        assert_eq!(sub("é", "e", "café"), ("cafe".to_owned(), 1));
     }
 }

@@ -24,6 +24,7 @@ static ALL: &[&dyn Module] = &[
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
     &crate::lineinfile::LINEINFILE,
+    &crate::replace::REPLACE,
 ];
 
 /// Every module rsible has.
@@ -78,7 +79,8 @@ mod tests {
                 "slurp",
                 "add_host",
                 "group_by",
-                "lineinfile"
+                "lineinfile",
+                "replace"
             ]
         );
         for n in &names {

@@ -17,6 +17,14 @@ const TWO_PLAYS: &str = "- hosts: h1
     - import_tasks: tasks.yml
 ";
 
+fn two_plays<'a>(name: &'a str, tasks: &str) -> differential::Case<'a> {
+    let mut case = super::case(name, TWO_PLAYS);
+    case.files
+        .push(("tasks.yml".to_owned(), tasks.as_bytes().to_vec()));
+    case.second_run_unchanged = true;
+    case
+}
+
 const LINEINFILE_TASKS: &str = r#"
 - name: Check mode first (a later task makes it true)
   become: true
@@ -95,9 +103,7 @@ fn lineinfile_root_and_user_files() {
     if !common::supported() {
         return;
     }
-    let mut case = super::case("lineinfile", TWO_PLAYS);
-    case.files
-        .push(("tasks.yml".to_owned(), LINEINFILE_TASKS.as_bytes().to_vec()));
+    let mut case = two_plays("lineinfile", LINEINFILE_TASKS);
     case.setup = LINEINFILE_SETUP;
     case.state = LINEINFILE_STATE;
     case.second_run_unchanged = true;
@@ -116,4 +122,75 @@ fn lineinfile_root_and_user_files() {
         );
     }
     runs.assert_same("lineinfile");
+}
+
+const REPLACE_TASKS: &str = r#"
+- name: Check mode first
+  become: true
+  replace:
+    path: /etc/rsible-hosts
+    regexp: '(\s+)old\.example(\s+.*)?$'
+    replace: '\1new.example\2'
+  check_mode: true
+- name: A root file, with a backup and a new owner
+  become: true
+  replace:
+    path: /etc/rsible-hosts
+    regexp: '(\s+)old\.example(\s+.*)?$'
+    replace: '\1new.example\2'
+    backup: true
+    owner: vagrant
+    mode: "0600"
+  register: replaced
+- name: The backup is beside it
+  debug:
+    msg: "{{ (replaced.backup_file | default('none')) | regex_replace('[.][0-9]+[.][0-9-]+@[0-9:]+~$', '.BACKUP') }}"
+- name: As the login user, between markers
+  replace:
+    path: /home/vagrant/app.ini
+    after: '\[db\]'
+    before: '\[log\]'
+    regexp: '^host = .*$'
+    replace: 'host = db.internal'
+- name: A root file the login user may not write, unchanged
+  replace:
+    path: /etc/rsible-hosts
+    regexp: 'nothing matches'
+- name: A missing regexp
+  replace:
+    path: /home/vagrant/app.ini
+  ignore_errors: true
+"#;
+
+const REPLACE_SETUP: &str = "set -e
+printf '127.0.0.1 localhost\\n10.0.0.1 old.example old\\n' >/etc/rsible-hosts
+printf '[web]\\nhost = web\\n[db]\\nhost = localhost\\n[log]\\nhost = logs\\n' >/home/vagrant/app.ini
+chown vagrant:vagrant /home/vagrant/app.ini";
+
+const REPLACE_STATE: &str = "for f in /etc/rsible-hosts /home/vagrant/app.ini; do
+  stat -c '%n %A %U:%G' \"$f\"; cat \"$f\"
+done
+ls /etc | grep -c '^rsible-hosts[.][0-9]*[.].*~$'";
+
+#[test]
+fn replace_root_and_user_files() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("replace", REPLACE_TASKS);
+    case.setup = REPLACE_SETUP;
+    case.state = REPLACE_STATE;
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "/etc/rsible-hosts -rw------- vagrant:root",
+        "10.0.0.1 new.example old",
+        "[db]\nhost = db.internal\n[log]\nhost = logs",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("replace");
 }
