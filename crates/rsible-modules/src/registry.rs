@@ -31,6 +31,8 @@ static ALL: &[&dyn Module] = &[
     &crate::systemd::SYSTEMD,
     &crate::systemd::SYSTEMD_SERVICE,
     &crate::systemd::SERVICE,
+    &crate::lineinfile::LINEINFILE,
+    &crate::replace::REPLACE,
 ];
 
 /// Every module rsible has.
@@ -92,7 +94,9 @@ mod tests {
                 "make",
                 "systemd",
                 "systemd_service",
-                "service"
+                "service",
+                "lineinfile",
+                "replace"
             ]
         );
         for n in &names {

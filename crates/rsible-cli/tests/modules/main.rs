@@ -4,6 +4,7 @@
 
 mod common;
 mod services;
+mod textfiles;
 mod wait_for_connection;
 
 use std::fs;

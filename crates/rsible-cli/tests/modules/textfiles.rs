@@ -1,0 +1,196 @@
+//! The text-file modules (`lineinfile`, …) on real hosts: files of root and of the login user,
+//! ownership and modes, backups, validation, check and diff mode.
+
+use super::common;
+use super::common::differential;
+
+/// One play per host, h1's in diff mode: two hosts' diff and `[ERROR]:` blocks come in whichever
+/// order the hosts finish, which the comparison cannot reorder as whole blocks.
+const TWO_PLAYS: &str = "- hosts: h1
+  gather_facts: false
+  diff: true
+  tasks:
+    - import_tasks: tasks.yml
+- hosts: h2
+  gather_facts: false
+  tasks:
+    - import_tasks: tasks.yml
+";
+
+fn two_plays<'a>(name: &'a str, tasks: &str) -> differential::Case<'a> {
+    let mut case = super::case(name, TWO_PLAYS);
+    case.files
+        .push(("tasks.yml".to_owned(), tasks.as_bytes().to_vec()));
+    case.second_run_unchanged = true;
+    case
+}
+
+const LINEINFILE_TASKS: &str = r#"
+- name: Check mode first (a later task makes it true)
+  become: true
+  lineinfile:
+    path: /etc/rsible-sshd.conf
+    regexp: '^#?PermitRootLogin'
+    line: PermitRootLogin no
+  check_mode: true
+  diff: true
+- name: Replace a root file's line with a backup
+  become: true
+  lineinfile:
+    path: /etc/rsible-sshd.conf
+    regexp: '^#?PermitRootLogin'
+    line: PermitRootLogin no
+    backup: true
+    validate: grep -q '^Port' %s
+  register: replaced
+- name: The backup is beside it
+  debug:
+    msg: "{{ replaced.backup | regex_replace('[.][0-9]+[.][0-9-]+@[0-9:]+~$', '.BACKUP') }}"
+- name: Create a file for the login user, owned by root
+  become: true
+  lineinfile:
+    path: /home/vagrant/conf.d/app.conf
+    line: "key = value"
+    create: true
+    owner: root
+    group: vagrant
+    mode: "0640"
+- name: Ownership only
+  become: true
+  lineinfile:
+    path: /etc/rsible-hosts
+    line: 127.0.0.1 localhost
+    owner: vagrant
+- name: As the login user, insert before a match
+  lineinfile:
+    path: /home/vagrant/profile
+    line: export EDITOR=vi
+    insertbefore: '^# end'
+- name: Remove lines
+  lineinfile:
+    path: /home/vagrant/profile
+    regexp: '^alias '
+    state: absent
+- name: The login user's file in a directory only root may write, in place
+  lineinfile:
+    path: /etc/rsible-user.conf
+    line: added in place
+    unsafe_writes: true
+- name: A bad argument
+  lineinfile:
+    path: /home/vagrant/profile
+    line: x
+    state: maybe
+  ignore_errors: true
+"#;
+
+const LINEINFILE_SETUP: &str = "set -e
+printf '# sshd\\n#PermitRootLogin yes\\nPort 22\\n' >/etc/rsible-sshd.conf
+printf '127.0.0.1 localhost\\n' >/etc/rsible-hosts
+printf 'alias ll=\"ls -l\"\\nPATH=$PATH\\n# end\\nalias la=\"ls -a\"\\n' >/home/vagrant/profile
+chown vagrant:vagrant /home/vagrant/profile
+printf 'user line\\n' >/etc/rsible-user.conf
+chown vagrant:vagrant /etc/rsible-user.conf";
+
+const LINEINFILE_STATE: &str = "for f in /etc/rsible-sshd.conf /etc/rsible-user.conf /etc/rsible-hosts /home/vagrant/conf.d/app.conf /home/vagrant/profile; do
+  stat -c '%n %A %U:%G' \"$f\"; cat \"$f\"
+done
+ls /etc | grep -c '^rsible-sshd.conf[.][0-9]*[.].*~$'
+ls -ld /home/vagrant/conf.d | cut -d' ' -f1,3,4";
+
+#[test]
+fn lineinfile_root_and_user_files() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("lineinfile", LINEINFILE_TASKS);
+    case.setup = LINEINFILE_SETUP;
+    case.state = LINEINFILE_STATE;
+    case.second_run_unchanged = true;
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "PermitRootLogin no",
+        "/home/vagrant/conf.d/app.conf -rw-r----- root:vagrant",
+        "/etc/rsible-hosts -rw-r--r-- vagrant:root",
+        "export EDITOR=vi\n# end",
+        "user line\nadded in place",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("lineinfile");
+}
+
+const REPLACE_TASKS: &str = r#"
+- name: Check mode first
+  become: true
+  replace:
+    path: /etc/rsible-hosts
+    regexp: '(\s+)old\.example(\s+.*)?$'
+    replace: '\1new.example\2'
+  check_mode: true
+- name: A root file, with a backup and a new owner
+  become: true
+  replace:
+    path: /etc/rsible-hosts
+    regexp: '(\s+)old\.example(\s+.*)?$'
+    replace: '\1new.example\2'
+    backup: true
+    owner: vagrant
+    mode: "0600"
+  register: replaced
+- name: The backup is beside it
+  debug:
+    msg: "{{ (replaced.backup_file | default('none')) | regex_replace('[.][0-9]+[.][0-9-]+@[0-9:]+~$', '.BACKUP') }}"
+- name: As the login user, between markers
+  replace:
+    path: /home/vagrant/app.ini
+    after: '\[db\]'
+    before: '\[log\]'
+    regexp: '^host = .*$'
+    replace: 'host = db.internal'
+- name: A root file the login user may not write, unchanged
+  replace:
+    path: /etc/rsible-hosts
+    regexp: 'nothing matches'
+- name: A missing regexp
+  replace:
+    path: /home/vagrant/app.ini
+  ignore_errors: true
+"#;
+
+const REPLACE_SETUP: &str = "set -e
+printf '127.0.0.1 localhost\\n10.0.0.1 old.example old\\n' >/etc/rsible-hosts
+printf '[web]\\nhost = web\\n[db]\\nhost = localhost\\n[log]\\nhost = logs\\n' >/home/vagrant/app.ini
+chown vagrant:vagrant /home/vagrant/app.ini";
+
+const REPLACE_STATE: &str = "for f in /etc/rsible-hosts /home/vagrant/app.ini; do
+  stat -c '%n %A %U:%G' \"$f\"; cat \"$f\"
+done
+ls /etc | grep -c '^rsible-hosts[.][0-9]*[.].*~$'";
+
+#[test]
+fn replace_root_and_user_files() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("replace", REPLACE_TASKS);
+    case.setup = REPLACE_SETUP;
+    case.state = REPLACE_STATE;
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "/etc/rsible-hosts -rw------- vagrant:root",
+        "10.0.0.1 new.example old",
+        "[db]\nhost = db.internal\n[log]\nhost = logs",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("replace");
+}
