@@ -22,6 +22,7 @@ mod group_by;
 mod known;
 mod modprobe;
 mod module;
+mod params;
 mod ping;
 mod registry;
 mod set_fact;
@@ -32,6 +33,7 @@ mod synchronize;
 mod target;
 mod template;
 mod unarchive;
+mod user;
 mod util;
 mod wait_for_connection;
 
