@@ -18,6 +18,7 @@ mod copy;
 mod debug;
 mod fail;
 mod file;
+mod group;
 mod group_by;
 mod known;
 mod modprobe;

@@ -24,6 +24,7 @@ static ALL: &[&dyn Module] = &[
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
     &crate::user::USER,
+    &crate::group::GROUP,
 ];
 
 /// Every module rsible has.
@@ -78,7 +79,8 @@ mod tests {
                 "slurp",
                 "add_host",
                 "group_by",
-                "user"
+                "user",
+                "group"
             ]
         );
         for n in &names {

@@ -157,3 +157,88 @@ fn user_create_modify_keys_and_remove() {
     }
     runs.assert_same("user");
 }
+
+const GROUP_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Create a group with a gid
+      group:
+        name: team
+        gid: 2000
+      register: team
+    - debug: var=team
+    - name: A system group
+      group:
+        name: daemons
+        system: true
+      register: daemons
+    - debug: var=daemons
+    - name: Change a gid
+      group:
+        name: oldgid
+        gid: 2100
+      register: moved
+    - debug: var=moved
+    - name: Create in check mode
+      group:
+        name: later
+      check_mode: true
+    - name: Change in check mode
+      group:
+        name: team
+        gid: 2001
+      check_mode: true
+      register: would
+    - debug: var=would
+    - name: Unchanged in diff mode
+      group:
+        name: team
+      diff: true
+    - name: Remove a group
+      group:
+        name: gone
+        state: absent
+      register: gone
+    - debug: var=gone
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: non_unique without gid
+      group:
+        name: g
+        non_unique: true
+      ignore_errors: true
+    - name: A gid that is taken
+      group:
+        name: dup
+        gid: 2000
+      ignore_errors: true
+    - name: A primary group cannot go
+      group:
+        name: vagrant
+        state: absent
+      ignore_errors: true
+"#;
+
+#[test]
+fn group_create_change_and_remove() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = super::case("group", GROUP_SITE);
+    case.setup = "groupadd -g 2050 oldgid && groupadd gone";
+    case.state = "for g in team daemons oldgid later gone dup vagrant; do getent group $g || echo \"no $g\"; done";
+    let runs = differential::run(&case);
+    assert_check_mode_only(&runs.ansible[1].stdout, 2);
+    let state = &runs.ansible_state[0];
+    for wanted in ["team:x:2000:", "oldgid:x:2100:", "no gone", "no later"] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("group");
+}
