@@ -18,6 +18,7 @@ mod copy;
 mod debug;
 mod fail;
 mod file;
+mod getent;
 mod group;
 mod group_by;
 mod known;

@@ -105,9 +105,11 @@ impl Params {
             Some(b) => Some(b),
             None => {
                 let why = match &v {
+                    // The module lists a Python set: its strings come in a per-process
+                    // hash order, after 0 and 1.
                     Value::String(_) | Value::Number(_) => format!(
-                        "The value {} is not a valid boolean.  Valid booleans include: 'no', 'n', 'true', 'y', 'false', 'on', 'yes', '1', '0', 'off', 't', 'f', 1, 0, 1.0, 0.0, True, False",
-                        py_repr(&v)
+                        "The value '{}' is not a valid boolean. Valid booleans include: 0, 1, 'y', 'yes', 'on', '1', 'true', 't', 'n', 'no', 'off', '0', 'false', 'f'",
+                        scalar_text(&v)
                     ),
                     other => format!("<class '{}'> cannot be converted to a bool", py_type(other)),
                 };

@@ -25,6 +25,7 @@ static ALL: &[&dyn Module] = &[
     &crate::group_by::GROUP_BY,
     &crate::user::USER,
     &crate::group::GROUP,
+    &crate::getent::GETENT,
 ];
 
 /// Every module rsible has.
@@ -80,7 +81,8 @@ mod tests {
                 "add_host",
                 "group_by",
                 "user",
-                "group"
+                "group",
+                "getent"
             ]
         );
         for n in &names {
