@@ -15,6 +15,7 @@ mod authorized_key;
 mod command;
 mod context;
 mod copy;
+mod cron;
 mod debug;
 mod fail;
 mod file;

@@ -26,6 +26,7 @@ static ALL: &[&dyn Module] = &[
     &crate::user::USER,
     &crate::group::GROUP,
     &crate::getent::GETENT,
+    &crate::cron::CRON,
 ];
 
 /// Every module rsible has.
@@ -82,7 +83,8 @@ mod tests {
                 "group_by",
                 "user",
                 "group",
-                "getent"
+                "getent",
+                "cron"
             ]
         );
         for n in &names {

@@ -306,7 +306,8 @@ impl Attempts<'_> {
             become_: self.task.become_.clone().unwrap_or_default(),
             environment: self.task.environment.clone(),
             check_mode: self.task.check_mode,
-            diff: shared.opts.diff,
+            // The task's or play's `diff:` keyword, as the callback's view of the task.
+            diff: self.job.keywords().diff().unwrap_or(shared.opts.diff),
             verbosity: shared.opts.verbosity,
             connection_info: Some(self.task.conn_info.clone()),
         }
