@@ -33,6 +33,10 @@ static ALL: &[&dyn Module] = &[
     &crate::systemd::SERVICE,
     &crate::lineinfile::LINEINFILE,
     &crate::replace::REPLACE,
+    &crate::user::USER,
+    &crate::group::GROUP,
+    &crate::getent::GETENT,
+    &crate::cron::CRON,
 ];
 
 /// Every module rsible has.
@@ -96,7 +100,11 @@ mod tests {
                 "systemd_service",
                 "service",
                 "lineinfile",
-                "replace"
+                "replace",
+                "user",
+                "group",
+                "getent",
+                "cron"
             ]
         );
         for n in &names {

@@ -4,6 +4,7 @@
 
 mod common;
 mod services;
+mod system;
 mod textfiles;
 mod wait_for_connection;
 

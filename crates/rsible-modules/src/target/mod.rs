@@ -1,5 +1,6 @@
 //! What several modules run on the target: their scripts, and file state probes and changes.
 
+pub(crate) mod accounts;
 pub(crate) mod edit;
 pub(crate) mod file_state;
 pub(crate) mod script;

@@ -133,6 +133,7 @@ impl Runner<'_> {
                 for h in &ctx.all_hosts {
                     if let Some(st) = self.states.get_mut(h) {
                         st.facts.clear();
+                        st.plain_facts.clear();
                     }
                 }
             }

@@ -113,7 +113,7 @@ impl Runner<'_> {
         let inventory = vars::inventory_vars(&sh.inventory, host);
         layers.values(&inventory);
         if let Some(st) = self.states.get(host) {
-            vars::inject_facts(&mut layers.vars, &st.facts);
+            vars::inject_facts(&mut layers.vars, &st.facts, &st.plain_facts);
         }
         layers.nodes(&ctx.play.vars);
         if let Some(files) = ctx.vars_files.get(host) {
@@ -137,7 +137,7 @@ impl Runner<'_> {
             untrusted.extend(
                 st.facts
                     .keys()
-                    .map(|k| Value::from(format!("ansible_{}", k.trim_start_matches("ansible_")))),
+                    .map(|k| Value::from(vars::fact_var_name(k, &st.plain_facts))),
             );
             if !st.facts.is_empty() {
                 untrusted.push(Value::from("ansible_facts"));

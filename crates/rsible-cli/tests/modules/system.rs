@@ -1,0 +1,430 @@
+//! System modules on tier-1b hosts (accounts, cron, locales, sysctl files, fstab,
+//! alternatives, debconf): each playbook runs under ansible-playbook and rsible-playbook on
+//! fresh hosts of their own; output, exit codes and the end state must match.
+
+use crate::common;
+use crate::common::differential;
+
+/// Guards a fixture whose second run is idempotent but for `check_mode` tasks (which report
+/// what they would change every time): each host's recap says `changed=<n>`.
+#[track_caller]
+fn assert_check_mode_only(stdout: &str, hosts: &[(&str, usize)]) {
+    for (host, n) in hosts {
+        let recap = stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("PLAY RECAP"))
+            .find(|l| l.starts_with(&format!("{host} ")));
+        assert!(
+            recap.is_some_and(|l| l.contains(&format!(" changed={n} "))),
+            "the second run must change only the {n} check-mode tasks of {host}:\n{stdout}"
+        );
+    }
+}
+
+/// A crypt(3) SHA-512 hash (of "secret").
+const HASH: &str =
+    "$6$salt$IxDD3jeSOb5eB1CX5LBsqZFVkJdido3OUILO5Ifz5iwMuTS4XMS130MTSuDDl3aCI6WouIL9AjRbLCelDCy.g.";
+
+const USER_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Create a user with groups, a hash and password ageing
+      user:
+        name: alice
+        uid: 1500
+        comment: Alice A
+        groups: [sudo, adm]
+        append: true
+        shell: /bin/bash
+        password: "@HASH@"
+        password_expire_max: 90
+        password_expire_warn: 10
+      register: alice
+    - debug: var=alice
+    - name: Append a group
+      user:
+        name: alice
+        groups: staff
+        append: true
+      register: appended
+    - debug: var=appended
+    - name: Create in check mode
+      user:
+        name: carol
+      check_mode: true
+      register: carol
+    - debug: var=carol
+    - name: Modify in check mode
+      user:
+        name: alice
+        shell: /bin/sh
+      check_mode: true
+    - name: A system user without a home
+      user:
+        name: svc
+        system: true
+        create_home: false
+        shell: /usr/sbin/nologin
+    - name: A home whose parents are missing, locked, expiring
+      user:
+        name: bob
+        home: /srv/people/bob
+        expires: 1700000000
+        password: "@HASH@"
+        password_lock: true
+      register: bob
+    - debug: var=bob
+    - name: An ssh key
+      user:
+        name: alice
+        generate_ssh_key: true
+        ssh_key_type: ed25519
+        ssh_key_comment: alice@test
+      register: key
+    - debug:
+        msg: "{{ key.ssh_key_file }} {{ key.ssh_fingerprint is match('256 SHA256:') }} {{ key.ssh_public_key is match('ssh-ed25519 ') }}"
+    - name: Modify in diff mode
+      user:
+        name: svc
+        comment: Service
+        password: plain
+        update_password: on_create
+      diff: true
+    - name: Remove a user and its home
+      user:
+        name: olduser
+        state: absent
+        remove: true
+      register: removed
+    - debug: var=removed
+    - name: Remove what is not there
+      user:
+        name: ghost
+        state: absent
+
+# Failures on one host: both programs print results as hosts finish.
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A type error
+      user:
+        name: alice
+        uid: abc
+      ignore_errors: true
+    - name: A group that does not exist
+      user:
+        name: alice
+        groups: [nope]
+      ignore_errors: true
+    - name: Libuser is not installed
+      user:
+        name: dave
+        local: true
+      ignore_errors: true
+"#;
+
+const USER_STATE: &str =
+    "for u in alice bob svc olduser carol dave; do getent passwd $u || echo \"no $u\"; done
+for u in alice bob svc; do getent shadow $u | cut -d: -f1,2,4-; id $u; done
+find /home /srv -path /home/vagrant -prune -o -printf '%p %M %u:%g\\n' | LC_ALL=C sort
+ssh-keygen -l -f /home/alice/.ssh/id_ed25519 | cut -d' ' -f1,3-";
+
+#[test]
+fn user_create_modify_keys_and_remove() {
+    if !common::supported() {
+        return;
+    }
+    let site = USER_SITE.replace("@HASH@", HASH);
+    let mut case = super::case("user", &site);
+    case.setup = "useradd -m olduser";
+    case.state = USER_STATE;
+    let runs = differential::run(&case);
+    // The second run changes only what the check-mode tasks would change.
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 2), ("h2", 2)]);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "alice:x:1500:1500:Alice A:/home/alice:/bin/bash",
+        "/srv/people/bob drwxr-xr-x bob:bob",
+        "/home/alice/.ssh drwx------ alice:alice",
+        "no olduser",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("user");
+}
+
+const GROUP_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Create a group with a gid
+      group:
+        name: team
+        gid: 2000
+      register: team
+    - debug: var=team
+    - name: A system group
+      group:
+        name: daemons
+        system: true
+      register: daemons
+    - debug: var=daemons
+    - name: Change a gid
+      group:
+        name: oldgid
+        gid: 2100
+      register: moved
+    - debug: var=moved
+    - name: Create in check mode
+      group:
+        name: later
+      check_mode: true
+    - name: Change in check mode
+      group:
+        name: team
+        gid: 2001
+      check_mode: true
+      register: would
+    - debug: var=would
+    - name: Unchanged in diff mode
+      group:
+        name: team
+      diff: true
+    - name: Remove a group
+      group:
+        name: gone
+        state: absent
+      register: gone
+    - debug: var=gone
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: non_unique without gid
+      group:
+        name: g
+        non_unique: true
+      ignore_errors: true
+    - name: A gid that is taken
+      group:
+        name: dup
+        gid: 2000
+      ignore_errors: true
+    - name: A primary group cannot go
+      group:
+        name: vagrant
+        state: absent
+      ignore_errors: true
+"#;
+
+#[test]
+fn group_create_change_and_remove() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = super::case("group", GROUP_SITE);
+    case.setup = "groupadd -g 2050 oldgid && groupadd gone";
+    case.state = "for g in team daemons oldgid later gone dup vagrant; do getent group $g || echo \"no $g\"; done";
+    let runs = differential::run(&case);
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 2), ("h2", 2)]);
+    let state = &runs.ansible_state[0];
+    for wanted in ["team:x:2000:", "oldgid:x:2100:", "no gone", "no later"] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("group");
+}
+
+/// Real Debian packages for the hosts (whose root has none of them), fetched by the machine's
+/// apt into `dir`, bound read-only at `/srv/debs` by the cases that install them.
+fn debian_debs(dir: &std::path::Path, packages: &[&str]) {
+    common::run_tool(
+        std::process::Command::new("apt-get")
+            .current_dir(dir)
+            .args(["-qq", "download"])
+            .args(packages),
+    );
+}
+
+const CRON_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A job in root's crontab
+      cron:
+        name: backup
+        minute: "30"
+        hour: "2"
+        job: /usr/local/bin/backup
+      register: backup
+    - debug: var=backup
+    - name: A variable at the top
+      cron:
+        name: MAILTO
+        env: true
+        job: admin@example.com
+    - name: A variable after it
+      cron:
+        name: PATH
+        env: true
+        value: /usr/bin:/bin
+        insertafter: MAILTO
+      register: path
+    - debug: var=path
+    - name: A disabled job in a cron file, with a backup
+      cron:
+        name: rotate
+        cron_file: rsible-rotate
+        user: root
+        minute: "0"
+        dow: "1"
+        job: /usr/sbin/logrotate /etc/logrotate.conf
+        disabled: true
+        backup: true
+      register: rotate
+    - debug:
+        msg: "{{ rotate.jobs }} {{ rotate.cron_file }} {{ rotate.backup_file is defined }}"
+    - name: Remove the last job of a cron file
+      cron:
+        name: only
+        cron_file: rsible-only
+        state: absent
+      register: only
+    - debug: var=only
+
+# Diffs and failures on one host: both programs print results as hosts finish.
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Another user's crontab, a special time, in diff mode
+      cron:
+        name: cleanup
+        user: vagrant
+        special_time: daily
+        job: rm -rf /tmp/scratch
+      diff: true
+    - name: A change in check and diff mode
+      cron:
+        name: backup
+        minute: "45"
+        hour: "2"
+        job: /usr/local/bin/backup
+      check_mode: true
+      diff: true
+    - name: Remove a job
+      cron:
+        name: old
+        state: absent
+      diff: true
+    - name: special_time with a minute
+      cron:
+        name: bad
+        special_time: hourly
+        minute: "5"
+        job: /bin/true
+      ignore_errors: true
+    - name: cron_file without user
+      cron:
+        name: bad
+        cron_file: rsible-bad
+        job: /bin/true
+      ignore_errors: true
+    - name: Both insert positions
+      cron:
+        name: X
+        env: true
+        job: "1"
+        insertafter: A
+        insertbefore: B
+      ignore_errors: true
+    - name: Inserting after a variable that is not there
+      cron:
+        name: Y
+        env: true
+        job: "1"
+        insertafter: NOPE
+      ignore_errors: true
+"#;
+
+const CRON_SETUP: &str = "set -e
+export DEBIAN_FRONTEND=noninteractive
+dpkg -i /srv/debs/cron-daemon-common_*.deb >/dev/null 2>&1
+dpkg -i /srv/debs/cron_*.deb >/dev/null 2>&1
+printf '#Ansible: old\\n* * * * * /bin/true\\n' | crontab -
+printf '#Ansible: only\\n* * * * * root /bin/true\\n' >/etc/cron.d/rsible-only";
+
+const CRON_STATE: &str = "echo '# root'; crontab -l
+echo '# vagrant'; crontab -u vagrant -l
+ls -l /etc/cron.d | tail -n +2 | cut -d' ' -f1,3,4,9-
+for f in /etc/cron.d/rsible-*; do echo \"# $f\"; cat \"$f\"; done
+echo \"backups: $(ls /tmp | grep -c '^crontab')\"";
+
+#[test]
+fn cron_jobs_variables_and_cron_files() {
+    if !common::supported() {
+        return;
+    }
+    let debs = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    debian_debs(debs.path(), &["cron", "cron-daemon-common"]);
+    let mut case = super::case("cron", CRON_SITE);
+    case.bind = Some((debs.path(), "/srv/debs"));
+    case.setup = CRON_SETUP;
+    case.state = CRON_STATE;
+    let runs = differential::run(&case);
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 1), ("h2", 0)]);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "MAILTO=\"admin@example.com\"\nPATH=\"/usr/bin:/bin\"\n",
+        "#Ansible: backup\n30 2 * * * /usr/local/bin/backup",
+        "#Ansible: cleanup\n@daily rm -rf /tmp/scratch",
+        "#Ansible: rotate\n#0 * * * 1 root /usr/sbin/logrotate",
+        "backups: 1",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    assert!(!state.contains("rsible-only"), "{state}");
+    runs.assert_same("cron");
+}
+
+/// The hosts' root has no `crontab`: the module requires it even for `cron_file`.
+#[test]
+fn cron_without_crontab_on_the_host() {
+    if !common::supported() {
+        return;
+    }
+    let site = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A cron file
+      cron:
+        name: x
+        cron_file: rsible-x
+        user: root
+        job: /bin/true
+"#;
+    let mut case = super::case("cron-missing", site);
+    case.expect_rc = 2;
+    case.state = "ls /etc/cron.d";
+    let runs = differential::run(&case);
+    assert!(
+        runs.ansible[0]
+            .stdout
+            .contains("Failed to find required executable \\\"crontab\\\""),
+        "{}",
+        runs.ansible[0].stdout
+    );
+    runs.assert_same("cron-missing");
+}
