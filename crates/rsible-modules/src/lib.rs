@@ -22,6 +22,8 @@ mod group_by;
 mod known;
 mod modprobe;
 mod module;
+mod package;
+mod package_facts;
 mod ping;
 mod registry;
 mod set_fact;

@@ -23,6 +23,8 @@ static ALL: &[&dyn Module] = &[
     &crate::slurp::SLURP,
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
+    &crate::package::PACKAGE,
+    &crate::package_facts::PACKAGE_FACTS,
 ];
 
 /// Every module rsible has.
@@ -76,7 +78,9 @@ mod tests {
                 "async_status",
                 "slurp",
                 "add_host",
-                "group_by"
+                "group_by",
+                "package",
+                "package_facts"
             ]
         );
         for n in &names {

@@ -3,6 +3,7 @@
 //! others; exit code, masked stdout and end state must match after each run.
 
 mod common;
+mod packages;
 mod wait_for_connection;
 
 use std::fs;

@@ -306,7 +306,7 @@ impl Attempts<'_> {
             become_: self.task.become_.clone().unwrap_or_default(),
             environment: self.task.environment.clone(),
             check_mode: self.task.check_mode,
-            diff: shared.opts.diff,
+            diff: self.job.info.diff,
             verbosity: shared.opts.verbosity,
             connection_info: Some(self.task.conn_info.clone()),
         }
