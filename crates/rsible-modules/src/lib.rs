@@ -28,6 +28,8 @@ mod lineinfile;
 mod make;
 mod modprobe;
 mod module;
+mod package;
+mod package_facts;
 mod params;
 mod pause;
 mod ping;

@@ -37,6 +37,8 @@ static ALL: &[&dyn Module] = &[
     &crate::group::GROUP,
     &crate::getent::GETENT,
     &crate::cron::CRON,
+    &crate::package::PACKAGE,
+    &crate::package_facts::PACKAGE_FACTS,
 ];
 
 /// Every module rsible has.
@@ -104,7 +106,9 @@ mod tests {
                 "user",
                 "group",
                 "getent",
-                "cron"
+                "cron",
+                "package",
+                "package_facts"
             ]
         );
         for n in &names {
