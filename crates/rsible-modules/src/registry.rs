@@ -25,6 +25,7 @@ static ALL: &[&dyn Module] = &[
     &crate::group_by::GROUP_BY,
     &crate::lineinfile::LINEINFILE,
     &crate::replace::REPLACE,
+    &crate::blockinfile::BLOCKINFILE,
 ];
 
 /// Every module rsible has.
@@ -80,7 +81,8 @@ mod tests {
                 "add_host",
                 "group_by",
                 "lineinfile",
-                "replace"
+                "replace",
+                "blockinfile"
             ]
         );
         for n in &names {
