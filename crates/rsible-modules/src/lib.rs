@@ -12,6 +12,7 @@ mod assert;
 mod async_job;
 mod async_status;
 mod authorized_key;
+mod blockinfile;
 mod command;
 mod context;
 mod copy;

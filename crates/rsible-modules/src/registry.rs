@@ -39,6 +39,7 @@ static ALL: &[&dyn Module] = &[
     &crate::cron::CRON,
     &crate::package::PACKAGE,
     &crate::package_facts::PACKAGE_FACTS,
+    &crate::blockinfile::BLOCKINFILE,
 ];
 
 /// Every module rsible has.
@@ -108,7 +109,8 @@ mod tests {
                 "getent",
                 "cron",
                 "package",
-                "package_facts"
+                "package_facts",
+                "blockinfile"
             ]
         );
         for n in &names {

@@ -194,3 +194,81 @@ fn replace_root_and_user_files() {
     }
     runs.assert_same("replace");
 }
+
+const BLOCKINFILE_TASKS: &str = r#"
+- name: Check mode first
+  become: true
+  blockinfile:
+    path: /etc/rsible-sshd.conf
+    block: |
+      Match User deploy
+        PasswordAuthentication no
+  check_mode: true
+- name: A root file, with a backup, validated
+  become: true
+  blockinfile:
+    path: /etc/rsible-sshd.conf
+    insertbefore: '^# end'
+    block: |
+      Match User deploy
+        PasswordAuthentication no
+    backup: true
+    validate: grep -q '^Port' %s
+  register: inserted
+- name: The backup is beside it
+  debug:
+    msg: "{{ (inserted.backup_file | default('none')) | regex_replace('[.][0-9]+[.][0-9-]+@[0-9:]+~$', '.BACKUP') }}"
+- name: Create a root file in a new directory, owned by the login user
+  become: true
+  blockinfile:
+    path: /etc/rsible.d/app.conf
+    create: true
+    marker: "; {mark} rsible"
+    block: "key = value"
+    owner: vagrant
+    mode: "0640"
+- name: As the login user, remove a block
+  blockinfile:
+    path: /home/vagrant/profile
+    state: absent
+- name: Mutually exclusive
+  blockinfile:
+    path: /home/vagrant/profile
+    insertafter: a
+    insertbefore: b
+  ignore_errors: true
+"#;
+
+const BLOCKINFILE_SETUP: &str = "set -e
+printf 'Port 22\\n# end\\n' >/etc/rsible-sshd.conf
+printf 'PATH=$PATH\\n# BEGIN ANSIBLE MANAGED BLOCK\\nalias ll=ls\\n# END ANSIBLE MANAGED BLOCK\\n' >/home/vagrant/profile
+chown vagrant:vagrant /home/vagrant/profile";
+
+const BLOCKINFILE_STATE: &str =
+    "for f in /etc/rsible-sshd.conf /etc/rsible.d/app.conf /home/vagrant/profile; do
+  stat -c '%n %A %U:%G' \"$f\"; cat \"$f\"
+done
+ls /etc | grep -c '^rsible-sshd.conf[.][0-9]*[.].*~$'";
+
+#[test]
+fn blockinfile_root_and_user_files() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("blockinfile", BLOCKINFILE_TASKS);
+    case.setup = BLOCKINFILE_SETUP;
+    case.state = BLOCKINFILE_STATE;
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "# END ANSIBLE MANAGED BLOCK\n# end",
+        "/etc/rsible.d/app.conf -rw-r----- vagrant:root",
+        "/home/vagrant/profile -rw-r--r-- vagrant:vagrant\nPATH=$PATH\n1\n",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("blockinfile");
+}
