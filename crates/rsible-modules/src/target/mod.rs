@@ -1,4 +1,5 @@
 //! What several modules run on the target: their scripts, and file state probes and changes.
 
 pub(crate) mod file_state;
+pub(crate) mod http;
 pub(crate) mod script;
