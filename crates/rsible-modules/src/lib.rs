@@ -34,6 +34,7 @@ mod template;
 mod unarchive;
 mod util;
 mod wait_for_connection;
+mod get_url;
 
 #[cfg(test)]
 mod no_panic_test;

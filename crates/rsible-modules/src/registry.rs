@@ -23,6 +23,7 @@ static ALL: &[&dyn Module] = &[
     &crate::slurp::SLURP,
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
+    &crate::get_url::GET_URL,
 ];
 
 /// Every module rsible has.
@@ -76,7 +77,8 @@ mod tests {
                 "async_status",
                 "slurp",
                 "add_host",
-                "group_by"
+                "group_by",
+                "get_url"
             ]
         );
         for n in &names {

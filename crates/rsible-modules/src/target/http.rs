@@ -16,6 +16,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use rsible_connection::shell::quote;
 
+use crate::args::{de_bool, de_opt_int, de_opt_list, de_opt_string};
 use crate::target::script::run_script;
 use crate::{ModuleContext, ModuleError, PutOptions};
 
@@ -135,6 +136,109 @@ impl Request {
             client_cert: None,
             client_key: None,
             ciphers: None,
+            unix_socket: None,
+        }
+    }
+}
+
+/// `url_argument_spec()` plus the request options get_url and uri share.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct UrlArgs {
+    #[serde(default, deserialize_with = "de_opt_string")]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "de_bool")]
+    pub force: bool,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    pub http_agent: Option<String>,
+    #[serde(default = "yes", deserialize_with = "de_bool")]
+    pub use_proxy: bool,
+    #[serde(default = "yes", deserialize_with = "de_bool")]
+    pub validate_certs: bool,
+    #[serde(
+        default,
+        alias = "username",
+        alias = "user",
+        deserialize_with = "de_opt_string"
+    )]
+    pub url_username: Option<String>,
+    #[serde(default, alias = "password", deserialize_with = "de_opt_string")]
+    pub url_password: Option<String>,
+    #[serde(default, deserialize_with = "de_bool")]
+    pub force_basic_auth: bool,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    pub client_cert: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    pub client_key: Option<String>,
+    #[serde(default, deserialize_with = "de_bool")]
+    pub use_gssapi: bool,
+    #[serde(default)]
+    pub headers: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "de_opt_int")]
+    pub timeout: Option<i64>,
+    #[serde(default, deserialize_with = "de_opt_list")]
+    pub unredirected_headers: Option<Vec<String>>,
+    #[serde(default = "yes", deserialize_with = "de_bool")]
+    pub decompress: bool,
+    #[serde(default, deserialize_with = "de_opt_list")]
+    pub ciphers: Option<Vec<String>>,
+    #[serde(default = "yes", deserialize_with = "de_bool")]
+    pub use_netrc: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl UrlArgs {
+    /// What rsible cannot do as asked.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        self.use_gssapi.then(|| {
+            "rsible does not do GSSAPI (Kerberos) authentication: remove use_gssapi".to_owned()
+        })
+    }
+
+    /// The request these options describe (`timeout` defaulting to the module's).
+    pub(crate) fn request(&self, method: &str, default_timeout: u64) -> Request {
+        let url = self.url.clone().unwrap_or_default();
+        let headers = self
+            .headers
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), crate::args::scalar_text(v)))
+            .collect();
+        Request {
+            method: method.to_owned(),
+            url,
+            headers,
+            unredirected: self
+                .unredirected_headers
+                .iter()
+                .flatten()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            body: None,
+            follow: Follow::Urllib2,
+            timeout: self
+                .timeout
+                .and_then(|t| u64::try_from(t).ok())
+                .unwrap_or(default_timeout),
+            validate_certs: self.validate_certs,
+            use_proxy: self.use_proxy,
+            http_agent: Some(
+                self.http_agent
+                    .clone()
+                    .unwrap_or_else(|| "ansible-httpget".into()),
+            ),
+            username: self.url_username.clone(),
+            password: self.url_password.clone(),
+            force_basic_auth: self.force_basic_auth,
+            use_netrc: self.use_netrc,
+            force: self.force,
+            last_mod_time: None,
+            ca_path: None,
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+            ciphers: self.ciphers.clone(),
             unix_socket: None,
         }
     }
