@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::args::{de_bool, de_opt_string, parse, ArgSpec};
-use crate::target::file_attrs::{add_path_info, FileAttrs};
+use crate::target::file_attrs::{add_path_info, FileAttrs, ATOMIC_MOVE};
 use crate::target::file_state::{join, parent};
 use crate::target::http::{self, Request, Response, Transport, UrlArgs};
 use crate::target::script::{expand_path, run_script};
@@ -516,7 +516,7 @@ impl<'a, 'c> Job<'a, 'c> {
                     "if [ -e \"$d\" ]; then b=\"$d.$$.$(date +%Y-%m-%d@%H:%M:%S~)\"; cp -p -- \"$d\" \"$b\" || exit 1; echo \"b:$b\"; fi\n",
                 );
             }
-            s.push_str(MOVE_SCRIPT);
+            s.push_str(ATOMIC_MOVE);
             let out = run_script(self.ctx, s)?;
             if out.rc != 0 {
                 return Ok(self.fail(format!(
@@ -552,16 +552,6 @@ impl<'a, 'c> Job<'a, 'c> {
         Ok(r)
     }
 }
-
-/// `atomic_move($s, $d)`: a copy beside `$d`, given `$d`'s mode and owner when it exists
-/// (else `0666 & ~umask`), renamed over it.
-const MOVE_SCRIPT: &str = "n=\"$(dirname -- \"$d\")/.rsible-$$-$(basename -- \"$d\")\"; m=\n\
-if [ -e \"$d\" ]; then m=$(stat -L -c '%a %u:%g' -- \"$d\") || exit 1; fi\n\
-cp -- \"$s\" \"$n\" || exit 1\n\
-if [ -n \"$m\" ]; then chown \"${m#* }\" \"$n\" 2>/dev/null; chmod \"${m%% *}\" \"$n\"; \
-else chmod \"$(printf %o $((0666 & ~0$(umask))))\" \"$n\"; fi\n\
-mv -f -- \"$n\" \"$d\" || { rm -f -- \"$n\"; exit 1; }\n\
-rm -f -- \"$s\"\n";
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,7 @@ mod unarchive;
 mod util;
 mod wait_for_connection;
 mod get_url;
+mod uri;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -24,6 +24,7 @@ static ALL: &[&dyn Module] = &[
     &crate::add_host::ADD_HOST,
     &crate::group_by::GROUP_BY,
     &crate::get_url::GET_URL,
+    &crate::uri::URI,
 ];
 
 /// Every module rsible has.
@@ -78,7 +79,8 @@ mod tests {
                 "slurp",
                 "add_host",
                 "group_by",
-                "get_url"
+                "get_url",
+                "uri"
             ]
         );
         for n in &names {

@@ -177,7 +177,10 @@ pub(crate) struct UrlArgs {
     pub timeout: Option<i64>,
     #[serde(default, deserialize_with = "de_opt_list")]
     pub unredirected_headers: Option<Vec<String>>,
+    /// urllib asks for no compression, so only a server sending gzip unasked is affected:
+    /// its body is kept as sent.
     #[serde(default = "yes", deserialize_with = "de_bool")]
+    #[expect(dead_code, reason = "accepted; see above")]
     pub decompress: bool,
     #[serde(default, deserialize_with = "de_opt_list")]
     pub ciphers: Option<Vec<String>>,
@@ -260,7 +263,6 @@ pub(crate) enum Outcome {
 pub(crate) struct Response {
     pub outcome: Outcome,
     pub status: i64,
-    pub reason: String,
     /// `info['msg']`: `OK (N bytes)`, `HTTP Error 404: Not Found`, `Request failed: …`.
     pub msg: String,
     /// `info['url']`: the final URL when the request succeeded, else the one asked for
@@ -437,7 +439,6 @@ pub(crate) fn send(
             return Ok(Response {
                 outcome: Outcome::Failed,
                 status: -1,
-                reason: String::new(),
                 msg,
                 url: masked,
                 headers: Vec::new(),
@@ -469,7 +470,6 @@ pub(crate) fn send(
             Ok(Response {
                 outcome,
                 status: i64::from(status),
-                reason: hop.reason.clone(),
                 msg,
                 url: final_url,
                 headers: headers_joined.clone(),
@@ -1322,6 +1322,45 @@ mod tests {
         );
         assert_eq!(j.header("http://h/a/c").as_deref(), Some("b=2; z=1; a=3"));
         assert_eq!(j.header("http://other/").as_deref(), None);
+    }
+
+    /// Both transports give the same response for a redirect that sets a cookie.
+    #[test]
+    fn curl_and_controller_agree() {
+        use crate::testing::{Env, HttpServer};
+        let s = HttpServer::start(Box::new(|seen| match seen.path.as_str() {
+            "/r" => (
+                "302 Found".into(),
+                vec![
+                    ("Location".into(), "/ok".into()),
+                    ("Set-Cookie".into(), "a=1; Path=/".into()),
+                ],
+                vec![],
+            ),
+            _ => (
+                "200 OK".into(),
+                vec![("X-Cookie".into(), seen.header("cookie").unwrap_or("-").into())],
+                seen.method.clone().into_bytes(),
+            ),
+        }));
+        let env = Env::default();
+        let conn = rsible_connection::local::LocalConnection::new();
+        let ctx = env.ctx(&conn);
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().display().to_string();
+        for t in [Transport::Curl, Transport::Controller] {
+            let mut req = Request::get(&s.url("/r"));
+            req.method = "POST".into();
+            req.body = Some(Body::Bytes(b"x".to_vec()));
+            let out = format!("{tmp}/out");
+            let r = send(&ctx, t, &req, &tmp, &out).unwrap();
+            assert_eq!((r.status, r.msg.as_str()), (200, "OK (3 bytes)"), "{t:?}");
+            assert_eq!(r.url, s.url("/ok"));
+            assert_eq!(r.header("x-cookie"), Some("a=1"), "{t:?}");
+            assert_eq!(r.cookies, vec![("a".to_owned(), "1".to_owned())]);
+            assert_eq!(std::fs::read(&out).unwrap(), b"GET", "{t:?}");
+            assert_eq!(r.body(&ctx).unwrap(), b"GET");
+        }
     }
 
     #[test]
