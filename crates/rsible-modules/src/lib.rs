@@ -36,6 +36,7 @@ mod util;
 mod wait_for_connection;
 mod get_url;
 mod uri;
+mod wait_for;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -25,6 +25,7 @@ static ALL: &[&dyn Module] = &[
     &crate::group_by::GROUP_BY,
     &crate::get_url::GET_URL,
     &crate::uri::URI,
+    &crate::wait_for::WAIT_FOR,
 ];
 
 /// Every module rsible has.
@@ -80,7 +81,8 @@ mod tests {
                 "add_host",
                 "group_by",
                 "get_url",
-                "uri"
+                "uri",
+                "wait_for"
             ]
         );
         for n in &names {
