@@ -37,6 +37,7 @@ mod wait_for_connection;
 mod get_url;
 mod uri;
 mod wait_for;
+mod fetch;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -26,6 +26,7 @@ static ALL: &[&dyn Module] = &[
     &crate::get_url::GET_URL,
     &crate::uri::URI,
     &crate::wait_for::WAIT_FOR,
+    &crate::fetch::FETCH,
 ];
 
 /// Every module rsible has.
@@ -82,7 +83,8 @@ mod tests {
                 "group_by",
                 "get_url",
                 "uri",
-                "wait_for"
+                "wait_for",
+                "fetch"
             ]
         );
         for n in &names {
