@@ -51,6 +51,10 @@ mod unarchive;
 mod user;
 mod util;
 mod wait_for_connection;
+mod get_url;
+mod uri;
+mod wait_for;
+mod fetch;
 
 #[cfg(test)]
 mod no_panic_test;

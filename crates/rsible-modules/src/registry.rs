@@ -40,6 +40,10 @@ static ALL: &[&dyn Module] = &[
     &crate::package::PACKAGE,
     &crate::package_facts::PACKAGE_FACTS,
     &crate::blockinfile::BLOCKINFILE,
+    &crate::get_url::GET_URL,
+    &crate::uri::URI,
+    &crate::wait_for::WAIT_FOR,
+    &crate::fetch::FETCH,
 ];
 
 /// Every module rsible has.
@@ -110,7 +114,11 @@ mod tests {
                 "cron",
                 "package",
                 "package_facts",
-                "blockinfile"
+                "blockinfile",
+                "get_url",
+                "uri",
+                "wait_for",
+                "fetch"
             ]
         );
         for n in &names {

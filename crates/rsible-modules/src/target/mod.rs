@@ -2,5 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod edit;
+pub(crate) mod file_attrs;
 pub(crate) mod file_state;
+pub(crate) mod http;
 pub(crate) mod script;
