@@ -19,7 +19,9 @@ mod copy;
 mod cron;
 mod debug;
 mod fail;
+mod fetch;
 mod file;
+mod get_url;
 mod getent;
 mod group;
 mod group_by;
@@ -48,13 +50,11 @@ mod systemd;
 mod target;
 mod template;
 mod unarchive;
+mod uri;
 mod user;
 mod util;
-mod wait_for_connection;
-mod get_url;
-mod uri;
 mod wait_for;
-mod fetch;
+mod wait_for_connection;
 
 #[cfg(test)]
 mod no_panic_test;

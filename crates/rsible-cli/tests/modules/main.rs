@@ -4,6 +4,7 @@
 
 mod common;
 mod packages;
+mod roles;
 mod services;
 mod system;
 mod textfiles;

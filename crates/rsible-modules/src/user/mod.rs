@@ -985,7 +985,7 @@ pub(super) fn plan_usermod(o: &Opts, probe: &Probe) -> Result<Vec<String>, Strin
         let current: Vec<&str> = probe
             .groups
             .iter()
-            .filter(|g| g.members.iter().any(|m| *m == o.name))
+            .filter(|g| g.members.contains(&o.name))
             .map(|g| g.name.as_str())
             .collect();
         let mut need = false;

@@ -268,6 +268,30 @@ impl Runner<'_> {
     }
 
     /// Vars for templating play-level things (task names): extra vars and play vars.
+    /// What a task's name and tags are templated with before it runs on any host, as
+    /// Ansible's strategy does: [`Self::play_level_vars`] with the task's role (defaults, vars,
+    /// params) and the task's own `vars`, extra vars still last.
+    pub(super) fn task_level_vars(&self, ctx: &PlayCtx<'_>, task: &Task) -> Vars {
+        let mut v = Vars::new();
+        if let Some(role) = &task.role {
+            vars::extend_nodes(&mut v, &role.defaults);
+        }
+        vars::extend_nodes(&mut v, &ctx.play.vars);
+        if let Some(role) = &task.role {
+            vars::extend_nodes(&mut v, &role.vars);
+        }
+        vars::extend_nodes(&mut v, &task.keywords.vars);
+        if let Some(role) = &task.role {
+            vars::extend_nodes(&mut v, &role.params);
+        }
+        vars::extend(&mut v, &self.shared.extra_vars);
+        v.insert(
+            "playbook_dir".into(),
+            Value::from(self.shared.playbook.dir.display().to_string()),
+        );
+        v
+    }
+
     pub(super) fn play_level_vars(&self, ctx: &PlayCtx<'_>) -> Vars {
         let mut v = Vars::new();
         vars::extend_nodes(&mut v, &ctx.play.vars);
