@@ -7,6 +7,8 @@
 
 mod add_host;
 mod apt;
+mod apt_key;
+mod apt_repository;
 mod args;
 mod assert;
 mod async_job;
@@ -15,6 +17,7 @@ mod authorized_key;
 mod command;
 mod context;
 mod copy;
+mod deb822_repository;
 mod debug;
 mod fail;
 mod file;

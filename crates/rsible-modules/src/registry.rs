@@ -25,6 +25,9 @@ static ALL: &[&dyn Module] = &[
     &crate::group_by::GROUP_BY,
     &crate::package::PACKAGE,
     &crate::package_facts::PACKAGE_FACTS,
+    &crate::apt_repository::APT_REPOSITORY,
+    &crate::deb822_repository::DEB822_REPOSITORY,
+    &crate::apt_key::APT_KEY,
 ];
 
 /// Every module rsible has.
@@ -80,7 +83,10 @@ mod tests {
                 "add_host",
                 "group_by",
                 "package",
-                "package_facts"
+                "package_facts",
+                "apt_repository",
+                "deb822_repository",
+                "apt_key"
             ]
         );
         for n in &names {
