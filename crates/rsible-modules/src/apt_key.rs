@@ -124,6 +124,7 @@ struct Job<'a, 'c> {
     apt_key: String,
     gpg: String,
     locale: String,
+    validate_certs: bool,
 }
 
 impl Job<'_, '_> {
@@ -213,7 +214,7 @@ impl Job<'_, '_> {
     }
 
     fn download(&self, url: &str) -> Result<Result<Vec<u8>, ResultMap>, ModuleError> {
-        match crate::deb822_repository::fetch_url(self.ctx, url)? {
+        match crate::deb822_repository::fetch_url(self.ctx, url, self.validate_certs)? {
             Ok(d) => Ok(Ok(d)),
             Err(e) => Ok(Err(failed(format!(
                 "Failed to download key at {}: {e}",
@@ -243,7 +244,6 @@ impl Module for AptKey {
         args: &serde_json::Map<String, Value>,
     ) -> Result<ModuleOutput, ModuleError> {
         let a: Args = parse(&INFO.args, args)?;
-        let _ = a.validate_certs;
         let state = a.state.clone().unwrap_or_else(|| "present".to_owned());
         if !matches!(state.as_str(), "absent" | "present") {
             return Ok(failed(format!(
@@ -262,10 +262,7 @@ impl Module for AptKey {
         .map(|(n, _)| *n)
         .collect();
         if given.len() > 1 {
-            return Ok(failed(format!(
-                "parameters are mutually exclusive: data|file|keyserver|url"
-            ))
-            .into());
+            return Ok(failed("parameters are mutually exclusive: data|file|keyserver|url").into());
         }
         let out = run_script(
             ctx,
@@ -290,6 +287,7 @@ impl Module for AptKey {
             apt_key,
             gpg,
             locale: field("L:"),
+            validate_certs: a.validate_certs,
         };
         let mut r = ResultMap::new();
         r.insert("changed".into(), json!(false));

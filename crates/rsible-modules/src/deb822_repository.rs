@@ -209,13 +209,19 @@ fn probe_file(ctx: &ModuleContext<'_>, path: &str) -> Result<(Info, Option<Vec<u
 pub(crate) fn fetch_url(
     ctx: &ModuleContext<'_>,
     url: &str,
+    validate_certs: bool,
 ) -> Result<Result<Vec<u8>, String>, ModuleError> {
     let u = quote(url);
+    let (ck, wk) = if validate_certs {
+        ("", "")
+    } else {
+        ("-k ", "--no-check-certificate ")
+    };
     let out = run_script(
         ctx,
         format!(
-            "if command -v curl >/dev/null 2>&1; then curl -fsSL --connect-timeout 10 -- {u}; \
-             elif command -v wget >/dev/null 2>&1; then wget -q -T 10 -O - -- {u}; \
+            "if command -v curl >/dev/null 2>&1; then curl -fsSL {ck}--connect-timeout 10 -- {u}; \
+             elif command -v wget >/dev/null 2>&1; then wget -q {wk}-T 10 -O - -- {u}; \
              else exit 127; fi"
         ),
     )?;
@@ -448,7 +454,7 @@ fn signed_by(
     if !has_scheme {
         return Ok(Ok((false, None, v.to_owned())));
     }
-    let data = match fetch_url(ctx, v)? {
+    let data = match fetch_url(ctx, v, true)? {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };

@@ -247,13 +247,12 @@ fn available(p: &Probe, manager: &str) -> Result<bool, String> {
     };
     match manager {
         "apt" => {
-            if p.bins.contains_key("dpkg-query") {
-                if ["apt", "apt-get", "aptitude"]
+            if p.bins.contains_key("dpkg-query")
+                && ["apt", "apt-get", "aptitude"]
                     .iter()
                     .any(|b| p.bins.contains_key(*b))
-                {
-                    return Ok(true);
-                }
+            {
+                return Ok(true);
             }
             Err(missing_lib(p, "apt"))
         }
