@@ -7,6 +7,8 @@
 
 mod add_host;
 mod apt;
+mod apt_key;
+mod apt_repository;
 mod args;
 mod assert;
 mod async_job;
@@ -17,6 +19,7 @@ mod command;
 mod context;
 mod copy;
 mod cron;
+mod deb822_repository;
 mod debug;
 mod fail;
 mod fetch;

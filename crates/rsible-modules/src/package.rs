@@ -17,7 +17,8 @@ use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput};
 // The action plugin checks no argument itself: the chosen module does.
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "package",
-    crate::args::ArgSpec::new("package", &[]).unknown(crate::args::Unknown::Accepted),
+    crate::args::ArgSpec::new("package", &["name", "state", "use"])
+        .unknown(crate::args::Unknown::Accepted),
 );
 
 /// Package manager modules Ansible finds (ansible-core's, and those community.general ships),

@@ -44,6 +44,9 @@ static ALL: &[&dyn Module] = &[
     &crate::uri::URI,
     &crate::wait_for::WAIT_FOR,
     &crate::fetch::FETCH,
+    &crate::apt_repository::APT_REPOSITORY,
+    &crate::deb822_repository::DEB822_REPOSITORY,
+    &crate::apt_key::APT_KEY,
 ];
 
 /// Every module rsible has.
@@ -118,7 +121,10 @@ mod tests {
                 "get_url",
                 "uri",
                 "wait_for",
-                "fetch"
+                "fetch",
+                "apt_repository",
+                "deb822_repository",
+                "apt_key"
             ]
         );
         for n in &names {

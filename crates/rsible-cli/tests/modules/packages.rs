@@ -2,8 +2,9 @@
 //! `deb822_repository`, `apt_key`, `pip`, `git`, each against packages, keys and repositories
 //! built or served on the machine (the hosts have no internet).
 //!
-//! Tasks that fail run on `h1` only: the two hosts' `[ERROR]` reports and `fatal:` lines
-//! interleave in any order, which the per-host sorting of the comparison cannot undo.
+//! Tasks that fail or show a diff run in plays on `h1` only: the two hosts' `[ERROR]` reports,
+//! diffs and result lines interleave in any order, which the per-host sorting of the comparison
+//! cannot undo.
 
 use crate::common;
 
@@ -51,6 +52,26 @@ const PACKAGE_SITE: &str = r#"- hosts: all
       package:
         name: rsible-alpha
         state: present
+    - name: Upgrade through an explicit manager
+      package:
+        name: rsible-hello
+        state: latest
+        use: apt
+    - name: Package facts
+      package_facts:
+      register: pf
+    - name: Show two packages and the result's keys
+      debug:
+        msg: "{{ ansible_facts.packages['rsible-alpha'] }} {{ ansible_facts.packages['rsible-hello'] }} {{ pf.keys() | list }}"
+    - name: Package facts from apt, every manager, in check mode
+      package_facts:
+        manager: [apk, apt]
+        strategy: all
+      check_mode: true
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
     - name: Install in check mode
       package:
         name: rsible-beta
@@ -60,49 +81,28 @@ const PACKAGE_SITE: &str = r#"- hosts: all
         name: rsible-gone
         state: absent
       diff: true
-    - name: Upgrade through an explicit manager
-      package:
-        name: rsible-hello
-        state: latest
-        use: apt
     - name: A parameter apt does not know
       package:
         name: rsible-alpha
         bogus: 1
       ignore_errors: true
-      when: inventory_hostname == 'h1'
     - name: A manager Ansible does not know
       package:
         name: rsible-alpha
         use: nonexist
       ignore_errors: true
-      when: inventory_hostname == 'h1'
     - name: A package apt does not know
       package:
         name: rsible-nowhere
       ignore_errors: true
-      when: inventory_hostname == 'h1'
-    - name: Package facts
-      package_facts:
-      register: pf
-    - name: Show one package and the result's keys
-      debug:
-        msg: "{{ ansible_facts.packages['rsible-alpha'] }} {{ ansible_facts.packages['rsible-hello'] }} {{ pf.keys() | list }} {{ 'rsible-gone' in ansible_facts.packages }}"
-    - name: Package facts from apt, every manager
-      package_facts:
-        manager: [apk, apt]
-        strategy: all
-      check_mode: true
     - name: A manager package_facts does not know
       package_facts:
         manager: bogus
       ignore_errors: true
-      when: inventory_hostname == 'h1'
     - name: A bad strategy
       package_facts:
         strategy: bogus
       ignore_errors: true
-      when: inventory_hostname == 'h1'
 - hosts: all
   gather_facts: false
   become: true
@@ -113,6 +113,9 @@ const PACKAGE_SITE: &str = r#"- hosts: all
     - name: Install with the gathered manager
       package:
         name: [rsible-alpha, rsible-beta]
+    - name: Whether rsible-gone is still there
+      debug:
+        msg: "{{ 'rsible-gone' in ansible_facts.packages }}"
 "#;
 
 #[test]
@@ -139,7 +142,11 @@ fn package_and_package_facts_on_a_local_repository() {
             "ansible's end state lacks {wanted:?}:\n{state}"
         );
     }
-    assert!(!state.contains("rsible-gone 1.0 ii"), "{state}");
+    // Removed on h1 only, by the play of diff and failing tasks.
+    assert!(
+        state.contains("## h1\nrsible-alpha 1.0 ii \nrsible-beta 2.3-1 ii \nrsible-hello"),
+        "{state}"
+    );
     let out = &runs.ansible[0].stdout;
     assert!(
         out.contains("'origin': '', 'source': 'apt'}]"),
@@ -148,7 +155,449 @@ fn package_and_package_facts_on_a_local_repository() {
     runs.assert_same("package");
 }
 
-#[allow(dead_code)]
-fn write(path: &Path, text: &str) {
-    fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+const SOURCES_SETUP: &str = "set -e
+rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*
+printf '#deb http://example.invalid/debian bookworm main\n\n#deb http://old.invalid/debian bookworm main # kept\n' >/etc/apt/sources.list.d/commented.list
+echo 'deb http://gone.invalid/debian bookworm main' >/etc/apt/sources.list.d/gone.list
+";
+
+const SOURCES_STATE: &str = "for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do [ -e \"$f\" ] && stat -c '%n %a %U:%G' \"$f\" && cat \"$f\"; done
+ls /var/lib/apt/lists | grep -c srv_repo || true";
+
+const APT_REPOSITORY_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Remove an enabled source (its file goes)
+      apt_repository:
+        repo: deb http://gone.invalid/debian bookworm main
+        state: absent
+        update_cache: false
+    - name: Add the local repository (file name derived), updating the cache
+      apt_repository:
+        repo: deb [trusted=yes] file:/srv/repo ./
+    - name: Add it again
+      apt_repository:
+        repo: deb [trusted=yes] file:/srv/repo ./
+      register: again
+    - name: Show the result
+      debug:
+        var: again
+    - name: A named file with a mode
+      apt_repository:
+        repo: deb http://user:pw@example.invalid:8080/debian bookworm main
+        filename: extra
+        mode: "0600"
+        update_cache: false
+    - name: Enable a commented-out source
+      apt_repository:
+        repo: deb http://example.invalid/debian bookworm main
+        update_cache: false
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Add in check mode with diff
+      apt_repository:
+        repo: deb http://new.invalid/debian bookworm main
+      check_mode: true
+      diff: true
+      register: added
+    - name: Show the check-mode result
+      debug:
+        var: added
+    - name: Remove in check mode with diff
+      apt_repository:
+        repo: deb [trusted=yes] file:/srv/repo ./
+        state: absent
+      check_mode: true
+      diff: true
+    - name: An invalid line
+      apt_repository:
+        repo: foo bar
+      ignore_errors: true
+    - name: A bad parameter
+      apt_repository:
+        repo: deb http://x.invalid/ y main
+        bogus: 1
+      ignore_errors: true
+    - name: A bad state
+      apt_repository:
+        repo: deb http://x.invalid/ y main
+        state: bogus
+      ignore_errors: true
+"#;
+
+#[test]
+fn apt_repository_adds_enables_and_removes_sources() {
+    if !common::supported() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let repo = test_repo(work.path());
+    let mut case = super::case("apt_repository", APT_REPOSITORY_SITE);
+    case.setup = SOURCES_SETUP;
+    case.state = SOURCES_STATE;
+    case.bind = Some((&repo, "/srv/repo"));
+    // The check-mode tasks report a change on every run.
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "/etc/apt/sources.list.d/file_srv_repo.list 644 root:root\ndeb [trusted=yes] file:/srv/repo ./",
+        "deb http://example.invalid/debian bookworm main\n\n# deb http://old.invalid/debian bookworm main # kept",
+        "/etc/apt/sources.list.d/extra.list 600 root:root",
+    ] {
+        assert!(state.contains(wanted), "ansible's end state lacks {wanted:?}:\n{state}");
+    }
+    runs.assert_same("apt_repository");
+}
+
+/// Real Debian packages for the hosts (bookworm, as the machine): `apt-get download` into a
+/// cache kept between runs, then copied into `repo` (scan it afterwards).
+fn debian_debs(repo: &Path, packages: &[&str]) {
+    let cache = Path::new("/var/cache/rsible-tests/debs");
+    common::mkdir(cache);
+    let have = |p: &str| {
+        fs::read_dir(cache).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{p}_"))
+            })
+        })
+    };
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !have(p)).collect();
+    if !missing.is_empty() {
+        common::run_tool(
+            Command::new("apt-get")
+                .current_dir(cache)
+                .args(["-q", "-o", "APT::Sandbox::User=root", "download"])
+                .args(&missing),
+        );
+    }
+    for e in fs::read_dir(cache)
+        .unwrap_or_else(|e| panic!("{}: {e}", cache.display()))
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if packages.iter().any(|p| name.starts_with(&format!("{p}_"))) {
+            fs::copy(e.path(), repo.join(&name)).unwrap_or_else(|err| panic!("{name}: {err}"));
+        }
+    }
+}
+
+/// A key pair made with gpg on the machine: `key.asc` (armored) and `key.gpg` in `dir`, and
+/// the fingerprint.
+fn test_key(dir: &Path) -> String {
+    let home = dir.join("gnupg");
+    common::mkdir(&home);
+    fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--quiet", "--no-tty"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("gpg: {e}"));
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    gpg(&[
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "rsible test <test@example.invalid>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    fs::write(dir.join("key.asc"), gpg(&["--armor", "--export"])).unwrap_or_else(|e| panic!("{e}"));
+    fs::write(dir.join("key.gpg"), gpg(&["--export"])).unwrap_or_else(|e| panic!("{e}"));
+    let list = String::from_utf8_lossy(&gpg(&["--list-keys", "--with-colons"])).into_owned();
+    list.lines()
+        .find_map(|l| l.strip_prefix("fpr:::::::::"))
+        .map(|f| f.trim_end_matches(':').to_owned())
+        .unwrap_or_else(|| panic!("no fingerprint in {list}"))
+}
+
+const DEB822_SETUP: &str = "set -e
+rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*
+echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/rsible-unsafe-io
+echo 'deb [trusted=yes] file:/srv/repo ./' >/etc/apt/sources.list.d/local.list
+apt-get -qq update
+DEBIAN_FRONTEND=noninteractive apt-get -qq -y install python3-debian >/dev/null
+rm -f /etc/apt/sources.list.d/local.list
+";
+
+const DEB822_STATE: &str = "for f in /etc/apt/sources.list.d/* /etc/apt/keyrings /etc/apt/keyrings/*; do [ -e \"$f\" ] && stat -c '%n %a %U:%G %s' \"$f\"; done
+cat /etc/apt/sources.list.d/*.sources 2>/dev/null; true";
+
+const DEB822_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A repository with options
+      deb822_repository:
+        name: Local Repo_1
+        uris: file:/srv/repo
+        suites: ./
+        trusted: true
+        architectures: amd64,all
+        check_valid_until: false
+        date_max_future: 10
+      register: local
+    - name: Show it
+      debug:
+        var: local
+    - name: An inline key, several URIs and suites
+      deb822_repository:
+        name: inline
+        uris: [http://a.invalid/debian, http://b.invalid/debian]
+        suites: [bookworm, bookworm-updates]
+        components: [main, contrib]
+        types: [deb, deb-src]
+        signed_by: "{{ lookup('file', 'key.asc') }}"
+    - name: A key from a URL
+      deb822_repository:
+        name: fromurl
+        uris: http://a.invalid/debian
+        suites: [bookworm]
+        components: main
+        signed_by: "{{ base_url }}/key.asc"
+        mode: "0600"
+      register: fromurl
+    - name: Show the URL result
+      debug:
+        var: fromurl
+    - name: A key file on the host
+      deb822_repository:
+        name: fromfile
+        uris: http://a.invalid/debian
+        suites: [bookworm]
+        signed_by: /etc/apt/keyrings/fromurl.asc
+        enabled: false
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A binary key in check mode
+      deb822_repository:
+        name: binkey
+        uris: http://a.invalid/debian
+        suites: [bookworm]
+        signed_by: "{{ base_url }}/key.gpg"
+      check_mode: true
+      register: binkey
+    - name: Show the check-mode result
+      debug:
+        var: binkey
+    - name: Remove in check mode
+      deb822_repository:
+        name: inline
+        state: absent
+      check_mode: true
+    - name: A bad type
+      deb822_repository:
+        name: x
+        types: [deb, rpm]
+      ignore_errors: true
+    - name: Without a name
+      deb822_repository:
+        uris: http://a.invalid/debian
+      ignore_errors: true
+    - name: A key URL that is not there
+      deb822_repository:
+        name: bad
+        signed_by: "{{ base_url }}/missing.asc"
+      ignore_errors: true
+- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Remove one with its key
+      deb822_repository:
+        name: fromurl
+        state: absent
+      register: removed
+    - name: Show the removal
+      debug:
+        var: removed
+"#;
+
+#[test]
+fn deb822_repository_with_inline_url_and_file_keys() {
+    if !common::supported() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let repo = work.path().join("repo");
+    common::mkdir(&repo);
+    debian_debs(
+        &repo,
+        &["python3-debian", "python3-chardet", "python3-pkg-resources"],
+    );
+    scan(&repo);
+    let served = work.path().join("served");
+    common::mkdir(&served);
+    test_key(&served);
+    let mut case = super::case("deb822_repository", DEB822_SITE);
+    case.files.push((
+        "key.asc".to_owned(),
+        fs::read(served.join("key.asc")).unwrap_or_else(|e| panic!("{e}")),
+    ));
+    case.setup = DEB822_SETUP;
+    case.state = DEB822_STATE;
+    case.bind = Some((&repo, "/srv/repo"));
+    case.serve = Some(&served);
+    // The check-mode tasks, and the removal of a source the first task of the next run adds
+    // again, change something on every run.
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "X-Repolib-Name: Local Repo_1\nSuites: ./\nTrusted: yes\nTypes: deb\nURIs: file:/srv/repo",
+        "/etc/apt/keyrings 755 root:root",
+        "Signed-By: /etc/apt/keyrings/fromurl.asc",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("deb822_repository");
+}
+
+/// gpg for `apt-key add` (which starts gpg-agent) on h2 only: h1 shows the failure without it.
+const APT_KEY_SETUP: &str = "set -e
+rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*
+if [ \"$(hostname)\" = h2 ]; then
+echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/rsible-unsafe-io
+echo 'deb [trusted=yes] file:/srv/repo ./' >/etc/apt/sources.list.d/local.list
+apt-get -qq update
+DEBIAN_FRONTEND=noninteractive apt-get -qq -y install gpg gpg-agent >/dev/null
+rm -f /etc/apt/sources.list.d/local.list
+fi
+";
+
+const APT_KEY_STATE: &str = "ls -l /etc/apt/trusted.gpg /etc/apt/trusted.gpg.d/rsible.gpg 2>&1 | awk '{print $1, $NF}'
+command -v gpg >/dev/null && gpg --no-default-keyring --keyring /etc/apt/trusted.gpg --list-keys --with-colons 2>/dev/null | grep ^fpr; true";
+
+const APT_KEY_SITE: &str = r#"- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Without gpg
+      apt_key:
+        url: "{{ base_url }}/key.asc"
+      ignore_errors: true
+- hosts: h2
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Add from a URL in check mode
+      apt_key:
+        url: "{{ base_url }}/key.asc"
+      check_mode: true
+      register: checked
+    - name: Show the check-mode result
+      debug:
+        var: checked
+    - name: Add from a URL
+      apt_key:
+        url: "{{ base_url }}/key.asc"
+      register: added
+    - name: Show it
+      debug:
+        var: added
+    - name: Add the same key as data
+      apt_key:
+        data: "{{ lookup('file', 'key.asc') }}"
+    - name: Copy the binary key to the host
+      copy:
+        src: key.gpg
+        dest: /tmp/key.gpg
+    - name: A file into its own keyring, by short id
+      apt_key:
+        id: "{{ fingerprint[-8:] }}"
+        file: /tmp/key.gpg
+        keyring: /etc/apt/trusted.gpg.d/rsible.gpg
+      register: own
+    - name: Show the keyring result
+      debug:
+        var: own
+    - name: Remove it from the own keyring
+      apt_key:
+        id: "{{ fingerprint }}"
+        keyring: /etc/apt/trusted.gpg.d/rsible.gpg
+        state: absent
+      diff: true
+    - name: An invalid id
+      apt_key:
+        id: "123"
+      ignore_errors: true
+    - name: A keyserver without id
+      apt_key:
+        keyserver: keyserver.invalid
+      ignore_errors: true
+    - name: A key URL that is not there
+      apt_key:
+        url: "{{ base_url }}/missing.asc"
+      ignore_errors: true
+    - name: Mutually exclusive sources
+      apt_key:
+        data: x
+        file: /tmp/key.gpg
+      ignore_errors: true
+"#;
+
+#[test]
+fn apt_key_from_url_data_and_file_with_keyrings() {
+    if !common::supported() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let repo = work.path().join("repo");
+    common::mkdir(&repo);
+    debian_debs(
+        &repo,
+        &[
+            "gpg",
+            "gpgconf",
+            "libassuan0",
+            "install-info",
+            "gpg-agent",
+            "pinentry-curses",
+            "libnpth0",
+        ],
+    );
+    scan(&repo);
+    let served = work.path().join("served");
+    common::mkdir(&served);
+    let fingerprint = test_key(&served);
+    let mut case = super::case("apt_key", APT_KEY_SITE);
+    for name in ["key.asc", "key.gpg"] {
+        case.files.push((
+            name.to_owned(),
+            fs::read(served.join(name)).unwrap_or_else(|e| panic!("{e}")),
+        ));
+    }
+    case.files.push((
+        "group_vars/all.yml".to_owned(),
+        format!("fingerprint: {fingerprint}\n").into_bytes(),
+    ));
+    case.setup = APT_KEY_SETUP;
+    case.state = APT_KEY_STATE;
+    case.bind = Some((&repo, "/srv/repo"));
+    case.serve = Some(&served);
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains(&format!("fpr:::::::::{fingerprint}:")),
+        "ansible's end state lacks the key:\n{state}"
+    );
+    runs.assert_same("apt_key");
 }

@@ -11,6 +11,7 @@
 //! anything changes is decided from `tar --diff` or a zipinfo listing compared with what is
 //! on disk, exactly like the module.
 
+pub(crate) mod fetch;
 mod handler;
 mod zip;
 
