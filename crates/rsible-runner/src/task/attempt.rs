@@ -99,7 +99,11 @@ fn run_delegated(
 
 /// The role's and the task's `when:`, in order: a skipped result for the first that does not
 /// hold, a fault for one that cannot be evaluated, `None` when all hold.
-fn check_when(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<ItemResult> {
+pub(crate) fn check_when(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+) -> Option<ItemResult> {
     let task = job.task;
     let role_when = task
         .role
