@@ -137,7 +137,15 @@ impl Module for Template {
         let mut rendered = ctx
             .templar
             .bind(std::sync::Arc::new(vars))
-            .render_text_with(text, &origin, trim_blocks, lstrip_blocks)?;
+            .render_text_with(text, &origin, trim_blocks, lstrip_blocks)
+            // Ansible names the template file, without a line, when the error has no place.
+            .map_err(|e| {
+                let file = rsible_source::SourceMap::add(&found, text);
+                e.or_at(rsible_source::Span::point(
+                    file,
+                    rsible_source::Position::new(0, 0),
+                ))
+            })?;
         if newline != "\n" {
             rendered = rendered.replace('\n', newline);
         }

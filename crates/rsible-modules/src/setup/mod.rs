@@ -303,6 +303,8 @@ impl Module for Setup {
         let mut r = ResultMap::new();
         r.insert("ansible_facts".into(), Value::Object(facts));
         r.insert("changed".into(), json!(false));
+        // The normal action's "hack to keep --verbose from showing all the setup module result".
+        r.insert("_ansible_verbose_override".into(), json!(true));
         if !warnings.is_empty() {
             r.insert("warnings".into(), json!(warnings));
         }

@@ -297,7 +297,15 @@ impl Attempts<'_> {
                 Ok(failed_result(e.to_string()).into())
             }
             Err(AsyncError::Module(ModuleError::Template(e))) => {
-                Err(Box::new(TaskFault::template(task, &e).into_item()))
+                let fault = TaskFault::template(task, &e);
+                // Raised inside an action that handles files (`template`): its result says
+                // nothing changed.
+                let fault = if module_call::runs_on_controller(self.module) {
+                    fault
+                } else {
+                    fault.unchanged()
+                };
+                Err(Box::new(fault.into_item()))
             }
             Err(AsyncError::Module(ModuleError::Raised(msg))) => Err(Box::new(
                 TaskFault::new(task, None, &msg, None)
