@@ -23,6 +23,7 @@ mod getent;
 mod group;
 mod group_by;
 mod known;
+mod locale_gen;
 mod modprobe;
 mod module;
 mod params;

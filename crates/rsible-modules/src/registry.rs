@@ -27,6 +27,7 @@ static ALL: &[&dyn Module] = &[
     &crate::group::GROUP,
     &crate::getent::GETENT,
     &crate::cron::CRON,
+    &crate::locale_gen::LOCALE_GEN,
 ];
 
 /// Every module rsible has.
@@ -84,7 +85,8 @@ mod tests {
                 "user",
                 "group",
                 "getent",
-                "cron"
+                "cron",
+                "locale_gen"
             ]
         );
         for n in &names {

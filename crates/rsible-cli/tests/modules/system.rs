@@ -428,3 +428,91 @@ fn cron_without_crontab_on_the_host() {
     );
     runs.assert_same("cron-missing");
 }
+
+const LOCALE_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Enable a locale, in diff mode
+      community.general.locale_gen:
+        name: de_CH.UTF-8
+      diff: true
+      register: de
+    - debug: var=de
+    - name: Enabled already
+      community.general.locale_gen:
+        name: [de_CH.UTF-8, C.UTF-8]
+      register: again
+    - debug: var=again
+    - name: Check mode never generates
+      community.general.locale_gen:
+        name: fr_FR.UTF-8
+      check_mode: true
+      register: fr
+    - debug: var=fr
+    - name: Disable a locale
+      community.general.locale_gen:
+        name: en_US.UTF-8
+        state: absent
+      register: en
+    - debug: var=en
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A locale the system does not know
+      community.general.locale_gen:
+        name: [xx_YY.UTF-8, de_CH.UTF-8]
+      ignore_errors: true
+    - name: A bad state
+      community.general.locale_gen:
+        name: de_CH.UTF-8
+        state: bogus
+      ignore_errors: true
+"#;
+
+#[test]
+fn locale_gen_enable_and_disable() {
+    if !common::supported() {
+        return;
+    }
+    let debs = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    debian_debs(debs.path(), &["locales", "libc-l10n"]);
+    let mut case = super::case("locale_gen", LOCALE_SITE);
+    case.bind = Some((debs.path(), "/srv/debs"));
+    case.setup = "set -e
+export DEBIAN_FRONTEND=noninteractive
+dpkg -i /srv/debs/libc-l10n_*.deb /srv/debs/locales_*.deb >/dev/null 2>&1
+sed -i 's/^# en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen
+locale-gen >/dev/null";
+    case.state = "locale -a; grep -v '^#' /etc/locale.gen | grep .";
+    case.second_run_unchanged = true;
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains("de_CH.utf8") && !state.contains("en_US") && !state.contains("fr_FR"),
+        "{state}"
+    );
+    runs.assert_same("locale_gen");
+}
+
+/// Without the `locales` package the module says so.
+#[test]
+fn locale_gen_without_locales() {
+    if !common::supported() {
+        return;
+    }
+    let site = "- hosts: all\n  gather_facts: false\n  become: true\n  tasks:\n    - community.general.locale_gen:\n        name: de_CH.UTF-8\n";
+    let mut case = super::case("locale_gen-missing", site);
+    case.expect_rc = 2;
+    let runs = differential::run(&case);
+    assert!(
+        runs.ansible[0]
+            .stdout
+            .contains("Is the package \\\"locales\\\" installed?"),
+        "{}",
+        runs.ansible[0].stdout
+    );
+    runs.assert_same("locale_gen-missing");
+}
