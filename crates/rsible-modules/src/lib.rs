@@ -34,6 +34,7 @@ mod setup;
 mod slurp;
 mod stat;
 mod synchronize;
+mod sysctl;
 mod target;
 mod template;
 mod unarchive;

@@ -28,6 +28,7 @@ static ALL: &[&dyn Module] = &[
     &crate::getent::GETENT,
     &crate::cron::CRON,
     &crate::locale_gen::LOCALE_GEN,
+    &crate::sysctl::SYSCTL,
 ];
 
 /// Every module rsible has.
@@ -86,7 +87,8 @@ mod tests {
                 "group",
                 "getent",
                 "cron",
-                "locale_gen"
+                "locale_gen",
+                "sysctl"
             ]
         );
         for n in &names {

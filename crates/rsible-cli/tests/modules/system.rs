@@ -516,3 +516,111 @@ fn locale_gen_without_locales() {
     );
     runs.assert_same("locale_gen-missing");
 }
+
+/// The hosts share the machine's kernel and their `/proc/sys` is writable: every task writes
+/// only files (`sysctl_set: false`, `reload: false`), except those on `kernel.ostype`, which
+/// the kernel never lets anyone change (`sysctl -w` fails with "Invalid argument"): they
+/// reach the module's `sysctl -w` and `sysctl -p` failures without changing anything.
+const SYSCTL_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A value in a file of its own
+      ansible.posix.sysctl:
+        name: vm.swappiness
+        value: "5"
+        sysctl_file: /etc/sysctl.d/60-rsible.conf
+        reload: false
+      register: swappiness
+    - debug: var=swappiness
+    - name: Several words, replacing the file's entry and its duplicate
+      sysctl:
+        name: net.ipv4.tcp_rmem
+        value: " 4096 87380 6291456 "
+        sysctl_file: /etc/sysctl.d/60-rsible.conf
+        reload: false
+    - name: A boolean value by its aliases
+      sysctl:
+        key: kernel.sysrq
+        val: yes
+        sysctl_file: /etc/sysctl.d/60-rsible.conf
+        reload: false
+    - name: Removed from the file
+      sysctl:
+        name: vm.overcommit_memory
+        state: absent
+        sysctl_file: /etc/sysctl.d/60-rsible.conf
+        reload: false
+    - name: A change in check and diff mode
+      sysctl:
+        name: vm.swappiness
+        value: "10"
+        sysctl_file: /etc/sysctl.d/60-rsible.conf
+        reload: false
+      check_mode: true
+      diff: true
+    - name: Already in the file and the kernel, with the default reload
+      sysctl:
+        name: kernel.ostype
+        value: Linux
+        sysctl_file: /etc/sysctl.d/61-rsible-ro.conf
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A value the kernel refuses to set
+      sysctl:
+        name: kernel.ostype
+        value: Plan9
+        sysctl_set: true
+        sysctl_file: /etc/sysctl.d/62-rsible-ro.conf
+        reload: false
+      ignore_errors: true
+    - name: A reload the kernel refuses
+      sysctl:
+        name: kernel.ostype
+        value: Linux
+        sysctl_file: /etc/sysctl.d/63-rsible-ro.conf
+      ignore_errors: true
+    - name: No value
+      sysctl:
+        name: vm.swappiness
+      ignore_errors: true
+    - name: A blank value
+      sysctl:
+        name: vm.swappiness
+        value: ""
+      ignore_errors: true
+"#;
+
+#[test]
+fn sysctl_files_without_touching_the_kernel() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = super::case("sysctl", SYSCTL_SITE);
+    case.setup = "printf '# rsible\\nnet.ipv4.tcp_rmem = 1 2 3\\nvm.overcommit_memory=1\\nnet.ipv4.tcp_rmem=4 5 6\\n' >/etc/sysctl.d/60-rsible.conf
+echo kernel.ostype=Linux >/etc/sysctl.d/61-rsible-ro.conf";
+    case.state = "for f in /etc/sysctl.d/6*-rsible*; do echo \"# $f\"; cat \"$f\"; done; cat /proc/sys/kernel/ostype";
+    let runs = differential::run(&case);
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 1), ("h2", 1)]);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains(
+            "# rsible\nnet.ipv4.tcp_rmem=4096 87380 6291456\nvm.swappiness=5\nkernel.sysrq=1\n"
+        ),
+        "{state}"
+    );
+    for wanted in [
+        "setting kernel.ostype failed: sysctl: setting key",
+        "Failed to reload sysctl: ",
+    ] {
+        assert!(
+            runs.ansible[0].stdout.contains(wanted),
+            "{}",
+            runs.ansible[0].stdout
+        );
+    }
+    runs.assert_same("sysctl");
+}
