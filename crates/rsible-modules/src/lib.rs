@@ -26,6 +26,7 @@ mod known;
 mod locale_gen;
 mod modprobe;
 mod module;
+mod mount;
 mod params;
 mod ping;
 mod registry;

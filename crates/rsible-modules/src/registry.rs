@@ -29,6 +29,7 @@ static ALL: &[&dyn Module] = &[
     &crate::cron::CRON,
     &crate::locale_gen::LOCALE_GEN,
     &crate::sysctl::SYSCTL,
+    &crate::mount::MOUNT,
 ];
 
 /// Every module rsible has.
@@ -88,7 +89,8 @@ mod tests {
                 "getent",
                 "cron",
                 "locale_gen",
-                "sysctl"
+                "sysctl",
+                "mount"
             ]
         );
         for n in &names {

@@ -624,3 +624,147 @@ echo kernel.ostype=Linux >/etc/sysctl.d/61-rsible-ro.conf";
     }
     runs.assert_same("sysctl");
 }
+
+/// Mounts happen in the host's own mount namespace, whose mounts are all `private` (boot.sh
+/// of rsible-testhosts): nothing propagates to the machine, and they end with the host.
+const MOUNT_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: An fstab entry only, not mounted at boot
+      ansible.posix.mount:
+        src: 192.0.2.1:/export
+        path: /mnt/nfs
+        fstype: nfs
+        opts: ro,soft
+        boot: false
+        state: present
+        backup: true
+      register: nfs
+    - debug:
+        msg: "{{ nfs | dict2items | rejectattr('key', 'eq', 'backup_file') | items2dict }} {{ nfs.backup_file is match('/etc/fstab[.]') }}"
+    - name: A tmpfs mounted and in fstab
+      mount:
+        src: tmpfs
+        path: /srv/cache/tmp
+        fstype: tmpfs
+        opts: size=1m,mode=0750
+        state: mounted
+      register: cache
+    - debug: var=cache
+    - name: A bind mount
+      mount:
+        src: /srv/data
+        path: /mnt/bind
+        fstype: none
+        opts: bind
+        state: mounted
+    - name: Unmount what setup mounted, keep its entry
+      mount:
+        path: /mnt/old
+        state: unmounted
+    - name: Remove an entry, its mount and its directory
+      mount:
+        path: /mnt/gone
+        state: absent
+      register: gone
+    - debug: var=gone
+    - name: Remove an entry from fstab only
+      mount:
+        path: /mnt/kept
+        state: absent_from_fstab
+    - name: An entry of four fields is not removed
+      mount:
+        path: /mnt/short
+        state: absent_from_fstab
+    - name: Mount in check mode
+      mount:
+        src: tmpfs
+        path: /mnt/check
+        fstype: tmpfs
+        state: mounted
+      check_mode: true
+    - name: An ephemeral mount (remounted when it is there)
+      mount:
+        src: tmpfs
+        path: /mnt/eph
+        fstype: tmpfs
+        opts: size=2m
+        state: ephemeral
+    - name: Remount (always a change)
+      mount:
+        path: /srv/cache/tmp
+        state: remounted
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A filesystem type the kernel does not know
+      mount:
+        src: none
+        path: /mnt/bad/deeper
+        fstype: bogusfs
+        state: mounted
+      ignore_errors: true
+    - name: No fstype
+      mount:
+        src: tmpfs
+        path: /mnt/x
+        state: mounted
+      ignore_errors: true
+    - name: No state
+      mount:
+        path: /mnt/x
+      ignore_errors: true
+"#;
+
+#[test]
+fn mount_fstab_and_mounts_inside_the_host() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = super::case("mount", MOUNT_SITE);
+    case.setup = "set -e
+mkdir -p /srv/data /mnt/old /mnt/gone /mnt/kept
+echo data >/srv/data/file
+printf 'tmpfs /mnt/old tmpfs defaults 0 0\\ntmpfs /mnt/gone tmpfs defaults 0 0\\ntmpfs /mnt/kept tmpfs size=1m 0 0\\ntmpfs /mnt/short tmpfs size=1m\\n' >>/etc/fstab
+mount /mnt/old; mount /mnt/gone";
+    case.state = "cat /etc/fstab
+findmnt -rn -o TARGET,SOURCE,FSTYPE,OPTIONS | grep -E '^/(srv|mnt)' | sed 's/,lowerdir=.*//' | LC_ALL=C sort
+find /mnt /srv/cache -maxdepth 1 -printf '%p %M %u:%g\\n' | LC_ALL=C sort
+echo \"backups: $(ls /etc | grep -c '^fstab[.].*~$')\"";
+    let runs = differential::run(&case);
+    // The second run changes only the check-mode, ephemeral and remount tasks.
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 3), ("h2", 3)]);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "192.0.2.1:/export /mnt/nfs nfs ro,soft,noauto 0 0",
+        "tmpfs /srv/cache/tmp tmpfs size=1m,mode=0750 0 0",
+        "/srv/cache/tmp tmpfs tmpfs",
+        "/mnt/bind",
+        "/mnt/eph tmpfs tmpfs",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    assert!(
+        !state.contains("/mnt/gone") && !state.contains("tmpfs /mnt/kept"),
+        "{state}"
+    );
+    // Four fields: not an entry the removal reads.
+    assert!(
+        state.contains("tmpfs /mnt/short tmpfs size=1m\n"),
+        "{state}"
+    );
+    assert!(
+        runs.ansible[0]
+            .stdout
+            .contains("Error mounting /mnt/bad/deeper"),
+        "{}",
+        runs.ansible[0].stdout
+    );
+    runs.assert_same("mount");
+}

@@ -38,3 +38,8 @@ pub(crate) const BIN_PATH_FN: &str = r#"_bin() { _bp="$PATH"; for _bd in /sbin /
 /// Shell function `_loc`: prints the locale `get_best_parsable_locale` picks from `locale -a`.
 pub(crate) const BEST_LOCALE_FN: &str = r#"_loc() { _la=$(locale -a 2>/dev/null) && [ -n "$_la" ] || { echo C; return; }; for _l in C.utf8 C.UTF-8 en_US.utf8 en_US.UTF-8 C POSIX; do if printf '%s\n' "$_la" | grep -qx -- "$_l"; then echo "$_l"; return; fi; done; echo C; }
 "#;
+
+/// Shell function `_backup FILE`: `backup_local`'s copy `FILE.<pid>.<date>@<time>~` (mode and
+/// times kept), its path printed.
+pub(crate) const BACKUP_FN: &str = r#"_backup() { _bk="$1.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$1" "$_bk" && printf '%s\n' "$_bk"; }
+"#;
