@@ -6,6 +6,7 @@
 //! it, so check mode and `changed` come out right.
 
 mod add_host;
+mod alternatives;
 mod apt;
 mod args;
 mod assert;

@@ -30,6 +30,7 @@ static ALL: &[&dyn Module] = &[
     &crate::locale_gen::LOCALE_GEN,
     &crate::sysctl::SYSCTL,
     &crate::mount::MOUNT,
+    &crate::alternatives::ALTERNATIVES,
 ];
 
 /// Every module rsible has.
@@ -90,7 +91,8 @@ mod tests {
                 "cron",
                 "locale_gen",
                 "sysctl",
-                "mount"
+                "mount",
+                "alternatives"
             ]
         );
         for n in &names {

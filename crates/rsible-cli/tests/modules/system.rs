@@ -768,3 +768,102 @@ echo \"backups: $(ls /etc | grep -c '^fstab[.].*~$')\"";
     );
     runs.assert_same("mount");
 }
+
+const ALTERNATIVES_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Install an alternative with a follower, in diff mode
+      community.general.alternatives:
+        name: rsible-tool
+        link: /usr/local/bin/rsible-tool
+        path: /usr/local/lib/rsible/tool-a
+        priority: 10
+        state: present
+        subcommands:
+          - name: rsible-tool.1
+            link: /usr/local/share/man/man1/rsible-tool.1
+            path: /usr/local/share/rsible/a.1
+      diff: true
+      register: a
+    - debug: var=a
+    - name: A second one with a higher priority
+      community.general.alternatives:
+        name: rsible-tool
+        link: /usr/local/bin/rsible-tool
+        path: /usr/local/lib/rsible/tool-b
+        priority: 20
+        state: present
+        slaves:
+          - name: rsible-tool.1
+            link: /usr/local/share/man/man1/rsible-tool.1
+            path: /usr/local/share/rsible/b.1
+    - name: Select the first, in diff mode
+      community.general.alternatives:
+        name: rsible-tool
+        path: /usr/local/lib/rsible/tool-a
+      diff: true
+      register: selected
+    - debug: var=selected
+    - name: Back to auto in check mode
+      community.general.alternatives:
+        name: rsible-tool
+        path: /usr/local/lib/rsible/tool-a
+        state: auto
+      check_mode: true
+      register: auto
+    - debug: var=auto
+    - name: Remove one that setup installed
+      community.general.alternatives:
+        name: rsible-tool
+        path: /usr/local/lib/rsible/tool-c
+        state: absent
+      register: removed
+    - debug: var=removed
+
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Neither path nor family
+      community.general.alternatives:
+        name: rsible-tool
+      ignore_errors: true
+    - name: A path that does not exist
+      community.general.alternatives:
+        name: rsible-tool
+        link: /usr/local/bin/rsible-tool
+        path: /usr/local/lib/rsible/nope
+      ignore_errors: true
+    - name: A follower without its link
+      community.general.alternatives:
+        name: rsible-tool
+        path: /usr/local/lib/rsible/tool-a
+        subcommands:
+          - name: x
+            path: /y
+      ignore_errors: true
+"#;
+
+#[test]
+fn alternatives_install_select_and_remove() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = super::case("alternatives", ALTERNATIVES_SITE);
+    case.setup = "set -e
+mkdir -p /usr/local/lib/rsible /usr/local/share/rsible /usr/local/share/man/man1
+for t in a b c; do printf '#!/bin/sh\\necho %s\\n' $t >/usr/local/lib/rsible/tool-$t; chmod 755 /usr/local/lib/rsible/tool-$t; echo $t >/usr/local/share/rsible/$t.1; done
+update-alternatives --install /usr/local/bin/rsible-tool rsible-tool /usr/local/lib/rsible/tool-c 5 >/dev/null";
+    case.state = "update-alternatives --display rsible-tool
+readlink -f /usr/local/bin/rsible-tool /usr/local/share/man/man1/rsible-tool.1";
+    let runs = differential::run(&case);
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 1), ("h2", 1)]);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains("manual mode") && state.contains("points to /usr/local/lib/rsible/tool-a"),
+        "{state}"
+    );
+    assert!(!state.contains("tool-c"), "{state}");
+    runs.assert_same("alternatives");
+}
