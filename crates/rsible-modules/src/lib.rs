@@ -17,6 +17,7 @@ mod command;
 mod context;
 mod copy;
 mod cron;
+mod debconf;
 mod debug;
 mod fail;
 mod file;

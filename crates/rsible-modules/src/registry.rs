@@ -31,6 +31,7 @@ static ALL: &[&dyn Module] = &[
     &crate::sysctl::SYSCTL,
     &crate::mount::MOUNT,
     &crate::alternatives::ALTERNATIVES,
+    &crate::debconf::DEBCONF,
 ];
 
 /// Every module rsible has.
@@ -92,7 +93,8 @@ mod tests {
                 "locale_gen",
                 "sysctl",
                 "mount",
-                "alternatives"
+                "alternatives",
+                "debconf"
             ]
         );
         for n in &names {

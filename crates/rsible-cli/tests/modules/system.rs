@@ -867,3 +867,96 @@ readlink -f /usr/local/bin/rsible-tool /usr/local/share/man/man1/rsible-tool.1";
     assert!(!state.contains("tool-c"), "{state}");
     runs.assert_same("alternatives");
 }
+
+const DEBCONF_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Read a package's answers
+      debconf:
+        name: debconf
+      register: answers
+    - debug: var=answers
+    - name: A new answer
+      debconf:
+        name: rsible-pkg
+        question: rsible-pkg/greeting
+        vtype: string
+        value: hello world
+      register: greeting
+    - debug: var=greeting
+    - name: A boolean
+      debconf:
+        pkg: rsible-pkg
+        setting: rsible-pkg/enable
+        vtype: boolean
+        answer: true
+    - name: A multiselect list
+      debconf:
+        name: rsible-pkg
+        question: rsible-pkg/pick
+        vtype: multiselect
+        value: [beta, alpha]
+        unseen: true
+      register: pick
+    - debug: var=pick
+
+# Diffs and failures on one host: both programs print results as hosts finish.
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: A change in check and diff mode
+      debconf:
+        name: rsible-pkg
+        question: rsible-pkg/greeting
+        vtype: string
+        value: bye
+      check_mode: true
+      diff: true
+      register: bye
+    - debug: var=bye
+    - name: A password needs debconf-get-selections (debconf-utils)
+      debconf:
+        name: rsible-pkg
+        question: rsible-pkg/secret
+        vtype: password
+        value: other
+      ignore_errors: true
+    - name: A question without its type
+      debconf:
+        name: rsible-pkg
+        question: rsible-pkg/greeting
+        value: x
+      ignore_errors: true
+    - name: A type debconf does not have
+      debconf:
+        name: rsible-pkg
+        question: rsible-pkg/greeting
+        vtype: number
+        value: "1"
+      ignore_errors: true
+"#;
+
+#[test]
+fn debconf_answers() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = super::case("debconf", DEBCONF_SITE);
+    case.setup = "echo 'rsible-pkg rsible-pkg/secret password s3cret' | debconf-set-selections";
+    case.state = "debconf-show rsible-pkg | LC_ALL=C sort; debconf-show debconf | LC_ALL=C sort";
+    let runs = differential::run(&case);
+    assert_check_mode_only(&runs.ansible[1].stdout, &[("h1", 1), ("h2", 0)]);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains("rsible-pkg/greeting: hello world"),
+        "{state}"
+    );
+    assert!(
+        runs.ansible[0].stdout.contains("debconf-get-selections"),
+        "{}",
+        runs.ansible[0].stdout
+    );
+    runs.assert_same("debconf");
+}
