@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::args::{scalar_text, ArgSpec};
 use crate::params::Params;
-use crate::target::script::{expand_path, run_script, task_request, BIN_PATH_FN};
+use crate::target::script::{bin_path, expand_path, run_script, task_request};
 use crate::util::failed;
 use crate::{
     Collection, ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput,
@@ -257,11 +257,10 @@ impl Module for Alternatives {
             None => None,
         };
 
-        let bin = run_script(ctx, format!("{BIN_PATH_FN}_bin update-alternatives"))?;
-        let bin_text = String::from_utf8_lossy(&bin.stdout).trim_end().to_owned();
-        if bin.rc != 0 {
-            return Ok(failed(bin_text).into());
-        }
+        let bin_text = match bin_path(ctx, "update-alternatives")? {
+            Ok(b) => b,
+            Err(msg) => return Ok(failed(msg).into()),
+        };
         let exec = |argv: Vec<String>| -> Result<crate::ExecOutput, ModuleError> {
             let mut req = ExecRequest::argv(argv);
             req.env.push(("LC_ALL".into(), "C".into()));

@@ -225,11 +225,7 @@ impl Module for Sysctl {
             None => {}
             Some(v) if !v.is_empty() && !present => (changed, write_file) = (true, true),
             Some(v) if *v != value => (changed, write_file) = (true, true),
-            Some(_) if reload => {
-                if !values_equal(proc_value.as_deref(), &value) {
-                    changed = true;
-                }
-            }
+            Some(_) if reload && !values_equal(proc_value.as_deref(), &value) => changed = true,
             Some(_) => {}
         }
         if sysctl_set && present && !values_equal(proc_value.as_deref(), &value) {

@@ -15,12 +15,11 @@ use serde_json::{json, Value};
 use crate::args::ArgSpec;
 use crate::params::Params;
 use crate::target::script::{
-    expand_path, marker, run_script, task_request, BACKUP_FN, BIN_PATH_FN,
+    bin_path, expand_path, marker, run_argv, run_script, BACKUP_FN, BIN_PATH_FN,
 };
 use crate::util::failed;
 use crate::{
-    Collection, ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput,
-    PutOptions, ResultMap,
+    Collection, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, PutOptions, ResultMap,
 };
 use rsible_connection::shell::quote;
 
@@ -230,17 +229,10 @@ struct Job<'a> {
 type Outcome<T> = Result<Result<T, ResultMap>, ModuleError>;
 
 impl Job<'_> {
+    /// `(rc, out + err)`, the text only on failure, as `mount()`/`umount()` return it.
     fn exec(&self, argv: Vec<String>) -> Result<(i32, String), ModuleError> {
-        let out = self
-            .ctx
-            .conn
-            .exec(&task_request(self.ctx, ExecRequest::argv(argv)))?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok((out.rc, if out.rc == 0 { String::new() } else { text }))
+        let (rc, out, err) = run_argv(self.ctx, argv, None, &[])?;
+        Ok((rc, if rc == 0 { String::new() } else { out + &err }))
     }
 
     fn script(&self, script: String) -> Result<(i32, String, String), ModuleError> {
@@ -253,9 +245,7 @@ impl Job<'_> {
     }
 
     fn bin(&self, name: &str) -> Result<Result<String, String>, ModuleError> {
-        let (rc, out, _) = self.script(format!("{BIN_PATH_FN}_bin {name}"))?;
-        let text = out.trim_end().to_owned();
-        Ok(if rc == 0 { Ok(text) } else { Err(text) })
+        Ok(bin_path(self.ctx, name)?)
     }
 
     /// The ansible.posix `ismount`: another device than `path/..`, or the same inode.
