@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use crate::args::ArgSpec;
 use crate::params::Params;
-use crate::target::script::{run_script, task_request, BIN_PATH_FN};
-use crate::util::{failed, output_text, py_splitlines};
+use crate::target::script::{bin_path, task_request};
+use crate::util::{failed, py_splitlines};
 use crate::{ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
@@ -92,11 +92,10 @@ impl Module for Getent {
         if let Some(e) = p.error() {
             return Ok(failed(e).into());
         }
-        let bin = run_script(ctx, format!("{BIN_PATH_FN}_bin getent"))?;
-        let bin_text = output_text(&bin.stdout, true);
-        if bin.rc != 0 {
-            return Ok(failed(bin_text).into());
-        }
+        let bin_text = match bin_path(ctx, "getent")? {
+            Ok(b) => b,
+            Err(msg) => return Ok(failed(msg).into()),
+        };
         let mut argv = vec![bin_text, database.clone()];
         argv.extend(key.clone());
         if let Some(s) = service {

@@ -6,6 +6,7 @@
 //! it, so check mode and `changed` come out right.
 
 mod add_host;
+mod alternatives;
 mod apt;
 mod apt_key;
 mod apt_repository;
@@ -20,6 +21,7 @@ mod context;
 mod copy;
 mod cron;
 mod deb822_repository;
+mod debconf;
 mod debug;
 mod fail;
 mod fetch;
@@ -31,9 +33,11 @@ mod group_by;
 mod include_vars;
 mod known;
 mod lineinfile;
+mod locale_gen;
 mod make;
 mod modprobe;
 mod module;
+mod mount;
 mod package;
 mod package_facts;
 mod params;
@@ -49,6 +53,7 @@ mod setup;
 mod slurp;
 mod stat;
 mod synchronize;
+mod sysctl;
 mod systemd;
 mod target;
 mod template;

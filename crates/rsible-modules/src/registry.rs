@@ -47,6 +47,11 @@ static ALL: &[&dyn Module] = &[
     &crate::apt_repository::APT_REPOSITORY,
     &crate::deb822_repository::DEB822_REPOSITORY,
     &crate::apt_key::APT_KEY,
+    &crate::locale_gen::LOCALE_GEN,
+    &crate::sysctl::SYSCTL,
+    &crate::mount::MOUNT,
+    &crate::alternatives::ALTERNATIVES,
+    &crate::debconf::DEBCONF,
 ];
 
 /// Every module rsible has.
@@ -124,7 +129,12 @@ mod tests {
                 "fetch",
                 "apt_repository",
                 "deb822_repository",
-                "apt_key"
+                "apt_key",
+                "locale_gen",
+                "sysctl",
+                "mount",
+                "alternatives",
+                "debconf"
             ]
         );
         for n in &names {

@@ -16,8 +16,8 @@ use crate::args::ArgSpec;
 use crate::params::Params;
 use crate::target::accounts::{find_group, parse_probe, probe_script, Ask, Passwd, Probe};
 use crate::target::file_state::parent;
-use crate::target::script::{expand_path, marker, run_script, task_request};
-use crate::{ExecRequest, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
+use crate::target::script::{expand_path, marker, run_argv, run_script};
+use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 use rsible_connection::shell::quote;
 
 #[cfg(test)]
@@ -317,14 +317,7 @@ impl Job<'_> {
         if self.ctx.check_mode && obey_check {
             return Ok((0, String::new(), String::new()));
         }
-        let mut req = ExecRequest::argv(argv);
-        req.stdin = stdin.map(|s| s.as_bytes().to_vec());
-        let out = self.ctx.conn.exec(&task_request(self.ctx, req))?;
-        Ok((
-            out.rc,
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        ))
+        Ok(run_argv(self.ctx, argv, stdin, &[])?)
     }
 
     /// A script run for its effect: `(rc, stdout, stderr)`.

@@ -168,7 +168,7 @@ fn values_reach_the_target_quoted() {
     let _ = USER
         .run(
             &Env::default().ctx(&conn),
-            &args(json!({"name": "x'; rm -rf /", "home": "/tmp/$(id)"})),
+            &args(json!({"name": "x'; rm -rf /", "home": "/srv/$(id)/h"})),
         )
         .result();
     let execs = conn.execs.lock().unwrap();
@@ -176,7 +176,7 @@ fn values_reach_the_target_quoted() {
         panic!("not a script: {:?}", execs[0]);
     };
     assert!(
-        script.contains("\nn='x'\"'\"'; rm -rf /'\n") && script.contains("\np='/tmp'"),
+        script.contains("\nn='x'\"'\"'; rm -rf /'\n") && script.contains("\np='/srv/$(id)';"),
         "the name is one quoted word: {script}"
     );
 }
