@@ -76,12 +76,21 @@ fn arguments(module: &'static dyn Module) -> impl Strategy<Value = Map<String, V
         if let Some((k, v)) = extra {
             args.insert(k, v);
         }
-        // `wait_for_connection` sleeps `delay` seconds before it tries the target.
-        if module.info().id.name == "wait_for_connection" {
-            args.remove("delay");
+        for key in sleeps(module) {
+            args.remove(*key);
         }
         args
     })
+}
+
+/// Parameters that make a module wait that long on the controller (`wait_for_connection`'s
+/// `delay`, `pause`'s duration): arbitrary values would hang the test, not find a panic.
+fn sleeps(module: &dyn Module) -> &'static [&'static str] {
+    match module.info().id.name {
+        "wait_for_connection" => &["delay"],
+        "pause" => &["seconds", "minutes"],
+        _ => &[],
+    }
 }
 
 /// `synchronize` runs rsync on the controller when no connection is delegated: with arbitrary
@@ -136,7 +145,7 @@ fn every_module_takes_extreme_numbers_in_every_parameter() {
     ];
     for module in crate::registry::all().iter().copied().filter(runs_safely) {
         for name in module.info().args.names {
-            if module.info().id.name == "wait_for_connection" && *name == "delay" {
+            if sleeps(module).contains(name) {
                 continue;
             }
             for v in &extremes {
