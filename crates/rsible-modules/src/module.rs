@@ -196,6 +196,9 @@ pub struct ModuleOutput {
     /// rather than returning it: Ansible's error chain then reads `Task failed: <msg>`, without
     /// `Action failed`.
     pub raised: bool,
+    /// The failure is a module's the action ran on the target (`fetch`'s slurp), with this
+    /// message: Ansible's error chain reads `Module failed: <it>`, whatever the result's `msg`.
+    pub module_failure: Option<String>,
 }
 
 impl ModuleOutput {
@@ -209,6 +212,7 @@ impl ModuleOutput {
             refused: Some(error),
             cause: None,
             raised: false,
+            module_failure: None,
         }
     }
 }
@@ -257,6 +261,7 @@ impl From<ResultMap> for ModuleOutput {
             refused: None,
             cause: None,
             raised: false,
+            module_failure: None,
         }
     }
 }

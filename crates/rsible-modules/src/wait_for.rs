@@ -107,6 +107,14 @@ impl Module for WaitFor {
         args: &serde_json::Map<String, Value>,
     ) -> Result<ModuleOutput, ModuleError> {
         let a: Args = parse(&INFO.args, args)?;
+        if ctx.check_mode {
+            return Ok(crate::util::map(json!({
+                "changed": false,
+                "skipped": true,
+                "msg": "remote module (wait_for) does not support check mode",
+            }))
+            .into());
+        }
         let mut r = run(ctx, &a)?;
         if r.get("failed").is_none() {
             add_path_info(ctx, &mut r)?;

@@ -4,6 +4,7 @@
 
 mod common;
 mod wait_for_connection;
+mod network;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
