@@ -23,7 +23,13 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
     "fetch",
     ArgSpec::new(
         "fetch",
-        &["src", "dest", "flat", "fail_on_missing", "validate_checksum"],
+        &[
+            "src",
+            "dest",
+            "flat",
+            "fail_on_missing",
+            "validate_checksum",
+        ],
     )
     .unknown(Unknown::Accepted),
 )
@@ -271,10 +277,7 @@ fn run(
         }
     } else {
         r.insert("changed".into(), json!(false));
-        r.insert(
-            "md5sum".into(),
-            json!(local.as_deref().map(md5_hex)),
-        );
+        r.insert("md5sum".into(), json!(local.as_deref().map(md5_hex)));
         r.insert("file".into(), json!(source));
         r.insert("dest".into(), json!(dest));
         r.insert("checksum".into(), json!(local_checksum));
@@ -289,7 +292,9 @@ mod tests {
     use rsible_connection::local::LocalConnection;
 
     fn run(env: &Env, a: Value) -> ResultMap {
-        FETCH.run(&env.ctx(&LocalConnection::new()), &args(a)).result()
+        FETCH
+            .run(&env.ctx(&LocalConnection::new()), &args(a))
+            .result()
     }
 
     // Results as the fetch action builds them; the differential test `fetch` compares them
@@ -299,8 +304,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("remote.txt");
         std::fs::write(&src, "abc\n").unwrap();
-        let mut env = Env::default();
-        env.playbook_dir = dir.path().to_path_buf();
+        let mut env = Env {
+            playbook_dir: dir.path().to_path_buf(),
+            ..Env::default()
+        };
         env.vars.insert("inventory_hostname".into(), json!("web1"));
         let s = src.display().to_string();
         let r = run(&env, json!({"src": s, "dest": "out"}));
@@ -315,16 +322,34 @@ mod tests {
         assert_eq!(r["changed"], false, "{r:?}");
         assert_eq!(r["file"], s);
         let r = run(&env, json!({"src": s, "dest": "flat/", "flat": true}));
-        assert_eq!(r["dest"], format!("{}/flat/remote.txt", dir.path().display()));
-        let r = run(&env, json!({"src": s, "dest": dir.path().display().to_string(), "flat": true}));
+        assert_eq!(
+            r["dest"],
+            format!("{}/flat/remote.txt", dir.path().display())
+        );
+        let r = run(
+            &env,
+            json!({"src": s, "dest": dir.path().display().to_string(), "flat": true}),
+        );
         assert_eq!(r["msg"], "dest is an existing directory, use a trailing slash if you want to fetch src into that directory");
         let r = run(&env, json!({"src": format!("{s}.no"), "dest": "out"}));
-        assert_eq!(r["msg"], "the remote file does not exist, not transferring, ignored");
+        assert_eq!(
+            r["msg"],
+            "the remote file does not exist, not transferring, ignored"
+        );
         assert_eq!(r["failed"], true);
-        let r = run(&env, json!({"src": format!("{s}.no"), "dest": "out", "fail_on_missing": false}));
+        let r = run(
+            &env,
+            json!({"src": format!("{s}.no"), "dest": "out", "fail_on_missing": false}),
+        );
         assert_eq!(r.get("failed"), None);
-        let r = run(&env, json!({"src": dir.path().display().to_string(), "dest": "out"}));
-        assert_eq!(r["msg"], "remote file is a directory, fetch cannot work on directories");
+        let r = run(
+            &env,
+            json!({"src": dir.path().display().to_string(), "dest": "out"}),
+        );
+        assert_eq!(
+            r["msg"],
+            "remote file is a directory, fetch cannot work on directories"
+        );
         let r = run(&env, json!({"dest": "out"}));
         assert_eq!(r["msg"], "src and dest are required");
         assert_eq!(normpath("/a/b/../c//d/."), "/a/c/d");

@@ -109,7 +109,11 @@ impl Module for GetUrl {
             missing.push("url");
         }
         if !missing.is_empty() {
-            return Ok(failed(format!("missing required arguments: {}", missing.join(", "))).into());
+            return Ok(failed(format!(
+                "missing required arguments: {}",
+                missing.join(", ")
+            ))
+            .into());
         }
         if let Some(msg) = a.url.refusal().or_else(|| a.file.refusal()) {
             return Ok(failed(msg).into());
@@ -343,9 +347,9 @@ impl<'a, 'c> Job<'a, 'c> {
         let probe = self.probe(algorithm.as_deref())?;
         if !spec.is_empty() {
             let Some((algorithm, value)) = spec.split_once(':') else {
-                return Ok(self.fail(
-                    "The checksum parameter has to be in format <algorithm>:<checksum>",
-                ));
+                return Ok(
+                    self.fail("The checksum parameter has to be in format <algorithm>:<checksum>")
+                );
             };
             let mut value = value.to_owned();
             if ["http", "https", "ftp", "file"]
@@ -360,7 +364,10 @@ impl<'a, 'c> Job<'a, 'c> {
                 };
                 let bytes = self.ctx.conn.read_file(&file, self.ctx.become_.as_ref())?;
                 let text = String::from_utf8_lossy(&bytes).into_owned();
-                let lines: Vec<&str> = text.split_inclusive('\n').map(|l| l.strip_suffix('\n').unwrap_or(l)).collect();
+                let lines: Vec<&str> = text
+                    .split_inclusive('\n')
+                    .map(|l| l.strip_suffix('\n').unwrap_or(l))
+                    .collect();
                 let filename = url_filename(&url);
                 match parse_digest_lines(&filename, &lines)
                     .into_iter()
@@ -490,7 +497,10 @@ impl<'a, 'c> Job<'a, 'c> {
         } else if tag("noparent:").is_some() {
             return Ok(self.fail(format!("Destination {} does not exist", parent(&self.dest))));
         } else if tag("nowrite:").is_some() {
-            return Ok(self.fail(format!("Destination {} is not writable", parent(&self.dest))));
+            return Ok(self.fail(format!(
+                "Destination {} is not writable",
+                parent(&self.dest)
+            )));
         }
         let differs = checksum_dest.as_deref() != Some(checksum_src.as_str());
         if self.ctx.check_mode {
@@ -560,7 +570,8 @@ mod tests {
     use rsible_connection::local::LocalConnection;
 
     fn server() -> HttpServer {
-        HttpServer::start(Box::new(|seen| match seen.path.as_str() {
+        HttpServer::start(Box::new(|seen| {
+            match seen.path.as_str() {
             "/file.txt" => ("200 OK".into(), vec![], b"hello\n".to_vec()),
             "/named" => (
                 "200 OK".into(),
@@ -583,11 +594,14 @@ mod tests {
                     .to_vec(),
             ),
             _ => ("404 Not Found".into(), vec![], b"nope".to_vec()),
+        }
         }))
     }
 
     fn run(env: &Env, a: Value) -> ResultMap {
-        GET_URL.run(&env.ctx(&LocalConnection::new()), &args(a)).result()
+        GET_URL
+            .run(&env.ctx(&LocalConnection::new()), &args(a))
+            .result()
     }
 
     // Keys and messages as get_url.py and module_utils/urls.py build them; the
@@ -598,15 +612,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("f.txt").display().to_string();
         let env = Env::default();
-        let r = run(&env, json!({"url": s.url("/file.txt"), "dest": d, "mode": "0640"}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/file.txt"), "dest": d, "mode": "0640"}),
+        );
         assert_eq!(r["changed"], true, "{r:?}");
         assert_eq!(r["msg"], "OK (6 bytes)");
         assert_eq!(r["status_code"], 200);
-        assert_eq!(r["checksum_src"], "f572d396fae9206628714fb2ce00f72e94f2258f");
+        assert_eq!(
+            r["checksum_src"],
+            "f572d396fae9206628714fb2ce00f72e94f2258f"
+        );
         assert_eq!(r["md5sum"], "b1946ac92492d2347c6235b4d2611184");
         assert_eq!(r["mode"], "0640");
         assert_eq!(std::fs::read(&d).unwrap(), b"hello\n");
-        let r = run(&env, json!({"url": s.url("/file.txt"), "dest": d, "mode": "0640"}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/file.txt"), "dest": d, "mode": "0640"}),
+        );
         assert_eq!(r["changed"], false, "{r:?}");
         assert_eq!(r["checksum_dest"], r["checksum_src"]);
         let seen = s.requests();
@@ -645,11 +668,19 @@ mod tests {
         let msg = r["msg"].as_str().unwrap();
         assert!(
             msg.starts_with("The checksum for ")
-                && msg.ends_with(" did not match 0000; it was f572d396fae9206628714fb2ce00f72e94f2258f."),
+                && msg.ends_with(
+                    " did not match 0000; it was f572d396fae9206628714fb2ce00f72e94f2258f."
+                ),
             "{msg}"
         );
-        let r = run(&env, json!({"url": s.url("/file.txt"), "dest": format!("{d}/x"), "checksum": "sha1"}));
-        assert_eq!(r["msg"], "The checksum parameter has to be in format <algorithm>:<checksum>");
+        let r = run(
+            &env,
+            json!({"url": s.url("/file.txt"), "dest": format!("{d}/x"), "checksum": "sha1"}),
+        );
+        assert_eq!(
+            r["msg"],
+            "The checksum parameter has to be in format <algorithm>:<checksum>"
+        );
         let r = run(&env, json!({"url": s.url("/file.txt")}));
         assert_eq!(r["msg"], "missing required arguments: dest");
         let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -657,8 +688,14 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let r = run(&env, json!({"url": format!("http://127.0.0.1:{closed}/x"), "dest": d}));
-        assert_eq!(r["msg"], "Request failed: <urlopen error [Errno 111] Connection refused>");
+        let r = run(
+            &env,
+            json!({"url": format!("http://127.0.0.1:{closed}/x"), "dest": d}),
+        );
+        assert_eq!(
+            r["msg"],
+            "Request failed: <urlopen error [Errno 111] Connection refused>"
+        );
     }
 
     #[test]
@@ -666,11 +703,16 @@ mod tests {
         let s = server();
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().join("f.txt").display().to_string();
-        let mut env = Env::default();
-        env.check_mode = true;
+        let env = Env {
+            check_mode: true,
+            ..Env::default()
+        };
         let r = run(&env, json!({"url": s.url("/file.txt"), "dest": d}));
         assert_eq!(r["changed"], true, "{r:?}");
-        assert_eq!(r["checksum_src"], "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            r["checksum_src"],
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
         assert!(!std::path::Path::new(&d).exists());
         assert_eq!(s.requests()[0].method, "HEAD");
     }
@@ -679,9 +721,15 @@ mod tests {
     fn checksum_files_like_parse_digest_lines() {
         assert_eq!(
             parse_digest_lines("a.tgz", &["SHA256 (a.tgz) = ab12", "cd34 *./b.tgz"]),
-            vec![("ab12".into(), "a.tgz".into()), ("cd34".into(), "b.tgz".into())]
+            vec![
+                ("ab12".into(), "a.tgz".into()),
+                ("cd34".into(), "b.tgz".into())
+            ]
         );
-        assert_eq!(parse_digest_lines("a", &["ff00"]), vec![("ff00".into(), "a".into())]);
+        assert_eq!(
+            parse_digest_lines("a", &["ff00"]),
+            vec![("ff00".into(), "a".into())]
+        );
         assert_eq!(url_filename("http://h/"), "index.html");
     }
 }

@@ -17,7 +17,9 @@ mod context;
 mod copy;
 mod debug;
 mod fail;
+mod fetch;
 mod file;
+mod get_url;
 mod group_by;
 mod known;
 mod modprobe;
@@ -32,12 +34,10 @@ mod synchronize;
 mod target;
 mod template;
 mod unarchive;
-mod util;
-mod wait_for_connection;
-mod get_url;
 mod uri;
+mod util;
 mod wait_for;
-mod fetch;
+mod wait_for_connection;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -196,9 +196,7 @@ fn validate(a: &Args) -> Option<String> {
     }
     for c in a.status_code.iter().flatten() {
         if c.trim().parse::<i64>().is_err() {
-            return Some(format!(
-                "Elements value for option 'status_code' is of type <class 'str'> and we were unable to convert to int: <class 'str'> cannot be converted to an int"
-            ));
+            return Some("Elements value for option 'status_code' is of type <class 'str'> and we were unable to convert to int: <class 'str'> cannot be converted to an int".to_owned());
         }
     }
     a.url.refusal().or_else(|| a.file.refusal())
@@ -299,7 +297,10 @@ fn prepare_multipart(
                     .get("mime_type")
                     .and_then(Value::as_str)
                     .filter(|m| !m.is_empty())
-                    .map_or_else(|| guess_mime(filename.as_deref().unwrap_or("")), str::to_owned);
+                    .map_or_else(
+                        || guess_mime(filename.as_deref().unwrap_or("")),
+                        str::to_owned,
+                    );
                 (mime, content.filter(|c| !c.is_empty()), filename)
             }
             other => {
@@ -321,7 +322,8 @@ fn prepare_multipart(
             (None, Some(f)) => {
                 let data = read(f)?;
                 let mut b64 = String::new();
-                let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, data);
+                let encoded =
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, data);
                 for chunk in encoded.as_bytes().chunks(76) {
                     b64.push_str(&String::from_utf8_lossy(chunk));
                     b64.push_str("\r\n");
@@ -366,7 +368,9 @@ impl std::fmt::Write for BodyText<'_> {
 /// `mimetypes.guess_type(filename, strict=False)[0] or 'application/octet-stream'` for the
 /// common extensions.
 fn guess_mime(filename: &str) -> String {
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase());
     match ext.as_deref() {
         Some("txt" | "text" | "conf" | "log") => "text/plain",
         Some("html" | "htm") => "text/html",
@@ -415,7 +419,11 @@ fn run(
 ) -> Result<ResultMap, ModuleError> {
     let url = a.url.url.clone().unwrap_or_default();
     let masked = http::mask_url(&url);
-    let body_format = a.body_format.as_deref().unwrap_or("raw").to_ascii_lowercase();
+    let body_format = a
+        .body_format
+        .as_deref()
+        .unwrap_or("raw")
+        .to_ascii_lowercase();
     let method = a.method.as_deref().unwrap_or("GET").to_uppercase();
     let status_codes: Vec<i64> = match &a.status_code {
         Some(c) => c.iter().filter_map(|c| c.trim().parse().ok()).collect(),
@@ -478,12 +486,14 @@ fn run(
                 req.headers.push(("Content-Type".into(), ct));
                 req.body = Some(Body::Bytes(data));
             }
-            Err(e) => return Ok(failed(format!("failed to parse body as form-multipart: {e}"))),
+            Err(e) => {
+                return Ok(failed(format!(
+                    "failed to parse body as form-multipart: {e}"
+                )))
+            }
         },
         (Some(b), _) => {
-            req.body = Some(Body::Bytes(
-                crate::args::scalar_text(b).into_bytes(),
-            ));
+            req.body = Some(Body::Bytes(crate::args::scalar_text(b).into_bytes()));
         }
         (None, "json") if !has_content_type => {
             req.headers
@@ -556,7 +566,9 @@ fn run(
         })));
     }
     let Some(tmp) = tag("tmp:") else {
-        return Ok(failed("could not create a temporary directory under ~/.ansible/tmp"));
+        return Ok(failed(
+            "could not create a temporary directory under ~/.ansible/tmp",
+        ));
     };
     *tmp_cell.borrow_mut() = Some(tmp.clone());
     let transport = Transport::from_probe(&text);
@@ -660,7 +672,10 @@ fn run(
             );
             let out = run_script(ctx, s)?;
             if out.rc != 0 {
-                let msg = r.remove("msg").and_then(|m| m.as_str().map(str::to_owned)).unwrap_or_default();
+                let msg = r
+                    .remove("msg")
+                    .and_then(|m| m.as_str().map(str::to_owned))
+                    .unwrap_or_default();
                 r.insert("failed".into(), json!(true));
                 r.insert(
                     "msg".into(),
@@ -699,7 +714,11 @@ fn run(
         }
     }
     if !in_codes {
-        let msg = u.get("msg").and_then(Value::as_str).unwrap_or("").to_owned();
+        let msg = u
+            .get("msg")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         u.insert(
             "msg".into(),
             json!(format!(
@@ -770,7 +789,8 @@ mod tests {
     }
 
     fn run(env: &Env, a: Value) -> ResultMap {
-        URI.run(&env.ctx(&LocalConnection::new()), &args(a)).result()
+        URI.run(&env.ctx(&LocalConnection::new()), &args(a))
+            .result()
     }
 
     // Keys and messages as uri.py and module_utils/urls.py build them; the differential test
@@ -789,11 +809,17 @@ mod tests {
         assert_eq!(r["cookies_string"], "sid=42");
         assert_eq!(r["redirected"], false);
         assert!(!r.contains_key("content"));
-        let r = run(&env, json!({"url": s.url("/redirect"), "return_content": true}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/redirect"), "return_content": true}),
+        );
         assert_eq!(r["redirected"], true, "{r:?}");
         assert_eq!(r["url"], s.url("/json"));
         assert_eq!(r["content"], r#"{"a": [1, 2], "b": null}"#);
-        let r = run(&env, json!({"url": s.url("/redirect"), "follow_redirects": "none"}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/redirect"), "follow_redirects": "none"}),
+        );
         assert_eq!(
             r["msg"],
             "Status code was 301 and not [200]: HTTP Error 301: Moved Permanently"
@@ -810,15 +836,17 @@ mod tests {
             json!({"url": s.url("/echo"), "method": "post", "body_format": "json",
                    "body": {"k": "v", "n": [1]}, "status_code": [200, 201], "return_content": true}),
         );
-        assert_eq!(r["content"], r#"POST application/json {"k": "v", "n": [1]}"#, "{r:?}");
+        assert_eq!(
+            r["content"], r#"POST application/json {"k": "v", "n": [1]}"#,
+            "{r:?}"
+        );
         let r = run(
             &env,
             json!({"url": s.url("/echo"), "method": "PUT", "body_format": "form-urlencoded",
                    "body": {"a b": "c&d", "l": [1, 2]}, "status_code": "201", "return_content": true}),
         );
         assert_eq!(
-            r["content"],
-            "PUT application/x-www-form-urlencoded a+b=c%26d&l=1&l=2",
+            r["content"], "PUT application/x-www-form-urlencoded a+b=c%26d&l=1&l=2",
             "{r:?}"
         );
         let r = run(&env, json!({"url": s.url("/echo")}));
@@ -834,7 +862,10 @@ mod tests {
             r["msg"],
             "Parameter 'method' needs to be a single word in uppercase, like GET or POST."
         );
-        let r = run(&env, json!({"url": s.url("/x"), "body": "a", "src": "b", "remote_src": true}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/x"), "body": "a", "src": "b", "remote_src": true}),
+        );
         assert_eq!(r["msg"], "parameters are mutually exclusive: body|src");
     }
 
@@ -842,22 +873,40 @@ mod tests {
     fn auth_dest_and_creates() {
         let s = server();
         let env = Env::default();
-        let r = run(&env, json!({"url": s.url("/secret"), "url_username": "u", "url_password": "p", "return_content": true}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/secret"), "url_username": "u", "url_password": "p", "return_content": true}),
+        );
         assert_eq!(r["content"], "in", "{r:?}");
         let n = s.requests().len();
-        let r = run(&env, json!({"url": s.url("/secret"), "user": "u", "password": "p", "force_basic_auth": true}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/secret"), "user": "u", "password": "p", "force_basic_auth": true}),
+        );
         assert_eq!(r["status"], 200, "{r:?}");
-        assert_eq!(s.requests().len(), n + 1, "force_basic_auth sends the header at once");
+        assert_eq!(
+            s.requests().len(),
+            n + 1,
+            "force_basic_auth sends the header at once"
+        );
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        let r = run(&env, json!({"url": s.url("/json"), "dest": d, "mode": "0600"}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/json"), "dest": d, "mode": "0600"}),
+        );
         assert_eq!(r["changed"], true, "{r:?}");
         assert_eq!(r["path"], format!("{d}/json"));
         assert_eq!(r["mode"], "0600");
-        let r = run(&env, json!({"url": s.url("/json"), "creates": format!("{d}/json")}));
+        let r = run(
+            &env,
+            json!({"url": s.url("/json"), "creates": format!("{d}/json")}),
+        );
         assert_eq!(r["stdout"], format!("skipped, since '{d}/json' exists"));
-        let mut env = Env::default();
-        env.check_mode = true;
+        let env = Env {
+            check_mode: true,
+            ..Env::default()
+        };
         let r = run(&env, json!({"url": s.url("/json")}));
         assert_eq!(r["skipped"], true);
     }

@@ -169,10 +169,17 @@ fn run(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
         None => None,
     };
     let states = a.active_connection_states.clone().unwrap_or_else(|| {
-        ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "SYN_RECV", "SYN_SENT", "TIME_WAIT"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
+        [
+            "ESTABLISHED",
+            "FIN_WAIT1",
+            "FIN_WAIT2",
+            "SYN_RECV",
+            "SYN_SENT",
+            "TIME_WAIT",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
     });
     if port.is_some() && path.is_some() {
         return Ok(fail_elapsed(
@@ -266,12 +273,13 @@ fn run(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
                     Seen::No => {}
                 }
             } else if let Some(port) = port {
-                let left = end.saturating_duration_since(Instant::now()).as_secs_f64().ceil();
+                let left = end
+                    .saturating_duration_since(Instant::now())
+                    .as_secs_f64()
+                    .ceil();
                 let ct = connect_timeout.min(left as i64).max(1);
                 let ok = match &a.search_regex {
-                    Some(re) => {
-                        port_matches(ctx, &host, port, re, left.max(1.0) as i64)?
-                    }
+                    Some(re) => port_matches(ctx, &host, port, re, left.max(1.0) as i64)?,
                     None => connects(ctx, &host, port, ct)?,
                 };
                 if ok {
@@ -287,9 +295,9 @@ fn run(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
                     "Timeout when waiting for search string {re} in {host}:{port}"
                 )),
                 (_, Some(port), None) => fail(format!("Timeout when waiting for {host}:{port}")),
-                (Some(p), _, Some(re)) => {
-                    fail(format!("Timeout when waiting for search string {re} in {p}"))
-                }
+                (Some(p), _, Some(re)) => fail(format!(
+                    "Timeout when waiting for search string {re} in {p}"
+                )),
                 (Some(p), _, None) => fail(format!("Timeout when waiting for file {p}")),
                 _ => fail(String::new()),
             });
@@ -347,7 +355,9 @@ fn probe_path(
          else case \"$e\" in *'Permission denied'*) echo 'X:Permission denied' ;; *'Not a directory'*) echo 'X:Not a directory' ;; esac; fi\n",
     );
     if regex.is_some() {
-        s.push_str("if [ -e \"$p\" ] && [ -r \"$p\" ]; then printf 'C:'; base64 -w0 < \"$p\"; echo; fi\n");
+        s.push_str(
+            "if [ -e \"$p\" ] && [ -r \"$p\" ]; then printf 'C:'; base64 -w0 < \"$p\"; echo; fi\n",
+        );
     }
     let out = run_script(ctx, s)?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -427,7 +437,10 @@ fn host_hex(ctx: &ModuleContext<'_>, host: Option<&str>) -> Result<Vec<(u8, Stri
     let addrs: Vec<std::net::IpAddr> = match host.parse() {
         Ok(ip) => vec![ip],
         Err(_) => {
-            let out = run_script(ctx, format!("getent ahosts {} | awk '{{print $1}}'", quote(host)))?;
+            let out = run_script(
+                ctx,
+                format!("getent ahosts {} | awk '{{print $1}}'", quote(host)),
+            )?;
             let mut v: Vec<std::net::IpAddr> = Vec::new();
             for l in String::from_utf8_lossy(&out.stdout).lines() {
                 if let Ok(ip) = l.trim().parse() {
@@ -487,11 +500,16 @@ fn active_connections(
             continue;
         }
         let remote_ip = f[2].split(':').next().unwrap_or("");
-        if excluded.iter().any(|(fa, ip)| *fa == family && ip == remote_ip) {
+        if excluded
+            .iter()
+            .any(|(fa, ip)| *fa == family && ip == remote_ip)
+        {
             continue;
         }
         let all = if family == 4 { all4 } else { all6 };
-        let matches = ips.iter().any(|(fa, ip)| *fa == family && (ip == local_ip || ip == all))
+        let matches = ips
+            .iter()
+            .any(|(fa, ip)| *fa == family && (ip == local_ip || ip == all))
             || (local_ip.starts_with("0000000000000000FFFF0000")
                 && ips
                     .iter()
@@ -511,7 +529,9 @@ mod tests {
 
     fn run(a: Value) -> ResultMap {
         let env = Env::default();
-        WAIT_FOR.run(&env.ctx(&LocalConnection::new()), &args(a)).result()
+        WAIT_FOR
+            .run(&env.ctx(&LocalConnection::new()), &args(a))
+            .result()
     }
 
     // Keys and messages as wait_for.py builds them; the differential test `wait_for`
@@ -522,21 +542,32 @@ mod tests {
         let f = dir.path().join("log");
         std::fs::write(&f, "boot\nlistening on port 8080 (pid 7)\n").unwrap();
         let p = f.display().to_string();
-        let r = run(json!({"path": p, "search_regex": "^listening on port (?P<port>\\d+) \\(pid (\\d+)\\)$", "timeout": 2}));
+        let r = run(
+            json!({"path": p, "search_regex": "^listening on port (?P<port>\\d+) \\(pid (\\d+)\\)$", "timeout": 2}),
+        );
         assert_eq!(r["match_groups"], json!(["8080", "7"]), "{r:?}");
         assert_eq!(r["match_groupdict"], json!({"port": "8080"}));
         assert_eq!(r["state"], "file");
         let r = run(json!({"path": p, "search_regex": "never", "timeout": 1, "sleep": 1}));
-        assert_eq!(r["msg"], format!("Timeout when waiting for search string never in {p}"));
+        assert_eq!(
+            r["msg"],
+            format!("Timeout when waiting for search string never in {p}")
+        );
         let r = run(json!({"path": format!("{p}.x"), "state": "absent", "timeout": 1}));
         assert_eq!(r.get("failed"), None, "{r:?}");
         assert_eq!(r["state"], "absent");
         let r = run(json!({"path": p, "state": "absent", "timeout": 1, "msg": "still there"}));
         assert_eq!(r["msg"], "still there");
         let r = run(json!({"path": p, "port": 1}));
-        assert_eq!(r["msg"], "port and path parameter can not both be passed to wait_for");
+        assert_eq!(
+            r["msg"],
+            "port and path parameter can not both be passed to wait_for"
+        );
         let r = run(json!({"state": "bad"}));
-        assert_eq!(r["msg"], "value of state must be one of: absent, drained, present, started, stopped, got: bad");
+        assert_eq!(
+            r["msg"],
+            "value of state must be one of: absent, drained, present, started, stopped, got: bad"
+        );
     }
 
     #[test]
@@ -552,7 +583,10 @@ mod tests {
         assert_eq!(r["state"], "started", "{r:?}");
         assert_eq!(r["port"], open);
         let r = run(json!({"port": closed, "timeout": 1}));
-        assert_eq!(r["msg"], format!("Timeout when waiting for 127.0.0.1:{closed}"));
+        assert_eq!(
+            r["msg"],
+            format!("Timeout when waiting for 127.0.0.1:{closed}")
+        );
         let r = run(json!({"port": closed, "state": "stopped", "timeout": 2}));
         assert_eq!(r.get("failed"), None, "{r:?}");
         let r = run(json!({"port": closed, "state": "drained", "timeout": 2}));
@@ -565,10 +599,19 @@ mod tests {
         assert_eq!(words_hex(&[127, 0, 0, 1]), "0100007F");
         let text = "== /proc/net/tcp\n  sl  local_address rem_address   st\n   0: 0100007F:1F90 0100007F:D2F0 01 0\n   1: 00000000:1F90 0A00000A:D2F1 06 0\n   2: 0100007F:0016 0100007F:D2F2 01 0\n";
         let ips = vec![(4, "0100007F".to_owned())];
-        assert_eq!(active_connections(text, &ips, &[], "1F90", &["01", "06"]), 1);
+        assert_eq!(
+            active_connections(text, &ips, &[], "1F90", &["01", "06"]),
+            1
+        );
         let all = vec![(4, "00000000".to_owned())];
-        assert_eq!(active_connections(text, &all, &[], "1F90", &["01", "06"]), 2);
+        assert_eq!(
+            active_connections(text, &all, &[], "1F90", &["01", "06"]),
+            2
+        );
         let ex = vec![(4, "0A00000A".to_owned())];
-        assert_eq!(active_connections(text, &all, &ex, "1F90", &["01", "06"]), 1);
+        assert_eq!(
+            active_connections(text, &all, &ex, "1F90", &["01", "06"]),
+            1
+        );
     }
 }

@@ -87,6 +87,9 @@ impl Drop for FileServer {
     }
 }
 
+/// A status line, extra headers and a body.
+type Answer = (String, Vec<(&'static str, String)>, Vec<u8>);
+
 /// The answers of the `/api/` paths, for `uri`: `(status line, extra headers, body)`.
 ///
 /// - `/api/json`: a JSON document;
@@ -95,12 +98,7 @@ impl Drop for FileServer {
 /// - `/api/secret`: `200` with basic auth `user:secret`, else `401` with a Basic challenge;
 /// - `/api/cookie`: sets two cookies;
 /// - `/api/status/<code>`: that status.
-fn api(
-    path: &str,
-    method: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Option<(String, Vec<(&'static str, String)>, Vec<u8>)> {
+fn api(path: &str, method: &str, headers: &[(String, String)], body: &[u8]) -> Option<Answer> {
     let header = |name: &str| {
         headers
             .iter()
@@ -160,7 +158,11 @@ fn api(
                 500 => "Internal Server Error",
                 _ => "Unknown",
             };
-            (format!("{code} {reason}"), Vec::new(), format!("status {code}").into_bytes())
+            (
+                format!("{code} {reason}"),
+                Vec::new(),
+                format!("status {code}").into_bytes(),
+            )
         }
     })
 }

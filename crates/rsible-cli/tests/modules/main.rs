@@ -3,8 +3,8 @@
 //! others; exit code, masked stdout and end state must match after each run.
 
 mod common;
-mod wait_for_connection;
 mod network;
+mod wait_for_connection;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;

@@ -10,8 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::common::{self, differential};
 use super::case;
+use super::common::{self, differential};
 
 const PAYLOAD: &str = "hello from the server\n";
 
@@ -232,7 +232,10 @@ fn http_case(name: &str, work: &Path, curl: Option<&Path>) {
         "welcome 200",
         "HTTP Error 404: Not Found",
     ] {
-        assert!(first.contains(wanted), "ansible's output lacks {wanted:?}:\n{first}");
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
     }
     assert!(
         !runs.requests.1.is_empty(),
@@ -249,8 +252,10 @@ fn http_case(name: &str, work: &Path, curl: Option<&Path>) {
 /// Both hosts fail the same tasks with the same error report; with one fork each program
 /// prints them in host order, so the reports pair with their hosts the same way.
 fn one_fork(case: &mut differential::Case<'_>) {
-    case.files
-        .push(("ansible.cfg".to_owned(), b"[defaults]\nforks = 1\n".to_vec()));
+    case.files.push((
+        "ansible.cfg".to_owned(),
+        b"[defaults]\nforks = 1\n".to_vec(),
+    ));
 }
 
 /// get_url names its download with `tempfile.mkstemp` (`tmp` and 8 random characters), which
@@ -446,7 +451,10 @@ fn fetch_and_wait_for() {
         "the remote file does not exist, not transferring, ignored",
         "port 9 stayed closed",
     ] {
-        assert!(first.contains(wanted), "ansible's output lacks {wanted:?}:\n{first}");
+        assert!(
+            first.contains(wanted),
+            "ansible's output lacks {wanted:?}:\n{first}"
+        );
     }
     runs.assert_same("fetch-wait-for");
 }

@@ -121,7 +121,8 @@ pub(crate) fn add_path_info(ctx: &ModuleContext<'_>, r: &mut ResultMap) -> Resul
 
 /// `atomic_move($s, $d)`: a copy beside `$d`, given `$d`'s mode and owner when it exists
 /// (else `0666 & ~umask`), renamed over it; `$s` is removed.
-pub(crate) const ATOMIC_MOVE: &str = "n=\"$(dirname -- \"$d\")/.rsible-$$-$(basename -- \"$d\")\"; m=\n\
+pub(crate) const ATOMIC_MOVE: &str =
+    "n=\"$(dirname -- \"$d\")/.rsible-$$-$(basename -- \"$d\")\"; m=\n\
 if [ -e \"$d\" ]; then m=$(stat -L -c '%a %u:%g' -- \"$d\") || exit 1; fi\n\
 cp -- \"$s\" \"$n\" || exit 1\n\
 if [ -n \"$m\" ]; then chown \"${m#* }\" \"$n\" 2>/dev/null; chmod \"${m%% *}\" \"$n\"; \

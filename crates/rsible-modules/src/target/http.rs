@@ -307,7 +307,11 @@ impl Response {
             m.insert(k.clone(), json!(v));
         }
         if self.outcome == Outcome::Ok {
-            let s: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let s: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             m.insert("cookies_string".into(), json!(s.join("; ")));
             let d: serde_json::Map<String, serde_json::Value> = self
                 .cookies
@@ -415,9 +419,7 @@ pub(crate) fn send(
             Transport::Controller => {
                 let data = match &body {
                     Some(Body::Bytes(b)) => Some(b.clone()),
-                    Some(Body::TargetFile(p)) => {
-                        Some(ctx.conn.read_file(p, ctx.become_.as_ref())?)
-                    }
+                    Some(Body::TargetFile(p)) => Some(ctx.conn.read_file(p, ctx.become_.as_ref())?),
                     None => None,
                 };
                 let mut hop = local_hop(req, &method, &url, &hop_headers, data.as_deref());
@@ -456,36 +458,36 @@ pub(crate) fn send(
         }
         let headers_joined = join_headers(&hop.headers);
         let status = hop.status;
-        let finish = |outcome: Outcome, msg: String, final_url: String| -> Result<Response, ModuleError> {
-            if let (Some(b), Transport::Controller) = (&hop.local, transport) {
-                ctx.conn.put_file(
-                    b,
-                    out,
-                    &PutOptions {
-                        mode: Some(0o600),
-                        become_: ctx.become_.clone(),
-                    },
-                )?;
-            }
-            Ok(Response {
-                outcome,
-                status: i64::from(status),
-                msg,
-                url: final_url,
-                headers: headers_joined.clone(),
-                cookies: jar.list(),
-                body_path: Some(out.to_owned()),
-                local: hop.local.clone(),
-            })
-        };
+        let finish =
+            |outcome: Outcome, msg: String, final_url: String| -> Result<Response, ModuleError> {
+                if let (Some(b), Transport::Controller) = (&hop.local, transport) {
+                    ctx.conn.put_file(
+                        b,
+                        out,
+                        &PutOptions {
+                            mode: Some(0o600),
+                            become_: ctx.become_.clone(),
+                        },
+                    )?;
+                }
+                Ok(Response {
+                    outcome,
+                    status: i64::from(status),
+                    msg,
+                    url: final_url,
+                    headers: headers_joined.clone(),
+                    cookies: jar.list(),
+                    body_path: Some(out.to_owned()),
+                    local: hop.local.clone(),
+                })
+            };
         let location = hop
             .headers
             .iter()
             .find(|(k, _)| k == "location" || k == "uri")
             .map(|(_, v)| v.clone());
         if (300..400).contains(&status) {
-            if let Some(loc) = location.filter(|_| matches!(status, 301 | 302 | 303 | 307 | 308))
-            {
+            if let Some(loc) = location.filter(|_| matches!(status, 301 | 302 | 303 | 307 | 308)) {
                 let follows = match req.follow {
                     Follow::None => false,
                     Follow::Urllib2 => {
@@ -614,7 +616,10 @@ fn curl_config(
     let _ = writeln!(c, "dump-header = {}", cq(head_file));
     // urllib sends no Accept header.
     c.push_str("header = \"Accept:\"\n");
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("user-agent")) {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+    {
         c.push_str("header = \"User-Agent:\"\n");
     }
     for (k, v) in headers {
@@ -842,12 +847,7 @@ fn local_hop(
     let body = if method == "HEAD" {
         Vec::new()
     } else {
-        match resp
-            .body_mut()
-            .with_config()
-            .limit(u64::MAX)
-            .read_to_vec()
-        {
+        match resp.body_mut().with_config().limit(u64::MAX).read_to_vec() {
             Ok(b) => b,
             Err(e) => return failed(format!("Connection failure: {e}")),
         }
@@ -928,7 +928,7 @@ impl CookieJar {
         if matching.is_empty() {
             return None;
         }
-        matching.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        matching.sort_by_key(|c| std::cmp::Reverse(c.1.len()));
         Some(
             matching
                 .iter()
@@ -954,7 +954,10 @@ fn url_host(url: &str) -> String {
     let netloc = &rest[..end];
     let hostport = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
     let host = if hostport.starts_with('[') {
-        hostport.split_once(']').map_or(hostport, |(h, _)| h).trim_start_matches('[')
+        hostport
+            .split_once(']')
+            .map_or(hostport, |(h, _)| h)
+            .trim_start_matches('[')
     } else {
         hostport.split(':').next().unwrap_or("")
     };
@@ -1000,7 +1003,10 @@ pub(crate) fn urljoin(base: &str, reference: &str) -> String {
         return format!("{scheme}://{netloc}{path}{reference}");
     }
     let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-    format!("{scheme}://{netloc}{}", remove_dots(&format!("{dir}{reference}")))
+    format!(
+        "{scheme}://{netloc}{}",
+        remove_dots(&format!("{dir}{reference}"))
+    )
 }
 
 fn remove_dots(path: &str) -> String {
@@ -1339,7 +1345,10 @@ mod tests {
             ),
             _ => (
                 "200 OK".into(),
-                vec![("X-Cookie".into(), seen.header("cookie").unwrap_or("-").into())],
+                vec![(
+                    "X-Cookie".into(),
+                    seen.header("cookie").unwrap_or("-").into(),
+                )],
                 seen.method.clone().into_bytes(),
             ),
         }));
@@ -1371,7 +1380,10 @@ mod tests {
             &r,
             "POST",
             "http://h/x",
-            &[("X-Q".into(), "a\"b\\c".into()), ("X-E".into(), String::new())],
+            &[
+                ("X-Q".into(), "a\"b\\c".into()),
+                ("X-E".into(), String::new()),
+            ],
             Some("/t/b"),
             Some(&("u".into(), "p w".into())),
             false,

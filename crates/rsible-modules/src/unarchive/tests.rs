@@ -540,4 +540,3 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout == b"0\n")
 }
-
