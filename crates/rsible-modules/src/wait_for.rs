@@ -123,8 +123,9 @@ impl Module for WaitFor {
     }
 }
 
+/// Seconds, negative ones as none and at most a century, so deadlines never overflow.
 fn secs(n: i64) -> Duration {
-    Duration::from_secs(u64::try_from(n).unwrap_or(0))
+    Duration::from_secs(u64::try_from(n).unwrap_or(0).min(100 * 365 * 86_400))
 }
 
 fn fail_elapsed(msg: String, elapsed: u64) -> ResultMap {
