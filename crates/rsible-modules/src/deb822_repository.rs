@@ -227,7 +227,7 @@ pub(crate) fn fetch_url(
     )?;
     match out.rc {
         0 => Ok(Ok(out.stdout)),
-        127 => Ok(crate::unarchive::fetch::http_get(url)),
+        127 => Ok(crate::target::http_get::http_get(url)),
         _ => Ok(Err(format!(
             "Request failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()

@@ -193,6 +193,7 @@ fn run(
             }
             return Ok(ModuleOutput {
                 cause: if fail_on_missing { slurped.cause } else { None },
+                module_failure: fail_on_missing.then_some(smsg),
                 ..r.into()
             });
         }

@@ -202,6 +202,9 @@ pub struct ModuleOutput {
     /// rather than returning it: Ansible's error chain then reads `Task failed: <msg>`, without
     /// `Action failed`.
     pub raised: bool,
+    /// The failure is a module's the action ran on the target (`fetch`'s slurp), with this
+    /// message: Ansible's error chain reads `Module failed: <it>`, whatever the result's `msg`.
+    pub module_failure: Option<String>,
 }
 
 impl ModuleOutput {
@@ -215,6 +218,7 @@ impl ModuleOutput {
             refused: Some(error),
             cause: None,
             raised: false,
+            module_failure: None,
         }
     }
 }
@@ -263,6 +267,7 @@ impl From<ResultMap> for ModuleOutput {
             refused: None,
             cause: None,
             raised: false,
+            module_failure: None,
         }
     }
 }

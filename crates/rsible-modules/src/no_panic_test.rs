@@ -79,6 +79,11 @@ fn arguments(module: &'static dyn Module) -> impl Strategy<Value = Map<String, V
         for key in sleeps(module) {
             args.remove(*key);
         }
+        // `wait_for` waits `delay`, then up to `timeout` seconds (300 by default).
+        if module.info().id.name == "wait_for" {
+            args.remove("delay");
+            args.insert("timeout".into(), json!(0));
+        }
         args
     })
 }
@@ -106,6 +111,12 @@ fn safe_modules_indices() -> Vec<usize> {
 }
 
 fn check(module: &'static dyn Module, args: &Map<String, Value>, check_mode: bool) {
+    // `wait_for` would wait its default 300 seconds.
+    let mut args = args.clone();
+    if module.info().id.name == "wait_for" && !args.contains_key("timeout") {
+        args.insert("timeout".into(), json!(0));
+    }
+    let args = &args;
     let env = Env {
         check_mode,
         ..Env::default()

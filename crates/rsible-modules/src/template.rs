@@ -344,9 +344,11 @@ enum HeaderValue {
     Other(String),
 }
 
+type HeaderPairs = Vec<(String, HeaderValue)>;
+
 /// A template's first line `#jinja2: trim_blocks: False, lstrip_blocks: True` sets Jinja's
 /// options for that template and is not part of it (ansible-core's `JINJA2_OVERRIDE`).
-fn split_override_header(text: &str) -> Result<(&str, Vec<(String, HeaderValue)>), String> {
+fn split_override_header(text: &str) -> Result<(&str, HeaderPairs), String> {
     const OVERRIDE: &str = "#jinja2:";
     let Some(rest) = text.strip_prefix(OVERRIDE) else {
         return Ok((text, Vec::new()));

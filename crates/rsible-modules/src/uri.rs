@@ -196,7 +196,7 @@ fn validate(a: &Args) -> Option<String> {
     }
     for c in a.status_code.iter().flatten() {
         if c.trim().parse::<i64>().is_err() {
-            return Some("Elements value for option 'status_code' is of type <class 'str'> and we were unable to convert to int: <class 'str'> cannot be converted to an int".to_string());
+            return Some("Elements value for option 'status_code' is of type <class 'str'> and we were unable to convert to int: <class 'str'> cannot be converted to an int".to_owned());
         }
     }
     a.url.refusal().or_else(|| a.file.refusal())

@@ -107,6 +107,14 @@ impl Module for WaitFor {
         args: &serde_json::Map<String, Value>,
     ) -> Result<ModuleOutput, ModuleError> {
         let a: Args = parse(&INFO.args, args)?;
+        if ctx.check_mode {
+            return Ok(crate::util::map(json!({
+                "changed": false,
+                "skipped": true,
+                "msg": "remote module (wait_for) does not support check mode",
+            }))
+            .into());
+        }
         let mut r = run(ctx, &a)?;
         if r.get("failed").is_none() {
             add_path_info(ctx, &mut r)?;
@@ -115,8 +123,9 @@ impl Module for WaitFor {
     }
 }
 
+/// Seconds, negative ones as none and at most a century, so deadlines never overflow.
 fn secs(n: i64) -> Duration {
-    Duration::from_secs(u64::try_from(n).unwrap_or(0))
+    Duration::from_secs(u64::try_from(n).unwrap_or(0).min(100 * 365 * 86_400))
 }
 
 fn fail_elapsed(msg: String, elapsed: u64) -> ResultMap {

@@ -94,7 +94,9 @@ fn inside_flow(text: &str, line: u32) -> bool {
         } else {
             match c {
                 '#' if prev.is_whitespace() => comment = true,
-                '"' | '\'' if depth > 0 || matches!(prev, ' ' | ':' | '\n' | '-') => quote = Some(c),
+                '"' | '\'' if depth > 0 || matches!(prev, ' ' | ':' | '\n' | '-') => {
+                    quote = Some(c)
+                }
                 '[' | '{' => depth += 1,
                 ']' | '}' => depth -= 1,
                 _ => {}
@@ -521,7 +523,8 @@ mod flow_indent_tests {
 
     #[test]
     fn a_flow_mapping_closed_in_column_0_loads_as_in_pyyaml() {
-        let docs = load_yaml_str(Path::new("flow.yml"), "x: {\n  a: 1\n}\ny: [\n1, 2\n]\n").unwrap();
+        let docs =
+            load_yaml_str(Path::new("flow.yml"), "x: {\n  a: 1\n}\ny: [\n1, 2\n]\n").unwrap();
         let v = docs[0].to_value();
         assert_eq!(v["x"]["a"], 1);
         assert_eq!(v["y"][1], 2);

@@ -3,6 +3,7 @@
 //! others; exit code, masked stdout and end state must match after each run.
 
 mod common;
+mod network;
 mod packages;
 mod roles;
 mod services;

@@ -221,10 +221,12 @@ impl UrlArgs {
                 .collect(),
             body: None,
             follow: Follow::Urllib2,
+            // At most a year, so no deadline overflows.
             timeout: self
                 .timeout
                 .and_then(|t| u64::try_from(t).ok())
-                .unwrap_or(default_timeout),
+                .unwrap_or(default_timeout)
+                .min(365 * 86_400),
             validate_certs: self.validate_certs,
             use_proxy: self.use_proxy,
             http_agent: Some(
@@ -928,7 +930,7 @@ impl CookieJar {
         if matching.is_empty() {
             return None;
         }
-        matching.sort_by_key(|m| std::cmp::Reverse(m.1.len()));
+        matching.sort_by_key(|c| std::cmp::Reverse(c.1.len()));
         Some(
             matching
                 .iter()

@@ -175,6 +175,7 @@ impl Attempts<'_> {
                 refused,
                 cause,
                 raised,
+                module_failure,
             } = match self.once() {
                 Ok(out) => out,
                 Err(not_run) => return *not_run,
@@ -182,6 +183,10 @@ impl Attempts<'_> {
             let finished = |mut result: ResultMap, by_action: bool| {
                 let chain = if raised {
                     raised_chain(task, &result, cause.as_deref())
+                } else if let Some(msg) = &module_failure {
+                    let mut shown = result.clone();
+                    shown.insert("msg".into(), Value::from(msg.as_str()));
+                    failure_chain(task, &shown, false, cause.as_deref())
                 } else {
                     failure_chain(task, &result, by_action, cause.as_deref())
                 };
