@@ -55,6 +55,7 @@ mod get_url;
 mod uri;
 mod wait_for;
 mod fetch;
+mod ini_file;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -44,6 +44,7 @@ static ALL: &[&dyn Module] = &[
     &crate::uri::URI,
     &crate::wait_for::WAIT_FOR,
     &crate::fetch::FETCH,
+    &crate::ini_file::INI_FILE,
 ];
 
 /// Every module rsible has.
@@ -118,7 +119,8 @@ mod tests {
                 "get_url",
                 "uri",
                 "wait_for",
-                "fetch"
+                "fetch",
+                "ini_file"
             ]
         );
         for n in &names {
