@@ -56,6 +56,7 @@ mod uri;
 mod wait_for;
 mod fetch;
 mod ini_file;
+mod tempfile;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -45,6 +45,7 @@ static ALL: &[&dyn Module] = &[
     &crate::wait_for::WAIT_FOR,
     &crate::fetch::FETCH,
     &crate::ini_file::INI_FILE,
+    &crate::tempfile::TEMPFILE,
 ];
 
 /// Every module rsible has.
@@ -120,7 +121,8 @@ mod tests {
                 "uri",
                 "wait_for",
                 "fetch",
-                "ini_file"
+                "ini_file",
+                "tempfile"
             ]
         );
         for n in &names {
