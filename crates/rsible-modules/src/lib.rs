@@ -57,6 +57,7 @@ mod wait_for;
 mod fetch;
 mod ini_file;
 mod tempfile;
+mod find;
 
 #[cfg(test)]
 mod no_panic_test;

@@ -46,6 +46,7 @@ static ALL: &[&dyn Module] = &[
     &crate::fetch::FETCH,
     &crate::ini_file::INI_FILE,
     &crate::tempfile::TEMPFILE,
+    &crate::find::FIND,
 ];
 
 /// Every module rsible has.
@@ -122,7 +123,8 @@ mod tests {
                 "wait_for",
                 "fetch",
                 "ini_file",
-                "tempfile"
+                "tempfile",
+                "find"
             ]
         );
         for n in &names {
