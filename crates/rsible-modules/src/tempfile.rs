@@ -127,7 +127,9 @@ impl Module for Tempfile {
             );
             return Ok(r.into());
         }
-        if let Some(e) = component_error("prefix", &prefix).or_else(|| component_error("suffix", &suffix)) {
+        if let Some(e) =
+            component_error("prefix", &prefix).or_else(|| component_error("suffix", &suffix))
+        {
             return Ok(failed(e).into());
         }
         let directory = state.as_deref() == Some("directory");
@@ -210,7 +212,9 @@ mod tests {
         for _ in 0..50 {
             let n = random_name();
             assert_eq!(n.len(), 8);
-            assert!(n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+            assert!(n
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
         }
     }
 
@@ -224,13 +228,19 @@ mod tests {
         let p = r["path"].as_str().unwrap();
         let name = p.strip_prefix(&format!("{d}/x")).unwrap();
         assert!(name.ends_with(".f") && name.len() == 10, "{p}");
-        assert_eq!((r["mode"].as_str(), r["state"].as_str(), r["size"].as_u64()), (Some("0600"), Some("file"), Some(0)));
+        assert_eq!(
+            (r["mode"].as_str(), r["state"].as_str(), r["size"].as_u64()),
+            (Some("0600"), Some("file"), Some(0))
+        );
         assert_eq!(r["changed"], json!(true));
         let r = run(&env, json!({"path": d, "state": "directory"}));
         let p = r["path"].as_str().unwrap();
         assert!(p.starts_with(&format!("{d}/ansible.")), "{p}");
         assert!(std::path::Path::new(p).is_dir());
-        assert_eq!((r["mode"].as_str(), r["state"].as_str()), (Some("0700"), Some("directory")));
+        assert_eq!(
+            (r["mode"].as_str(), r["state"].as_str()),
+            (Some("0700"), Some("directory"))
+        );
     }
 
     #[test]
@@ -251,7 +261,8 @@ mod tests {
         );
         let m = msg(json!({"path": "/nonexistent"}));
         assert!(
-            m.starts_with("[Errno 2] No such file or directory: '/nonexistent/ansible.") && m.len() == 68,
+            m.starts_with("[Errno 2] No such file or directory: '/nonexistent/ansible.")
+                && m.len() == 68,
             "{m}"
         );
         let check = Env {

@@ -430,3 +430,55 @@ fn tempfile_as_root_and_user() {
     );
     runs.assert_same("tempfile");
 }
+
+const FIND_TASKS: &str = r#"
+- name: As the login user, a directory it may not read
+  find:
+    paths: /srv/rsible
+    recurse: true
+  register: as_user
+- name: As root
+  become: true
+  find:
+    paths: /srv/rsible
+    recurse: true
+    contains: secret
+    get_checksum: true
+  register: as_root
+- name: In check mode, with a missing path
+  find:
+    paths: [/srv/rsible/open, /nonexistent]
+    file_type: any
+  check_mode: true
+  register: checked
+- name: What they found
+  debug:
+    msg:
+      - "{{ as_user.files | map(attribute='path') | list }} {{ as_user.examined }} {{ as_user.skipped_paths }}"
+      - "{{ as_root.files | map(attribute='path') | list }} {{ as_root.files | map(attribute='checksum') | list }}"
+      - "{{ as_root.files | map(attribute='pw_name') | list }} {{ as_root.files | map(attribute='mode') | list }}"
+      - "{{ checked.files | map(attribute='path') | list }} {{ checked.msg }} {{ checked.skipped_paths }}"
+- name: A bad age
+  find:
+    paths: /srv
+    age: 3y
+  ignore_errors: true
+"#;
+
+const FIND_SETUP: &str = "set -e
+mkdir -p /srv/rsible/open /srv/rsible/closed
+printf 'public\\n' >/srv/rsible/open/a.txt
+printf 'secret\\n' >/srv/rsible/closed/b.txt
+chown vagrant:vagrant /srv/rsible/open/a.txt
+chmod 0700 /srv/rsible/closed";
+
+#[test]
+fn find_as_root_and_user() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("find", FIND_TASKS);
+    case.setup = FIND_SETUP;
+    let runs = differential::run(&case);
+    runs.assert_same("find");
+}

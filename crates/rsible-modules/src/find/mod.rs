@@ -124,7 +124,9 @@ fn scaled(text: &str, units: &[(char, i64)]) -> Option<i64> {
     num.parse::<i64>().ok().map(|n| n.saturating_mul(mult))
 }
 
-fn read_args(args: &serde_json::Map<String, Value>) -> Result<Result<Args, ResultMap>, ModuleError> {
+fn read_args(
+    args: &serde_json::Map<String, Value>,
+) -> Result<Result<Args, ResultMap>, ModuleError> {
     let mut p = Params::new(
         &INFO.args,
         args,
@@ -181,7 +183,16 @@ fn read_args(args: &serde_json::Map<String, Value>) -> Result<Result<Args, Resul
     };
     let age = match age {
         None => None,
-        Some(a) => match scaled(&a, &[('s', 1), ('m', 60), ('h', 3600), ('d', 86400), ('w', 604_800)]) {
+        Some(a) => match scaled(
+            &a,
+            &[
+                ('s', 1),
+                ('m', 60),
+                ('h', 3600),
+                ('d', 86400),
+                ('w', 604_800),
+            ],
+        ) {
             Some(n) => Some(n),
             None => {
                 let mut r = failed("failed to process age");
@@ -194,7 +205,13 @@ fn read_args(args: &serde_json::Map<String, Value>) -> Result<Result<Args, Resul
         None => None,
         Some(s) => match scaled(
             &s,
-            &[('b', 1), ('k', 1 << 10), ('m', 1 << 20), ('g', 1 << 30), ('t', 1 << 40)],
+            &[
+                ('b', 1),
+                ('k', 1 << 10),
+                ('m', 1 << 20),
+                ('g', 1 << 30),
+                ('t', 1 << 40),
+            ],
         ) {
             Some(n) => Some(n),
             None => {
@@ -423,8 +440,12 @@ fn parse_listing(out: &[u8]) -> (f64, Vec<Listing>) {
         for l in &mut listings {
             for e in &mut l.entries {
                 if let Some(s) = links.get(&e.found) {
-                    let (rel, found, is_dir, readable) =
-                        (std::mem::take(&mut e.rel), std::mem::take(&mut e.found), e.is_dir, e.readable);
+                    let (rel, found, is_dir, readable) = (
+                        std::mem::take(&mut e.rel),
+                        std::mem::take(&mut e.found),
+                        e.is_dir,
+                        e.readable,
+                    );
                     *e = Entry {
                         rel,
                         found,
@@ -494,7 +515,10 @@ fn mode_filter(e: &Entry, a: &Args) -> Result<bool, String> {
         return Ok(true);
     };
     let t = m.trim();
-    let octal = t.strip_prefix("0o").or_else(|| t.strip_prefix("0O")).unwrap_or(t);
+    let octal = t
+        .strip_prefix("0o")
+        .or_else(|| t.strip_prefix("0O"))
+        .unwrap_or(t);
     let want = match u32::from_str_radix(octal.trim_start_matches('+'), 8) {
         Ok(v) if !octal.is_empty() => v,
         _ => symbolic_to_octal(m, 0, false, 0o022)?,
@@ -563,7 +587,10 @@ fn contentfilter(path: &str, a: &Args, fetched: &Fetched) -> Result<bool, String
     let Some(Some(data)) = fetched.content.get(path) else {
         return Ok(false);
     };
-    let enc = a.encoding.as_deref().map(|e| e.to_ascii_lowercase().replace('_', "-"));
+    let enc = a
+        .encoding
+        .as_deref()
+        .map(|e| e.to_ascii_lowercase().replace('_', "-"));
     let (text, bad) = match enc.as_deref() {
         None | Some("utf-8" | "utf8" | "u8" | "utf") => match std::str::from_utf8(data) {
             Ok(t) => (t.to_owned(), false),
@@ -590,9 +617,9 @@ fn contentfilter(path: &str, a: &Args, fetched: &Fetched) -> Result<bool, String
     let decode_error = || {
         format!(
             "Failed to read the file {path} due to an encoding error. current encoding: {}",
-            a.encoding.as_deref().unwrap_or(
-                "None (default determined by the Python built-in function \"open\")"
-            )
+            a.encoding
+                .as_deref()
+                .unwrap_or("None (default determined by the Python built-in function \"open\")")
         )
     };
     if a.read_whole_file {
@@ -642,7 +669,10 @@ impl Walk<'_> {
         if listing.unreadable {
             self.skipped.insert(
                 npath.to_owned(),
-                json!(format!("[Errno 13] Permission denied: {}", py_repr(&json!(npath)))),
+                json!(format!(
+                    "[Errno 13] Permission denied: {}",
+                    py_repr(&json!(npath))
+                )),
             );
             return Ok(());
         }
@@ -693,7 +723,10 @@ impl Walk<'_> {
                     if !d.readable {
                         self.skipped.insert(
                             sub.clone(),
-                            json!(format!("[Errno 13] Permission denied: {}", py_repr(&json!(sub)))),
+                            json!(format!(
+                                "[Errno 13] Permission denied: {}",
+                                py_repr(&json!(sub))
+                            )),
                         );
                         continue;
                     }

@@ -57,7 +57,13 @@ fn the_walk_is_os_walks() {
     // Hidden directories are walked: only hidden names are left out.
     assert_eq!(
         paths(&w),
-        ["/top/b.txt", "/top/a.txt", "/top/d1/x.txt", "/top/d1/d2/y.txt", "/top/.hid/z.txt"]
+        [
+            "/top/b.txt",
+            "/top/a.txt",
+            "/top/d1/x.txt",
+            "/top/d1/d2/y.txt",
+            "/top/.hid/z.txt"
+        ]
     );
     assert_eq!(w.looked, 11);
     assert_eq!(
@@ -66,11 +72,20 @@ fn the_walk_is_os_walks() {
     );
     assert_eq!(w.msg, "All paths examined");
 
-    let args = a(json!({"paths": "/top/", "recurse": true, "hidden": true, "file_type": "any", "depth": 1}));
+    let args = a(
+        json!({"paths": "/top/", "recurse": true, "hidden": true, "file_type": "any", "depth": 1}),
+    );
     let w = walk(&args, 2000.0, &[listing()], &fetched);
     assert_eq!(
         paths(&w),
-        ["/top/b.txt", "/top/a.txt", "/top/d1", "/top/.hid", "/top/ln", "/top/locked"]
+        [
+            "/top/b.txt",
+            "/top/a.txt",
+            "/top/d1",
+            "/top/.hid",
+            "/top/ln",
+            "/top/locked"
+        ]
     );
     // The children of the first level are examined, not matched.
     assert_eq!(w.looked, 6 + 3 + 1);
@@ -86,7 +101,18 @@ fn the_walk_is_os_walks() {
     assert_eq!(w.msg, "Limit of matches reached");
 
     let args = a(json!({"paths": ["/top", "/nope"], "patterns": ["*.txt"], "excludes": "a*"}));
-    let w = walk(&args, 2000.0, &[listing(), Listing { not_dir: true, ..Listing::default() }], &fetched);
+    let w = walk(
+        &args,
+        2000.0,
+        &[
+            listing(),
+            Listing {
+                not_dir: true,
+                ..Listing::default()
+            },
+        ],
+        &fetched,
+    );
     assert_eq!(paths(&w), ["/top/b.txt"]);
     assert_eq!(w.msg, "Not all paths examined, check warnings for details");
     assert_eq!(
@@ -116,7 +142,10 @@ fn filters_are_the_modules() {
     // `re.match`: anchored at the start only.
     assert!(pfilter("abc.log", &re, &["a".into()]).unwrap());
     assert!(!pfilter("xabc", &re, &["a".into()]).unwrap());
-    assert_eq!(py_time((1_717_171_717, 123_456_789)), 1_717_171_717.123_456_8);
+    assert_eq!(
+        py_time((1_717_171_717, 123_456_789)),
+        1_717_171_717.123_456_8
+    );
 }
 
 #[test]
@@ -125,8 +154,12 @@ fn contains_reads_lines_or_the_whole_file() {
     fetched
         .content
         .insert("/f".into(), Some(b"first\n  second line\n".to_vec()));
-    fetched.content.insert("/bad".into(), Some(b"ok\n\xff\n".to_vec()));
-    let c = |pat: &str, whole: bool| a(json!({"paths": "/", "contains": pat, "read_whole_file": whole}));
+    fetched
+        .content
+        .insert("/bad".into(), Some(b"ok\n\xff\n".to_vec()));
+    let c = |pat: &str, whole: bool| {
+        a(json!({"paths": "/", "contains": pat, "read_whole_file": whole}))
+    };
     assert!(contentfilter("/f", &c("sec", true), &fetched).unwrap());
     assert!(!contentfilter("/f", &c("sec", false), &fetched).unwrap());
     assert!(contentfilter("/f", &c(r"\s+second", false), &fetched).unwrap());
@@ -179,7 +212,10 @@ fn finds_on_the_local_host() {
     std::fs::write(dir.path().join("b.conf"), "other\n").unwrap();
     std::os::unix::fs::symlink("sub", dir.path().join("ln")).unwrap();
     let env = Env::default();
-    let run = |v: Value| FIND.run(&env.ctx(&LocalConnection::new()), &args(v)).result();
+    let run = |v: Value| {
+        FIND.run(&env.ctx(&LocalConnection::new()), &args(v))
+            .result()
+    };
     let r = run(json!({"paths": d, "recurse": true, "contains": "key", "get_checksum": true}));
     assert_eq!(r["matched"], 1, "{r:?}");
     assert_eq!(r["examined"], 4);
@@ -187,7 +223,10 @@ fn finds_on_the_local_host() {
     assert_eq!(f["path"], format!("{d}/sub/a.conf"));
     // `printf 'key = 1\n' | sha1sum`
     assert_eq!(f["checksum"], "3e7f2141dbf090756a7dbdd8a07d73a4980556cb");
-    assert_eq!((f["isreg"].clone(), f["size"].clone()), (json!(true), json!(8)));
+    assert_eq!(
+        (f["isreg"].clone(), f["size"].clone()),
+        (json!(true), json!(8))
+    );
     let r = run(json!({"paths": d, "recurse": true, "follow": true, "patterns": "a.*"}));
     assert_eq!(r["matched"], 2, "{r:?}");
     let r = run(json!({"paths": d, "file_type": "link"}));

@@ -165,7 +165,11 @@ fn read_args(args: &serde_json::Map<String, Value>) -> Result<Result<Args, Strin
     if given("value") && given("values") {
         return Ok(Err("parameters are mutually exclusive: value|values".into()));
     }
-    let mut p = Params::new(&INFO.args, args, &[("dest", "path"), ("attr", "attributes")])?;
+    let mut p = Params::new(
+        &INFO.args,
+        args,
+        &[("dest", "path"), ("attr", "attributes")],
+    )?;
     p.required("path");
     let path = p.str("path");
     let section = p.str("section");
@@ -202,8 +206,7 @@ fn read_args(args: &serde_json::Map<String, Value>) -> Result<Result<Args, Strin
         None => None,
     };
     let present = state.as_deref() != Some("absent");
-    if present && !allow_no_value && value.is_none() && values.as_ref().is_none_or(Vec::is_empty)
-    {
+    if present && !allow_no_value && value.is_none() && values.as_ref().is_none_or(Vec::is_empty) {
         return Ok(Err(
             "Parameter 'value(s)' must be defined if state=present and allow_no_value=False."
                 .into(),
@@ -298,7 +301,10 @@ fn blank_or_comment(line: &str) -> bool {
 
 /// The edited lines, whether they changed and the message, as `do_ini` computes them; `Err` is
 /// the exception the module raises.
-fn edit_lines(mut ini_lines: Vec<String>, p: &Ini) -> Result<(Vec<String>, bool, &'static str), String> {
+fn edit_lines(
+    mut ini_lines: Vec<String>,
+    p: &Ini,
+) -> Result<(Vec<String>, bool, &'static str), String> {
     let mut values: Vec<String> = Vec::new();
     for v in &p.values {
         if !values.contains(v) {
@@ -318,7 +324,9 @@ fn edit_lines(mut ini_lines: Vec<String>, p: &Ini) -> Result<(Vec<String>, bool,
         &active_matcher
     };
     let matches = |m: &Option<OptMatcher>, line: &str| -> Result<bool, String> {
-        m.as_ref().map(|m| m.find(line).is_some()).ok_or_else(none_error)
+        m.as_ref()
+            .map(|m| m.find(line).is_some())
+            .ok_or_else(none_error)
     };
 
     let mut changed = false;
@@ -385,11 +393,11 @@ fn edit_lines(mut ini_lines: Vec<String>, p: &Ini) -> Result<(Vec<String>, bool,
 
     // Puts `newline` at `index` unless only spacing differs under `ignore_spaces`.
     let update = |lines: &mut Vec<String>,
-                      changed_lines: &mut Vec<bool>,
-                      index: usize,
-                      newline: String,
-                      changed: &mut bool,
-                      msg: &mut &'static str| {
+                  changed_lines: &mut Vec<bool>,
+                  index: usize,
+                  newline: String,
+                  changed: &mut bool,
+                  msg: &mut &'static str| {
         let mut option_changed = None;
         if p.ignore_spaces {
             if let Some(m) = &all_matcher {

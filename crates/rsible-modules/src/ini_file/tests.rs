@@ -10,7 +10,12 @@ fn ini_of(kw: &Value) -> Ini {
     let b = |k: &str, d: bool| kw.get(k).and_then(Value::as_bool).unwrap_or(d);
     let list = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     Ini {
@@ -109,7 +114,10 @@ fn arguments_are_refused_as_ansible_refuses_them() {
         .unwrap()
         .ok()
         .unwrap();
-    assert_eq!((ok.path.as_str(), ok.ini.values), ("a", vec!["1".to_owned()]));
+    assert_eq!(
+        (ok.path.as_str(), ok.ini.values),
+        ("a", vec!["1".to_owned()])
+    );
 }
 
 #[test]

@@ -334,10 +334,7 @@ pub(crate) fn commit(
 }
 
 /// `lstat` and `stat` of `path` as it is now (after a write), for Ansible's `add_path_info`.
-pub(crate) fn stat_now(
-    ctx: &ModuleContext<'_>,
-    path: &str,
-) -> Result<(Info, Info), ModuleError> {
+pub(crate) fn stat_now(ctx: &ModuleContext<'_>, path: &str) -> Result<(Info, Info), ModuleError> {
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "p={}", quote(path));
     s.push_str("echo \"l:$(_i \"$p\")\"\necho \"t:$(_i \"$p\" -L)\"\n");
