@@ -744,44 +744,46 @@ impl Walk<'_> {
         };
         let mut r = ResultMap::new();
         r.insert("path".into(), json!(fsname));
+        let wanted = match (a.file_type, e.kind) {
+            (FileType::Any, _) | (FileType::Directory, 'd') | (FileType::Link, 'l') => {
+                common(self)?
+            }
+            (FileType::File, 'f') => {
+                pfilter(name, a, &self.patterns)? && agefilter(e, self.now, a) && sizefilter(e, a)
+            }
+            _ => false,
+        };
+        if !wanted {
+            return Ok(());
+        }
         match (a.file_type, e.kind) {
             (FileType::Any, kind) => {
-                if common(self)? {
-                    statinfo(&mut r, e);
-                    if kind == 'f' && a.get_checksum {
-                        self.candidates.push((fsname.to_owned(), false));
-                        r.insert("checksum".into(), self.checksum(fsname));
-                    }
-                    if kind != 'f' || sizefilter(e, a) {
-                        self.files.push(Value::Object(r));
-                    }
+                statinfo(&mut r, e);
+                if kind == 'f' && a.get_checksum {
+                    self.candidates.push((fsname.to_owned(), false));
+                    r.insert("checksum".into(), self.checksum(fsname));
                 }
-            }
-            (FileType::Directory, 'd') | (FileType::Link, 'l') => {
-                if common(self)? {
-                    statinfo(&mut r, e);
+                if kind != 'f' || sizefilter(e, a) {
                     self.files.push(Value::Object(r));
                 }
             }
-            (FileType::File, 'f') => {
-                if pfilter(name, a, &self.patterns)?
-                    && agefilter(e, self.now, a)
-                    && sizefilter(e, a)
-                {
-                    if a.contains.is_some() || a.get_checksum {
-                        self.candidates
-                            .push((fsname.to_owned(), a.contains.is_some()));
+            (FileType::File, _) => {
+                if a.contains.is_some() || a.get_checksum {
+                    self.candidates
+                        .push((fsname.to_owned(), a.contains.is_some()));
+                }
+                if contentfilter(fsname, a, self.fetched)? && mode_filter(e, a)? {
+                    statinfo(&mut r, e);
+                    if a.get_checksum {
+                        r.insert("checksum".into(), self.checksum(fsname));
                     }
-                    if contentfilter(fsname, a, self.fetched)? && mode_filter(e, a)? {
-                        statinfo(&mut r, e);
-                        if a.get_checksum {
-                            r.insert("checksum".into(), self.checksum(fsname));
-                        }
-                        self.files.push(Value::Object(r));
-                    }
+                    self.files.push(Value::Object(r));
                 }
             }
-            _ => {}
+            _ => {
+                statinfo(&mut r, e);
+                self.files.push(Value::Object(r));
+            }
         }
         Ok(())
     }
