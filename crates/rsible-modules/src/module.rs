@@ -239,6 +239,19 @@ impl ModuleOutput {
             ..crate::util::failed(msg).into()
         }
     }
+
+    /// The module raised an exception it did not handle (`[Errno 21] Is a directory: 'x'`):
+    /// its result has no `msg`, and Ansible's error chain (and `msg`) read
+    /// `Task failed: Module failed: <exception>`.
+    pub fn crashed(exception: impl Into<String>) -> Self {
+        let mut result = ResultMap::new();
+        result.insert("changed".into(), serde_json::Value::Bool(false));
+        result.insert("failed".into(), serde_json::Value::Bool(true));
+        Self {
+            cause: Some(exception.into()),
+            ..result.into()
+        }
+    }
 }
 
 impl From<ArgsError> for ModuleOutput {

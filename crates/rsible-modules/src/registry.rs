@@ -52,6 +52,9 @@ static ALL: &[&dyn Module] = &[
     &crate::mount::MOUNT,
     &crate::alternatives::ALTERNATIVES,
     &crate::debconf::DEBCONF,
+    &crate::ini_file::INI_FILE,
+    &crate::tempfile::TEMPFILE,
+    &crate::find::FIND,
 ];
 
 /// Every module rsible has.
@@ -134,7 +137,10 @@ mod tests {
                 "sysctl",
                 "mount",
                 "alternatives",
-                "debconf"
+                "debconf",
+                "ini_file",
+                "tempfile",
+                "find"
             ]
         );
         for n in &names {

@@ -54,6 +54,7 @@ impl Env {
             verbosity: self.verbosity,
             connection_info: None,
             display: &|_| {},
+            action: String::new(),
         }
     }
 }

@@ -272,3 +272,213 @@ fn blockinfile_root_and_user_files() {
     }
     runs.assert_same("blockinfile");
 }
+
+const INI_FILE_TASKS: &str = r#"
+- name: Check mode first
+  become: true
+  community.general.ini_file:
+    path: /etc/rsible-app.ini
+    section: db
+    option: host
+    value: db.internal
+  check_mode: true
+- name: A root file, with a backup and a new mode
+  become: true
+  community.general.ini_file:
+    path: /etc/rsible-app.ini
+    section: db
+    option: host
+    value: db.internal
+    backup: true
+    mode: "0600"
+  register: changed_ini
+- name: The backup is beside it
+  debug:
+    msg: "{{ (changed_ini.backup_file | default('none')) | regex_replace('[.][0-9]+[.][0-9-]+@[0-9:]+~$', '.BACKUP') }}"
+- name: Create a root file in a new directory, owned by the login user
+  become: true
+  community.general.ini_file:
+    path: /etc/rsible.d/new.ini
+    section: main
+    option: enabled
+    value: "true"
+    owner: vagrant
+    group: vagrant
+- name: As the login user, values of an option
+  community.general.ini_file:
+    path: /home/vagrant/app.ini
+    section: log
+    option: target
+    values: [file, syslog]
+- name: As the login user, remove a section
+  community.general.ini_file:
+    path: /home/vagrant/app.ini
+    section: old
+    state: absent
+- name: A root file the login user may not read
+  community.general.ini_file:
+    path: /etc/rsible-secret.ini
+    section: s
+    option: a
+    value: b
+  ignore_errors: true
+- name: Not created
+  community.general.ini_file:
+    path: /home/vagrant/none.ini
+    option: a
+    value: b
+    create: false
+  ignore_errors: true
+"#;
+
+const INI_FILE_SETUP: &str = "set -e
+printf '[db]\\n# host = localhost\\nport = 5432\\n' >/etc/rsible-app.ini
+printf '[s]\\na = c\\n' >/etc/rsible-secret.ini
+chmod 0600 /etc/rsible-secret.ini
+printf '[log]\\ntarget = file\\n[old]\\nx = 1\\n' >/home/vagrant/app.ini
+chown vagrant:vagrant /home/vagrant/app.ini";
+
+const INI_FILE_STATE: &str =
+    "for f in /etc/rsible-app.ini /etc/rsible.d/new.ini /home/vagrant/app.ini /etc/rsible-secret.ini; do
+  stat -c '%n %A %U:%G' \"$f\"; cat \"$f\"
+done
+ls /etc | grep -c '^rsible-app.ini[.][0-9]*[.].*~$'";
+
+#[test]
+fn ini_file_root_and_user_files() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("ini_file", INI_FILE_TASKS);
+    case.setup = INI_FILE_SETUP;
+    case.state = INI_FILE_STATE;
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "/etc/rsible-app.ini -rw------- root:root\n[db]\nhost = db.internal\nport = 5432",
+        "/etc/rsible.d/new.ini -rw-r--r-- vagrant:vagrant\n\n[main]\nenabled = true",
+        "[log]\ntarget = file\ntarget = syslog\n/etc",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("ini_file");
+}
+
+const TEMPFILE_TASKS: &str = r#"
+- name: Check mode is not supported
+  tempfile:
+  check_mode: true
+- name: A file of the login user in the default directory
+  tempfile:
+    suffix: .txt
+  register: user_file
+- name: A root directory under /root
+  become: true
+  tempfile:
+    state: directory
+    path: /root
+    prefix: build.
+  register: root_dir
+- name: The login user may not write there
+  tempfile:
+    path: /root
+  register: denied
+  ignore_errors: true
+- name: Where they are, what they are
+  debug:
+    msg:
+      - "{{ user_file.path | regex_replace('[a-z0-9_]{8}[.]txt$', 'RANDOM.txt') }}"
+      - "{{ user_file.mode }} {{ user_file.owner }}:{{ user_file.group }} {{ user_file.state }}"
+      - "{{ root_dir.path | regex_replace('[a-z0-9_]{8}$', 'RANDOM') }}"
+      - "{{ root_dir.mode }} {{ root_dir.owner }}:{{ root_dir.group }} {{ root_dir.state }}"
+      - "{{ denied.msg | regex_replace('[.][a-z0-9_]{8}', '.RANDOM') }}"
+- name: A bad prefix
+  tempfile:
+    prefix: ../x
+  ignore_errors: true
+"#;
+
+const TEMPFILE_STATE: &str = "ls -l /tmp | grep -c ' vagrant vagrant .*ansible[.][a-z0-9_]*[.]txt$'
+ls -ld /root/build.* | cut -d' ' -f1,3,4";
+
+/// The names `tempfile` draws at random (eight of `[a-z0-9_]` after the prefix) in the failure
+/// message Ansible prints as it is.
+fn random_temp_names(text: &str) -> String {
+    regex::Regex::new(r"/root/ansible[.][a-z0-9_]{8}")
+        .unwrap()
+        .replace_all(text, "/root/ansible.RANDOM")
+        .into_owned()
+}
+
+#[test]
+fn tempfile_as_root_and_user() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("tempfile", TEMPFILE_TASKS);
+    case.second_run_unchanged = false;
+    case.state = TEMPFILE_STATE;
+    case.normalize = Some(random_temp_names);
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains("drwx------ root root"),
+        "ansible's end state:\n{state}"
+    );
+    runs.assert_same("tempfile");
+}
+
+const FIND_TASKS: &str = r#"
+- name: As the login user, a directory it may not read
+  find:
+    paths: /srv/rsible
+    recurse: true
+  register: as_user
+- name: As root
+  become: true
+  find:
+    paths: /srv/rsible
+    recurse: true
+    contains: secret
+    get_checksum: true
+  register: as_root
+- name: In check mode, with a missing path
+  find:
+    paths: [/srv/rsible/open, /nonexistent]
+    file_type: any
+  check_mode: true
+  register: checked
+- name: What they found
+  debug:
+    msg:
+      - "{{ as_user.files | map(attribute='path') | list }} {{ as_user.examined }} {{ as_user.skipped_paths }}"
+      - "{{ as_root.files | map(attribute='path') | list }} {{ as_root.files | map(attribute='checksum') | list }}"
+      - "{{ as_root.files | map(attribute='pw_name') | list }} {{ as_root.files | map(attribute='mode') | list }}"
+      - "{{ checked.files | map(attribute='path') | list }} {{ checked.msg }} {{ checked.skipped_paths }}"
+- name: A bad age
+  find:
+    paths: /srv
+    age: 3y
+  ignore_errors: true
+"#;
+
+const FIND_SETUP: &str = "set -e
+mkdir -p /srv/rsible/open /srv/rsible/closed
+printf 'public\\n' >/srv/rsible/open/a.txt
+printf 'secret\\n' >/srv/rsible/closed/b.txt
+chown vagrant:vagrant /srv/rsible/open/a.txt
+chmod 0700 /srv/rsible/closed";
+
+#[test]
+fn find_as_root_and_user() {
+    if !common::supported() {
+        return;
+    }
+    let mut case = two_plays("find", FIND_TASKS);
+    case.setup = FIND_SETUP;
+    let runs = differential::run(&case);
+    runs.assert_same("find");
+}

@@ -67,7 +67,8 @@ pub(crate) fn read_text(
     let m = marker();
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "p={}", quote(path));
-    s.push_str("echo \"t:$(_i \"$p\" -L)\"\necho \"r:$(readlink -m -- \"$p\")\"\n");
+    s.push_str("echo \"t:$(_i \"$p\" -L)\"\necho \"l:$(_i \"$p\")\"\n");
+    s.push_str("echo \"r:$(readlink -m -- \"$p\")\"\n");
     s.push_str("echo \"me:$(id -u) $(id -g) $(umask)\"\n");
     if let Some(o) = attrs.owner {
         let _ = writeln!(s, "echo \"u:$(id -u -- {} 2>/dev/null)\"", quote(o));
@@ -227,7 +228,7 @@ pub(crate) fn write_text(
         let tmp = format!("{}.{}", f.real, marker().to_ascii_lowercase());
         let _ = writeln!(s, "t={}", quote(&tmp));
         s.push_str(
-            "s=; if [ -e \"$r\" ]; then s=$(stat -c '%a %u:%g' -- \"$r\") || exit 1; umask 077; fi\n\
+            "s=; if [ -e \"$r\" ]; then s=$(stat -L -c '%a %u:%g' -- \"$r\") || exit 1; umask 077; fi\n\
              u=; if ! (set -C; : > \"$t\") 2>/dev/null; then\n",
         );
         if change.unsafe_writes {
@@ -330,4 +331,14 @@ pub(crate) fn commit(
         Written::Invalid { rc, stderr } => Err(validate_failure(rc, &stderr)),
         Written::Failed(msg) => Err(failed(msg)),
     })
+}
+
+/// `lstat` and `stat` of `path` as it is now (after a write), for Ansible's `add_path_info`.
+pub(crate) fn stat_now(ctx: &ModuleContext<'_>, path: &str) -> Result<(Info, Info), ModuleError> {
+    let mut s = String::from(INFO_FN);
+    let _ = writeln!(s, "p={}", quote(path));
+    s.push_str("echo \"l:$(_i \"$p\")\"\necho \"t:$(_i \"$p\" -L)\"\n");
+    let out = crate::target::script::run_script(ctx, s)?;
+    let st = crate::target::file_state::parse_state(&String::from_utf8_lossy(&out.stdout));
+    Ok((st.l, st.t))
 }

@@ -338,6 +338,7 @@ impl Attempts<'_> {
             verbosity: shared.opts.verbosity,
             connection_info: Some(self.task.conn_info.clone()),
             display,
+            action: self.job.task.module_key.key_string(),
         }
     }
 }
