@@ -26,6 +26,7 @@ mod fetch;
 mod file;
 mod get_url;
 mod getent;
+mod git;
 mod group;
 mod group_by;
 mod include_vars;

@@ -47,6 +47,7 @@ static ALL: &[&dyn Module] = &[
     &crate::apt_repository::APT_REPOSITORY,
     &crate::deb822_repository::DEB822_REPOSITORY,
     &crate::apt_key::APT_KEY,
+    &crate::git::GIT,
 ];
 
 /// Every module rsible has.
@@ -124,7 +125,8 @@ mod tests {
                 "fetch",
                 "apt_repository",
                 "deb822_repository",
-                "apt_key"
+                "apt_key",
+                "git"
             ]
         );
         for n in &names {
