@@ -40,6 +40,7 @@ mod package_facts;
 mod params;
 mod pause;
 mod ping;
+mod pip;
 mod pyregex;
 mod raw;
 mod registry;

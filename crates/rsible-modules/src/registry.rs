@@ -48,6 +48,7 @@ static ALL: &[&dyn Module] = &[
     &crate::deb822_repository::DEB822_REPOSITORY,
     &crate::apt_key::APT_KEY,
     &crate::git::GIT,
+    &crate::pip::PIP,
 ];
 
 /// Every module rsible has.
@@ -126,7 +127,8 @@ mod tests {
                 "apt_repository",
                 "deb822_repository",
                 "apt_key",
-                "git"
+                "git",
+                "pip"
             ]
         );
         for n in &names {

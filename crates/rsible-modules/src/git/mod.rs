@@ -177,19 +177,14 @@ impl Module for Git {
             return Ok(failed("missing parameter(s) required by 'archive_prefix': archive").into());
         }
         match run(ctx, &a) {
-            Ok(r) | Err(Stop::Done(r)) => Ok(r.into()),
+            Ok(r) | Err(Stop::Done(r)) => Ok(crate::target::run_command::output(r)),
             Err(Stop::Fault(e)) => Err(e),
         }
     }
 }
 
-/// A command's outcome as `run_command` returns it.
-#[derive(Debug, Default)]
-pub(super) struct Out {
-    pub rc: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
+pub(super) use crate::target::run_command::cmd_text;
+use crate::target::run_command::{run_command, Out, Ran, Settings};
 
 /// The target's git and the environment every command of the run gets.
 pub(super) struct Runner<'a> {
@@ -202,27 +197,17 @@ pub(super) struct Runner<'a> {
 
 impl Runner<'_> {
     /// Runs `argv` (from `cwd` when it is a directory, as `run_command` ignores an invalid
-    /// one).
+    /// one); a program that cannot run ends the module as `run_command` does.
     fn exec(&self, argv: &[String], cwd: Option<&str>) -> Step<Out> {
-        let mut script = String::new();
-        if let Some(u) = self.umask {
-            script.push_str(&format!("umask {u:04o}\n"));
+        let settings = Settings {
+            env: self.env.clone(),
+            umask: self.umask,
+            path_prefix: None,
+        };
+        match run_command(self.ctx, &settings, argv, cwd)? {
+            Ran::Done(out) => Ok(out),
+            Ran::NoExec(r) => Err(Stop::Done(self.finish(r))),
         }
-        if let Some(d) = cwd {
-            let d = quote(d);
-            script.push_str(&format!("if [ -d {d} ]; then cd {d} || exit 1; fi\n"));
-        }
-        for (k, v) in &self.env {
-            script.push_str(&format!("{k}={}; export {k}\n", quote(v)));
-        }
-        let line: Vec<String> = argv.iter().map(|a| quote(a)).collect();
-        script.push_str(&format!("exec {}\n", line.join(" ")));
-        let out = run_script(self.ctx, script)?;
-        Ok(Out {
-            rc: out.rc,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
     }
 
     /// `git ARGS…`.
@@ -304,11 +289,6 @@ impl Runner<'_> {
         }
         r
     }
-}
-
-/// A command as `run_command` reports it: each word `shlex.quote`d.
-pub(super) fn cmd_text(argv: &[String]) -> String {
-    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
 }
 
 /// `LooseVersion` of `git --version`'s number, compared as its leading numbers.

@@ -38,18 +38,29 @@ fn out(rc: i32, stdout: &str) -> crate::ExecOutput {
     FakeConnection::out(rc, stdout, "")
 }
 
-/// The git command lines of a run (each script's `exec` line).
+/// The scripts a run sent.
+fn scripts(conn: &FakeConnection) -> Vec<String> {
+    conn.execs
+        .lock()
+        .map(|e| {
+            e.iter()
+                .filter_map(|r| match &r.command {
+                    rsible_connection::Command::Shell { script, .. } => Some(script.clone()),
+                    rsible_connection::Command::Argv(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The git command lines of a run.
 fn git_lines(conn: &FakeConnection) -> Vec<String> {
-    conn.lines()
+    scripts(conn)
         .iter()
-        .filter_map(|l| {
-            l.split("exec /usr/bin/git ").nth(1).map(|t| {
-                t.split("\\n")
-                    .next()
-                    .unwrap_or(t)
-                    .trim_end_matches(['\'', '\n'])
-                    .to_owned()
-            })
+        .filter_map(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("set -- /usr/bin/git "))
+                .map(str::to_owned)
         })
         .collect()
 }
@@ -104,18 +115,7 @@ fn a_missing_checkout_is_cloned_then_switched() {
         ]
     );
     // Every command runs under the parsable locale and with ssh in batch mode.
-    let all: Vec<String> = conn
-        .execs
-        .lock()
-        .map(|e| {
-            e.iter()
-                .filter_map(|r| match &r.command {
-                    rsible_connection::Command::Shell { script, .. } => Some(script.clone()),
-                    rsible_connection::Command::Argv(_) => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let all = scripts(&conn);
     let all = all.join("\n");
     assert!(all.contains("LC_ALL=C.UTF-8"), "{all}");
     assert!(

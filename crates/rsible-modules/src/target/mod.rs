@@ -5,4 +5,5 @@ pub(crate) mod edit;
 pub(crate) mod file_attrs;
 pub(crate) mod file_state;
 pub(crate) mod http;
+pub(crate) mod run_command;
 pub(crate) mod script;
