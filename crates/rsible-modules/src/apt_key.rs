@@ -218,7 +218,7 @@ impl Job<'_, '_> {
             Ok(d) => Ok(Ok(d)),
             Err(e) => Ok(Err(failed(format!(
                 "Failed to download key at {}: {e}",
-                crate::unarchive::fetch::mask_url(url)
+                crate::target::http::mask_url(url)
             )))),
         }
     }

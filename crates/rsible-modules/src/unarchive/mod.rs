@@ -11,7 +11,6 @@
 //! anything changes is decided from `tar --diff` or a zipinfo listing compared with what is
 //! on disk, exactly like the module.
 
-pub(crate) mod fetch;
 mod handler;
 mod zip;
 
