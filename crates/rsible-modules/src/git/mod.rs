@@ -1359,8 +1359,7 @@ impl Job<'_> {
         if let Some(line) = help
             .stderr
             .split('\n')
-            .filter(|l| l.contains("git submodule [--quiet] update "))
-            .next_back()
+            .rfind(|l| l.contains("git submodule [--quiet] update "))
         {
             let cleaned = line.replace(['[', ']'], "").replace('|', " ");
             for part in shlex::split(&cleaned).unwrap_or_default() {

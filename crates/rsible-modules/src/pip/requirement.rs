@@ -182,6 +182,9 @@ pub(crate) fn canonical_name(name: &str) -> String {
     out
 }
 
+/// packaging's `_cmpkey`: epoch, trimmed release, then pre, post and dev as ordered pairs.
+type CmpKey = (u64, Vec<u64>, (i8, u64), (i8, u64), (i8, u64));
+
 /// A PEP 440 version.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Version {
@@ -298,7 +301,7 @@ impl Version {
     }
 
     /// packaging's `_cmpkey` without the local part.
-    fn key(&self) -> (u64, Vec<u64>, (i8, u64), (i8, u64), (i8, u64)) {
+    fn key(&self) -> CmpKey {
         let pre = match self.pre {
             None if self.post.is_none() && self.dev.is_some() => (-1, 0),
             None => (3, 0),
