@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use crate::args::{de_opt_bool, de_opt_int, de_opt_list, de_opt_string, parse, ArgSpec, Mode};
 use crate::target::file_state::{path_info, Info, INFO_FN};
+use crate::target::http;
 use crate::target::script::run_script;
 use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, PutOptions, ResultMap};
@@ -205,34 +206,37 @@ fn probe_file(ctx: &ModuleContext<'_>, path: &str) -> Result<(Info, Option<Vec<u
     Ok((info, content))
 }
 
-/// Downloads `url` on the target (curl or wget), else from here over plain HTTP.
+/// Downloads `url` as `fetch_url` does, from the target's view (see `target/http.rs`): the
+/// body, or the failure's `info['msg']`.
 pub(crate) fn fetch_url(
     ctx: &ModuleContext<'_>,
     url: &str,
     validate_certs: bool,
 ) -> Result<Result<Vec<u8>, String>, ModuleError> {
-    let u = quote(url);
-    let (ck, wk) = if validate_certs {
-        ("", "")
-    } else {
-        ("-k ", "--no-check-certificate ")
-    };
-    let out = run_script(
-        ctx,
-        format!(
-            "if command -v curl >/dev/null 2>&1; then curl -fsSL {ck}--connect-timeout 10 -- {u}; \
-             elif command -v wget >/dev/null 2>&1; then wget -q {wk}-T 10 -O - -- {u}; \
-             else exit 127; fi"
-        ),
-    )?;
-    match out.rc {
-        0 => Ok(Ok(out.stdout)),
-        127 => Ok(crate::target::http_get::http_get(url)),
-        _ => Ok(Err(format!(
-            "Request failed: {}",
+    let out = run_script(ctx, format!("{}{}", http::TOOL_PROBE, http::mkdir_tmp()))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let Some(tmp) = text.lines().find_map(|l| l.strip_prefix("tmp:")) else {
+        return Err(ModuleError::Raised(format!(
+            "Failed to create a temporary directory: {}",
             String::from_utf8_lossy(&out.stderr).trim()
-        ))),
-    }
+        )));
+    };
+    let mut req = http::Request::get(url);
+    req.validate_certs = validate_certs;
+    let sent = http::send(
+        ctx,
+        http::Transport::from_probe(&text),
+        &req,
+        tmp,
+        &http::temp_name(tmp, url),
+    );
+    let body = match sent {
+        Ok(r) if r.outcome == http::Outcome::Ok => r.body(ctx).map(Ok),
+        Ok(r) => Ok(Err(r.msg)),
+        Err(e) => Err(e),
+    };
+    http::remove_tmp(ctx, tmp)?;
+    body
 }
 
 impl Module for Deb822Repository {

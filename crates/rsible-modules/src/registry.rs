@@ -55,6 +55,8 @@ static ALL: &[&dyn Module] = &[
     &crate::ini_file::INI_FILE,
     &crate::tempfile::TEMPFILE,
     &crate::find::FIND,
+    &crate::git::GIT,
+    &crate::pip::PIP,
 ];
 
 /// Every module rsible has.
@@ -140,7 +142,9 @@ mod tests {
                 "debconf",
                 "ini_file",
                 "tempfile",
-                "find"
+                "find",
+                "git",
+                "pip"
             ]
         );
         for n in &names {

@@ -601,3 +601,366 @@ fn apt_key_from_url_data_and_file_with_keyrings() {
     );
     runs.assert_same("apt_key");
 }
+
+/// git and what it needs on a minbase bookworm host (perl, libcurl3-gnutls and theirs).
+const GIT_DEBS: &[&str] = &[
+    "perl-base",
+    "perl-modules-5.36",
+    "libgdbm6",
+    "libgdbm-compat4",
+    "libperl5.36",
+    "perl",
+    "libbrotli1",
+    "libsasl2-modules-db",
+    "libsasl2-2",
+    "libldap-2.5-0",
+    "libnghttp2-14",
+    "libpsl5",
+    "librtmp1",
+    "libssh2-1",
+    "libcurl3-gnutls",
+    "liberror-perl",
+    "git-man",
+    "git",
+];
+
+/// git from the local repository, then `/srv/git/app.git` with two branches, a lightweight
+/// and an annotated tag and a submodule (`lib.git`), made with fixed names and dates so both
+/// sets of hosts hold the same commit ids. `protocol.file.allow` lets submodules come from
+/// file:// URLs (git refuses them by default since 2.38.1).
+const GIT_SETUP: &str = "set -e
+rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*
+echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/rsible-unsafe-io
+echo 'deb [trusted=yes] file:/srv/repo ./' >/etc/apt/sources.list.d/local.list
+apt-get -qq update
+DEBIAN_FRONTEND=noninteractive apt-get -qq -y --no-install-recommends install git >/dev/null
+rm -f /etc/apt/sources.list.d/local.list
+git config --system protocol.file.allow always
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t
+export GIT_COMMITTER_EMAIL=t@example.invalid GIT_AUTHOR_DATE=2024-01-01T00:00:00Z
+export GIT_COMMITTER_DATE=2024-01-01T00:00:00Z HOME=/root
+mkdir -p /srv/git && cd /srv/git
+git init -q --bare -b main lib.git
+git init -q --bare -b main app.git
+git init -q -b main /tmp/lib && cd /tmp/lib
+echo lib >lib.txt && git add lib.txt && git commit -qm lib && git push -q /srv/git/lib.git main
+git init -q -b main /tmp/app && cd /tmp/app
+echo one >a.txt && git add a.txt && git commit -qm one && git tag v1
+git submodule -q add file:///srv/git/lib.git lib
+echo two >>a.txt && git commit -qam two && git tag -a v2 -m annotated
+git checkout -qb dev && echo dev >d.txt && git add d.txt && git commit -qm dev
+git push -q /srv/git/app.git main dev v1 v2
+rm -rf /tmp/lib /tmp/app
+chown -R vagrant: /srv/git
+";
+
+const GIT_STATE: &str = "for d in /srv/co /srv/co/lib /home/vagrant/mine; do [ -d $d ] && echo \"$d $(git -C $d rev-parse HEAD) $(git -C $d status --porcelain | tr '\\n' ' ')\"; done
+find /srv/co /home/vagrant/mine -maxdepth 1 -printf '%m %U %G %p\\n' 2>&1 | LC_ALL=C sort
+cat /srv/co/a.txt /srv/co/lib/lib.txt 2>&1; true";
+
+const GIT_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Clone with its submodule
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+      register: cloned
+    - name: Show the clone
+      debug:
+        var: cloned
+    - name: To a tag
+      git:
+        repo: file:///srv/git/app.git
+        dest: /srv/co
+        version: v1
+    - name: As the login user, into its home
+      git:
+        repo: /srv/git/app.git
+        dest: ~/mine
+        version: dev
+        depth: 1
+      become: false
+- hosts: h1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Without git on the target the module says so
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/none
+        executable: /usr/bin/no-git
+      ignore_errors: true
+    - name: An annotated tag in check mode, with diff
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+        version: v2
+      check_mode: true
+      diff: true
+      register: checked
+    - name: Show the check
+      debug:
+        var: checked
+    - name: Local changes
+      shell: echo local >>/srv/co/a.txt
+      changed_when: false
+    - name: Local changes stop the update
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+        version: v2
+      ignore_errors: true
+    - name: A branch, forced, with diff
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+        version: dev
+        force: true
+      diff: true
+      register: forced
+    - name: Show it
+      debug:
+        var: forced
+    - name: Back to the tag
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+        version: v1
+    - name: A bad parameter
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+        bogus: 1
+      ignore_errors: true
+    - name: A bad umask
+      git:
+        repo: /srv/git/app.git
+        dest: /srv/co
+        umask: "99"
+      ignore_errors: true
+"#;
+
+#[test]
+fn git_clones_and_updates_from_a_local_repository() {
+    if !common::supported() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let repo = work.path().join("repo");
+    common::mkdir(&repo);
+    debian_debs(&repo, GIT_DEBS);
+    scan(&repo);
+    let mut case = super::case("git", GIT_SITE);
+    case.setup = GIT_SETUP;
+    case.state = GIT_STATE;
+    case.bind = Some((&repo, "/srv/repo"));
+    // The h1 play moves its checkout to a branch and back on every run.
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    assert!(
+        state.contains("/srv/co/lib ") && state.contains("lib\n"),
+        "ansible's end state lacks the submodule:\n{state}"
+    );
+    runs.assert_same("git");
+}
+
+/// python3-pip and python3-venv and what they need on a minbase bookworm host.
+const PIP_DEBS: &[&str] = &[
+    "python3.11",
+    "libpython3.11-stdlib",
+    "python3.11-minimal",
+    "libpython3.11-minimal",
+    "python3-lib2to3",
+    "python3-distutils",
+    "python3-pkg-resources",
+    "python3-setuptools",
+    "python3-wheel",
+    "python3-pip",
+    "python3-pip-whl",
+    "python3-setuptools-whl",
+    "python3.11-venv",
+    "python3-venv",
+];
+
+/// Pure-Python wheels written by hand (zip, METADATA, WHEEL, RECORD with fixed dates):
+/// rsible-demo 1.0 and 1.1, rsible-dep 2.0, and rsible-top 0.1 which requires rsible-dep.
+const MAKE_WHEELS: &str = r#"
+import base64, hashlib, sys, zipfile
+def wheel(out, name, version, deps=()):
+    mod = name.replace('-', '_')
+    di = f"{mod}-{version}.dist-info"
+    files = {
+        f"{mod}/__init__.py": f"VERSION = {version!r}\n",
+        f"{di}/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n%s"
+            % (name, version, "".join(f"Requires-Dist: {d}\n" for d in deps)),
+        f"{di}/WHEEL": "Wheel-Version: 1.0\nGenerator: rsible-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    with zipfile.ZipFile(f"{out}/{mod}-{version}-py3-none-any.whl", "w") as z:
+        for n, t in files.items():
+            data = t.encode()
+            h = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{n},sha256={h},{len(data)}")
+            z.writestr(zipfile.ZipInfo(n, (2024, 1, 1, 0, 0, 0)), data)
+        record.append(f"{di}/RECORD,,")
+        z.writestr(zipfile.ZipInfo(f"{di}/RECORD", (2024, 1, 1, 0, 0, 0)), "\n".join(record) + "\n")
+out = sys.argv[1]
+wheel(out, "rsible-demo", "1.0")
+wheel(out, "rsible-demo", "1.1")
+wheel(out, "rsible-dep", "2.0")
+wheel(out, "rsible-top", "0.1", ["rsible-dep>=2"])
+"#;
+
+const PIP_SETUP: &str = "set -e
+rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*
+echo force-unsafe-io >/etc/dpkg/dpkg.cfg.d/rsible-unsafe-io
+echo 'deb [trusted=yes] file:/srv/repo ./' >/etc/apt/sources.list.d/local.list
+apt-get -qq update
+DEBIAN_FRONTEND=noninteractive apt-get -qq -y --no-install-recommends install python3-pip python3-venv >/dev/null
+rm -f /etc/apt/sources.list.d/local.list
+";
+
+const PIP_STATE: &str = "for v in /srv/venv /srv/venv2; do echo \"## $v\"; [ -x $v/bin/pip ] && $v/bin/pip list --format=freeze 2>&1 | grep -v '^\\(pip\\|setuptools\\)=='; done
+echo '## system'; pip3 list --format=freeze 2>/dev/null | grep rsible; true";
+
+const PIP_SITE: &str = r#"- hosts: all
+  gather_facts: false
+  become: true
+  vars:
+    idx: --no-index --find-links /srv/repo/wheels
+  tasks:
+    - name: A virtualenv with a pinned package
+      pip:
+        name: rsible-demo
+        version: "1.0"
+        virtualenv: /srv/venv
+        virtualenv_command: python3 -m venv
+        extra_args: "{{ idx }}"
+      register: venv
+    - name: Show it
+      debug:
+        var: venv
+    - name: The latest of another, with its dependency
+      pip:
+        name: ["rsible-top>=0.1"]
+        state: latest
+        virtualenv: /srv/venv
+        extra_args: "{{ idx }}"
+    - name: Remove the dependency
+      pip:
+        name: rsible-dep
+        state: absent
+        virtualenv: /srv/venv
+      register: removed
+    - name: Show the removal
+      debug:
+        var: removed
+    - name: A requirements file
+      copy:
+        content: "rsible-demo>=1.1\nrsible-dep\n"
+        dest: /srv/requirements.txt
+    - name: Install it into a second virtualenv
+      pip:
+        requirements: /srv/requirements.txt
+        virtualenv: /srv/venv2
+        virtualenv_command: /usr/bin/python3 -m venv
+        extra_args: "{{ idx }}"
+        chdir: /srv
+        umask: "0022"
+    - name: System-wide, breaking system packages
+      pip:
+        name: rsible-demo==1.1
+        break_system_packages: true
+        extra_args: "{{ idx }}"
+- hosts: h1
+  gather_facts: false
+  become: true
+  vars:
+    idx: --no-index --find-links /srv/repo/wheels
+  tasks:
+    - name: Check mode against the freeze list
+      pip:
+        name: ["rsible-demo==1.0", rsible-top]
+        virtualenv: /srv/venv
+      check_mode: true
+      register: checked
+    - name: Show the check
+      debug:
+        var: checked
+    - name: Check mode of a removal, with diff
+      pip:
+        name: rsible-top
+        state: absent
+        virtualenv: /srv/venv
+      check_mode: true
+      diff: true
+    - name: Check mode of a new virtualenv
+      pip:
+        name: rsible-demo
+        virtualenv: /srv/venv3
+      check_mode: true
+    - name: System-wide without breaking system packages
+      pip:
+        name: rsible-dep
+        extra_args: "{{ idx }}"
+      ignore_errors: true
+    - name: A package that is nowhere
+      pip:
+        name: rsible-nowhere
+        virtualenv: /srv/venv
+        extra_args: "{{ idx }}"
+      ignore_errors: true
+    - name: A version with latest
+      pip:
+        name: rsible-demo
+        version: "1.0"
+        state: latest
+      ignore_errors: true
+    - name: Name and requirements
+      pip:
+        name: rsible-demo
+        requirements: /srv/requirements.txt
+      ignore_errors: true
+    - name: A pip that is not there
+      pip:
+        name: rsible-demo
+        executable: pip2
+      ignore_errors: true
+"#;
+
+#[test]
+fn pip_installs_from_a_local_wheel_directory() {
+    if !common::supported() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let repo = work.path().join("repo");
+    common::mkdir(&repo.join("wheels"));
+    debian_debs(&repo, PIP_DEBS);
+    scan(&repo);
+    common::run_tool(
+        Command::new("/usr/bin/python3")
+            .args(["-c", MAKE_WHEELS])
+            .arg(repo.join("wheels")),
+    );
+    let mut case = super::case("pip", PIP_SITE);
+    case.setup = PIP_SETUP;
+    case.state = PIP_STATE;
+    case.bind = Some((&repo, "/srv/repo"));
+    // The removed dependency comes back with the next run's upgrade.
+    let runs = differential::run(&case);
+    let state = &runs.ansible_state[0];
+    for wanted in [
+        "## /srv/venv\nrsible-demo==1.0\nrsible-top==0.1",
+        "## /srv/venv2\nrsible-demo==1.1\nrsible-dep==2.0",
+        "## system\nrsible-demo==1.1",
+    ] {
+        assert!(
+            state.contains(wanted),
+            "ansible's end state lacks {wanted:?}:\n{state}"
+        );
+    }
+    runs.assert_same("pip");
+}

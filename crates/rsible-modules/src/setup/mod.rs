@@ -316,7 +316,7 @@ impl Module for Setup {
 /// interpreter that ran the module, so the host's `ansible_python_interpreter` when it is set,
 /// else what discovery finds first. rsible runs no module with it; a host without Python just
 /// has no `python` facts.
-fn python_probe(ctx: &ModuleContext<'_>) -> String {
+pub(crate) fn python_probe(ctx: &ModuleContext<'_>) -> String {
     match ctx.vars.get("ansible_python_interpreter") {
         Some(Value::String(p)) if !p.is_empty() && !p.contains("{{") && !p.starts_with("auto") => {
             format!("$(command -v {} 2>/dev/null)", quote(p))

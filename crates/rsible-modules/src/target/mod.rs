@@ -5,5 +5,5 @@ pub(crate) mod edit;
 pub(crate) mod file_attrs;
 pub(crate) mod file_state;
 pub(crate) mod http;
-pub(crate) mod http_get;
+pub(crate) mod run_command;
 pub(crate) mod script;
