@@ -214,7 +214,8 @@ fn run_parsed(args: &Args, settings: &Settings<'_>) -> Result<ExitStatus, CliErr
         show_warnings(cb);
         let pb = loaded.map_err(|e| match e {
             // Ansible raises a plain AnsibleError (exit 1) for these, not a parser error.
-            rsible_parser::ParseError::RoleNotFound { .. } => CliError::Failed(e.diagnostic()),
+            rsible_parser::ParseError::RoleNotFound { .. }
+            | rsible_parser::ParseError::Removed { .. } => CliError::Failed(e.diagnostic()),
             _ => CliError::Parse(e.diagnostic()),
         })?;
         // `group_vars/` and `host_vars/` beside the playbook count too.

@@ -29,9 +29,9 @@ pub struct ModuleContext<'a> {
     /// Prints a line on the controller's output as Ansible's `display.display` (the `pause`
     /// action's countdown notice), in order with the task's results.
     pub display: &'a (dyn Fn(&str) + Sync),
-    /// The module's name as the task writes it (`reboot`, `ansible.builtin.reboot`): Ansible's
-    /// `self._task.action`, which some actions print in their messages.
-    pub action: &'a str,
+    /// The module as the task wrote it (`tempfile`, `ansible.builtin.tempfile`): Ansible names
+    /// a module so in "remote module (X) does not support check mode".
+    pub action: String,
 }
 
 /// How the task reaches its host, after `delegate_to`: what `synchronize` needs to point

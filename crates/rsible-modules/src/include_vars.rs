@@ -23,7 +23,23 @@ use crate::{Facts, Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleO
 
 const INFO: ModuleInfo = ModuleInfo::builtin(
     "include_vars",
-    ArgSpec::new("include_vars", &[]).unknown(Unknown::Accepted),
+    // The action checks its options itself (its own message for an unknown one).
+    ArgSpec::new(
+        "include_vars",
+        &[
+            "_raw_params",
+            "file",
+            "dir",
+            "depth",
+            "files_matching",
+            "ignore_files",
+            "extensions",
+            "ignore_unknown_extensions",
+            "name",
+            "hash_behaviour",
+        ],
+    )
+    .unknown(Unknown::Accepted),
 )
 .kind(Kind::Controller)
 .without_async()

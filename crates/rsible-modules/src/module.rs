@@ -202,6 +202,9 @@ pub struct ModuleOutput {
     /// rather than returning it: Ansible's error chain then reads `Task failed: <msg>`, without
     /// `Action failed`.
     pub raised: bool,
+    /// The failure is a module's the action ran on the target (`fetch`'s slurp), with this
+    /// message: Ansible's error chain reads `Module failed: <it>`, whatever the result's `msg`.
+    pub module_failure: Option<String>,
 }
 
 impl ModuleOutput {
@@ -215,6 +218,7 @@ impl ModuleOutput {
             refused: Some(error),
             cause: None,
             raised: false,
+            module_failure: None,
         }
     }
 }
@@ -233,6 +237,19 @@ impl ModuleOutput {
         Self {
             cause: Some(cause.into()),
             ..crate::util::failed(msg).into()
+        }
+    }
+
+    /// The module raised an exception it did not handle (`[Errno 21] Is a directory: 'x'`):
+    /// its result has no `msg`, and Ansible's error chain (and `msg`) read
+    /// `Task failed: Module failed: <exception>`.
+    pub fn crashed(exception: impl Into<String>) -> Self {
+        let mut result = ResultMap::new();
+        result.insert("changed".into(), serde_json::Value::Bool(false));
+        result.insert("failed".into(), serde_json::Value::Bool(true));
+        Self {
+            cause: Some(exception.into()),
+            ..result.into()
         }
     }
 }
@@ -263,6 +280,7 @@ impl From<ResultMap> for ModuleOutput {
             refused: None,
             cause: None,
             raised: false,
+            module_failure: None,
         }
     }
 }

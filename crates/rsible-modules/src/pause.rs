@@ -108,7 +108,7 @@ impl Module for Pause {
             .filter(|p| !p.is_empty());
         let hidden = if echo { "" } else { " (output is hidden)" };
         let (duration, unit) = match (minutes, seconds) {
-            (Some(m), _) => (Some(m * 60), "minutes"),
+            (Some(m), _) => (Some(m.saturating_mul(60)), "minutes"),
             (None, Some(s)) => (Some(s), "seconds"),
             (None, None) => (None, "minutes"),
         };

@@ -548,7 +548,7 @@ mod tests {
 
     fn over_ssh_with(env: &Env, conn: &dyn crate::Connection, a: Value) -> ResultMap {
         let mut ctx = env.ctx(conn);
-        ctx.action = "reboot";
+        ctx.action = "reboot".to_owned();
         ctx.connection_info = Some(ConnectionInfo {
             transport: "ssh".into(),
             ..ConnectionInfo::default()
@@ -701,7 +701,7 @@ mod tests {
         let conn = LocalConnection::new();
         let env = Env::default();
         let mut ctx = env.ctx(&conn);
-        ctx.action = "ansible.builtin.reboot";
+        ctx.action = "ansible.builtin.reboot".to_owned();
         let r = REBOOT.run(&ctx, &args(json!({}))).result();
         assert_eq!(
             r,

@@ -113,15 +113,39 @@ impl Module for Template {
         }
         search.extend(origin.search_paths.iter().cloned());
         origin.search_paths = search;
-        let trim_blocks = args.get("trim_blocks").and_then(parse_bool).unwrap_or(true);
-        let lstrip_blocks = args
+        let mut trim_blocks = args.get("trim_blocks").and_then(parse_bool).unwrap_or(true);
+        let mut lstrip_blocks = args
             .get("lstrip_blocks")
             .and_then(parse_bool)
             .unwrap_or(false);
+        let (text, header) = match split_override_header(&text) {
+            Ok(split) => split,
+            Err(msg) => return Ok(failed(msg).into()),
+        };
+        for (key, value) in header {
+            match (key.as_str(), value) {
+                ("trim_blocks", HeaderValue::Bool(b)) => trim_blocks = b,
+                ("lstrip_blocks", HeaderValue::Bool(b)) => lstrip_blocks = b,
+                (key, _) => {
+                    return Ok(failed(format!(
+                        "rsible does not support the '#jinja2:' override '{key}' yet"
+                    ))
+                    .into())
+                }
+            }
+        }
         let mut rendered = ctx
             .templar
             .bind(std::sync::Arc::new(vars))
-            .render_text_with(&text, &origin, trim_blocks, lstrip_blocks)?;
+            .render_text_with(text, &origin, trim_blocks, lstrip_blocks)
+            // Ansible names the template file, without a line, when the error has no place.
+            .map_err(|e| {
+                let file = rsible_source::SourceMap::add(&found, text);
+                e.or_at(rsible_source::Span::point(
+                    file,
+                    rsible_source::Position::new(0, 0),
+                ))
+            })?;
         if newline != "\n" {
             rendered = rendered.replace('\n', newline);
         }
@@ -310,5 +334,65 @@ mod tests {
             .run(&env.ctx(&conn), &args(json!({"src": "t.j2"})))
             .result();
         assert_eq!(r["msg"], "src and dest are required");
+    }
+}
+
+/// A value of a `#jinja2:` header pair (Python literals).
+#[derive(Debug, PartialEq)]
+enum HeaderValue {
+    Bool(bool),
+    Other(String),
+}
+
+type HeaderPairs = Vec<(String, HeaderValue)>;
+
+/// A template's first line `#jinja2: trim_blocks: False, lstrip_blocks: True` sets Jinja's
+/// options for that template and is not part of it (ansible-core's `JINJA2_OVERRIDE`).
+fn split_override_header(text: &str) -> Result<(&str, HeaderPairs), String> {
+    const OVERRIDE: &str = "#jinja2:";
+    let Some(rest) = text.strip_prefix(OVERRIDE) else {
+        return Ok((text, Vec::new()));
+    };
+    let Some(eol) = rest.find('\n') else {
+        return Err("Missing newline after '#jinja2:' override.".into());
+    };
+    let mut pairs = Vec::new();
+    for pair in rest[..eol].split(',') {
+        if pair.trim().is_empty() {
+            return Err("Empty '#jinja2:' override pair not allowed.".into());
+        }
+        let Some((key, value)) = pair.split_once(':') else {
+            return Err(format!(
+                "Missing key-value separator `:` in '#jinja2:' override pair '{pair}'."
+            ));
+        };
+        let value = match value.trim() {
+            "True" => HeaderValue::Bool(true),
+            "False" => HeaderValue::Bool(false),
+            other => HeaderValue::Other(other.to_owned()),
+        };
+        pairs.push((key.trim().to_owned(), value));
+    }
+    Ok((&rest[eol + 1..], pairs))
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn the_override_line_is_read_and_removed() {
+        let (body, pairs) =
+            split_override_header("#jinja2: trim_blocks: False, lstrip_blocks: True\nx\n").unwrap();
+        assert_eq!(body, "x\n");
+        assert_eq!(
+            pairs,
+            vec![
+                ("trim_blocks".to_owned(), HeaderValue::Bool(false)),
+                ("lstrip_blocks".to_owned(), HeaderValue::Bool(true))
+            ]
+        );
+        assert_eq!(split_override_header("x").unwrap().0, "x");
+        assert!(split_override_header("#jinja2: a\n").is_err());
     }
 }

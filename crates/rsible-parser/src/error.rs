@@ -61,6 +61,14 @@ pub enum ParseError {
     /// A host pattern that cannot be used (`hosts: ~[`, a subscript past the end).
     #[error("{message}")]
     Pattern { message: String },
+    /// An action ansible-core has removed (`include:`): Ansible's plain error, exit 1.
+    #[error("The '{fqcn}' action plugin has been removed. {hint} This feature was removed from ansible-core in a release after {date}.")]
+    Removed {
+        fqcn: &'static str,
+        hint: &'static str,
+        date: &'static str,
+        span: Span,
+    },
 }
 
 impl ParseError {
@@ -73,7 +81,8 @@ impl ParseError {
             | Self::UnknownKeyword { span, .. }
             | Self::WrongType { span, .. }
             | Self::Invalid { span, .. }
-            | Self::RoleNotFound { span, .. } => Some(*span),
+            | Self::RoleNotFound { span, .. }
+            | Self::Removed { span, .. } => Some(*span),
         }
     }
 

@@ -243,11 +243,65 @@ fn load_main(role: &Path, sub: &str) -> Result<Option<Node>, ParseError> {
     Ok(first.filter(|d| d.kind != NodeKind::Null))
 }
 
+/// A role's `defaults`/`vars`: `main.yml`, `main.yaml`, `main.json` or `main`, where a `main/`
+/// directory gives every file under it (sorted, recursively, hidden and `~` backups left out),
+/// each over the ones before, as Ansible's `find_vars_files` with `allow_dir`.
 fn vars_file(role: &Path, sub: &str) -> Result<Vec<(String, Node)>, ParseError> {
-    match load_main(role, sub)? {
-        Some(doc) => vars(&doc, "Role"),
-        None => Ok(Vec::new()),
+    let dir = role.join(sub);
+    let found = ["main.yml", "main.yaml", "main.json", "main"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.exists());
+    let files = match found {
+        Some(p) if p.is_dir() => dir_vars_files(&p),
+        Some(p) => vec![p],
+        None => Vec::new(),
+    };
+    let mut out: Vec<(String, Node)> = Vec::new();
+    for file in files {
+        let mut docs = load_yaml_file(&file)?.into_iter();
+        let Some(doc) = docs.next().filter(|d| d.kind != NodeKind::Null) else {
+            continue;
+        };
+        if let Some(extra) = docs.next() {
+            return Err(invalid("expected a single document in the stream", &extra));
+        }
+        for (k, v) in vars(&doc, "Role")? {
+            match out.iter_mut().find(|(have, _)| *have == k) {
+                Some(slot) => slot.1 = v,
+                None => out.push((k, v)),
+            }
+        }
     }
+    Ok(out)
+}
+
+/// `_get_dir_vars_files`: YAML/JSON (or extension-less) files of a directory tree, sorted by
+/// name at each level.
+fn dir_vars_files(dir: &Path) -> Vec<PathBuf> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let text = name.to_string_lossy();
+        if text.starts_with('.') || text.ends_with('~') {
+            continue;
+        }
+        let path = dir.join(&name);
+        let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+        if path.is_dir() && ext.is_none() {
+            out.extend(dir_vars_files(&path));
+        } else if path.is_file()
+            && ext
+                .as_deref()
+                .is_none_or(|e| matches!(e, "yml" | "yaml" | "json"))
+        {
+            out.push(path);
+        }
+    }
+    out
 }
 
 fn role_tasks(

@@ -116,6 +116,14 @@ struct Action {
 }
 
 fn not_supported(name: &str, node: &Node) -> ParseError {
+    if short_name(name) == "include" {
+        return ParseError::Removed {
+            fqcn: "ansible.builtin.include",
+            hint: "Use include_tasks or import_tasks instead.",
+            date: "2023-05-16",
+            span: node.span,
+        };
+    }
     invalid(format!("`{name}` is not supported yet"), node)
 }
 

@@ -34,7 +34,92 @@ pub fn load_yaml_str(path: &Path, text: &str) -> Result<Vec<Node>, ParseError> {
 }
 
 /// Loads every document of a text already registered as `source`.
+///
+/// PyYAML ignores indentation inside flow collections (`x: {` … `}` closed in column 0), where
+/// the YAML spec and saphyr-parser want it deeper than the parent: such a line is indented
+/// and the text loaded again, so Ansible's files load as they do there (positions on a
+/// re-indented line shift by the added spaces).
 pub fn load_yaml_source(source: SourceId, text: &str) -> Result<Vec<Node>, ParseError> {
+    let first = load_once(source, text);
+    let Err(err) = &first else {
+        return first;
+    };
+    let mut fixed = text.to_owned();
+    let mut line = flow_indent_error_line(err);
+    for _ in 0..64 {
+        let Some(n) = line.filter(|&n| inside_flow(&fixed, n)) else {
+            break;
+        };
+        fixed = indent_line(&fixed, n);
+        match load_once(source, &fixed) {
+            Ok(docs) => return Ok(docs),
+            Err(e) => line = flow_indent_error_line(&e),
+        }
+    }
+    first
+}
+
+/// The 1-based line of an indentation error, the kind PyYAML would not raise in flow context.
+fn flow_indent_error_line(e: &ParseError) -> Option<u32> {
+    match e {
+        ParseError::Yaml { message, span, .. } if message.contains("invalid indentation") => {
+            Some(span.start.line)
+        }
+        _ => None,
+    }
+}
+
+/// Whether line `line` (1-based) starts inside a `[`/`{` collection, skipping quoted strings
+/// and comments.
+fn inside_flow(text: &str, line: u32) -> bool {
+    let before: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut prev = '\n';
+    let mut chars = text[..before.min(text.len())].chars().peekable();
+    while let Some(c) = chars.next() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if q == '"' && c == '\\' {
+                chars.next();
+            } else if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '#' if prev.is_whitespace() => comment = true,
+                '"' | '\'' if depth > 0 || matches!(prev, ' ' | ':' | '\n' | '-') => {
+                    quote = Some(c)
+                }
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        prev = c;
+    }
+    depth > 0
+}
+
+/// `text` with two more spaces at the start of line `line` (1-based).
+fn indent_line(text: &str, line: u32) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line as usize {
+            out.push_str("  ");
+        }
+        out.push_str(l);
+    }
+    out
+}
+
+fn load_once(source: SourceId, text: &str) -> Result<Vec<Node>, ParseError> {
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
         source,
@@ -429,5 +514,24 @@ fn bad_tagged(tag: &Tag, value: &str, span: Span) -> ParseError {
         message: format!("`{value}` is not a valid `{}` value", tag_text(tag)),
         span,
         hint: None,
+    }
+}
+
+#[cfg(test)]
+mod flow_indent_tests {
+    use super::*;
+
+    #[test]
+    fn a_flow_mapping_closed_in_column_0_loads_as_in_pyyaml() {
+        let docs =
+            load_yaml_str(Path::new("flow.yml"), "x: {\n  a: 1\n}\ny: [\n1, 2\n]\n").unwrap();
+        let v = docs[0].to_value();
+        assert_eq!(v["x"]["a"], 1);
+        assert_eq!(v["y"][1], 2);
+    }
+
+    #[test]
+    fn block_indentation_errors_stay_errors() {
+        assert!(load_yaml_str(Path::new("bad.yml"), "a:\n  b: 1\n c: 2\n").is_err());
     }
 }

@@ -27,6 +27,9 @@ pub trait Connector: Send + Sync {
     /// The connection to `target`. `Err` holds the message of the UNREACHABLE result the task
     /// gets (a transport that cannot be made, settings that cannot be used).
     fn connect(&self, target: &Target<'_>) -> Result<Arc<dyn Connection>, String>;
+
+    /// Closes what is open to `host` (`meta: reset_connection`): its next task connects anew.
+    fn forget(&self, _host: &str) {}
 }
 
 /// The real connections of one run, one per target and settings: opened on first use, kept for
@@ -69,6 +72,14 @@ impl SystemConnector {
 }
 
 impl Connector for SystemConnector {
+    fn forget(&self, host: &str) {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        // Dropping the last handle closes an ssh master.
+        cache.retain(|key, _| {
+            key != &format!("local:{host}") && !key.starts_with(&format!("ssh:{host}:"))
+        });
+    }
+
     fn connect(&self, target: &Target<'_>) -> Result<Arc<dyn Connection>, String> {
         let host = target.host;
         match (target.transport, target.ssh) {

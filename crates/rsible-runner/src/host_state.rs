@@ -5,6 +5,9 @@ use rsible_template::Vars;
 pub(crate) struct HostState {
     /// Gathered facts (`ansible_facts`), without the `ansible_` prefix as Ansible stores them.
     pub facts: Vars,
+    /// Facts a module returned without the `ansible_` prefix (`getent_passwd`): Ansible
+    /// injects them under that name rather than as `ansible_<name>`.
+    pub plain_facts: std::collections::BTreeSet<String>,
     /// `register:` results and `set_fact:` values (same precedence level here).
     pub registered: Vars,
     /// `include_vars` values: Ansible's per-host vars cache, below `set_fact`.

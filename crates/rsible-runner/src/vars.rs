@@ -4,7 +4,7 @@
 //! (group then host vars), facts, play vars, play vars_files, role vars and params, task vars,
 //! registered values and set_fact, extra vars. Magic variables are set last.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -123,9 +123,23 @@ fn collect_unsafe(node: &Node, path: &mut Vec<Value>, out: &mut Vec<Value>) {
     }
 }
 
-/// Facts as Ansible exposes them: `ansible_facts` plus each fact injected as `ansible_<name>`.
+/// The variable a stored fact is injected as: `ansible_<name>`, or its own name when a module
+/// returned it without the prefix (`plain`).
+pub(crate) fn fact_var_name(k: &str, plain: &BTreeSet<String>) -> String {
+    if k.starts_with("ansible_")
+        || matches!(k, "gather_subset" | "module_setup")
+        || plain.contains(k)
+    {
+        k.to_owned()
+    } else {
+        format!("ansible_{k}")
+    }
+}
+
+/// Facts as Ansible exposes them: `ansible_facts` plus each fact injected as `ansible_<name>`
+/// (or its own name, see [`fact_var_name`]).
 /// `ansible_facts` exists, empty, before any are gathered (`namespace_facts({})`).
-pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {
+pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars, plain: &BTreeSet<String>) {
     if facts.is_empty() {
         vars.insert("ansible_facts".to_owned(), Value::Object(Vars::new()));
         return;
@@ -134,14 +148,7 @@ pub(crate) fn inject_facts(vars: &mut Vars, facts: &Vars) {
         if k.starts_with('_') {
             continue;
         }
-        let key = if k.starts_with("ansible_")
-            || matches!(k.as_str(), "gather_subset" | "module_setup")
-        {
-            k.clone()
-        } else {
-            format!("ansible_{k}")
-        };
-        vars.insert(key, v.clone());
+        vars.insert(fact_var_name(k, plain), v.clone());
     }
     vars.insert("ansible_facts".to_owned(), Value::Object(facts.clone()));
 }
@@ -171,7 +178,7 @@ pub(crate) fn hostvars(
     for host in names {
         let mut v = inventory_vars(inventory, host);
         if let Some(st) = states.get(host) {
-            inject_facts(&mut v, &st.facts);
+            inject_facts(&mut v, &st.facts, &st.plain_facts);
             extend(&mut v, &st.included);
             extend(&mut v, &st.registered);
         }

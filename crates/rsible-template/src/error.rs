@@ -40,6 +40,20 @@ impl TemplateError {
         }
     }
 
+    /// The error placed at `span` when it knows no place of its own.
+    #[must_use]
+    pub fn or_at(mut self, at: Span) -> Self {
+        match &mut self {
+            Self::Undefined { span, .. }
+            | Self::Syntax { span, .. }
+            | Self::Render { span, .. }
+            | Self::Untrusted { span } => {
+                span.get_or_insert(at);
+            }
+        }
+        self
+    }
+
     /// The help text Ansible prints after the error's source excerpt.
     pub fn help(&self) -> Option<&'static str> {
         match self {

@@ -15,6 +15,8 @@ use crate::regex_py;
 use crate::scope::Scope;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
+    env.add_filter("selectattr", selectattr);
+    env.add_filter("rejectattr", rejectattr);
     env.add_filter("default", default);
     env.add_filter("d", default);
     env.add_filter("bool", to_bool);
@@ -712,6 +714,7 @@ fn to_yaml(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent = kwargs.get::<Option<usize>>("indent")?.unwrap_or(2);
     let flow = kwargs.get::<Option<Value>>("default_flow_style")?;
     let _ = kwargs.get::<Option<Value>>("width")?;
+    let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
     kwargs.assert_all_used()?;
     let style = match flow {
         Some(f) if f.is_none() => crate::yaml::Flow::Auto,
@@ -719,17 +722,24 @@ fn to_yaml(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
         Some(_) => crate::yaml::Flow::Never,
         None => crate::yaml::Flow::Auto,
     };
-    Ok(Value::from(crate::yaml::dump(&j(&v)?, indent, style)))
+    Ok(Value::from(crate::yaml::dump_with(
+        &j(&v)?,
+        indent,
+        style,
+        sort_keys,
+    )))
 }
 
 fn to_nice_yaml(v: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent = kwargs.get::<Option<usize>>("indent")?.unwrap_or(4);
     let _ = kwargs.get::<Option<Value>>("width")?;
+    let sort_keys = kwargs.get::<Option<bool>>("sort_keys")?.unwrap_or(true);
     kwargs.assert_all_used()?;
-    Ok(Value::from(crate::yaml::dump(
+    Ok(Value::from(crate::yaml::dump_with(
         &j(&v)?,
         indent,
         crate::yaml::Flow::Never,
+        sort_keys,
     )))
 }
 
@@ -1010,4 +1020,56 @@ fn zip(v: Value, others: Rest<Value>) -> Result<Value, Error> {
         .map(|i| Json::Array(lists.iter().map(|l| l[i].clone()).collect()))
         .collect();
     Ok(out(Json::Array(rows)))
+}
+
+/// Jinja's `selectattr`/`rejectattr` look the attribute up strictly under Ansible: an item
+/// without it fails the template, unless the test is `defined`/`undefined`.
+fn strict_attr_items(value: &Value, attr: &str, test_name: Option<&str>) -> Result<(), Error> {
+    if matches!(test_name, Some("defined" | "undefined")) {
+        return Ok(());
+    }
+    let Ok(items) = value.try_iter() else {
+        return Ok(());
+    };
+    for item in items {
+        let first = attr.split('.').next().unwrap_or(attr);
+        let found = match item.kind() {
+            minijinja::value::ValueKind::Map => {
+                item.get_attr(first).is_ok_and(|v| !v.is_undefined())
+            }
+            _ => false,
+        };
+        if !found {
+            return Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!(
+                    "object of type '{}' has no attribute '{first}'",
+                    py_type(&j(&item)?)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn selectattr(
+    state: &mut State,
+    value: Value,
+    attr: std::borrow::Cow<'_, str>,
+    test_name: Option<std::borrow::Cow<'_, str>>,
+    args: minijinja::value::Rest<minijinja::value::ValueOrKwargs>,
+) -> Result<Vec<Value>, Error> {
+    strict_attr_items(&value, &attr, test_name.as_deref())?;
+    minijinja::filters::selectattr(state, value, attr, test_name, args)
+}
+
+fn rejectattr(
+    state: &mut State,
+    value: Value,
+    attr: std::borrow::Cow<'_, str>,
+    test_name: Option<std::borrow::Cow<'_, str>>,
+    args: minijinja::value::Rest<minijinja::value::ValueOrKwargs>,
+) -> Result<Vec<Value>, Error> {
+    strict_attr_items(&value, &attr, test_name.as_deref())?;
+    minijinja::filters::rejectattr(state, value, attr, test_name, args)
 }

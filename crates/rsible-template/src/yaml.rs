@@ -21,15 +21,19 @@ struct Emitter {
     out: String,
     indent: usize,
     flow: Flow,
+    sort_keys: bool,
 }
 
 fn is_scalar(v: &Json) -> bool {
     !matches!(v, Json::Array(_) | Json::Object(_))
 }
 
-fn sorted(m: &Map<String, Json>) -> Vec<(&String, &Json)> {
+/// A mapping's entries in the order PyYAML writes them: by key unless `sort_keys=False`.
+fn entries(m: &Map<String, Json>, sort: bool) -> Vec<(&String, &Json)> {
     let mut e: Vec<_> = m.iter().collect();
-    e.sort_by(|a, b| a.0.cmp(b.0));
+    if sort {
+        e.sort_by(|a, b| a.0.cmp(b.0));
+    }
     e
 }
 
@@ -237,7 +241,7 @@ impl Emitter {
             }
             Json::Object(m) => {
                 self.out.push('{');
-                for (i, (k, val)) in sorted(m).into_iter().enumerate() {
+                for (i, (k, val)) in entries(m, self.sort_keys).into_iter().enumerate() {
                     if i > 0 {
                         self.out.push_str(", ");
                     }
@@ -287,7 +291,7 @@ impl Emitter {
                 }
             }
             Json::Object(m) => {
-                for (i, (k, val)) in sorted(m).into_iter().enumerate() {
+                for (i, (k, val)) in entries(m, self.sort_keys).into_iter().enumerate() {
                     if i > 0 {
                         self.newline(col);
                     }
@@ -329,13 +333,14 @@ impl Emitter {
     }
 }
 
-/// `yaml.dump(v, indent=indent, default_flow_style=…, allow_unicode=True)`.
-pub(crate) fn dump(v: &Json, indent: usize, flow: Flow) -> String {
+/// `yaml.dump(v, indent=indent, default_flow_style=…, sort_keys=…, allow_unicode=True)`.
+pub(crate) fn dump_with(v: &Json, indent: usize, flow: Flow, sort_keys: bool) -> String {
     let indent = indent.clamp(2, 9);
     let mut e = Emitter {
         out: String::new(),
         indent,
         flow,
+        sort_keys,
     };
     if is_scalar(v) || e.wants_flow(v) {
         // A top-level node starts with no indent; PyYAML then indents its insides as flow.

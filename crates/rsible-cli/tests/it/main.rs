@@ -13,4 +13,5 @@ mod render_multi;
 mod render_unreachable;
 mod render_verbose;
 mod support;
+mod unimplemented;
 mod vagrant;

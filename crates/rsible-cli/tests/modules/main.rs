@@ -3,7 +3,12 @@
 //! others; exit code, masked stdout and end state must match after each run.
 
 mod common;
+mod network;
+mod packages;
+mod roles;
 mod services;
+mod system;
+mod textfiles;
 mod wait_for_connection;
 
 use std::fs;

@@ -244,6 +244,7 @@ cases! {
     limit_regex => "limit-regex";
     loop_when_error => "loop-when-error", ignore = "rsible limitation: a YAML 1.1 boolean map key (`on:`) is kept as the string 'true', so the item label shows 'true' where Python shows True (runtime values are JSON-like, keys are strings)";
     loops_when => "loops-when";
+    make => "make";
     raw => "raw";
     register_remote => "register-remote";
     script => "script";

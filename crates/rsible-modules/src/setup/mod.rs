@@ -303,6 +303,8 @@ impl Module for Setup {
         let mut r = ResultMap::new();
         r.insert("ansible_facts".into(), Value::Object(facts));
         r.insert("changed".into(), json!(false));
+        // The normal action's "hack to keep --verbose from showing all the setup module result".
+        r.insert("_ansible_verbose_override".into(), json!(true));
         if !warnings.is_empty() {
             r.insert("warnings".into(), json!(warnings));
         }
@@ -314,7 +316,7 @@ impl Module for Setup {
 /// interpreter that ran the module, so the host's `ansible_python_interpreter` when it is set,
 /// else what discovery finds first. rsible runs no module with it; a host without Python just
 /// has no `python` facts.
-fn python_probe(ctx: &ModuleContext<'_>) -> String {
+pub(crate) fn python_probe(ctx: &ModuleContext<'_>) -> String {
     match ctx.vars.get("ansible_python_interpreter") {
         Some(Value::String(p)) if !p.is_empty() && !p.contains("{{") && !p.starts_with("auto") => {
             format!("$(command -v {} 2>/dev/null)", quote(p))

@@ -55,3 +55,45 @@ pub(crate) const BIN_PATH_FN: &str = r#"_bin() { _bp="$PATH"; for _bd in /sbin /
 /// Shell function `_loc`: prints the locale `get_best_parsable_locale` picks from `locale -a`.
 pub(crate) const BEST_LOCALE_FN: &str = r#"_loc() { _la=$(locale -a 2>/dev/null) && [ -n "$_la" ] || { echo C; return; }; for _l in C.utf8 C.UTF-8 en_US.utf8 en_US.UTF-8 C POSIX; do if printf '%s\n' "$_la" | grep -qx -- "$_l"; then echo "$_l"; return; fi; done; echo C; }
 "#;
+
+/// Shell function `_backup FILE`: `backup_local`'s copy `FILE.<pid>.<date>@<time>~` (mode and
+/// times kept), its path printed.
+pub(crate) const BACKUP_FN: &str = r#"_backup() { _bk="$1.$$.$(date +%Y-%m-%d@%H:%M:%S~)"; cp -p -- "$1" "$_bk" && printf '%s\n' "$_bk"; }
+"#;
+
+/// `run_command(argv)`: `argv` run as the task's user with `stdin` and the extra `env`, its
+/// `(rc, stdout, stderr)` as text.
+pub(crate) fn run_argv(
+    ctx: &ModuleContext<'_>,
+    argv: Vec<String>,
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Result<(i32, String, String), ConnectionError> {
+    let mut req = ExecRequest::argv(argv);
+    req.stdin = stdin.map(|s| s.as_bytes().to_vec());
+    req.env
+        .extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let out = ctx.conn.exec(&task_request(ctx, req))?;
+    Ok((
+        out.rc,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// `get_bin_path(name, required=True)` on the target: the program's path, or the module's
+/// failure message.
+pub(crate) fn bin_path(
+    ctx: &ModuleContext<'_>,
+    name: &str,
+) -> Result<Result<String, String>, ConnectionError> {
+    let out = run_script(
+        ctx,
+        format!(
+            "{BIN_PATH_FN}_bin {}",
+            rsible_connection::shell::quote(name)
+        ),
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
+    Ok(if out.rc == 0 { Ok(text) } else { Err(text) })
+}

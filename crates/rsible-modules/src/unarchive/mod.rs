@@ -11,7 +11,6 @@
 //! anything changes is decided from `tar --diff` or a zipinfo listing compared with what is
 //! on disk, exactly like the module.
 
-mod fetch;
 mod handler;
 mod zip;
 
@@ -162,18 +161,7 @@ impl Module for Unarchive {
     }
 }
 
-/// Shell creating the remote temp dir as Ansible names it, printing `tmp:<path>`.
-fn mkdir_tmp() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    format!(
-        "t=\"$HOME/.ansible/tmp/ansible-tmp-{now}-{}-{}\"; (umask 077 && mkdir -p \"$t\") && echo \"tmp:$t\"",
-        std::process::id(),
-        rand::random::<u64>() % 1_000_000_000_000_000
-    )
-}
+use crate::target::http::{self, mkdir_tmp};
 
 /// A script run as the login user (no become), with the task's environment.
 fn login_request(ctx: &ModuleContext<'_>, script: String) -> crate::ExecRequest {
@@ -195,6 +183,7 @@ struct Probe {
     bins: HashMap<String, String>,
     tar_version: String,
     tmp: Option<String>,
+    transport: http::Transport,
 }
 
 fn parse_probe(text: &str) -> Probe {
@@ -222,6 +211,7 @@ fn parse_probe(text: &str) -> Probe {
             }
             "tarver" => p.tar_version = v.to_owned(),
             "tmp" => p.tmp = Some(v.to_owned()),
+            "httptool" => p.transport = http::Transport::from_probe(line),
             _ => {}
         }
     }
@@ -301,7 +291,7 @@ impl Job<'_, '_> {
         } else if src_arg.contains("://") {
             Err(format!(
                 "Unsupported option, an URI src ({}) is only supported when remote_src is True",
-                fetch::mask_url(&src_arg)
+                http::mask_url(&src_arg)
             ))
         } else {
             find_needle(self.ctx, "files", &src_arg)
@@ -326,6 +316,7 @@ impl Job<'_, '_> {
         s.push_str("echo \"home:$HOME\"; echo \"uid:$(id -u)\"; echo \"umask:$(umask)\"; echo \"loc:$(_loc)\"\n");
         s.push_str("for b in unzip zipinfo gtar tar; do if p=$(_bin $b); then echo \"bin:$b:$p\"; fi; done\n");
         s.push_str("{ T=$(_bin gtar) || T=$(_bin tar); } && echo \"tarver:$(\"$T\" --version 2>/dev/null | head -n 1)\"\n");
+        s.push_str(http::TOOL_PROBE);
         let becomes = self.ctx.become_.is_some();
         if local.is_ok() && !becomes {
             let _ = writeln!(s, "if [ -d \"$d\" ]; then {}; fi", mkdir_tmp());
@@ -387,7 +378,7 @@ impl Job<'_, '_> {
             self.ctx.conn.put_file(&data, &dst, &opts)?;
             dst
         } else if src_arg.contains("://") {
-            match self.download(&src_arg, &tmp)? {
+            match self.download(&src_arg, &tmp, probe.transport)? {
                 Ok(f) => f,
                 Err(fail) => return Ok(fail),
             }
@@ -406,55 +397,25 @@ impl Job<'_, '_> {
         self.module(&probe, &src, &dest, &tmp)
     }
 
-    /// `fetch_file`: on the target with curl/wget, else fetched here and uploaded.
-    fn download(&self, url: &str, tmp: &str) -> Result<Result<String, ResultMap>, ModuleError> {
-        let f = fetch::temp_name(tmp, url);
-        let script = format!(
-            "t={}; f={}; {}",
-            quote(tmp),
-            quote(&f),
-            fetch::script(url, self.a.validate_certs)
-        );
-        let out = run_script(self.ctx, script)?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let (mut tool, mut rc, mut status, mut err) =
-            (String::new(), 0, String::new(), String::new());
-        for line in text.lines() {
-            if let Some(v) = line.strip_prefix("fetch:") {
-                let (t, r) = v.split_once(' ').unwrap_or((v, "0"));
-                tool = t.to_owned();
-                rc = r.trim().parse().unwrap_or(1);
-            } else if let Some(v) = line.strip_prefix("status:") {
-                status = v.to_owned();
-            } else if let Some(v) = line.strip_prefix("ferr:") {
-                err = b64(v);
-            }
-        }
-        let reason = if tool == "none" {
-            match fetch::http_get(url) {
-                Ok(body) => {
-                    let opts = PutOptions {
-                        mode: Some(if self.ctx.become_.is_some() {
-                            0o644
-                        } else {
-                            0o600
-                        }),
-                        become_: None,
-                    };
-                    self.ctx.conn.put_file(&body, &f, &opts)?;
-                    None
-                }
-                Err(reason) => Some(reason),
-            }
+    /// `fetch_file`: on the target with curl, else from the controller (`target::http`).
+    fn download(
+        &self,
+        url: &str,
+        tmp: &str,
+        transport: http::Transport,
+    ) -> Result<Result<String, ResultMap>, ModuleError> {
+        let f = http::temp_name(tmp, url);
+        let mut req = http::Request::get(url);
+        req.validate_certs = self.a.validate_certs;
+        let resp = http::send(self.ctx, transport, &req, tmp, &f)?;
+        Ok(if resp.status == 200 {
+            Ok(f)
         } else {
-            fetch::failure(&tool, rc, &status, &err)
-        };
-        Ok(match reason {
-            None => Ok(f),
-            Some(reason) => Err(failed(format!(
-                "Failure downloading {}, {reason}",
-                fetch::mask_url(url)
-            ))),
+            Err(failed(format!(
+                "Failure downloading {}, {}",
+                http::mask_url(url),
+                resp.msg
+            )))
         })
     }
 

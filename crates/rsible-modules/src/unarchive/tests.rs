@@ -414,19 +414,6 @@ fn url_with_remote_src_is_downloaded_on_the_target() {
 }
 
 #[test]
-fn controller_http_fallback() {
-    let port = serve(b"payload".to_vec(), 2);
-    assert_eq!(
-        fetch::http_get(&format!("http://127.0.0.1:{port}/x.tar.gz")).unwrap(),
-        b"payload"
-    );
-    assert_eq!(
-        fetch::http_get(&format!("http://127.0.0.1:{port}/y")).unwrap_err(),
-        "HTTP Error 404: File not found"
-    );
-}
-
-#[test]
 fn tar_diff_lines_that_count() {
     let o = Opts {
         extra_opts: &[],
@@ -552,75 +539,4 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout == b"0\n")
-}
-
-/// Runs the download script with only `tool` (curl or wget) on PATH.
-fn fetch_with(tool: &str, url: &str) -> (String, String, i32, String, Vec<u8>) {
-    use crate::Connection as _;
-    let bin = tempfile::tempdir().unwrap();
-    for t in [
-        tool, "grep", "tail", "sed", "tr", "base64", "rm", "cat", "head",
-    ] {
-        let Some(p) = ["/usr/bin", "/bin"]
-            .iter()
-            .map(|d| format!("{d}/{t}"))
-            .find(|p| Path::new(p).exists())
-        else {
-            continue;
-        };
-        std::os::unix::fs::symlink(p, bin.path().join(t)).unwrap();
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path().display().to_string();
-    let f = format!("{t}/x.tar.gz");
-    let mut req = crate::ExecRequest::shell(format!(
-        "t={}; f={}; {}",
-        quote(&t),
-        quote(&f),
-        fetch::script(url, true)
-    ));
-    req.env
-        .push(("PATH".into(), bin.path().display().to_string()));
-    let out = LocalConnection::new().exec(&req).unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (mut used, mut rc, mut status, mut err) = (String::new(), -1, String::new(), String::new());
-    for line in text.lines() {
-        if let Some(v) = line.strip_prefix("fetch:") {
-            let (a, b) = v.split_once(' ').unwrap_or((v, "0"));
-            used = a.to_owned();
-            rc = b.parse().unwrap_or(-1);
-        } else if let Some(v) = line.strip_prefix("status:") {
-            status = v.to_owned();
-        } else if let Some(v) = line.strip_prefix("ferr:") {
-            err = b64(v);
-        }
-    }
-    let body = std::fs::read(&f).unwrap_or_default();
-    (used, status, rc, err, body)
-}
-
-#[test]
-fn download_script_uses_curl_or_wget() {
-    for tool in ["curl", "wget"] {
-        if !Path::new(&format!("/usr/bin/{tool}")).exists() {
-            continue;
-        }
-        let port = serve(b"archive-bytes".to_vec(), 2);
-        let (used, status, rc, err, body) =
-            fetch_with(tool, &format!("http://127.0.0.1:{port}/x.tar.gz"));
-        assert_eq!(
-            (used.as_str(), rc, body.as_slice()),
-            (tool, 0, b"archive-bytes".as_slice()),
-            "{err}"
-        );
-        assert_eq!(fetch::failure(tool, rc, &status, &err), None);
-        let (used, status, rc, err, _) =
-            fetch_with(tool, &format!("http://127.0.0.1:{port}/missing"));
-        assert_eq!(used, tool);
-        assert_eq!(
-            fetch::failure(tool, rc, &status, &err).as_deref(),
-            Some("HTTP Error 404: File not found"),
-            "{status} {err}"
-        );
-    }
 }

@@ -88,8 +88,16 @@ impl Runner<'_> {
             // `namespace_facts`: `ansible_x` is stored as `x`, except `ansible_local`.
             for (k, v) in facts {
                 let k = match k.strip_prefix("ansible_") {
-                    Some(short) if k != "ansible_local" => short.to_owned(),
-                    _ => k,
+                    Some(short) if k != "ansible_local" => {
+                        state.plain_facts.remove(short);
+                        short.to_owned()
+                    }
+                    _ => {
+                        if k != "ansible_local" {
+                            state.plain_facts.insert(k.clone());
+                        }
+                        k
+                    }
                 };
                 state.facts.insert(k, v);
             }

@@ -53,7 +53,8 @@ impl Runner<'_> {
                 continue;
             }
             let handler = ctx.handlers[idx];
-            let display = task_display_name(&self.shared, handler, &self.play_level_vars(ctx));
+            let display =
+                task_display_name(&self.shared, handler, &self.task_level_vars(ctx, handler));
             let outer = std::mem::replace(&mut self.in_handlers, true);
             let ran = self.run_on_hosts(ctx, handler, display, hosts, true);
             self.in_handlers = outer;

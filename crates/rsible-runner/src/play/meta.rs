@@ -21,6 +21,7 @@ enum Action {
     EndHost,
     ClearFacts,
     ClearHostErrors,
+    ResetConnection,
 }
 
 impl Action {
@@ -39,6 +40,7 @@ impl Action {
             "end_host" => Self::EndHost,
             "clear_facts" => Self::ClearFacts,
             "clear_host_errors" => Self::ClearHostErrors,
+            "reset_connection" => Self::ResetConnection,
             other => return Err(RunError::Parse(rsible_parser::ParseError::Invalid {
                 message: format!("invalid meta action requested: {other}"),
                 span: task.module_key.span,
@@ -49,7 +51,10 @@ impl Action {
 
     /// Run for each host rather than once for the first.
     fn per_host(self) -> bool {
-        matches!(self, Self::Noop | Self::EndHost | Self::FlushHandlers)
+        matches!(
+            self,
+            Self::Noop | Self::EndHost | Self::FlushHandlers | Self::ResetConnection
+        )
     }
 
     fn name(self) -> &'static str {
@@ -60,6 +65,7 @@ impl Action {
             Self::EndHost => "end_host",
             Self::ClearFacts => "clear_facts",
             Self::ClearHostErrors => "clear_host_errors",
+            Self::ResetConnection => "reset_connection",
         }
     }
 
@@ -71,7 +77,7 @@ impl Action {
             Self::ClearHostErrors => format!(", not clearing host error state for {host}"),
             Self::EndPlay => ", continuing play".to_owned(),
             Self::EndHost => format!(", continuing execution for {host}"),
-            Self::Noop => String::new(),
+            Self::Noop | Self::ResetConnection => String::new(),
         };
         format!("{} conditional evaluated to False{rest}", self.name())
     }
@@ -85,6 +91,7 @@ impl Action {
             Self::EndHost => format!("ending play for {host}"),
             Self::ClearFacts => "facts cleared".to_owned(),
             Self::ClearHostErrors => "cleared host errors".to_owned(),
+            Self::ResetConnection => "reset connection".to_owned(),
         }
     }
 }
@@ -109,8 +116,10 @@ impl Runner<'_> {
         let mut chosen = Vec::new();
         for host in targets {
             self.cb.playbook_on_task_start(&info);
-            // `noop` takes no condition.
-            if action == Action::Noop || self.meta_holds(ctx, task, host)? {
+            // `noop` and `reset_connection` take no condition (Ansible warns and ignores it).
+            if matches!(action, Action::Noop | Action::ResetConnection)
+                || self.meta_holds(ctx, task, host)?
+            {
                 self.cb
                     .verbose(2, None, &format!("META: {}", action.done(host)));
                 chosen.push(host.clone());
@@ -122,6 +131,12 @@ impl Runner<'_> {
         }
         match action {
             Action::Noop => {}
+            // The host's next task opens a new connection.
+            Action::ResetConnection => {
+                for host in &chosen {
+                    self.shared.connector.forget(host);
+                }
+            }
             Action::FlushHandlers => self.flush_handlers_of(ctx, Some(&chosen))?,
             Action::EndHost => ctx.hosts.retain(|h| !chosen.contains(h)),
             Action::EndPlay if !chosen.is_empty() => {
@@ -133,6 +148,7 @@ impl Runner<'_> {
                 for h in &ctx.all_hosts {
                     if let Some(st) = self.states.get_mut(h) {
                         st.facts.clear();
+                        st.plain_facts.clear();
                     }
                 }
             }

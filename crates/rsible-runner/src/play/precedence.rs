@@ -113,7 +113,7 @@ impl Runner<'_> {
         let inventory = vars::inventory_vars(&sh.inventory, host);
         layers.values(&inventory);
         if let Some(st) = self.states.get(host) {
-            vars::inject_facts(&mut layers.vars, &st.facts);
+            vars::inject_facts(&mut layers.vars, &st.facts, &st.plain_facts);
         }
         layers.nodes(&ctx.play.vars);
         if let Some(files) = ctx.vars_files.get(host) {
@@ -137,7 +137,7 @@ impl Runner<'_> {
             untrusted.extend(
                 st.facts
                     .keys()
-                    .map(|k| Value::from(format!("ansible_{}", k.trim_start_matches("ansible_")))),
+                    .map(|k| Value::from(vars::fact_var_name(k, &st.plain_facts))),
             );
             if !st.facts.is_empty() {
                 untrusted.push(Value::from("ansible_facts"));
@@ -268,6 +268,30 @@ impl Runner<'_> {
     }
 
     /// Vars for templating play-level things (task names): extra vars and play vars.
+    /// What a task's name and tags are templated with before it runs on any host, as
+    /// Ansible's strategy does: [`Self::play_level_vars`] with the task's role (defaults, vars,
+    /// params) and the task's own `vars`, extra vars still last.
+    pub(super) fn task_level_vars(&self, ctx: &PlayCtx<'_>, task: &Task) -> Vars {
+        let mut v = Vars::new();
+        if let Some(role) = &task.role {
+            vars::extend_nodes(&mut v, &role.defaults);
+        }
+        vars::extend_nodes(&mut v, &ctx.play.vars);
+        if let Some(role) = &task.role {
+            vars::extend_nodes(&mut v, &role.vars);
+        }
+        vars::extend_nodes(&mut v, &task.keywords.vars);
+        if let Some(role) = &task.role {
+            vars::extend_nodes(&mut v, &role.params);
+        }
+        vars::extend(&mut v, &self.shared.extra_vars);
+        v.insert(
+            "playbook_dir".into(),
+            Value::from(self.shared.playbook.dir.display().to_string()),
+        );
+        v
+    }
+
     pub(super) fn play_level_vars(&self, ctx: &PlayCtx<'_>) -> Vars {
         let mut v = Vars::new();
         vars::extend_nodes(&mut v, &ctx.play.vars);

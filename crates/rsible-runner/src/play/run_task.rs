@@ -28,13 +28,18 @@ impl Runner<'_> {
         let tags = if forced_name.is_some() {
             vec!["always".to_owned()]
         } else {
-            task_tags(&self.shared, ctx.play, task, &self.play_level_vars(ctx))?
+            task_tags(
+                &self.shared,
+                ctx.play,
+                task,
+                &self.task_level_vars(ctx, task),
+            )?
         };
         if !crate::tags::should_run(&tags, &self.shared.opts.tags, &self.shared.opts.skip_tags) {
             return Ok(true);
         }
         let display = forced_name.map_or_else(
-            || task_display_name(&self.shared, task, &self.play_level_vars(ctx)),
+            || task_display_name(&self.shared, task, &self.task_level_vars(ctx, task)),
             str::to_owned,
         );
         if !self.started && forced_name.is_none() {
@@ -102,7 +107,7 @@ impl Runner<'_> {
             .map(|n| python_str(&n.to_value()))
             .unwrap_or_default();
         plain == wanted
-            || task_display_name(&self.shared, task, &self.play_level_vars(ctx)) == wanted
+            || task_display_name(&self.shared, task, &self.task_level_vars(ctx, task)) == wanted
     }
 
     /// Announces the task, runs it on `hosts` through the fork pool, and applies the outcomes.

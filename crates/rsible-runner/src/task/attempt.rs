@@ -99,7 +99,11 @@ fn run_delegated(
 
 /// The role's and the task's `when:`, in order: a skipped result for the first that does not
 /// hold, a fault for one that cannot be evaluated, `None` when all hold.
-fn check_when(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> Option<ItemResult> {
+pub(crate) fn check_when(
+    shared: &Shared<'_>,
+    job: &HostJob<'_>,
+    vars: &Vars,
+) -> Option<ItemResult> {
     let task = job.task;
     let role_when = task
         .role
@@ -171,6 +175,7 @@ impl Attempts<'_> {
                 refused,
                 cause,
                 raised,
+                module_failure,
             } = match self.once() {
                 Ok(out) => out,
                 Err(not_run) => return *not_run,
@@ -178,6 +183,10 @@ impl Attempts<'_> {
             let finished = |mut result: ResultMap, by_action: bool| {
                 let chain = if raised {
                     raised_chain(task, &result, cause.as_deref())
+                } else if let Some(msg) = &module_failure {
+                    let mut shown = result.clone();
+                    shown.insert("msg".into(), Value::from(msg.as_str()));
+                    failure_chain(task, &shown, false, cause.as_deref())
                 } else {
                     failure_chain(task, &result, by_action, cause.as_deref())
                 };
@@ -293,7 +302,15 @@ impl Attempts<'_> {
                 Ok(failed_result(e.to_string()).into())
             }
             Err(AsyncError::Module(ModuleError::Template(e))) => {
-                Err(Box::new(TaskFault::template(task, &e).into_item()))
+                let fault = TaskFault::template(task, &e);
+                // Raised inside an action that handles files (`template`): its result says
+                // nothing changed.
+                let fault = if module_call::runs_on_controller(self.module) {
+                    fault
+                } else {
+                    fault.unchanged()
+                };
+                Err(Box::new(fault.into_item()))
             }
             Err(AsyncError::Module(ModuleError::Raised(msg))) => Err(Box::new(
                 TaskFault::new(task, None, &msg, None)
@@ -317,16 +334,11 @@ impl Attempts<'_> {
             become_: self.task.become_.clone().unwrap_or_default(),
             environment: self.task.environment.clone(),
             check_mode: self.task.check_mode,
-            diff: shared.opts.diff,
+            diff: self.task.diff,
             verbosity: shared.opts.verbosity,
             connection_info: Some(self.task.conn_info.clone()),
             display,
-            action: self
-                .job
-                .task
-                .module_key
-                .as_str()
-                .unwrap_or(&self.job.task.module),
+            action: self.job.task.module_key.key_string(),
         }
     }
 }

@@ -186,8 +186,11 @@ pub(crate) fn failure_chain(
     let mut chain = vec![link("Task failed.", Some(task.span)), link(kind, None)];
     match result.get("msg").map(python_str).filter(|m| !m.is_empty()) {
         Some(msg) => chain.push(link(&msg, None)),
-        // A failed result without `msg` (include_vars puts its reason under `message`).
-        None if !result.contains_key("msg") => chain.push(link("Unknown error.", None)),
+        // A failed result without `msg` (include_vars puts its reason under `message`); a
+        // module that raised (its exception is the cause) has none either.
+        None if !result.contains_key("msg") && cause.is_none() => {
+            chain.push(link("Unknown error.", None));
+        }
         None => {}
     }
     // The exception a module chained to its failure (`fail_json(…, exception=…)`).

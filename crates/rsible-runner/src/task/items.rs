@@ -68,7 +68,19 @@ pub(super) fn run_loop(
     node: &Node,
     tx: &Sender<Event>,
 ) -> Result<ItemResult, TaskFault> {
-    let items = loop_items(shared, job, kind, node)?;
+    let items = match loop_items(shared, job, kind, node) {
+        Ok(items) => items,
+        // Ansible keeps an undefined variable of the loop until `when` has been evaluated
+        // without an item: a false `when` skips the task (`loop: "{{ x }}"` + `when: x is
+        // defined`); otherwise the loop's error stands, before the condition's.
+        Err((fault, true)) => {
+            return match super::attempt::check_when(shared, job, &job.vars) {
+                Some(skip) if skip.result.get("skipped") == Some(&Value::Bool(true)) => Ok(skip),
+                _ => Err(fault),
+            }
+        }
+        Err((fault, false)) => return Err(fault),
+    };
     let pause = loop_pause(shared, job).map_err(|e| e.fault(job.task).outside_task())?;
     let control = Control::of(job);
     let mut results = Vec::with_capacity(items.len());
@@ -200,13 +212,15 @@ fn loop_items(
     job: &HostJob<'_>,
     kind: &LoopKind,
     node: &Node,
-) -> Result<Vec<Value>, TaskFault> {
-    let value = render_node(&shared.templar, node, &job.vars, &job.origin)
-        .map_err(|e| loop_fault(job.task, &e))?;
+) -> Result<Vec<Value>, (TaskFault, bool)> {
+    let value = render_node(&shared.templar, node, &job.vars, &job.origin).map_err(|e| {
+        let undefined = matches!(e, TemplateError::Undefined { .. });
+        (loop_fault(job.task, &e), undefined)
+    })?;
     match kind {
         LoopKind::Loop => match value {
             Value::Array(items) => Ok(items),
-            other => Err(TaskFault::new(
+            other => Err((TaskFault::new(
                 job.task,
                 None,
                 &format!(
@@ -214,7 +228,7 @@ fn loop_items(
                     python_str(&other)
                 ),
                 Some(node.span),
-            )),
+            ), false)),
         },
         LoopKind::With(name) => {
             let terms = match value {
@@ -225,7 +239,10 @@ fn loop_items(
             shared
                 .templar
                 .run_lookup(name, &terms, &job.vars, &origin_for(node, &job.origin))
-                .map_err(|e| loop_fault(job.task, &e))
+                .map_err(|e| {
+                    let undefined = matches!(e, TemplateError::Undefined { .. });
+                    (loop_fault(job.task, &e), undefined)
+                })
         }
     }
 }

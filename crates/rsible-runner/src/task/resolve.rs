@@ -84,6 +84,8 @@ pub(crate) struct ResolvedTask<'h> {
     pub become_: Result<Option<Become>, UnknownBecomeMethod>,
     pub environment: Vec<(String, String)>,
     pub check_mode: bool,
+    /// `diff`: the task's or play's keyword, else `--diff` (what modules see as `_ansible_diff`).
+    pub diff: bool,
     /// The module arguments, templated, `omit` taken out.
     pub args: serde_json::Map<String, Value>,
     pub retries: Retries,
@@ -127,6 +129,7 @@ impl<'h> ResolvedTask<'h> {
         let keywords = job.keywords();
         let check_mode = keyword(shared, job, vars, keywords.check_mode(), "check_mode")?
             .map_or(shared.opts.check, |v| truthy(&v));
+        let diff = keywords.diff().unwrap_or(shared.opts.diff);
         let become_ = become_(shared, job, vars)?;
         let environment = environment(shared, job, vars)?;
         let args = render_args(shared, job, vars, fqcn, raw).map_err(Unresolved::Args)?;
@@ -143,6 +146,7 @@ impl<'h> ResolvedTask<'h> {
             become_,
             environment,
             check_mode,
+            diff,
             args,
             retries: Retries::of(retries, delay, kw.until.is_some()),
             async_job: AsyncJob::of(async_secs, poll),
