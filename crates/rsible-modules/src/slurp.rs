@@ -53,11 +53,12 @@ impl Module for Slurp {
         let source = expand_path(ctx, &src)?;
         let m = marker();
         let script = format!(
+            // The shell's own `open()` tells a missing file from one behind a directory the
+            // user may not enter, as Python's `open` does.
             "p={}\n\
-             if [ ! -e \"$p\" ] && [ ! -L \"$p\" ]; then echo '{m} ENOENT'; \
-             elif [ -d \"$p\" ]; then echo '{m} EISDIR'; \
-             elif [ ! -r \"$p\" ]; then echo '{m} EACCES'; \
-             else echo '{m} DATA' && exec cat -- \"$p\"; fi",
+             if [ -d \"$p\" ]; then echo '{m} EISDIR'; \
+             elif e=$(LC_ALL=C sh -c ': < \"$1\"' _ \"$p\" 2>&1); then echo '{m} DATA' && exec cat -- \"$p\"; \
+             else case \"$e\" in *'ermission denied'*) echo '{m} EACCES' ;; *) echo '{m} ENOENT' ;; esac; fi",
             quote(&source)
         );
         let out = run_script(ctx, script)?;
