@@ -56,6 +56,7 @@ impl From<&rsible_runner::RunError> for ExitStatus {
                 Self::ParseError
             }
             rsible_runner::RunError::Other(_) => Self::Error,
+            rsible_runner::RunError::Options(_) => Self::OptionsError,
         }
     }
 }

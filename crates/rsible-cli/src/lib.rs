@@ -38,6 +38,7 @@ impl CliError {
     pub fn from_run(e: &rsible_runner::RunError) -> Self {
         match ExitStatus::from(e) {
             ExitStatus::ParseError => Self::Parse(e.diagnostic()),
+            ExitStatus::OptionsError => Self::Options(e.to_string()),
             _ => Self::Error(e.to_string()),
         }
     }

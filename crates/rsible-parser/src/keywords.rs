@@ -105,14 +105,7 @@ pub const KEYWORDS: &[Keyword] = &[
             "rsible runs the `linear` strategy only",
         ),
     ),
-    kw(
-        "order",
-        PLAY_ONLY,
-        DefaultOnly(
-            Default::Str("inventory"),
-            "rsible runs hosts in inventory order only",
-        ),
-    ),
+    kw("order", PLAY_ONLY, Runs),
     kw("force_handlers", PLAY_ONLY, Runs),
     kw(
         "max_fail_percentage",
@@ -367,7 +360,6 @@ mod tests {
         for (name, value) in [
             ("strategy", str_node("free")),
             ("strategy", str_node("{{ s }}")),
-            ("order", str_node("sorted")),
             ("ignore_unreachable", node(NodeKind::Bool(true))),
             ("throttle", node(NodeKind::Int(1))),
             ("max_fail_percentage", node(NodeKind::Int(100))),

@@ -9,6 +9,9 @@ pub enum RunError {
     Template(#[from] rsible_template::TemplateError),
     #[error("{0}")]
     Other(String),
+    /// A setting that cannot be used (Ansible's `AnsibleOptionsError`, exit 5).
+    #[error("{0}")]
+    Options(String),
 }
 
 impl RunError {
@@ -16,7 +19,7 @@ impl RunError {
         match self {
             Self::Parse(e) => e.diagnostic(),
             Self::Template(e) => e.diagnostic(),
-            Self::Other(m) => Diagnostic::error(m.clone()),
+            Self::Other(m) | Self::Options(m) => Diagnostic::error(m.clone()),
         }
     }
 }

@@ -96,6 +96,59 @@ pub(super) fn play_hosts(
     Ok((pattern, hosts))
 }
 
+/// The play's `order:` of its hosts.
+pub(super) enum HostOrder {
+    Inventory,
+    Sorted,
+    ReverseSorted,
+    ReverseInventory,
+    Shuffle,
+}
+
+impl HostOrder {
+    pub(super) fn apply(&self, mut hosts: Vec<String>) -> Vec<String> {
+        match self {
+            Self::Inventory => {}
+            Self::Sorted => hosts.sort(),
+            Self::ReverseSorted => {
+                hosts.sort();
+                hosts.reverse();
+            }
+            Self::ReverseInventory => hosts.reverse(),
+            Self::Shuffle => {
+                use rand::seq::SliceRandom as _;
+                hosts.shuffle(&mut rand::rng());
+            }
+        }
+        hosts
+    }
+}
+
+/// The play's `order`, templated with the extra vars (`inventory` when unset).
+pub(super) fn host_order(shared: &Shared<'_>, play: &Play) -> Result<HostOrder, RunError> {
+    let Some(node) = &play.order else {
+        return Ok(HostOrder::Inventory);
+    };
+    let value = render_node(
+        &shared.templar,
+        node,
+        &shared.extra_vars,
+        &Origin::default(),
+    )?;
+    Ok(match python_str(&value).as_str() {
+        "inventory" | "None" => HostOrder::Inventory,
+        "sorted" => HostOrder::Sorted,
+        "reverse_sorted" => HostOrder::ReverseSorted,
+        "reverse_inventory" => HostOrder::ReverseInventory,
+        "shuffle" => HostOrder::Shuffle,
+        other => {
+            return Err(RunError::Options(format!(
+                "Invalid 'order' specified for inventory hosts: {other}"
+            )))
+        }
+    })
+}
+
 /// The play's `name:`, templated with the extra vars; the pattern when unnamed.
 pub(super) fn play_name(shared: &Shared<'_>, play: &Play, pattern: &str) -> String {
     match &play.name {

@@ -166,6 +166,8 @@ impl Runner<'_> {
     /// Runs one play; false when the run must stop (every host of the play failed).
     fn run_play(&mut self, play: &Play) -> Result<bool, RunError> {
         let (pattern, mut hosts) = listing::play_hosts(&self.shared, play, Some(self.cb))?;
+        // Checked before the play is announced, as Ansible's inventory does when asked for hosts.
+        let order = listing::host_order(&self.shared, play)?;
         let name = listing::play_name(&self.shared, play, &pattern);
         self.announce(play, &name);
         let all_hosts = hosts.clone();
@@ -212,7 +214,8 @@ impl Runner<'_> {
             .vars_files
             .values()
             .any(|v| crate::vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
-        let batches = batches::serial_batches(&self.shared, play, &hosts)?;
+        // `ansible_play_hosts` keeps inventory order; the batches run in the play's `order`.
+        let batches = batches::serial_batches(&self.shared, play, &order.apply(hosts.clone()))?;
         for (i, batch) in batches.into_iter().enumerate() {
             if i > 0 {
                 // Each `serial` batch is announced as the play again, as Ansible does.
