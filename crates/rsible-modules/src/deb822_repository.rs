@@ -213,7 +213,10 @@ pub(crate) fn fetch_url(
     url: &str,
     validate_certs: bool,
 ) -> Result<Result<Vec<u8>, String>, ModuleError> {
-    let out = run_script(ctx, format!("{}{}", http::TOOL_PROBE, http::mkdir_tmp()))?;
+    let out = run_script(
+        ctx,
+        format!("{}{}", http::TOOL_PROBE, crate::target::script::mkdir_tmp()),
+    )?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let Some(tmp) = text.lines().find_map(|l| l.strip_prefix("tmp:")) else {
         return Err(ModuleError::Raised(format!(

@@ -244,7 +244,7 @@ impl<'a, 'c> Job<'a, 'c> {
                 quote(&expand_path(self.ctx, td)?)
             );
         }
-        s.push_str(&http::mkdir_tmp());
+        s.push_str(&crate::target::script::mkdir_tmp());
         s.push('\n');
         let out = run_script(self.ctx, s)?;
         let text = String::from_utf8_lossy(&out.stdout);

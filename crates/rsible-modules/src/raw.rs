@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use rsible_connection::{Command, ExecRequest};
 
 use crate::args::{ArgSpec, Unknown};
+use crate::target::script::low_level_cwd;
 use crate::util::set_output;
 use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
@@ -68,14 +69,7 @@ impl Module for Raw {
             ..ExecRequest::shell("")
         }
         .with_become(ctx.become_.as_ref());
-        // Ansible's local connection runs low-level commands in the playbook's directory.
-        if ctx
-            .connection_info
-            .as_ref()
-            .is_none_or(|c| c.transport == "local")
-        {
-            req.cwd = Some(ctx.playbook_dir.display().to_string());
-        }
+        req.cwd = low_level_cwd(ctx);
         let out = ctx.conn.exec_tty(&req)?;
         result.insert("rc".into(), Value::from(out.rc));
         set_output(

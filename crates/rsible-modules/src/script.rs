@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use rsible_connection::{ExecRequest, PutOptions};
 
 use crate::args::{de_opt_string, parse, ArgSpec, ArgsError};
-use crate::target::script::{marker, task_request};
+use crate::target::script::{low_level_cwd, mkdir_tmp, task_request};
 use crate::util::{find_needle, set_output};
 use crate::{Kind, Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
 
@@ -195,13 +195,7 @@ fn run_copy(
         None => command,
     };
     let mut req = task_request(ctx, ExecRequest::shell(command));
-    req.cwd = a.chdir.clone().or_else(|| {
-        // Ansible's local connection runs low-level commands in the playbook's directory.
-        ctx.connection_info
-            .as_ref()
-            .is_none_or(|c| c.transport == "local")
-            .then(|| ctx.playbook_dir.display().to_string())
-    });
+    req.cwd = a.chdir.clone().or_else(|| low_level_cwd(ctx));
     let out = ctx.conn.exec_tty(&req)?;
     let mut result = ResultMap::new();
     result.insert("changed".into(), Value::Bool(true));
@@ -228,20 +222,10 @@ fn remote_exists(ctx: &ModuleContext<'_>, path: &str) -> Result<bool, ModuleErro
 
 /// The login user's private temp dir for the copy, named as Ansible names its own.
 fn make_tmp(ctx: &ModuleContext<'_>) -> Result<String, ModuleError> {
-    let m = marker();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    let script = format!(
-        "t=\"$HOME/.ansible/tmp/ansible-tmp-{now}-{}-{}\"; (umask 077 && mkdir -p \"$t\") && echo \"{m} $t\"",
-        std::process::id(),
-        rand::random::<u64>() % 1_000_000_000_000_000
-    );
-    let out = ctx.conn.exec(&ExecRequest::shell(script))?;
+    let out = ctx.conn.exec(&ExecRequest::shell(mkdir_tmp()))?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .find_map(|l| l.strip_prefix(&format!("{m} ")).map(str::to_owned))
+        .find_map(|l| l.strip_prefix("tmp:").map(str::to_owned))
         .ok_or_else(|| {
             ModuleError::Raised(format!(
                 "Failed to create temporary directory: {}",

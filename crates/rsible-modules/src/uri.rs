@@ -545,7 +545,7 @@ fn run(
         );
     }
     s.push_str(http::TOOL_PROBE);
-    s.push_str(&http::mkdir_tmp());
+    s.push_str(&crate::target::script::mkdir_tmp());
     s.push('\n');
     let out = run_script(ctx, s)?;
     let text = String::from_utf8_lossy(&out.stdout);

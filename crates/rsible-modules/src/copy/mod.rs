@@ -256,29 +256,7 @@ pub(crate) fn file_args(
     mode: Option<Mode>,
     src: Option<String>,
 ) -> file::Args {
-    file::Args {
-        path: Some(path.to_owned()),
-        state: Some(state.to_owned()),
-        mode,
-        owner: a.owner.clone(),
-        group: a.group.clone(),
-        recurse: false,
-        src,
-        force: false,
-        follow: true,
-        original_basename: None,
-        diff_peek: None,
-        access_time: None,
-        access_time_format: None,
-        modification_time: None,
-        modification_time_format: None,
-        attributes: None,
-        selevel: None,
-        serole: None,
-        setype: None,
-        seuser: None,
-        unsafe_writes: None,
-    }
+    file::Args::attributes_of(path, state, mode, a.owner.clone(), a.group.clone(), src)
 }
 
 #[cfg(test)]

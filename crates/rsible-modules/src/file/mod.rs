@@ -127,6 +127,43 @@ pub(crate) struct Args {
     pub unsafe_writes: Option<Value>,
 }
 
+impl Args {
+    /// The `file` call other modules make to set what they manage: `state` at `path` with
+    /// these attributes, links followed, nothing else asked.
+    pub(crate) fn attributes_of(
+        path: &str,
+        state: &str,
+        mode: Option<Mode>,
+        owner: Option<String>,
+        group: Option<String>,
+        src: Option<String>,
+    ) -> Self {
+        Self {
+            path: Some(path.to_owned()),
+            state: Some(state.to_owned()),
+            mode,
+            owner,
+            group,
+            recurse: false,
+            src,
+            force: false,
+            follow: true,
+            original_basename: None,
+            diff_peek: None,
+            access_time: None,
+            access_time_format: None,
+            modification_time: None,
+            modification_time_format: None,
+            attributes: None,
+            selevel: None,
+            serole: None,
+            setype: None,
+            seuser: None,
+            unsafe_writes: None,
+        }
+    }
+}
+
 pub(crate) struct File;
 pub(crate) static FILE: File = File;
 

@@ -60,29 +60,14 @@ impl FileAttrs {
         if self.mode.is_none() && self.owner.is_none() && self.group.is_none() {
             return Ok(Ok(false));
         }
-        let a = file::Args {
-            path: Some(path.to_owned()),
-            state: Some("file".to_owned()),
-            mode: self.mode.clone(),
-            owner: self.owner.clone(),
-            group: self.group.clone(),
-            recurse: false,
-            src: None,
-            force: false,
-            follow: true,
-            original_basename: None,
-            diff_peek: None,
-            access_time: None,
-            access_time_format: None,
-            modification_time: None,
-            modification_time_format: None,
-            attributes: None,
-            selevel: None,
-            serole: None,
-            setype: None,
-            seuser: None,
-            unsafe_writes: None,
-        };
+        let a = file::Args::attributes_of(
+            path,
+            "file",
+            self.mode.clone(),
+            self.owner.clone(),
+            self.group.clone(),
+            None,
+        );
         let r = file::run_file(ctx, &a)?;
         if r.get("failed").and_then(Value::as_bool) == Some(true) {
             return Ok(Err(r));

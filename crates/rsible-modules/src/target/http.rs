@@ -24,20 +24,6 @@ use crate::{ModuleContext, ModuleError, PutOptions};
 pub(crate) const TOOL_PROBE: &str =
     "if command -v curl >/dev/null 2>&1; then echo httptool:curl; else echo httptool:none; fi\n";
 
-/// Shell creating the module's temp dir the way Ansible names it (`ansible-tmp-<time>-<pid>-
-/// <rand>` under `~/.ansible/tmp` of the user the module runs as) and printing `tmp:<path>`.
-pub(crate) fn mkdir_tmp() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    format!(
-        "t=\"$HOME/.ansible/tmp/ansible-tmp-{now}-{}-{}\"; (umask 077 && mkdir -p \"$t\") && echo \"tmp:$t\"",
-        std::process::id(),
-        rand::random::<u64>() % 1_000_000_000_000_000
-    )
-}
-
 /// Which way requests go, from a probe's `httptool:` line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Transport {

@@ -41,6 +41,29 @@ pub(crate) fn expand_path(ctx: &ModuleContext<'_>, path: &str) -> Result<String,
     ctx.conn.expand_user(path, ctx.become_.as_ref())
 }
 
+/// Shell creating the module's temp dir the way Ansible names it (`ansible-tmp-<time>-<pid>-
+/// <rand>` under `~/.ansible/tmp` of the user the module runs as) and printing `tmp:<path>`.
+pub(crate) fn mkdir_tmp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    format!(
+        "t=\"$HOME/.ansible/tmp/ansible-tmp-{now}-{}-{}\"; (umask 077 && mkdir -p \"$t\") && echo \"tmp:$t\"",
+        std::process::id(),
+        rand::random::<u64>() % 1_000_000_000_000_000
+    )
+}
+
+/// The working directory of a low-level command (`raw`, `script`): Ansible's local connection
+/// runs them in the playbook's directory, other connections in the login directory.
+pub(crate) fn low_level_cwd(ctx: &ModuleContext<'_>) -> Option<String> {
+    ctx.connection_info
+        .as_ref()
+        .is_none_or(|c| c.transport == "local")
+        .then(|| ctx.playbook_dir.display().to_string())
+}
+
 /// A fresh token that no command output can contain by accident; scripts use it to mark the
 /// lines they print for the module rather than for the user.
 pub(crate) fn marker() -> String {

@@ -161,7 +161,8 @@ impl Module for Unarchive {
     }
 }
 
-use crate::target::http::{self, mkdir_tmp};
+use crate::target::http;
+use crate::target::script::mkdir_tmp;
 
 /// A script run as the login user (no become), with the task's environment.
 fn login_request(ctx: &ModuleContext<'_>, script: String) -> crate::ExecRequest {
