@@ -12,9 +12,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Mode};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec};
 use crate::pyregex;
-use crate::target::edit::{self, Attrs, Change, TextFile};
+use crate::target::edit::{self, Attrs, Change, FileArgs, TextFile};
 use crate::target::script::expand_path;
 use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
@@ -57,11 +57,6 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
 );
 
 #[derive(Debug, Deserialize)]
-#[expect(
-    dead_code,
-    reason = "accepted like Ansible's argument_spec: SELinux options do nothing without SELinux, \
-              attributes are refused"
-)]
 struct Args {
     #[serde(
         default,
@@ -93,24 +88,8 @@ struct Args {
     firstmatch: bool,
     #[serde(default, deserialize_with = "de_opt_string")]
     validate: Option<String>,
-    #[serde(default)]
-    mode: Option<Mode>,
-    #[serde(default, deserialize_with = "de_opt_string")]
-    owner: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
-    group: Option<String>,
-    #[serde(default, alias = "attr")]
-    attributes: Option<Value>,
-    #[serde(default)]
-    selevel: Option<Value>,
-    #[serde(default)]
-    serole: Option<Value>,
-    #[serde(default)]
-    setype: Option<Value>,
-    #[serde(default)]
-    seuser: Option<Value>,
-    #[serde(default, deserialize_with = "de_bool")]
-    unsafe_writes: bool,
+    #[serde(flatten)]
+    file: FileArgs,
 }
 
 pub(crate) struct LineInFile;
@@ -179,11 +158,7 @@ fn run(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
         };
         warnings.push(format!("The {name} is an empty string, which will match every line in the file. This may have unintended consequences, such as replacing the last line in the file rather than appending.{tail}"));
     }
-    let attrs = Attrs {
-        mode: a.mode.as_ref(),
-        owner: a.owner.as_deref(),
-        group: a.group.as_deref(),
-    };
+    let attrs = a.file.attrs();
     let f = edit::read_text(ctx, &path, &attrs)?;
     let mut r = if f.is_dir {
         let mut r = failed(format!("Path {path} is a directory !"));
@@ -395,7 +370,7 @@ fn present(
         backup: a.backup && f.exists,
         validate: a.validate.as_deref(),
         make_parents: !f.exists && !f.parent_exists,
-        unsafe_writes: a.unsafe_writes,
+        unsafe_writes: a.file.unsafe_writes,
     };
     finish(
         ctx,
@@ -458,7 +433,7 @@ fn absent(
         backup: a.backup,
         validate: a.validate.as_deref(),
         make_parents: false,
-        unsafe_writes: a.unsafe_writes,
+        unsafe_writes: a.file.unsafe_writes,
     };
     let msg = if changed {
         format!("{found} line(s) removed")

@@ -11,9 +11,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::args::{de_bool, de_opt_string, parse, ArgSpec, Mode};
+use crate::args::{de_bool, de_opt_string, parse, ArgSpec};
 use crate::pyregex;
-use crate::target::edit::{self, Attrs, Change};
+use crate::target::edit::{self, Change, FileArgs};
 use crate::target::script::expand_path;
 use crate::util::failed;
 use crate::{Module, ModuleContext, ModuleError, ModuleInfo, ModuleOutput, ResultMap};
@@ -50,11 +50,6 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
 );
 
 #[derive(Debug, Deserialize)]
-#[expect(
-    dead_code,
-    reason = "accepted like Ansible's argument_spec: SELinux options do nothing without SELinux, \
-              attributes are refused"
-)]
 struct Args {
     #[serde(
         default,
@@ -78,24 +73,8 @@ struct Args {
     validate: Option<String>,
     #[serde(default, deserialize_with = "de_opt_string")]
     encoding: Option<String>,
-    #[serde(default)]
-    mode: Option<Mode>,
-    #[serde(default, deserialize_with = "de_opt_string")]
-    owner: Option<String>,
-    #[serde(default, deserialize_with = "de_opt_string")]
-    group: Option<String>,
-    #[serde(default, alias = "attr")]
-    attributes: Option<Value>,
-    #[serde(default)]
-    selevel: Option<Value>,
-    #[serde(default)]
-    serole: Option<Value>,
-    #[serde(default)]
-    setype: Option<Value>,
-    #[serde(default)]
-    seuser: Option<Value>,
-    #[serde(default, deserialize_with = "de_bool")]
-    unsafe_writes: bool,
+    #[serde(flatten)]
+    file: FileArgs,
 }
 
 pub(crate) struct Replace;
@@ -189,11 +168,7 @@ fn run(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
         )));
     };
     let path = expand_path(ctx, a.path.as_deref().unwrap_or_default())?;
-    let attrs = Attrs {
-        mode: a.mode.as_ref(),
-        owner: a.owner.as_deref(),
-        group: a.group.as_deref(),
-    };
+    let attrs = a.file.attrs();
     let f = edit::read_text(ctx, &path, &attrs)?;
     let with_rc = |mut r: ResultMap, rc: i64| {
         r.insert("rc".into(), json!(rc));
@@ -305,7 +280,7 @@ fn run(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, ModuleError> {
         backup: a.backup,
         validate: a.validate.as_deref(),
         make_parents: false,
-        unsafe_writes: a.unsafe_writes,
+        unsafe_writes: a.file.unsafe_writes,
     };
     let validate_failure =
         |rc: i32, err: &str| failed(format!("failed to validate: rc:{rc} error:{err}"));

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::args::Mode;
+use serde::Deserialize;
+
+use crate::args::{de_bool, de_opt_string, Mode};
 use crate::target::file_state::{plan_attrs, AttrPlan, Info, State, INFO_FN};
 use crate::target::script::{marker, task_request};
 use crate::util::failed;
@@ -47,6 +49,46 @@ pub(crate) struct Attrs<'a> {
     pub mode: Option<&'a Mode>,
     pub owner: Option<&'a str>,
     pub group: Option<&'a str>,
+}
+
+/// The file options every edit module takes (Ansible's `add_file_common_args` and
+/// `unsafe_writes`), flattened into each module's arguments.
+#[derive(Debug, Deserialize)]
+#[expect(
+    dead_code,
+    reason = "accepted like Ansible's argument_spec: SELinux options do nothing without SELinux, \
+              attributes are refused (`refuse_chattr`)"
+)]
+pub(crate) struct FileArgs {
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    pub owner: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    pub group: Option<String>,
+    #[serde(default, alias = "attr")]
+    attributes: Option<Value>,
+    #[serde(default)]
+    selevel: Option<Value>,
+    #[serde(default)]
+    serole: Option<Value>,
+    #[serde(default)]
+    setype: Option<Value>,
+    #[serde(default)]
+    seuser: Option<Value>,
+    #[serde(default, deserialize_with = "de_bool")]
+    pub unsafe_writes: bool,
+}
+
+impl FileArgs {
+    /// The attributes the write applies.
+    pub(crate) fn attrs(&self) -> Attrs<'_> {
+        Attrs {
+            mode: self.mode.as_ref(),
+            owner: self.owner.as_deref(),
+            group: self.group.as_deref(),
+        }
+    }
 }
 
 /// `attributes`/`attr` (chattr flags) are refused: rsible does not set them. SELinux options are
