@@ -49,6 +49,18 @@ impl Connection for LocalConnection {
         if req.become_.is_some() {
             return escalated::exec(req);
         }
+        // A working directory goes through the shell's `cd`, as over SSH and as Ansible's
+        // local connection does, so a missing directory fails with the shell's message.
+        if req.cwd.is_some() {
+            let mut cmd = std::process::Command::new("/bin/sh");
+            cmd.arg("-c").arg(req.to_shell_line());
+            cmd.stdin(if req.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+            return spawn::run(cmd, req.stdin.clone().unwrap_or_default());
+        }
         let mut cmd = match &req.command {
             Command::Argv(argv) => {
                 let Some((first, rest)) = argv.split_first() else {
@@ -65,9 +77,6 @@ impl Connection for LocalConnection {
             }
         };
         cmd.envs(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        if let Some(cwd) = &req.cwd {
-            cmd.current_dir(expand_home(cwd));
-        }
         cmd.stdin(if req.stdin.is_some() {
             Stdio::piped()
         } else {
