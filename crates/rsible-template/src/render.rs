@@ -33,6 +33,18 @@ pub(crate) fn render_string(
     escape: bool,
     origin: Option<&Origin>,
 ) -> Result<String, TemplateError> {
+    Ok(render_nodes(scope, text, escape, origin)?.unwrap_or_default())
+}
+
+/// [`render_string`], or `None` when the template produced no output node at all (a loop over
+/// nothing, a false `if`): Ansible's native concatenation of no nodes is `None`, and its
+/// trailing newlines are not restored then.
+fn render_nodes(
+    scope: &Arc<Scope>,
+    text: &str,
+    escape: bool,
+    origin: Option<&Origin>,
+) -> Result<Option<String>, TemplateError> {
     let source = if escape {
         escape_backslashes(text)
     } else {
@@ -42,12 +54,16 @@ pub(crate) fn render_string(
         .env
         .template_from_str(&source)
         .map_err(|e| convert_error(scope, &e, text, 0, origin))?;
+    crate::env::reset_emitted();
     let mut out = tmpl
         .render(scope.context())
         .map_err(|e| convert_error(scope, &e, text, 0, origin))?;
+    if out.is_empty() && !crate::env::emitted() {
+        return Ok(None);
+    }
     let missing = count_trailing_newlines(text).saturating_sub(count_trailing_newlines(&out));
     out.extend(std::iter::repeat_n('\n', missing));
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Renders `text`, keeping the native value when it is a single expression.
@@ -77,7 +93,7 @@ pub(crate) fn render_native(
             return Ok(restore_trailing_newlines(text, v));
         }
     }
-    render_string(scope, text, true, origin).map(Value::from)
+    Ok(render_nodes(scope, text, true, origin)?.map_or_else(|| Value::from(()), Value::from))
 }
 
 /// Jinja drops the template's last newline; Ansible adds the missing ones back, but only

@@ -3,9 +3,10 @@
 //! others; exit code, masked stdout and end state must match after each run.
 
 mod common;
+mod corpus;
 mod network;
 mod packages;
-mod roles;
+pub(crate) mod roles;
 mod services;
 mod system;
 mod textfiles;
@@ -30,6 +31,7 @@ pub(crate) fn case<'a>(name: &'a str, site: &str) -> Case<'a> {
         second_run_unchanged: false,
         drop_prefixes: &[],
         normalize: None,
+        run_timeout: common::RUN_TIMEOUT,
     }
 }
 

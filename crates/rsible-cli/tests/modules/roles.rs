@@ -34,7 +34,7 @@ fn collection_dir(namespace: &str, name: &str) -> PathBuf {
 }
 
 /// Every file of the role except its molecule scenarios, as case files under `roles/<as_name>/`.
-fn role_files(role: &Path, as_name: &str) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn role_files(role: &Path, as_name: &str) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(role)
         .into_iter()

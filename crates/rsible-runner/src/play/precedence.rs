@@ -85,7 +85,7 @@ impl Runner<'_> {
         magic: &Magic,
     ) -> Vars {
         let mut v = self.layered_vars(ctx, host, task, extra_task_vars);
-        self.connection_vars(&mut v, ctx, task);
+        self.connection_vars(&mut v, ctx, host, task);
         self.magic_vars(&mut v, ctx, host, task, magic);
         v
     }
@@ -163,7 +163,7 @@ impl Runner<'_> {
 
     /// PlayContext.update_vars: connection keywords become the variables a module sees,
     /// unless the inventory already set them.
-    fn connection_vars(&self, v: &mut Vars, ctx: &PlayCtx<'_>, task: Option<&Task>) {
+    fn connection_vars(&self, v: &mut Vars, ctx: &PlayCtx<'_>, host: &str, task: Option<&Task>) {
         let keyword = match task {
             Some(t) => crate::task::Inherited::new(t, ctx.play).remote_user(),
             None => ctx.play.remote_user.as_ref(),
@@ -175,6 +175,45 @@ impl Runner<'_> {
             if !v.contains_key("ansible_user") && !v.contains_key("ansible_ssh_user") {
                 v.insert("ansible_user".into(), user);
             }
+        }
+        // The transport and the address, as `connect.rs` resolves them: roles test
+        // `ansible_connection` although no inventory sets it.
+        if !v.contains_key("ansible_connection") {
+            let keyword = match task {
+                Some(t) => match crate::task::Inherited::new(t, ctx.play).connection() {
+                    crate::task::Connection::Task(n) | crate::task::Connection::Play(n) => {
+                        n.as_str().filter(|s| !s.contains("{{")).map(str::to_owned)
+                    }
+                    crate::task::Connection::Unset => None,
+                },
+                None => ctx
+                    .play
+                    .connection
+                    .as_ref()
+                    .and_then(Node::as_str)
+                    .filter(|s| !s.contains("{{"))
+                    .map(str::to_owned),
+            };
+            let connection = keyword
+                .or_else(|| self.shared.opts.connection.clone())
+                .unwrap_or_else(|| "ssh".to_owned());
+            v.insert("ansible_connection".into(), Value::from(connection));
+        }
+        let address = ["ansible_host", "ansible_ssh_host"]
+            .iter()
+            .find_map(|k| v.get(*k).cloned())
+            .unwrap_or_else(|| Value::from(host));
+        for k in ["ansible_host", "ansible_ssh_host"] {
+            v.entry(k).or_insert_with(|| address.clone());
+        }
+        let timeout = self.shared.opts.timeout.unwrap_or(10);
+        for (k, default) in [
+            ("ansible_pipelining", Value::Bool(false)),
+            ("ansible_timeout", Value::from(timeout)),
+            ("ansible_module_compression", Value::from("ZIP_DEFLATED")),
+            ("ansible_shell_executable", Value::from("/bin/sh")),
+        ] {
+            v.entry(k).or_insert(default);
         }
     }
 

@@ -33,6 +33,8 @@ pub struct Case<'a> {
     pub drop_prefixes: &'a [&'a str],
     /// Applied to both masked stdouts (what only this case knows how to make comparable).
     pub normalize: Option<fn(&str) -> String>,
+    /// How long one run may take before it is killed.
+    pub run_timeout: std::time::Duration,
 }
 
 /// Fields drop in order: the file server must go before the set removes its bridge address.
@@ -48,7 +50,7 @@ impl Side {
             Some((source, target)) => b.bind_ro(source, target),
             None => b,
         });
-        let sandbox = Sandbox::new();
+        let sandbox = Sandbox::with_timeout(case.run_timeout);
         for (path, contents) in &case.files {
             sandbox.write(path, contents);
         }

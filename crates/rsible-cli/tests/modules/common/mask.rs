@@ -44,6 +44,22 @@ pub fn mask(text: &str, drop_prefixes: &[&str]) -> String {
     let kept: String = text
         .split_inclusive('\n')
         .filter(|l| !drop_prefixes.iter().any(|p| l.starts_with(p)))
+        .map(sort_included_hosts)
         .collect();
     sort_host_results(&kept)
+}
+
+/// `included: <file> for h2, h1`: Ansible lists the hosts in the order their include results
+/// arrived, so only the set of hosts is comparable.
+fn sort_included_hosts(line: &str) -> std::borrow::Cow<'_, str> {
+    let Some((head, hosts)) = line
+        .strip_prefix("included: ")
+        .and_then(|_| line.rsplit_once(" for "))
+    else {
+        return line.into();
+    };
+    let newline = if hosts.ends_with('\n') { "\n" } else { "" };
+    let mut names: Vec<&str> = hosts.trim_end_matches('\n').split(", ").collect();
+    names.sort_unstable();
+    format!("{head} for {}{newline}", names.join(", ")).into()
 }

@@ -75,9 +75,14 @@ impl std::ops::Deref for Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
+        Self::with_timeout(RUN_TIMEOUT)
+    }
+
+    /// A sandbox whose runs are killed after `timeout` (roles that install many packages).
+    pub fn with_timeout(timeout: Duration) -> Self {
         Self(
             rsible_test_support::Sandbox::builder("rsible-module-")
-                .timeout(RUN_TIMEOUT)
+                .timeout(timeout)
                 .build(),
         )
     }
