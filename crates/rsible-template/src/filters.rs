@@ -14,6 +14,16 @@ use crate::pyset::{self, PySet};
 use crate::regex_py;
 use crate::scope::Scope;
 
+mod comment;
+mod crypt;
+mod data;
+mod json_query;
+mod math;
+mod paths;
+mod pyrandom;
+mod random;
+mod time;
+
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("selectattr", selectattr);
     env.add_filter("rejectattr", rejectattr);
@@ -63,6 +73,34 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("zip", zip);
     env.add_filter("product", product);
     env.add_filter("wordcount", wordcount);
+    env.add_filter("comment", comment::comment);
+    env.add_filter("password_hash", crypt::password_hash);
+    env.add_filter("md5", crypt::md5);
+    env.add_filter("to_uuid", crypt::to_uuid);
+    env.add_filter("subelements", data::subelements);
+    env.add_filter("from_yaml_all", data::from_yaml_all);
+    env.add_filter("json_query", json_query::json_query);
+    env.add_filter("community.general.json_query", json_query::json_query);
+    env.add_filter("log", math::log);
+    env.add_filter("pow", math::pow);
+    env.add_filter("root", math::root);
+    env.add_filter("human_readable", math::human_readable);
+    env.add_filter("human_to_bytes", math::human_to_bytes);
+    env.add_filter("combinations", math::combinations);
+    env.add_filter("permutations", math::permutations);
+    env.add_filter("zip_longest", math::zip_longest);
+    env.add_filter("rekey_on_member", math::rekey_on_member);
+    env.add_filter("normpath", paths::normpath);
+    env.add_filter("relpath", paths::relpath);
+    env.add_filter("commonpath", paths::commonpath);
+    env.add_filter("expandvars", paths::expandvars);
+    env.add_filter("win_basename", paths::win_basename);
+    env.add_filter("win_dirname", paths::win_dirname);
+    env.add_filter("win_splitdrive", paths::win_splitdrive);
+    env.add_filter("fileglob", paths::fileglob);
+    env.add_filter("random", random::random);
+    env.add_filter("shuffle", random::shuffle);
+    env.add_filter("strftime", time::strftime);
 }
 
 pub(crate) fn fail(plugin: &str, msg: impl std::fmt::Display) -> Error {
@@ -85,7 +123,7 @@ fn text(v: &Value) -> Result<String, Error> {
     Ok(py_str(&j(v)?))
 }
 
-fn list_of(plugin: &str, v: &Value) -> Result<Vec<Json>, Error> {
+pub(crate) fn list_of(plugin: &str, v: &Value) -> Result<Vec<Json>, Error> {
     match j(v)? {
         Json::Array(a) => Ok(a),
         Json::Object(m) => Ok(m.into_iter().map(|(k, _)| Json::String(k)).collect()),
@@ -937,6 +975,9 @@ fn digest(kind: &str, data: &[u8]) -> Option<String> {
         "sha1" => Some(hex::encode(sha1::Sha1::digest(data))),
         "sha256" => Some(hex::encode(sha2::Sha256::digest(data))),
         "sha512" => Some(hex::encode(sha2::Sha512::digest(data))),
+        "sha224" => Some(hex::encode(sha2::Sha224::digest(data))),
+        "sha384" => Some(hex::encode(sha2::Sha384::digest(data))),
+        "md5" => Some(hex::encode(md5::Md5::digest(data))),
         _ => None,
     }
 }
@@ -950,7 +991,7 @@ fn hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
 fn hash_of(v: &Value, kind: &str) -> Result<Value, Error> {
     match digest(kind, text(v)?.as_bytes()) {
         Some(h) => Ok(Value::from(h)),
-        None => Ok(Value::from(())),
+        None => Err(fail("hash", format!("unsupported hash type {kind}"))),
     }
 }
 
