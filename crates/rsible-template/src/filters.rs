@@ -20,6 +20,7 @@ mod data;
 mod json_query;
 mod math;
 mod paths;
+pub(crate) use paths::normpath_str;
 mod pyrandom;
 mod random;
 mod time;

@@ -71,6 +71,55 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     for name in ["mount", "is_mount"] {
         env.add_test(name, |p: String| is_mount(&p));
     }
+    env.add_test("vaulted_file", vaulted_file);
+    env.add_test("all", |v: Value| py_all_any("all", &v, true));
+    env.add_test("any", |v: Value| py_all_any("any", &v, false));
+}
+
+/// Python's `all(value)` (`want` true) or `any(value)` (`want` false).
+fn py_all_any(test: &str, v: &Value, want: bool) -> Result<bool, Error> {
+    let items: Vec<Json> = match value_to_json(v)? {
+        Json::Array(a) => a,
+        Json::Object(m) => m.into_iter().map(|(k, _)| Json::String(k)).collect(),
+        Json::String(s) => s.chars().map(|c| Json::String(c.to_string())).collect(),
+        other => {
+            return Err(fail(
+                test,
+                format!(
+                    "'{}' object is not iterable",
+                    crate::convert::py_type(&other)
+                ),
+            ))
+        }
+    };
+    let truthy = |i: &Json| crate::convert::py_truthy(i);
+    Ok(if want {
+        items.iter().all(truthy)
+    } else {
+        items.iter().any(truthy)
+    })
+}
+
+/// `vaulted_file`: whether the file starts with the vault header.
+fn vaulted_file(p: String) -> Result<bool, Error> {
+    use std::io::Read;
+    const HEADER: &[u8] = b"$ANSIBLE_VAULT";
+    let mut f = std::fs::File::open(&p).map_err(|e| {
+        fail(
+            "vaulted_file",
+            format!(
+                "Cannot test if the file {} is a vault: {}",
+                crate::convert::py_str_repr(&p),
+                os_error(&e, &p).replace(&format!(": '{p}'"), &format!(": b'{p}'"))
+            ),
+        )
+    })?;
+    let mut head = Vec::new();
+    f.by_ref()
+        .take(HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| fail("vaulted_file", e))?;
+    Ok(head == HEADER)
 }
 
 /// Python's text for an OSError about `path`: `[Errno 2] No such file or directory: 'x'`.

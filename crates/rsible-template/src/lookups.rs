@@ -12,6 +12,8 @@ use crate::convert::{json_to_value, py_str, value_to_json};
 use crate::scope::Scope;
 use crate::TemplateError;
 
+mod first_found;
+
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("lookup", lookup);
     env.add_function("query", query);
@@ -46,7 +48,7 @@ fn call(
     for t in terms {
         jterms.push(value_to_json(t)?);
     }
-    match run(&scope, name, &jterms, &opts) {
+    match run(&scope, name, &jterms, &opts, false) {
         Ok(items) => Ok((items, wantlist)),
         Err(e) => match errors.as_deref() {
             Some("ignore") | Some("warn") => Ok((Vec::new(), true)),
@@ -85,6 +87,7 @@ pub(crate) fn run(
     name: &str,
     terms: &[Json],
     opts: &Map<String, Json>,
+    as_with: bool,
 ) -> Result<Vec<Json>, TemplateError> {
     let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     match name {
@@ -158,7 +161,7 @@ pub(crate) fn run(
             .flat_map(|t| fileglob(scope, &py_str(t)))
             .map(Json::String)
             .collect()),
-        "first_found" => first_found(scope, terms, opts),
+        "first_found" => first_found::first_found(scope, terms, opts, as_with),
         "vars" => {
             let ctx = scope.context();
             let mut out = Vec::new();
@@ -475,61 +478,6 @@ fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
         }
     }
     Vec::new()
-}
-
-fn first_found(
-    scope: &Scope,
-    terms: &[Json],
-    opts: &Map<String, Json>,
-) -> Result<Vec<Json>, TemplateError> {
-    let mut files: Vec<String> = Vec::new();
-    let mut paths: Vec<String> = Vec::new();
-    let push_list = |v: &Json, into: &mut Vec<String>| match v {
-        Json::Array(a) => into.extend(a.iter().map(py_str)),
-        Json::String(s) => into.extend(s.split([',', ';']).map(str::to_owned)),
-        other => into.push(py_str(other)),
-    };
-    for t in terms {
-        match t {
-            Json::Object(m) => {
-                if let Some(f) = m.get("files") {
-                    push_list(f, &mut files);
-                }
-                if let Some(p) = m.get("paths") {
-                    push_list(p, &mut paths);
-                }
-            }
-            Json::Array(a) => files.extend(a.iter().map(py_str)),
-            other => files.push(py_str(other)),
-        }
-    }
-    if let Some(f) = opts.get("files") {
-        push_list(f, &mut files);
-    }
-    if let Some(p) = opts.get("paths") {
-        push_list(p, &mut paths);
-    }
-    let skip = opts.get("skip").is_some_and(crate::filters::truthy_word);
-    for f in &files {
-        let found = if paths.is_empty() {
-            find(scope, "files", f)
-        } else {
-            paths
-                .iter()
-                .map(|p| Path::new(p).join(f))
-                .find(|p| p.is_file())
-        };
-        if let Some(p) = found {
-            return Ok(vec![Json::String(p.to_string_lossy().into_owned())]);
-        }
-    }
-    if skip {
-        return Ok(Vec::new());
-    }
-    Err(plugin_error(
-        "first_found",
-        "No file was found when using first_found.",
-    ))
 }
 
 /// Runs `cmd` with `/bin/sh -c` in the playbook's directory (Ansible's loader basedir, the
