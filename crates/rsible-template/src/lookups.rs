@@ -13,6 +13,7 @@ use crate::scope::Scope;
 use crate::TemplateError;
 
 mod first_found;
+mod url;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("lookup", lookup);
@@ -206,6 +207,7 @@ pub(crate) fn run(
             Ok(out)
         }
         "together" => together(terms),
+        "url" => url::url(terms, opts),
         "random_choice" => Ok(random_choice(terms)),
         "varnames" => varnames(scope, terms),
         "csvfile" => csvfile(scope, terms, opts),
