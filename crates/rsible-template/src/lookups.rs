@@ -13,6 +13,7 @@ use crate::scope::Scope;
 use crate::TemplateError;
 
 mod first_found;
+mod template;
 mod url;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
@@ -106,7 +107,7 @@ pub(crate) fn run(
                 }
             })
             .collect()),
-        "template" => template(scope, terms),
+        "template" => template::template(scope, terms, opts),
         "items" => Ok(terms
             .iter()
             .flat_map(|t| match t {
@@ -303,24 +304,6 @@ fn file(
             s = s.trim_start();
         }
         out.push(Json::String(s.to_owned()));
-    }
-    Ok(out)
-}
-
-fn template(scope: &Arc<Scope>, terms: &[Json]) -> Result<Vec<Json>, TemplateError> {
-    let mut out = Vec::new();
-    for t in terms {
-        let term = py_str(t);
-        let path = find(scope, "templates", &term).ok_or_else(|| {
-            plugin_error(
-                "template",
-                format!("the template file {term} could not be found for the lookup"),
-            )
-        })?;
-        let text = fs_err::read_to_string(&path).map_err(|e| plugin_error("template", e))?;
-        out.push(Json::String(crate::render::render_string(
-            scope, &text, false, None,
-        )?));
     }
     Ok(out)
 }
