@@ -15,13 +15,13 @@ use crate::regex_py;
 use crate::scope::Scope;
 
 mod comment;
-mod crypt;
+pub(crate) mod crypt;
 mod data;
 mod json_query;
 mod math;
 mod paths;
 pub(crate) use paths::normpath_str;
-mod pyrandom;
+pub(crate) mod pyrandom;
 mod random;
 mod time;
 

@@ -12,7 +12,9 @@ use crate::convert::{json_to_value, py_str, value_to_json};
 use crate::scope::Scope;
 use crate::TemplateError;
 
+mod community;
 mod first_found;
+mod password;
 mod template;
 mod url;
 
@@ -25,6 +27,15 @@ pub(crate) fn register(env: &mut Environment<'static>) {
 fn plugin_error(name: &str, msg: impl std::fmt::Display) -> TemplateError {
     TemplateError::Render {
         message: format!("The lookup plugin '{name}' failed: {msg}"),
+        span: None,
+    }
+}
+
+/// A lookup failure raised from another error (`raise AnsibleError(...) from e`).
+fn plugin_error_from(name: &str, msg: impl std::fmt::Display, cause: String) -> TemplateError {
+    TemplateError::Caused {
+        message: format!("The lookup plugin '{name}' failed: {msg}"),
+        cause,
         span: None,
     }
 }
@@ -209,6 +220,11 @@ pub(crate) fn run(
         }
         "together" => together(terms),
         "url" => url::url(terms, opts),
+        "password" => password::password(scope, terms, opts),
+        "flattened" | "community.general.flattened" => Ok(community::flattened(terms)),
+        "collection_version" | "community.general.collection_version" => {
+            community::collection_version(scope, terms, opts)
+        }
         "random_choice" => Ok(random_choice(terms)),
         "varnames" => varnames(scope, terms),
         "csvfile" => csvfile(scope, terms, opts),

@@ -266,6 +266,15 @@ pub(crate) fn with_span(err: TemplateError, new: Option<Span>) -> TemplateError 
             message,
             span: span.or(new),
         },
+        TemplateError::Caused {
+            message,
+            cause,
+            span,
+        } => TemplateError::Caused {
+            message,
+            cause,
+            span: span.or(new),
+        },
         TemplateError::Untrusted { span } => TemplateError::Untrusted { span: span.or(new) },
     }
 }

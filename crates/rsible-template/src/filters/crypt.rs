@@ -161,7 +161,7 @@ fn md5_crypt(pw: &[u8], salt: &str) -> String {
 }
 
 /// A salt as passlib generates one: `size` characters of the hash64 alphabet.
-fn random_salt(size: usize) -> String {
+pub(crate) fn random_salt(size: usize) -> String {
     use std::hash::{BuildHasher, RandomState};
     (0..size)
         .map(|i| {
@@ -179,27 +179,7 @@ pub(crate) fn password_hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Resu
         &args,
         &kwargs,
     )?;
-    let plugin = "password_hash";
     let hashtype = opt_str(a[0].as_ref())?.unwrap_or_else(|| "sha512".to_owned());
-    let algo = match hashtype.as_str() {
-        "md5" | "md5_crypt" => "md5_crypt",
-        "sha256" | "sha256_crypt" => "sha256_crypt",
-        "sha512" | "sha512_crypt" => "sha512_crypt",
-        "blowfish" | "bcrypt" => {
-            return Err(fail(
-                plugin,
-                "rsible does not implement the 'bcrypt' algorithm of password_hash",
-            ))
-        }
-        other => {
-            return Err(fail(
-                plugin,
-                format!(
-                    "{other} is not in the list of supported passlib algorithms: md5, blowfish, sha256, sha512"
-                ),
-            ))
-        }
-    };
     let secret = py_str(&value_to_json(&v)?);
     let salt = opt_str(a[1].as_ref())?.filter(|s| !s.is_empty());
     let salt_size: Option<usize> = opt(a[2].as_ref())?;
@@ -208,8 +188,36 @@ pub(crate) fn password_hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Resu
         Some(r) => match r.as_u64().and_then(|r| u32::try_from(r).ok()) {
             Some(0) => None,
             Some(r) => Some(r),
-            None => return Err(fail(plugin, "Could not hash the secret.")),
+            None => return Err(fail("password_hash", "Could not hash the secret.")),
         },
+    };
+    do_encrypt(&secret, &hashtype, salt, salt_size, rounds)
+        .map(Value::from)
+        .map_err(|m| fail("password_hash", m))
+}
+
+/// `do_encrypt` with passlib: the hash string, or Ansible's message.
+pub(crate) fn do_encrypt(
+    secret: &str,
+    hashtype: &str,
+    salt: Option<String>,
+    salt_size: Option<usize>,
+    rounds: Option<u32>,
+) -> Result<String, String> {
+    let algo = match hashtype {
+        "md5" | "md5_crypt" => "md5_crypt",
+        "sha256" | "sha256_crypt" => "sha256_crypt",
+        "sha512" | "sha512_crypt" => "sha512_crypt",
+        "blowfish" | "bcrypt" => {
+            return Err(
+                "rsible does not implement the 'bcrypt' algorithm of password_hash".to_owned(),
+            )
+        }
+        other => {
+            return Err(format!(
+                "{other} is not in the list of supported passlib algorithms: md5, blowfish, sha256, sha512"
+            ))
+        }
     };
     let (max_salt, default_rounds) = match algo {
         "md5_crypt" => (8, None),
@@ -220,18 +228,19 @@ pub(crate) fn password_hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Resu
         Some(s) => s,
         None => random_salt(salt_size.unwrap_or(max_salt)),
     };
+    let bad = || "Could not hash the secret.".to_owned();
     // passlib refuses what crypt(3) would silently truncate or clamp.
     let bad_salt = salt.chars().count() > max_salt || !salt.bytes().all(|b| ITOA64.contains(&b));
     if bad_salt || (algo == "md5_crypt" && rounds.is_some()) {
-        return Err(fail(plugin, "Could not hash the secret."));
+        return Err(bad());
     }
     let pw = secret.as_bytes();
-    let out = match algo {
+    Ok(match algo {
         "md5_crypt" => format!("$1${salt}${}", md5_crypt(pw, &salt)),
         _ => {
             let rounds = rounds.or(default_rounds).unwrap_or(5000);
             if !(1000..=999_999_999).contains(&rounds) {
-                return Err(fail(plugin, "Could not hash the secret."));
+                return Err(bad());
             }
             let (id, body) = if algo == "sha256_crypt" {
                 ("5", sha256_crypt(pw, &salt, rounds))
@@ -245,8 +254,7 @@ pub(crate) fn password_hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Resu
                 format!("${id}$rounds={rounds}${salt}${body}")
             }
         }
-    };
-    Ok(Value::from(out))
+    })
 }
 
 pub(crate) fn md5(v: Value) -> Result<Value, Error> {

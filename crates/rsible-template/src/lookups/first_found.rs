@@ -58,7 +58,19 @@ fn find(scope: &crate::scope::Scope, subdir: Option<&str>, source: &str) -> Opti
         .map(PathBuf::from);
     let paths: Vec<PathBuf> = match scope.vars.get("ansible_search_path") {
         Some(Json::Array(a)) => a.iter().map(|p| PathBuf::from(py_str(p))).collect(),
-        _ => search_paths(scope),
+        // The runner's list also holds `files/`, `templates/` and `vars/` of each directory;
+        // Ansible's stack is the directories themselves (role, its tasks, the playbook's).
+        _ => {
+            let all = search_paths(scope);
+            all.iter()
+                .filter(|p| {
+                    let sub = p.file_name().and_then(|n| n.to_str());
+                    let parent_listed = p.parent().is_some_and(|up| all.iter().any(|q| q == up));
+                    !(matches!(sub, Some("files" | "templates" | "vars")) && parent_listed)
+                })
+                .cloned()
+                .collect()
+        }
     };
     dwim_candidates(&paths, basedir.as_deref(), subdir, source)
         .into_iter()

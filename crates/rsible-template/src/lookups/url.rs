@@ -6,7 +6,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::{Map, Value as Json};
 
-use super::{plugin_error, split_lines};
+use super::{plugin_error, plugin_error_from, split_lines};
 use crate::convert::py_str;
 use crate::TemplateError;
 
@@ -120,9 +120,10 @@ fn percent_decode(s: &str) -> String {
 fn fetch(url: &str, o: &Options) -> Result<Vec<u8>, TemplateError> {
     let masked = mask_url(url);
     let failed = |why: String| {
-        plugin_error(
+        plugin_error_from(
             "url",
-            format!("Failed lookup url for {masked}: <urlopen error {why}>"),
+            format!("Failed lookup url for {masked}"),
+            format!("<urlopen error {why}>"),
         )
     };
     let Some((scheme, rest)) = url.split_once(':').filter(|(s, _)| {
@@ -156,7 +157,15 @@ fn fetch(url: &str, o: &Options) -> Result<Vec<u8>, TemplateError> {
             });
         }
         "http" | "https" => {}
-        other => return Err(failed(format!("unknown url type: {other}"))),
+        // urllib's own refusal, which Ansible shows in one piece.
+        other => {
+            return Err(plugin_error(
+                "url",
+                format!(
+                    "Failed lookup url for {masked}: <urlopen error unknown url type: {other}>"
+                ),
+            ))
+        }
     }
     let t = Some(Duration::from_secs_f64(o.timeout.max(0.001)));
     let tls = ureq::tls::TlsConfig::builder()
@@ -203,10 +212,11 @@ fn fetch(url: &str, o: &Options) -> Result<Vec<u8>, TemplateError> {
     })?;
     let status = resp.status();
     if status.as_u16() >= 300 {
-        return Err(plugin_error(
+        return Err(plugin_error_from(
             "url",
+            format!("Received HTTP error for {masked}"),
             format!(
-                "Received HTTP error for {masked}: HTTP Error {}: {}",
+                "HTTP Error {}: {}",
                 status.as_u16(),
                 status.canonical_reason().unwrap_or("")
             ),
@@ -340,6 +350,26 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "The lookup plugin 'url' failed: Failed lookup url for nope://x: <urlopen error unknown url type: nope>"
+        );
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    #[test]
+    fn failure_keeps_its_cause() {
+        let t = crate::Templar::new();
+        let e = t
+            .render_str(
+                "{{ lookup('url', 'file:///nonexistent-rsible') }}",
+                &crate::Vars::new(),
+                &crate::Origin::default(),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.cause(),
+            Some("<urlopen error [Errno 2] No such file or directory: '/nonexistent-rsible'>"),
+            "{e:?}"
         );
     }
 }
