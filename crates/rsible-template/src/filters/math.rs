@@ -46,12 +46,12 @@ pub(crate) fn log(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, 
         Some(b) => Some(real("log", &b)?),
     };
     let domain = |f: f64| f <= 0.0;
-    if domain(x) || base.is_some_and(|b| domain(b)) {
+    if domain(x) || base.is_some_and(domain) {
         return Err(fail("log", "math domain error"));
     }
     let r = match base {
-        Some(b) if b == 10.0 => x.log10(),
-        Some(b) if b == 1.0 => return Err(fail("log", "float division by zero")),
+        Some(10.0) => x.log10(),
+        Some(1.0) => return Err(fail("log", "float division by zero")),
         Some(b) => x.ln() / b.ln(),
         None => x.ln(),
     };
