@@ -17,6 +17,7 @@ use crate::scope::Scope;
 mod comment;
 pub(crate) mod crypt;
 mod data;
+mod jinja;
 mod json_query;
 mod math;
 mod paths;
@@ -102,6 +103,10 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("random", random::random);
     env.add_filter("shuffle", random::shuffle);
     env.add_filter("strftime", time::strftime);
+    env.add_filter("center", jinja::center);
+    env.add_filter("truncate", jinja::truncate);
+    env.add_filter("filesizeformat", jinja::filesizeformat);
+    env.add_filter("striptags", jinja::striptags);
 }
 
 pub(crate) fn fail(plugin: &str, msg: impl std::fmt::Display) -> Error {

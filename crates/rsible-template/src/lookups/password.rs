@@ -236,9 +236,11 @@ pub(crate) fn password(
         }
         match (&ident, &p.ident) {
             (None, _) => ident.clone_from(&p.ident),
-            (Some(stored), Some(given)) if stored != given => return Err(err(format!(
+            (Some(stored), Some(given)) if stored != given => {
+                return Err(err(format!(
                 "The ident parameter provided ({stored}) does not match the stored one ({given})."
-            ))),
+            )))
+            }
             _ => {}
         }
         if p.encrypt.as_deref() == Some("bcrypt") && ident.is_none() {
