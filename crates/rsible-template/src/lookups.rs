@@ -14,6 +14,7 @@ use crate::TemplateError;
 
 mod community;
 mod first_found;
+mod inventory;
 mod password;
 mod template;
 mod url;
@@ -220,6 +221,7 @@ pub(crate) fn run(
         }
         "together" => together(terms),
         "url" => url::url(terms, opts),
+        "inventory_hostnames" => inventory::inventory_hostnames(scope, terms),
         "password" => password::password(scope, terms, opts),
         "flattened" | "community.general.flattened" => Ok(community::flattened(terms)),
         "collection_version" | "community.general.collection_version" => {
