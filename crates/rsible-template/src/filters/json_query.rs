@@ -61,3 +61,16 @@ mod tests {
             .contains("The filter plugin 'community.general.json_query' failed: JMESPathError in json_query filter plugin:"));
     }
 }
+
+#[cfg(test)]
+mod fqcn_tests {
+    #[test]
+    fn dotted_name() {
+        let env = crate::env::build(false);
+        let r = env.render_str(
+            "{{ {'a': 1} | community.general.json_query('a') }}",
+            minijinja::context! {},
+        );
+        assert_eq!(r.map_err(|e| e.to_string()), Ok("1".to_owned()));
+    }
+}
