@@ -45,9 +45,10 @@ pub(crate) fn subelements(
                     return Err(fail(
                         plugin,
                         format!(
-                            "the key {} should point to a dictionary, got '{}'",
+                            "the key {} should point to a dictionary, got '{}': {}",
                             py_str(key),
-                            py_str(&values)
+                            py_str(&values),
+                            index_error(&values, key)
                         ),
                     ))
                 }
@@ -96,5 +97,18 @@ pub(crate) fn from_yaml_all(v: Value) -> Result<Value, Error> {
             Ok(json_to_value(&Json::Array(docs)))
         }
         _ => Ok(v),
+    }
+}
+
+/// Python's TypeError for `values[key]` on something that is not a dict.
+fn index_error(values: &Json, key: &Json) -> String {
+    let kt = crate::convert::py_type(key);
+    match values {
+        Json::String(_) => format!("string indices must be integers, not '{kt}'"),
+        Json::Array(_) => format!("list indices must be integers or slices, not {kt}"),
+        other => format!(
+            "'{}' object is not subscriptable",
+            crate::convert::py_type(other)
+        ),
     }
 }

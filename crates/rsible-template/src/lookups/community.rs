@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value as Json};
 
-use super::plugin_error;
 use crate::convert::py_str;
 use crate::scope::Scope;
 use crate::TemplateError;
@@ -85,15 +84,6 @@ pub(crate) fn collection_version(
     opts: &Map<String, Json>,
 ) -> Result<Vec<Json>, TemplateError> {
     let name = "collection_version";
-    if let Some(bad) = opts
-        .keys()
-        .find(|k| !["result_not_found", "result_no_version"].contains(&k.as_str()))
-    {
-        return Err(plugin_error(
-            name,
-            format!("Invalid option(s) for collection_version lookup: {bad}"),
-        ));
-    }
     let not_found = opts.get("result_not_found").cloned().unwrap_or(Json::Null);
     let no_version = opts
         .get("result_no_version")

@@ -96,13 +96,6 @@ struct Options {
 
 impl Options {
     fn from_map(m: &Map<String, Json>) -> Result<Self, TemplateError> {
-        let known = ["files", "paths", "skip"];
-        if let Some(bad) = m.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(plugin_error(
-                "first_found",
-                format!("Invalid option(s) for first_found: {bad}"),
-            ));
-        }
         Ok(Options {
             files: m
                 .get("files")

@@ -141,7 +141,9 @@ pub(crate) fn inventory_hostnames(
 ) -> Result<Vec<Json>, TemplateError> {
     let groups = match scope.vars.get("groups") {
         Some(Json::Object(g)) => g.clone(),
-        _ => Map::new(),
+        Some(_) => Map::new(),
+        // `variables['groups']`: the KeyError's text.
+        None => return Err(super::plugin_error("inventory_hostnames", "'groups'")),
     };
     let inv = Inventory::from_groups(&groups);
     let mut patterns: Vec<String> = Vec::new();

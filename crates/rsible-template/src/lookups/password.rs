@@ -257,6 +257,12 @@ pub(crate) fn password(
             write_file(&path, &text).map_err(|e| err(e.to_string()))?;
         }
         out.push(Json::String(match &p.encrypt {
+            // `do_encrypt` straight from passlib, without the filter's list of short names.
+            Some(algo) if !algo.ends_with("_crypt") => {
+                return Err(err(format!(
+                    "Installed passlib version 1.7.4 does not support the '{algo}' algorithm."
+                )))
+            }
             Some(algo) => {
                 crate::filters::crypt::do_encrypt(&plain, algo, salt, None, None).map_err(err)?
             }

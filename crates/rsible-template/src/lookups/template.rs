@@ -11,17 +11,6 @@ use crate::convert::{py_str, value_to_json};
 use crate::scope::Scope;
 use crate::TemplateError;
 
-const KNOWN: &[&str] = &[
-    "convert_data",
-    "template_vars",
-    "jinja2_native",
-    "variable_start_string",
-    "variable_end_string",
-    "comment_start_string",
-    "comment_end_string",
-    "trim_blocks",
-];
-
 /// `str(datetime)` of a local time: microseconds only when there are any.
 fn py_datetime(t: &chrono::DateTime<chrono::Local>) -> String {
     if t.timestamp_subsec_micros() == 0 {
@@ -115,12 +104,6 @@ pub(crate) fn template(
     terms: &[Json],
     opts: &Map<String, Json>,
 ) -> Result<Vec<Json>, TemplateError> {
-    if let Some(bad) = opts.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(plugin_error(
-            "template",
-            format!("Invalid option(s) for template lookup: {bad}"),
-        ));
-    }
     let extra = match opts.get("template_vars") {
         None | Some(Json::Null) => Map::new(),
         Some(Json::Object(m)) => m.clone(),

@@ -39,33 +39,7 @@ struct Options {
     follow: bool,
 }
 
-const KNOWN: &[&str] = &[
-    "validate_certs",
-    "split_lines",
-    "use_proxy",
-    "username",
-    "password",
-    "headers",
-    "force",
-    "timeout",
-    "http_agent",
-    "force_basic_auth",
-    "follow_redirects",
-    "use_gssapi",
-    "use_netrc",
-    "unix_socket",
-    "ca_path",
-    "unredirected_headers",
-    "ciphers",
-];
-
 fn options(opts: &Map<String, Json>) -> Result<Options, TemplateError> {
-    if let Some(bad) = opts.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(plugin_error(
-            "url",
-            format!("Invalid option(s) for url lookup: {bad}"),
-        ));
-    }
     if opts.get("unix_socket").is_some_and(|s| !s.is_null()) {
         return Err(plugin_error(
             "url",
