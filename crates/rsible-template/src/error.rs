@@ -24,6 +24,14 @@ pub enum TemplateError {
     /// Any other failure while rendering (bad filter input, failed lookup, …).
     #[error("{message}")]
     Render { message: String, span: Option<Span> },
+    /// A failure raised from another error (`raise AnsibleError(...) from e`), which Ansible
+    /// shows as its own `<<< caused by >>>` section; `msg` reads `message: cause`.
+    #[error("{message}: {cause}")]
+    Caused {
+        message: String,
+        cause: String,
+        span: Option<Span>,
+    },
     /// A template or expression that is not trusted (`!unsafe`, data from a host, the output
     /// of another template): ansible-core 2.19's `TemplateTrustCheckFailedError`.
     #[error("Encountered untrusted template or expression.")]
@@ -36,6 +44,7 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
+            | Self::Caused { span, .. }
             | Self::Untrusted { span } => *span,
         }
     }
@@ -47,11 +56,20 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
+            | Self::Caused { span, .. }
             | Self::Untrusted { span } => {
                 span.get_or_insert(at);
             }
         }
         self
+    }
+
+    /// The error this one was raised from, shown apart in the error chain.
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            Self::Caused { cause, .. } => Some(cause),
+            _ => None,
+        }
     }
 
     /// The help text Ansible prints after the error's source excerpt.

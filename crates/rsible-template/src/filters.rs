@@ -14,55 +14,99 @@ use crate::pyset::{self, PySet};
 use crate::regex_py;
 use crate::scope::Scope;
 
+mod comment;
+pub(crate) mod crypt;
+mod data;
+mod jinja;
+mod json_query;
+mod math;
+mod paths;
+pub(crate) use paths::normpath_str;
+pub(crate) mod pyrandom;
+mod random;
+mod time;
+
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("selectattr", selectattr);
-    env.add_filter("rejectattr", rejectattr);
-    env.add_filter("default", default);
-    env.add_filter("d", default);
-    env.add_filter("bool", to_bool);
-    env.add_filter("int", to_int);
-    env.add_filter("float", to_float);
-    env.add_filter("string", to_string);
-    env.add_filter("join", join);
-    env.add_filter("split", split);
-    env.add_filter("regex_replace", regex_replace);
-    env.add_filter("regex_search", regex_search);
-    env.add_filter("regex_findall", regex_findall);
-    env.add_filter("regex_escape", regex_escape);
-    env.add_filter("unique", unique);
-    env.add_filter("union", union);
-    env.add_filter("difference", difference);
-    env.add_filter("intersect", intersect);
-    env.add_filter("symmetric_difference", symmetric_difference);
-    env.add_filter("dict2items", dict2items);
-    env.add_filter("items2dict", items2dict);
-    env.add_filter("combine", combine);
-    env.add_filter("flatten", flatten);
-    env.add_filter("to_json", to_json);
-    env.add_filter("to_nice_json", to_nice_json);
-    env.add_filter("from_json", from_json);
-    env.add_filter("to_yaml", to_yaml);
-    env.add_filter("to_nice_yaml", to_nice_yaml);
-    env.add_filter("from_yaml", from_yaml);
-    env.add_filter("quote", quote);
-    env.add_filter("basename", basename);
-    env.add_filter("dirname", dirname);
-    env.add_filter("expanduser", expanduser);
-    env.add_filter("realpath", realpath);
-    env.add_filter("splitext", splitext);
-    env.add_filter("path_join", path_join);
-    env.add_filter("b64encode", b64encode);
-    env.add_filter("b64decode", b64decode);
-    env.add_filter("mandatory", mandatory);
-    env.add_filter("ternary", ternary);
-    env.add_filter("type_debug", type_debug);
-    env.add_filter("hash", hash);
-    env.add_filter("checksum", checksum);
-    env.add_filter("sha1", checksum);
-    env.add_filter("extract", extract);
-    env.add_filter("zip", zip);
-    env.add_filter("product", product);
-    env.add_filter("wordcount", wordcount);
+    crate::env::add_filter(env, "selectattr", selectattr);
+    crate::env::add_filter(env, "rejectattr", rejectattr);
+    crate::env::add_filter(env, "default", default);
+    crate::env::add_filter(env, "d", default);
+    crate::env::add_filter(env, "bool", to_bool);
+    crate::env::add_filter(env, "int", to_int);
+    crate::env::add_filter(env, "float", to_float);
+    crate::env::add_filter(env, "string", to_string);
+    crate::env::add_filter(env, "join", join);
+    crate::env::add_filter(env, "split", split);
+    crate::env::add_filter(env, "regex_replace", regex_replace);
+    crate::env::add_filter(env, "regex_search", regex_search);
+    crate::env::add_filter(env, "regex_findall", regex_findall);
+    crate::env::add_filter(env, "regex_escape", regex_escape);
+    crate::env::add_filter(env, "unique", unique);
+    crate::env::add_filter(env, "union", union);
+    crate::env::add_filter(env, "difference", difference);
+    crate::env::add_filter(env, "intersect", intersect);
+    crate::env::add_filter(env, "symmetric_difference", symmetric_difference);
+    crate::env::add_filter(env, "dict2items", dict2items);
+    crate::env::add_filter(env, "items2dict", items2dict);
+    crate::env::add_filter(env, "combine", combine);
+    crate::env::add_filter(env, "flatten", flatten);
+    crate::env::add_filter(env, "to_json", to_json);
+    crate::env::add_filter(env, "to_nice_json", to_nice_json);
+    crate::env::add_filter(env, "from_json", from_json);
+    crate::env::add_filter(env, "to_yaml", to_yaml);
+    crate::env::add_filter(env, "to_nice_yaml", to_nice_yaml);
+    crate::env::add_filter(env, "from_yaml", from_yaml);
+    crate::env::add_filter(env, "quote", quote);
+    crate::env::add_filter(env, "basename", basename);
+    crate::env::add_filter(env, "dirname", dirname);
+    crate::env::add_filter(env, "expanduser", expanduser);
+    crate::env::add_filter(env, "realpath", realpath);
+    crate::env::add_filter(env, "splitext", splitext);
+    crate::env::add_filter(env, "path_join", path_join);
+    crate::env::add_filter(env, "b64encode", b64encode);
+    crate::env::add_filter(env, "b64decode", b64decode);
+    crate::env::add_filter(env, "mandatory", mandatory);
+    crate::env::add_filter(env, "ternary", ternary);
+    crate::env::add_filter(env, "type_debug", type_debug);
+    crate::env::add_filter(env, "hash", hash);
+    crate::env::add_filter(env, "checksum", checksum);
+    crate::env::add_filter(env, "sha1", checksum);
+    crate::env::add_filter(env, "extract", extract);
+    crate::env::add_filter(env, "zip", zip);
+    crate::env::add_filter(env, "product", product);
+    crate::env::add_filter(env, "wordcount", wordcount);
+    crate::env::add_filter(env, "comment", comment::comment);
+    crate::env::add_filter(env, "password_hash", crypt::password_hash);
+    crate::env::add_filter(env, "md5", crypt::md5);
+    crate::env::add_filter(env, "to_uuid", crypt::to_uuid);
+    crate::env::add_filter(env, "subelements", data::subelements);
+    crate::env::add_filter(env, "from_yaml_all", data::from_yaml_all);
+    env.add_filter("json_query", json_query::json_query);
+    env.add_filter("community.general.json_query", json_query::json_query);
+    crate::env::add_filter(env, "log", math::log);
+    crate::env::add_filter(env, "pow", math::pow);
+    crate::env::add_filter(env, "root", math::root);
+    crate::env::add_filter(env, "human_readable", math::human_readable);
+    crate::env::add_filter(env, "human_to_bytes", math::human_to_bytes);
+    crate::env::add_filter(env, "combinations", math::combinations);
+    crate::env::add_filter(env, "permutations", math::permutations);
+    crate::env::add_filter(env, "zip_longest", math::zip_longest);
+    crate::env::add_filter(env, "rekey_on_member", math::rekey_on_member);
+    crate::env::add_filter(env, "normpath", paths::normpath);
+    crate::env::add_filter(env, "relpath", paths::relpath);
+    crate::env::add_filter(env, "commonpath", paths::commonpath);
+    crate::env::add_filter(env, "expandvars", paths::expandvars);
+    crate::env::add_filter(env, "win_basename", paths::win_basename);
+    crate::env::add_filter(env, "win_dirname", paths::win_dirname);
+    crate::env::add_filter(env, "win_splitdrive", paths::win_splitdrive);
+    crate::env::add_filter(env, "fileglob", paths::fileglob);
+    crate::env::add_filter(env, "random", random::random);
+    crate::env::add_filter(env, "shuffle", random::shuffle);
+    crate::env::add_filter(env, "strftime", time::strftime);
+    crate::env::add_filter(env, "center", jinja::center);
+    crate::env::add_filter(env, "truncate", jinja::truncate);
+    crate::env::add_filter(env, "filesizeformat", jinja::filesizeformat);
+    crate::env::add_filter(env, "striptags", jinja::striptags);
 }
 
 pub(crate) fn fail(plugin: &str, msg: impl std::fmt::Display) -> Error {
@@ -85,7 +129,7 @@ fn text(v: &Value) -> Result<String, Error> {
     Ok(py_str(&j(v)?))
 }
 
-fn list_of(plugin: &str, v: &Value) -> Result<Vec<Json>, Error> {
+pub(crate) fn list_of(plugin: &str, v: &Value) -> Result<Vec<Json>, Error> {
     match j(v)? {
         Json::Array(a) => Ok(a),
         Json::Object(m) => Ok(m.into_iter().map(|(k, _)| Json::String(k)).collect()),
@@ -937,6 +981,9 @@ fn digest(kind: &str, data: &[u8]) -> Option<String> {
         "sha1" => Some(hex::encode(sha1::Sha1::digest(data))),
         "sha256" => Some(hex::encode(sha2::Sha256::digest(data))),
         "sha512" => Some(hex::encode(sha2::Sha512::digest(data))),
+        "sha224" => Some(hex::encode(sha2::Sha224::digest(data))),
+        "sha384" => Some(hex::encode(sha2::Sha384::digest(data))),
+        "md5" => Some(hex::encode(md5::Md5::digest(data))),
         _ => None,
     }
 }
@@ -950,7 +997,7 @@ fn hash(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
 fn hash_of(v: &Value, kind: &str) -> Result<Value, Error> {
     match digest(kind, text(v)?.as_bytes()) {
         Some(h) => Ok(Value::from(h)),
-        None => Ok(Value::from(())),
+        None => Err(fail("hash", format!("unsupported hash type {kind}"))),
     }
 }
 

@@ -11,66 +11,117 @@ use crate::convert::{py_str, py_type, value_to_json};
 use crate::regex_py;
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_test("failed", failed);
-    env.add_test("failure", failed);
-    env.add_test("succeeded", succeeded);
-    env.add_test("success", succeeded);
-    env.add_test("successful", succeeded);
-    env.add_test("changed", changed);
-    env.add_test("change", changed);
-    env.add_test("skipped", skipped);
-    env.add_test("skip", skipped);
-    env.add_test("match", is_match);
-    env.add_test("search", is_search);
-    env.add_test("regex", is_regex);
-    env.add_test("version", version);
-    env.add_test("version_compare", version);
-    env.add_test("subset", subset);
-    env.add_test("issubset", subset);
-    env.add_test("superset", superset);
-    env.add_test("issuperset", superset);
-    env.add_test("unreachable", |v: Value| {
+    crate::env::add_test(env, "failed", failed);
+    crate::env::add_test(env, "failure", failed);
+    crate::env::add_test(env, "succeeded", succeeded);
+    crate::env::add_test(env, "success", succeeded);
+    crate::env::add_test(env, "successful", succeeded);
+    crate::env::add_test(env, "changed", changed);
+    crate::env::add_test(env, "change", changed);
+    crate::env::add_test(env, "skipped", skipped);
+    crate::env::add_test(env, "skip", skipped);
+    crate::env::add_test(env, "match", is_match);
+    crate::env::add_test(env, "search", is_search);
+    crate::env::add_test(env, "regex", is_regex);
+    crate::env::add_test(env, "version", version);
+    crate::env::add_test(env, "version_compare", version);
+    crate::env::add_test(env, "subset", subset);
+    crate::env::add_test(env, "issubset", subset);
+    crate::env::add_test(env, "superset", superset);
+    crate::env::add_test(env, "issuperset", superset);
+    crate::env::add_test(env, "unreachable", |v: Value| {
         Ok::<_, Error>(flag(&result_map("unreachable", &v)?, "unreachable"))
     });
-    env.add_test("reachable", |v: Value| {
+    crate::env::add_test(env, "reachable", |v: Value| {
         Ok::<_, Error>(!flag(&result_map("reachable", &v)?, "unreachable"))
     });
-    env.add_test("timedout", timedout);
-    env.add_test("finished", |v: Value| async_state("finished", &v));
-    env.add_test("started", |v: Value| async_state("started", &v));
-    env.add_test("truthy", |v: Value, kwargs: Kwargs| truthy(&v, &kwargs));
-    env.add_test("falsy", |v: Value, kwargs: Kwargs| {
+    crate::env::add_test(env, "timedout", timedout);
+    crate::env::add_test(env, "finished", |v: Value| async_state("finished", &v));
+    crate::env::add_test(env, "started", |v: Value| async_state("started", &v));
+    crate::env::add_test(env, "truthy", |v: Value, kwargs: Kwargs| {
+        truthy(&v, &kwargs)
+    });
+    crate::env::add_test(env, "falsy", |v: Value, kwargs: Kwargs| {
         truthy(&v, &kwargs).map(|b| !b)
     });
-    env.add_test("nan", is_nan);
-    env.add_test("isnan", is_nan);
-    env.add_test("contains", contains);
+    crate::env::add_test(env, "nan", is_nan);
+    crate::env::add_test(env, "isnan", is_nan);
+    crate::env::add_test(env, "contains", contains);
     // plugins/test/files.py: each test under both of its names, as os.path's functions.
-    env.add_test("exists", |p: String| Path::new(&p).exists());
-    env.add_test("link_exists", |p: String| {
+    crate::env::add_test(env, "exists", |p: String| Path::new(&p).exists());
+    crate::env::add_test(env, "link_exists", |p: String| {
         std::fs::symlink_metadata(Path::new(&p)).is_ok()
     });
     for name in ["file", "is_file"] {
-        env.add_test(name, |p: String| Path::new(&p).is_file());
+        crate::env::add_test(env, name, |p: String| Path::new(&p).is_file());
     }
     for name in ["directory", "is_dir"] {
-        env.add_test(name, |p: String| Path::new(&p).is_dir());
+        crate::env::add_test(env, name, |p: String| Path::new(&p).is_dir());
     }
     for name in ["link", "is_link"] {
-        env.add_test(name, |p: String| Path::new(&p).is_symlink());
+        crate::env::add_test(env, name, |p: String| Path::new(&p).is_symlink());
     }
     for name in ["abs", "is_abs"] {
-        env.add_test(name, |p: String| p.starts_with('/'));
+        crate::env::add_test(env, name, |p: String| p.starts_with('/'));
     }
-    env.add_test("same_file", |a: String, b: String| {
+    crate::env::add_test(env, "same_file", |a: String, b: String| {
         same_file("same_file", &a, &b)
     });
-    env.add_test("is_same_file", |a: String, b: String| {
+    crate::env::add_test(env, "is_same_file", |a: String, b: String| {
         same_file("is_same_file", &a, &b)
     });
     for name in ["mount", "is_mount"] {
-        env.add_test(name, |p: String| is_mount(&p));
+        crate::env::add_test(env, name, |p: String| is_mount(&p));
     }
+    crate::env::add_test(env, "vaulted_file", vaulted_file);
+    crate::env::add_test(env, "all", |v: Value| py_all_any("all", &v, true));
+    crate::env::add_test(env, "any", |v: Value| py_all_any("any", &v, false));
+}
+
+/// Python's `all(value)` (`want` true) or `any(value)` (`want` false).
+fn py_all_any(test: &str, v: &Value, want: bool) -> Result<bool, Error> {
+    let items: Vec<Json> = match value_to_json(v)? {
+        Json::Array(a) => a,
+        Json::Object(m) => m.into_iter().map(|(k, _)| Json::String(k)).collect(),
+        Json::String(s) => s.chars().map(|c| Json::String(c.to_string())).collect(),
+        other => {
+            return Err(fail(
+                test,
+                format!(
+                    "'{}' object is not iterable",
+                    crate::convert::py_type(&other)
+                ),
+            ))
+        }
+    };
+    let truthy = |i: &Json| crate::convert::py_truthy(i);
+    Ok(if want {
+        items.iter().all(truthy)
+    } else {
+        items.iter().any(truthy)
+    })
+}
+
+/// `vaulted_file`: whether the file starts with the vault header.
+fn vaulted_file(p: String) -> Result<bool, Error> {
+    use std::io::Read;
+    const HEADER: &[u8] = b"$ANSIBLE_VAULT";
+    let mut f = std::fs::File::open(&p).map_err(|e| {
+        fail(
+            "vaulted_file",
+            format!(
+                "Cannot test if the file {} is a vault: {}",
+                crate::convert::py_str_repr(&p),
+                os_error(&e, &p).replace(&format!(": '{p}'"), &format!(": b'{p}'"))
+            ),
+        )
+    })?;
+    let mut head = Vec::new();
+    f.by_ref()
+        .take(HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| fail("vaulted_file", e))?;
+    Ok(head == HEADER)
 }
 
 /// Python's text for an OSError about `path`: `[Errno 2] No such file or directory: 'x'`.

@@ -12,6 +12,13 @@ use crate::convert::{json_to_value, py_str, value_to_json};
 use crate::scope::Scope;
 use crate::TemplateError;
 
+mod community;
+mod first_found;
+mod inventory;
+mod password;
+mod template;
+mod url;
+
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_function("lookup", lookup);
     env.add_function("query", query);
@@ -21,6 +28,15 @@ pub(crate) fn register(env: &mut Environment<'static>) {
 fn plugin_error(name: &str, msg: impl std::fmt::Display) -> TemplateError {
     TemplateError::Render {
         message: format!("The lookup plugin '{name}' failed: {msg}"),
+        span: None,
+    }
+}
+
+/// A lookup failure raised from another error (`raise AnsibleError(...) from e`).
+fn plugin_error_from(name: &str, msg: impl std::fmt::Display, cause: String) -> TemplateError {
+    TemplateError::Caused {
+        message: format!("The lookup plugin '{name}' failed: {msg}"),
+        cause,
         span: None,
     }
 }
@@ -46,7 +62,7 @@ fn call(
     for t in terms {
         jterms.push(value_to_json(t)?);
     }
-    match run(&scope, name, &jterms, &opts) {
+    match run(&scope, name, &jterms, &opts, false) {
         Ok(items) => Ok((items, wantlist)),
         Err(e) => match errors.as_deref() {
             Some("ignore") | Some("warn") => Ok((Vec::new(), true)),
@@ -85,6 +101,7 @@ pub(crate) fn run(
     name: &str,
     terms: &[Json],
     opts: &Map<String, Json>,
+    as_with: bool,
 ) -> Result<Vec<Json>, TemplateError> {
     let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     match name {
@@ -102,7 +119,7 @@ pub(crate) fn run(
                 }
             })
             .collect()),
-        "template" => template(scope, terms),
+        "template" => template::template(scope, terms, opts),
         "items" => Ok(terms
             .iter()
             .flat_map(|t| match t {
@@ -158,7 +175,7 @@ pub(crate) fn run(
             .flat_map(|t| fileglob(scope, &py_str(t)))
             .map(Json::String)
             .collect()),
-        "first_found" => first_found(scope, terms, opts),
+        "first_found" => first_found::first_found(scope, terms, opts, as_with),
         "vars" => {
             let ctx = scope.context();
             let mut out = Vec::new();
@@ -203,6 +220,13 @@ pub(crate) fn run(
             Ok(out)
         }
         "together" => together(terms),
+        "url" => url::url(terms, opts),
+        "inventory_hostnames" => inventory::inventory_hostnames(scope, terms),
+        "password" => password::password(scope, terms, opts),
+        "flattened" | "community.general.flattened" => Ok(community::flattened(terms)),
+        "collection_version" | "community.general.collection_version" => {
+            community::collection_version(scope, terms, opts)
+        }
         "random_choice" => Ok(random_choice(terms)),
         "varnames" => varnames(scope, terms),
         "csvfile" => csvfile(scope, terms, opts),
@@ -298,24 +322,6 @@ fn file(
             s = s.trim_start();
         }
         out.push(Json::String(s.to_owned()));
-    }
-    Ok(out)
-}
-
-fn template(scope: &Arc<Scope>, terms: &[Json]) -> Result<Vec<Json>, TemplateError> {
-    let mut out = Vec::new();
-    for t in terms {
-        let term = py_str(t);
-        let path = find(scope, "templates", &term).ok_or_else(|| {
-            plugin_error(
-                "template",
-                format!("the template file {term} could not be found for the lookup"),
-            )
-        })?;
-        let text = fs_err::read_to_string(&path).map_err(|e| plugin_error("template", e))?;
-        out.push(Json::String(crate::render::render_string(
-            scope, &text, false, None,
-        )?));
     }
     Ok(out)
 }
@@ -475,61 +481,6 @@ fn fileglob(scope: &Scope, term: &str) -> Vec<String> {
         }
     }
     Vec::new()
-}
-
-fn first_found(
-    scope: &Scope,
-    terms: &[Json],
-    opts: &Map<String, Json>,
-) -> Result<Vec<Json>, TemplateError> {
-    let mut files: Vec<String> = Vec::new();
-    let mut paths: Vec<String> = Vec::new();
-    let push_list = |v: &Json, into: &mut Vec<String>| match v {
-        Json::Array(a) => into.extend(a.iter().map(py_str)),
-        Json::String(s) => into.extend(s.split([',', ';']).map(str::to_owned)),
-        other => into.push(py_str(other)),
-    };
-    for t in terms {
-        match t {
-            Json::Object(m) => {
-                if let Some(f) = m.get("files") {
-                    push_list(f, &mut files);
-                }
-                if let Some(p) = m.get("paths") {
-                    push_list(p, &mut paths);
-                }
-            }
-            Json::Array(a) => files.extend(a.iter().map(py_str)),
-            other => files.push(py_str(other)),
-        }
-    }
-    if let Some(f) = opts.get("files") {
-        push_list(f, &mut files);
-    }
-    if let Some(p) = opts.get("paths") {
-        push_list(p, &mut paths);
-    }
-    let skip = opts.get("skip").is_some_and(crate::filters::truthy_word);
-    for f in &files {
-        let found = if paths.is_empty() {
-            find(scope, "files", f)
-        } else {
-            paths
-                .iter()
-                .map(|p| Path::new(p).join(f))
-                .find(|p| p.is_file())
-        };
-        if let Some(p) = found {
-            return Ok(vec![Json::String(p.to_string_lossy().into_owned())]);
-        }
-    }
-    if skip {
-        return Ok(Vec::new());
-    }
-    Err(plugin_error(
-        "first_found",
-        "No file was found when using first_found.",
-    ))
 }
 
 /// Runs `cmd` with `/bin/sh -c` in the playbook's directory (Ansible's loader basedir, the

@@ -12,7 +12,7 @@ use crate::{Origin, TemplateError};
 
 /// The expression inside `text` when `text` is exactly one `{{ … }}` (plus one trailing
 /// newline, which Jinja drops).
-fn single_expression(text: &str) -> Option<&str> {
+pub(crate) fn single_expression(text: &str) -> Option<&str> {
     let t = text.strip_suffix('\n').unwrap_or(text);
     let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
     let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
@@ -280,6 +280,15 @@ pub(crate) fn with_span(err: TemplateError, new: Option<Span>) -> TemplateError 
         },
         TemplateError::Render { message, span } => TemplateError::Render {
             message,
+            span: span.or(new),
+        },
+        TemplateError::Caused {
+            message,
+            cause,
+            span,
+        } => TemplateError::Caused {
+            message,
+            cause,
             span: span.or(new),
         },
         TemplateError::Untrusted { span } => TemplateError::Untrusted { span: span.or(new) },

@@ -319,7 +319,7 @@ impl Bound<'_> {
             self.vars.clone(),
             origin.search_paths.clone(),
         );
-        crate::lookups::run(&scope, name, terms, &serde_json::Map::new())
+        crate::lookups::run(&scope, name, terms, &serde_json::Map::new(), true)
             .map_err(|e| with_span(e, origin.span))
     }
 }

@@ -8,16 +8,24 @@ use serde_json::{Map, Value as Json};
 use crate::convert::{json_to_value, py_str_repr, value_to_json};
 
 pub(crate) fn register(env: &mut Environment<'static>) {
-    env.add_filter("urldecode", urldecode);
-    env.add_filter("urlencode", urlencode);
-    env.add_filter("urlsplit", urlsplit_filter);
-    env.add_test("uri", |v: Value, schemes: Option<Value>, kwargs: Kwargs| {
-        Ok::<_, Error>(is_uri(&v, schemes_arg(schemes, &kwargs)?.as_deref()))
-    });
-    env.add_test("url", |v: Value, schemes: Option<Value>, kwargs: Kwargs| {
-        Ok::<_, Error>(is_url(&v, schemes_arg(schemes, &kwargs)?.as_deref()))
-    });
-    env.add_test("urn", |v: Value| is_uri(&v, Some(&["urn".to_owned()])));
+    crate::env::add_filter(env, "urldecode", urldecode);
+    crate::env::add_filter(env, "urlencode", urlencode);
+    crate::env::add_filter(env, "urlsplit", urlsplit_filter);
+    crate::env::add_test(
+        env,
+        "uri",
+        |v: Value, schemes: Option<Value>, kwargs: Kwargs| {
+            Ok::<_, Error>(is_uri(&v, schemes_arg(schemes, &kwargs)?.as_deref()))
+        },
+    );
+    crate::env::add_test(
+        env,
+        "url",
+        |v: Value, schemes: Option<Value>, kwargs: Kwargs| {
+            Ok::<_, Error>(is_url(&v, schemes_arg(schemes, &kwargs)?.as_deref()))
+        },
+    );
+    crate::env::add_test(env, "urn", |v: Value| is_uri(&v, Some(&["urn".to_owned()])));
 }
 
 /// The tests' `schemes`, given by position or by name: a list of scheme names.

@@ -359,6 +359,19 @@ enum Frame {
 
 /// `yaml.safe_load`: the first document, with YAML 1.1 scalars.
 pub(crate) fn load(text: &str) -> Result<Json, String> {
+    Ok(load_docs(text, false)?
+        .into_iter()
+        .next()
+        .unwrap_or(Json::Null))
+}
+
+/// `yaml.safe_load_all`: every document (an empty one is `None`).
+pub(crate) fn load_all(text: &str) -> Result<Vec<Json>, String> {
+    load_docs(text, true)
+}
+
+fn load_docs(text: &str, all: bool) -> Result<Vec<Json>, String> {
+    let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Json> = HashMap::new();
     let mut result: Option<Json> = None;
@@ -388,7 +401,9 @@ pub(crate) fn load(text: &str) -> Result<Json, String> {
             }
             Event::Alias(id) => (anchors.get(&id).cloned().unwrap_or(Json::Null), 0),
             Event::DocumentEnd => {
-                if result.is_some() {
+                if all {
+                    docs.push(result.take().unwrap_or(Json::Null));
+                } else if result.is_some() {
                     break;
                 }
                 continue;
@@ -422,5 +437,8 @@ pub(crate) fn load(text: &str) -> Result<Json, String> {
             None => result = Some(value),
         }
     }
-    Ok(result.unwrap_or(Json::Null))
+    if !all {
+        docs.push(result.unwrap_or(Json::Null));
+    }
+    Ok(docs)
 }

@@ -86,7 +86,8 @@ pub(super) fn render_args(
                         e.ansible_message()
                     ),
                     e.span().or(Some(v.span)),
-                ));
+                )
+                .with_cause(&e));
             }
         }
     }

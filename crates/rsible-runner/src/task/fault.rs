@@ -66,7 +66,28 @@ impl TaskFault {
 
     /// A template error met while preparing the task, at the template's position.
     pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
-        Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
+        Self::new(task, None, &e.ansible_message(), e.span())
+            .with_help(e)
+            .with_cause(e)
+    }
+
+    /// The error a template error was raised from (a lookup's `from e`) as its own
+    /// `<<< caused by >>>` section, as Ansible prints it; `msg` stays the same.
+    #[must_use]
+    pub(crate) fn with_cause(mut self, e: &TemplateError) -> Self {
+        let Some(cause) = e.cause() else {
+            return self;
+        };
+        if let Some(last) = self.chain.last_mut() {
+            if let Some(head) = last.message.strip_suffix(&format!(": {cause}")) {
+                last.message = head.to_owned();
+                self.chain.push(ErrorLink {
+                    keep_apart: true,
+                    ..link(cause, None)
+                });
+            }
+        }
+        self
     }
 
     /// The error's help text (an untrusted template's) after the chain, as Ansible prints it.
