@@ -79,6 +79,23 @@ impl Module for Debug {
                         )]),
                     );
                 }
+                // A vaulted value that cannot be decrypted: Ansible names the expression.
+                Err(rsible_template::TemplateError::Undecryptable {
+                    reason,
+                    origin,
+                    span,
+                    ..
+                }) => {
+                    return Err(rsible_template::TemplateError::Undecryptable {
+                        reason,
+                        origin,
+                        span,
+                        context:
+                            "Error while resolving `var` expression: Error rendering expression"
+                                .to_owned(),
+                    }
+                    .into())
+                }
                 Err(e) => return Err(e.into()),
             }
         } else {

@@ -314,11 +314,20 @@ fn load_path(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
 }
 
 fn load_file(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
+    let text = match crate::vault::read_text(path) {
+        Ok(text) => text,
+        // Every inventory plugin fails on it; Ansible warns and goes on without the source.
+        Err(ParseError::Vault { source, .. }) => {
+            inv.warnings.extend([
+                format!("Failed to parse inventory with 'yaml' plugin: {source}"),
+                format!("Failed to parse inventory with 'ini' plugin: Failed to parse inventory: {source}"),
+                format!("Unable to parse {} as an inventory source", path.display()),
+            ]);
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     inv.sources.push(path.to_owned());
-    let text = fs_err::read_to_string(path).map_err(|e| ParseError::Read {
-        path: path.to_owned(),
-        source: e,
-    })?;
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())

@@ -28,6 +28,18 @@ pub enum TemplateError {
     /// of another template): ansible-core 2.19's `TemplateTrustCheckFailedError`.
     #[error("Encountered untrusted template or expression.")]
     Untrusted { span: Option<Span> },
+    /// A `!vault` value that could not be decrypted was used (ansible-core's
+    /// `VaultExceptionMarker`): the reason is the vault's error.
+    #[error("Attempt to use undecryptable variable: {reason}")]
+    Undecryptable {
+        reason: String,
+        /// Where the `!vault` value was written.
+        origin: Option<Span>,
+        /// Where the template or expression that used it is.
+        span: Option<Span>,
+        /// The error Ansible wraps it in: `Error rendering template` (or `expression`).
+        context: String,
+    },
 }
 
 impl TemplateError {
@@ -36,7 +48,8 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
-            | Self::Untrusted { span } => *span,
+            | Self::Untrusted { span }
+            | Self::Undecryptable { span, .. } => *span,
         }
     }
 
@@ -47,11 +60,21 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
-            | Self::Untrusted { span } => {
+            | Self::Untrusted { span }
+            | Self::Undecryptable { span, .. } => {
                 span.get_or_insert(at);
             }
         }
         self
+    }
+
+    /// [`Self::or_at`] when there is a place.
+    #[must_use]
+    pub fn or_at_opt(self, at: Option<Span>) -> Self {
+        match at {
+            Some(at) => self.or_at(at),
+            None => self,
+        }
     }
 
     /// The help text Ansible prints after the error's source excerpt.

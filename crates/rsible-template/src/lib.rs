@@ -28,6 +28,7 @@ mod render;
 mod scope;
 mod templar;
 mod urls;
+pub mod vault_mark;
 mod yaml;
 
 pub use convert::{py_float, py_repr, py_str, py_str_repr, py_truthy};

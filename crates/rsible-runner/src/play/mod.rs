@@ -169,6 +169,7 @@ impl Runner<'_> {
         // Checked before the play is announced, as Ansible's inventory does when asked for hosts.
         let order = listing::host_order(&self.shared, play)?;
         let name = listing::play_name(&self.shared, play, &pattern);
+        self.check_static_vars_files(play)?;
         self.announce(play, &name);
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));

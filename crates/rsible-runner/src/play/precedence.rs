@@ -47,6 +47,33 @@ impl Runner<'_> {
         Ok(out)
     }
 
+    /// The `vars_files` whose names hold no template, read before the play is announced:
+    /// Ansible loads them then (`get_vars(play=…)`), so a file it cannot read or decrypt
+    /// stops the run before the `PLAY` banner.
+    pub(super) fn check_static_vars_files(
+        &self,
+        play: &rsible_parser::Play,
+    ) -> Result<(), RunError> {
+        for entry in &play.vars_files {
+            let candidates: Vec<&Node> = match entry.as_seq() {
+                Some(list) => list.iter().collect(),
+                None => vec![entry],
+            };
+            for cand in candidates {
+                let Some(name) = cand.as_str() else { break };
+                if rsible_template::Templar::is_template(name) {
+                    break;
+                }
+                let path = self.shared.playbook.dir.join(name);
+                if path.exists() {
+                    read_vars_file(&path)?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `hostvars` (only when something may read it: it is the one variable whose size grows
     /// with the number of hosts) and `groups`, built once per task for all its hosts.
     pub(super) fn shared_magic(&self, ctx: &PlayCtx<'_>, task: Option<&Task>) -> Magic {
@@ -306,7 +333,14 @@ impl Runner<'_> {
 
 /// The variables of one `vars_files` file (nothing for an empty one).
 fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Value)>, RunError> {
-    let docs = rsible_parser::load_yaml_file(path)?;
+    let docs = rsible_parser::load_yaml_file(path).map_err(|e| match e {
+        // Ansible's `AnsibleError` (exit 1), not a parser error.
+        rsible_parser::ParseError::Vault { source, .. } => RunError::Other(format!(
+            "Invalid vars_files file '{}': {source}",
+            path.display()
+        )),
+        e => RunError::Parse(e),
+    })?;
     let Some(doc) = docs.first() else {
         return Ok(Vec::new());
     };

@@ -76,6 +76,24 @@ pub(super) fn render_args(
                     out.insert(key, strip_omit(value, &shared.omit));
                 }
             }
+            Err(TemplateError::Undecryptable {
+                reason,
+                origin,
+                span: at,
+                context,
+            }) => {
+                let (what, span) = finalization();
+                return Err(TaskFault::new(
+                    job.task,
+                    Some((&what, span)),
+                    &format!("Error while resolving value for '{key}': {context}."),
+                    at.or(Some(v.span)),
+                )
+                .caused_by(
+                    &format!("Attempt to use undecryptable variable: {reason}"),
+                    origin,
+                ));
+            }
             Err(e) => {
                 let (what, span) = finalization();
                 return Err(TaskFault::new(

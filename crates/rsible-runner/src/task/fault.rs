@@ -66,7 +66,24 @@ impl TaskFault {
 
     /// A template error met while preparing the task, at the template's position.
     pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
+        if let TemplateError::Undecryptable {
+            context,
+            span,
+            origin,
+            ..
+        } = e
+        {
+            return Self::new(task, Some((context, *span)), &e.to_string(), *origin);
+        }
         Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
+    }
+
+    /// One more cause at the end of the chain.
+    #[must_use]
+    pub(crate) fn caused_by(mut self, cause: &str, span: Option<Span>) -> Self {
+        self.chain.push(link(cause, span));
+        self.result = failed_result(join_chain(&self.chain));
+        self
     }
 
     /// The error's help text (an untrusted template's) after the chain, as Ansible prints it.
