@@ -80,14 +80,14 @@ impl Module for Debug {
                     );
                 }
                 // A vaulted value that cannot be decrypted: Ansible names the expression.
-                Err(rsible_template::TemplateError::Undecryptable {
-                    reason,
+                Err(rsible_template::TemplateError::Caused {
+                    cause,
                     origin,
                     span,
                     ..
                 }) => {
-                    return Err(rsible_template::TemplateError::Undecryptable {
-                        reason,
+                    return Err(rsible_template::TemplateError::Caused {
+                        cause,
                         origin,
                         span,
                         context:

@@ -28,17 +28,19 @@ pub enum TemplateError {
     /// of another template): ansible-core 2.19's `TemplateTrustCheckFailedError`.
     #[error("Encountered untrusted template or expression.")]
     Untrusted { span: Option<Span> },
-    /// A `!vault` value that could not be decrypted was used (ansible-core's
-    /// `VaultExceptionMarker`): the reason is the vault's error.
-    #[error("Attempt to use undecryptable variable: {reason}")]
-    Undecryptable {
-        reason: String,
-        /// Where the `!vault` value was written.
-        origin: Option<Span>,
-        /// Where the template or expression that used it is.
-        span: Option<Span>,
-        /// The error Ansible wraps it in: `Error rendering template` (or `expression`).
+    /// An error Ansible chains to a cause at another place: a `!vault` value that could not
+    /// be decrypted, used (`Error rendering template` caused by `Attempt to use undecryptable
+    /// variable: …` at the `!vault` tag), a vault file a lookup could not decrypt.
+    #[error("{context}: {cause}")]
+    Caused {
+        /// The error as the template layer raises it (`Error rendering template`).
         context: String,
+        /// Its cause (`Attempt to use undecryptable variable: Decryption failed …`).
+        cause: String,
+        /// Where the cause is: the `!vault` value, the file.
+        origin: Option<Span>,
+        /// Where the template or expression is.
+        span: Option<Span>,
     },
 }
 
@@ -49,7 +51,7 @@ impl TemplateError {
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
             | Self::Untrusted { span }
-            | Self::Undecryptable { span, .. } => *span,
+            | Self::Caused { span, .. } => *span,
         }
     }
 
@@ -61,7 +63,7 @@ impl TemplateError {
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
             | Self::Untrusted { span }
-            | Self::Undecryptable { span, .. } => {
+            | Self::Caused { span, .. } => {
                 span.get_or_insert(at);
             }
         }

@@ -189,11 +189,11 @@ impl Scope {
     /// A `!vault` value the loader could not decrypt, now used: Ansible's error.
     fn undecryptable(&self, marked: &str) -> Value {
         let (reason, origin) = crate::vault_mark::parse(marked);
-        let err = TemplateError::Undecryptable {
-            reason: reason.to_owned(),
+        let err = TemplateError::Caused {
+            context: "Error rendering template".to_owned(),
+            cause: format!("Attempt to use undecryptable variable: {reason}"),
             origin,
             span: None,
-            context: "Error rendering template".to_owned(),
         };
         let msg = err.to_string();
         self.set_pending(err);

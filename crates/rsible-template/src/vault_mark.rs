@@ -2,7 +2,7 @@
 //! used ("Attempt to use undecryptable variable: …", pointing at the `!vault` tag), so the
 //! loader stores this mark as the string's value: a prefix no YAML text holds, the tag's
 //! position and the vault's reason. The variable scope turns it into
-//! [`crate::TemplateError::Undecryptable`] when a template reads it.
+//! [`crate::TemplateError::Caused`] when a template reads it.
 
 use rsible_source::{Position, SourceId, Span};
 

@@ -33,6 +33,7 @@ pub(crate) const INFO: ModuleInfo = ModuleInfo::builtin(
             "backup",
             "checksum",
             "content",
+            "decrypt",
             "dest",
             "directory_mode",
             "follow",
@@ -73,6 +74,9 @@ pub(crate) struct Args {
     pub content: Option<Value>,
     #[serde(default, deserialize_with = "de_opt_string")]
     pub dest: Option<String>,
+    /// Whether a vault-encrypted `src` is sent decrypted (the action's option).
+    #[serde(default = "yes", deserialize_with = "de_bool")]
+    pub decrypt: bool,
     #[serde(default)]
     pub mode: Option<Mode>,
     #[serde(default, deserialize_with = "de_bool")]
@@ -217,8 +221,10 @@ pub(crate) fn run_copy(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
         Err(msg) => return Ok(failed(format!("Unexpected AnsibleActionFail error: {msg}"))),
     };
     if !found.is_dir() {
-        let data = match fs_err::read(&found) {
-            Ok(d) => d,
+        let how = crate::vault_src::Read::Copy { decrypt: a.decrypt };
+        let data = match crate::vault_src::read(&found, how) {
+            Ok(Ok(d)) => d,
+            Ok(Err(raised)) => return Err(raised),
             Err(e) => {
                 return Ok(failed(format!(
                     "could not find src={}, {e}",

@@ -76,8 +76,8 @@ pub(super) fn render_args(
                     out.insert(key, strip_omit(value, &shared.omit));
                 }
             }
-            Err(TemplateError::Undecryptable {
-                reason,
+            Err(TemplateError::Caused {
+                cause,
                 origin,
                 span: at,
                 context,
@@ -89,10 +89,7 @@ pub(super) fn render_args(
                     &format!("Error while resolving value for '{key}': {context}."),
                     at.or(Some(v.span)),
                 )
-                .caused_by(
-                    &format!("Attempt to use undecryptable variable: {reason}"),
-                    origin,
-                ));
+                .caused_by(&cause, origin));
             }
             Err(e) => {
                 let (what, span) = finalization();

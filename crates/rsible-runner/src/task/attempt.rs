@@ -305,13 +305,13 @@ impl Attempts<'_> {
                 // An undecryptable value met by an expression the action evaluates itself
                 // (`debug`'s `var`): Ansible points at that argument.
                 let e = match e {
-                    TemplateError::Undecryptable {
-                        reason,
+                    TemplateError::Caused {
+                        cause,
                         origin,
                         context,
                         span,
-                    } if context.contains("`var`") => TemplateError::Undecryptable {
-                        reason,
+                    } if context.contains("`var`") => TemplateError::Caused {
+                        cause,
                         origin,
                         context,
                         span: task.args.get("var").map(|n| n.span).or(span),
@@ -328,6 +328,11 @@ impl Attempts<'_> {
                 };
                 Err(Box::new(fault.into_item()))
             }
+            Err(AsyncError::Module(ModuleError::RaisedFrom { message, origin })) => Err(Box::new(
+                TaskFault::new(task, None, &message, Some(origin))
+                    .unchanged()
+                    .into_item(),
+            )),
             Err(AsyncError::Module(ModuleError::Raised(msg))) => Err(Box::new(
                 TaskFault::new(task, None, &msg, None)
                     .unchanged()

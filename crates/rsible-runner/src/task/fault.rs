@@ -66,14 +66,14 @@ impl TaskFault {
 
     /// A template error met while preparing the task, at the template's position.
     pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
-        if let TemplateError::Undecryptable {
+        if let TemplateError::Caused {
             context,
+            cause,
             span,
             origin,
-            ..
         } = e
         {
-            return Self::new(task, Some((context, *span)), &e.to_string(), *origin);
+            return Self::new(task, Some((context, *span)), cause, *origin);
         }
         Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
     }
@@ -304,6 +304,21 @@ impl KeywordError {
 
 /// A failed `when:`/`until:` expression, at the condition.
 pub(crate) fn conditional_fault(task: &Task, e: &TemplateError, cond: &Node) -> TaskFault {
+    // Ansible renders the condition as an expression; the vault's error is its cause.
+    if let TemplateError::Caused {
+        cause,
+        origin,
+        span,
+        ..
+    } = e
+    {
+        return TaskFault::new(
+            task,
+            Some(("Error rendering expression", span.or(Some(cond.span)))),
+            cause,
+            *origin,
+        );
+    }
     TaskFault::new(
         task,
         None,
