@@ -31,17 +31,21 @@ pub enum TemplateError {
     /// An error Ansible chains to a cause at another place: a `!vault` value that could not
     /// be decrypted, used (`Error rendering template` caused by `Attempt to use undecryptable
     /// variable: …` at the `!vault` tag), a vault file a lookup could not decrypt.
-    #[error("{context}: {cause}")]
-    Caused {
-        /// The error as the template layer raises it (`Error rendering template`).
-        context: String,
-        /// Its cause (`Attempt to use undecryptable variable: Decryption failed …`).
-        cause: String,
-        /// Where the cause is: the `!vault` value, the file.
-        origin: Option<Span>,
-        /// Where the template or expression is.
-        span: Option<Span>,
-    },
+    #[error("{}: {}", .0.context, .0.cause)]
+    Caused(Box<Caused>),
+}
+
+/// [`TemplateError::Caused`]: an error and its cause, each at its own place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caused {
+    /// The error as the template layer raises it (`Error rendering template`).
+    pub context: String,
+    /// Its cause (`Attempt to use undecryptable variable: Decryption failed …`).
+    pub cause: String,
+    /// Where the cause is: the `!vault` value, the file.
+    pub origin: Option<Span>,
+    /// Where the template or expression is.
+    pub span: Option<Span>,
 }
 
 impl TemplateError {
@@ -50,8 +54,8 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
-            | Self::Untrusted { span }
-            | Self::Caused { span, .. } => *span,
+            | Self::Untrusted { span } => *span,
+            Self::Caused(c) => c.span,
         }
     }
 
@@ -62,9 +66,11 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
-            | Self::Untrusted { span }
-            | Self::Caused { span, .. } => {
+            | Self::Untrusted { span } => {
                 span.get_or_insert(at);
+            }
+            Self::Caused(c) => {
+                c.span.get_or_insert(at);
             }
         }
         self

@@ -292,7 +292,7 @@ fn file(
                 plugin_error("file", format!("Unable to access the file '{term}': {e}"))
             }
             // The vault's error is the cause, at the file.
-            FileError::Vault(e) => TemplateError::Caused {
+            FileError::Vault(e) => TemplateError::Caused(Box::new(crate::Caused {
                 context: format!(
                     "The lookup plugin 'file' failed: Unable to access the file '{term}'"
                 ),
@@ -303,7 +303,7 @@ fn file(
                     rsible_source::Position::new(0, 0),
                 )),
                 span: None,
-            },
+            })),
         })?;
         let mut s = text.as_str();
         if rstrip {

@@ -267,7 +267,7 @@ pub(crate) fn with_span(err: TemplateError, new: Option<Span>) -> TemplateError 
             span: span.or(new),
         },
         TemplateError::Untrusted { span } => TemplateError::Untrusted { span: span.or(new) },
-        e @ TemplateError::Caused { .. } => e.or_at_opt(new),
+        e @ TemplateError::Caused(_) => e.or_at_opt(new),
     }
 }
 

@@ -189,12 +189,12 @@ impl Scope {
     /// A `!vault` value the loader could not decrypt, now used: Ansible's error.
     fn undecryptable(&self, marked: &str) -> Value {
         let (reason, origin) = crate::vault_mark::parse(marked);
-        let err = TemplateError::Caused {
+        let err = TemplateError::Caused(Box::new(crate::Caused {
             context: "Error rendering template".to_owned(),
             cause: format!("Attempt to use undecryptable variable: {reason}"),
             origin,
             span: None,
-        };
+        }));
         let msg = err.to_string();
         self.set_pending(err);
         Value::from(Error::new(ErrorKind::InvalidOperation, msg))

@@ -63,7 +63,7 @@ pub fn decrypt(payload: &[u8], password: &[u8]) -> Result<Vec<u8>, VaultError> {
 /// Removes PKCS#7 padding for a 128-bit block, refusing what cryptography's unpadder refuses.
 fn unpad(data: &mut Vec<u8>) -> Result<(), VaultError> {
     let n = usize::from(*data.last().ok_or(VaultError::Padding)?);
-    if n == 0 || n > IV_LEN || n > data.len() || data.len() % IV_LEN != 0 {
+    if n == 0 || n > IV_LEN || n > data.len() || !data.len().is_multiple_of(IV_LEN) {
         return Err(VaultError::Padding);
     }
     if data[data.len() - n..].iter().any(|&b| usize::from(b) != n) {

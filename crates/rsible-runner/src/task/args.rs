@@ -76,20 +76,15 @@ pub(super) fn render_args(
                     out.insert(key, strip_omit(value, &shared.omit));
                 }
             }
-            Err(TemplateError::Caused {
-                cause,
-                origin,
-                span: at,
-                context,
-            }) => {
+            Err(TemplateError::Caused(c)) => {
                 let (what, span) = finalization();
                 return Err(TaskFault::new(
                     job.task,
                     Some((&what, span)),
-                    &format!("Error while resolving value for '{key}': {context}."),
-                    at.or(Some(v.span)),
+                    &format!("Error while resolving value for '{key}': {}.", c.context),
+                    c.span.or(Some(v.span)),
                 )
-                .caused_by(&cause, origin));
+                .caused_by(&c.cause, c.origin));
             }
             Err(e) => {
                 let (what, span) = finalization();

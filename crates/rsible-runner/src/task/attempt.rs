@@ -305,17 +305,10 @@ impl Attempts<'_> {
                 // An undecryptable value met by an expression the action evaluates itself
                 // (`debug`'s `var`): Ansible points at that argument.
                 let e = match e {
-                    TemplateError::Caused {
-                        cause,
-                        origin,
-                        context,
-                        span,
-                    } if context.contains("`var`") => TemplateError::Caused {
-                        cause,
-                        origin,
-                        context,
-                        span: task.args.get("var").map(|n| n.span).or(span),
-                    },
+                    TemplateError::Caused(mut c) if c.context.contains("`var`") => {
+                        c.span = task.args.get("var").map(|n| n.span).or(c.span);
+                        TemplateError::Caused(c)
+                    }
                     e => e,
                 };
                 let fault = TaskFault::template(task, &e);

@@ -66,14 +66,8 @@ impl TaskFault {
 
     /// A template error met while preparing the task, at the template's position.
     pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
-        if let TemplateError::Caused {
-            context,
-            cause,
-            span,
-            origin,
-        } = e
-        {
-            return Self::new(task, Some((context, *span)), cause, *origin);
+        if let TemplateError::Caused(c) = e {
+            return Self::new(task, Some((&c.context, c.span)), &c.cause, c.origin);
         }
         Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
     }
@@ -305,18 +299,12 @@ impl KeywordError {
 /// A failed `when:`/`until:` expression, at the condition.
 pub(crate) fn conditional_fault(task: &Task, e: &TemplateError, cond: &Node) -> TaskFault {
     // Ansible renders the condition as an expression; the vault's error is its cause.
-    if let TemplateError::Caused {
-        cause,
-        origin,
-        span,
-        ..
-    } = e
-    {
+    if let TemplateError::Caused(c) = e {
         return TaskFault::new(
             task,
-            Some(("Error rendering expression", span.or(Some(cond.span)))),
-            cause,
-            *origin,
+            Some(("Error rendering expression", c.span.or(Some(cond.span)))),
+            &c.cause,
+            c.origin,
         );
     }
     TaskFault::new(
