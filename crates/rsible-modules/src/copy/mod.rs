@@ -33,7 +33,6 @@ pub(crate) const INFO: ModuleInfo = ModuleInfo::builtin(
             "backup",
             "checksum",
             "content",
-            "decrypt",
             "dest",
             "directory_mode",
             "follow",
@@ -74,8 +73,9 @@ pub(crate) struct Args {
     pub content: Option<Value>,
     #[serde(default, deserialize_with = "de_opt_string")]
     pub dest: Option<String>,
-    /// Whether a vault-encrypted `src` is sent decrypted (the action's option).
-    #[serde(default = "yes", deserialize_with = "de_bool")]
+    /// Whether a vault-encrypted `src` is sent decrypted: the action's own option, taken out
+    /// before the arguments are checked (so error messages do not list it).
+    #[serde(skip, default = "yes")]
     pub decrypt: bool,
     #[serde(default)]
     pub mode: Option<Mode>,
@@ -129,8 +129,14 @@ impl Module for Copy {
         args: &serde_json::Map<String, Value>,
     ) -> Result<ModuleOutput, ModuleError> {
         let content_checksum = args.get("content").map(|c| sha1_hex(&content_bytes(c)));
-        let a: Args = match parse(&INFO.args, args) {
-            Ok(a) => a,
+        // `boolean(…, strict=False)`: anything not true is false.
+        let decrypt = args
+            .get("decrypt")
+            .is_none_or(|v| crate::args::parse_bool(v) == Some(true));
+        let mut args = args.clone();
+        args.remove("decrypt");
+        let a: Args = match parse(&INFO.args, &args) {
+            Ok(a) => Args { decrypt, ..a },
             Err(refusal) => {
                 let mut out = ModuleOutput::from(refusal);
                 // The action wrote the content to a temp file before the module refused.

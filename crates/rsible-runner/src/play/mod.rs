@@ -171,6 +171,12 @@ impl Runner<'_> {
         let name = listing::play_name(&self.shared, play, &pattern);
         self.check_static_vars_files(play)?;
         self.announce(play, &name);
+        if let Some((path, source)) = &self.shared.inventory.vault_error {
+            return Err(RunError::Parse(rsible_parser::ParseError::Vault {
+                path: path.clone(),
+                source: source.clone(),
+            }));
+        }
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
         // ansible-playbook stops the run when the hosts that failed in a batch are as many as
