@@ -13,13 +13,8 @@ use crate::CliError;
 pub fn request(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> SecretRequest {
     let flag = |name: &str| env(name).is_some_and(|v| crate::env::truthy(&v));
     let mut vault_ids: Vec<String> = env("ANSIBLE_VAULT_IDENTITY_LIST")
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
+        // Ansible's list type keeps empty items: an empty variable is one empty id.
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect())
         .unwrap_or_default();
     vault_ids.extend(args.vault_id.iter().cloned());
     let mut password_files = args.vault_password_file.clone();
