@@ -68,8 +68,9 @@ struct PlayCtx<'a> {
     all_hosts: Vec<String>,
     /// Some variable of the play (not of a task) mentions `hostvars`.
     vars_mention_hostvars: bool,
-    /// Per host: vars_files content.
-    vars_files: HashMap<String, Vars>,
+    /// Per host: vars_files content, as written (so `!unsafe` and `!vault` strings stay
+    /// untemplated).
+    vars_files: HashMap<String, Vec<(String, rsible_parser::Node)>>,
     /// `handler index` → hosts notified, in notification order.
     notified: IndexMap<usize, Vec<String>>,
     handlers: Vec<&'a Task>,
@@ -220,7 +221,8 @@ impl Runner<'_> {
         ) || ctx
             .vars_files
             .values()
-            .any(|v| crate::vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+            .flatten()
+            .any(|(_, v)| crate::vars::value_mentions(&v.to_value(), "hostvars"));
         // `ansible_play_hosts` keeps inventory order; the batches run in the play's `order`.
         let batches = batches::serial_batches(&self.shared, play, &order.apply(hosts.clone()))?;
         for (i, batch) in batches.into_iter().enumerate() {

@@ -14,8 +14,12 @@ pub(super) type Magic = (Option<Value>, Value);
 
 impl Runner<'_> {
     /// `vars_files` of the play for one host: each entry templated, read, merged.
-    pub(super) fn load_vars_files(&self, ctx: &PlayCtx<'_>, host: &str) -> Result<Vars, RunError> {
-        let mut out = Vars::new();
+    pub(super) fn load_vars_files(
+        &self,
+        ctx: &PlayCtx<'_>,
+        host: &str,
+    ) -> Result<Vec<(String, Node)>, RunError> {
+        let mut out: Vec<(String, Node)> = Vec::new();
         if ctx.play.vars_files.is_empty() {
             return Ok(out);
         }
@@ -37,9 +41,12 @@ impl Runner<'_> {
                 if !path.exists() {
                     continue;
                 }
-                for (k, val) in read_vars_file(&path)? {
-                    out.insert(k.clone(), val.clone());
-                    v.insert(k, val);
+                for (k, node) in read_vars_file(&path)? {
+                    v.insert(k.clone(), node.to_value());
+                    match out.iter_mut().find(|(name, _)| *name == k) {
+                        Some(slot) => slot.1 = node,
+                        None => out.push((k, node)),
+                    }
                 }
                 break;
             }
@@ -144,7 +151,7 @@ impl Runner<'_> {
         }
         layers.nodes(&ctx.play.vars);
         if let Some(files) = ctx.vars_files.get(host) {
-            layers.values(files);
+            layers.nodes(files);
         }
         for role in &ctx.play.roles {
             layers.nodes(&role.vars);
@@ -332,7 +339,7 @@ impl Runner<'_> {
 }
 
 /// The variables of one `vars_files` file (nothing for an empty one).
-fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Value)>, RunError> {
+fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Node)>, RunError> {
     let docs = rsible_parser::load_yaml_file(path).map_err(|e| match e {
         // Ansible's `AnsibleError` (exit 1), not a parser error.
         rsible_parser::ParseError::Vault { source, .. } => RunError::Other(format!(
@@ -347,7 +354,7 @@ fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Value)>, RunErr
     match doc.as_map() {
         Some(pairs) => Ok(pairs
             .iter()
-            .map(|(k, val)| (k.key_string(), val.to_value()))
+            .map(|(k, val)| (k.key_string(), val.clone()))
             .collect()),
         None if matches!(doc.kind, NodeKind::Null) => Ok(Vec::new()),
         None => Err(RunError::Parse(rsible_parser::ParseError::WrongType {
