@@ -187,6 +187,7 @@ fn run_parsed(args: &Args, settings: &Settings<'_>) -> Result<ExitStatus, CliErr
             .then(|| env("ANSIBLE_RETRY_FILES_SAVE_PATH").map(PathBuf::from)),
     };
 
+    crate::vault::install(&crate::vault::request(args, env), cb)?;
     let mut inventory = load_inventories(args, env, cb)?;
     if inventory.hosts.is_empty() {
         cb.warning(
@@ -215,7 +216,8 @@ fn run_parsed(args: &Args, settings: &Settings<'_>) -> Result<ExitStatus, CliErr
         let pb = loaded.map_err(|e| match e {
             // Ansible raises a plain AnsibleError (exit 1) for these, not a parser error.
             rsible_parser::ParseError::RoleNotFound { .. }
-            | rsible_parser::ParseError::Removed { .. } => CliError::Failed(e.diagnostic()),
+            | rsible_parser::ParseError::Removed { .. }
+            | rsible_parser::ParseError::Vault { .. } => CliError::Failed(e.diagnostic()),
             _ => CliError::Parse(e.diagnostic()),
         })?;
         // `group_vars/` and `host_vars/` beside the playbook count too.

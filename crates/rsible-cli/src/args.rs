@@ -170,24 +170,24 @@ pub struct Args {
     )]
     pub sftp_extra_args: Option<String>,
 
-    // Accepted so they can be refused by name: rsible does not implement them yet.
-    /// vault password file (not supported yet)
+    /// vault password file
     #[arg(
         long = "vault-password-file",
         visible_alias = "vault-pass-file",
         value_name = "VAULT_PASSWORD_FILES"
     )]
     pub vault_password_file: Vec<String>,
-    /// the vault identity to use (not supported yet)
+    /// the vault identity to use
     #[arg(long = "vault-id", value_name = "VAULT_IDS")]
     pub vault_id: Vec<String>,
-    /// ask for vault password (not supported yet)
+    /// ask for vault password
     #[arg(
         short = 'J',
         long = "ask-vault-password",
         visible_alias = "ask-vault-pass"
     )]
     pub ask_vault_pass: bool,
+    // Accepted so they can be refused by name: rsible does not implement them yet.
     /// ask for connection password (not supported yet)
     #[arg(short = 'k', long = "ask-pass")]
     pub ask_pass: bool,
@@ -216,12 +216,6 @@ impl Args {
     /// The first flag given that rsible does not implement yet, as the user spelled its long form.
     pub fn unsupported(&self) -> Option<&'static str> {
         let given = [
-            (
-                !self.vault_password_file.is_empty(),
-                "--vault-password-file",
-            ),
-            (!self.vault_id.is_empty(), "--vault-id"),
-            (self.ask_vault_pass, "--ask-vault-pass"),
             (self.ask_pass, "--ask-pass"),
             (
                 self.connection_password_file.is_some(),

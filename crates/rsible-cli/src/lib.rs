@@ -12,6 +12,7 @@ pub mod output;
 pub mod retry;
 pub mod stats_merge;
 pub mod term;
+pub mod vault;
 pub mod version;
 
 pub use exit_status::ExitStatus;

@@ -79,6 +79,13 @@ impl Module for Debug {
                         )]),
                     );
                 }
+                // A vaulted value that cannot be decrypted: Ansible names the expression.
+                Err(rsible_template::TemplateError::Caused(mut c)) => {
+                    c.context =
+                        "Error while resolving `var` expression: Error rendering expression"
+                            .to_owned();
+                    return Err(rsible_template::TemplateError::Caused(c).into());
+                }
                 Err(e) => return Err(e.into()),
             }
         } else {

@@ -66,6 +66,8 @@ struct Loaded {
     vars: ResultMap,
     files: Vec<String>,
     error: Option<String>,
+    /// A file was vault encrypted: Ansible then hides the result (`_ansible_no_log`).
+    encrypted: bool,
 }
 
 struct DirOptions {
@@ -151,6 +153,9 @@ impl Module for IncludeVars {
         }
         result.insert("ansible_included_var_files".into(), json!(loaded.files));
         result.insert("ansible_facts".into(), Value::Object(vars.clone()));
+        if loaded.encrypted {
+            result.insert("_ansible_no_log".into(), Value::Bool(true));
+        }
         Ok(ModuleOutput {
             facts: Some(Facts::Included(vars)),
             ..ModuleOutput::from(result)
@@ -299,8 +304,12 @@ fn load_file(path: &Path, extensions: Option<&[String]>, loaded: &mut Loaded) {
             return;
         }
     }
+    let encrypted = std::fs::read(path).is_ok_and(|d| rsible_vault::is_encrypted(&d));
     let docs = match rsible_parser::load_yaml_file(path) {
-        Ok(d) => d,
+        Ok(d) => {
+            loaded.encrypted |= encrypted;
+            d
+        }
         Err(e) => {
             loaded.error = Some(e.to_string());
             return;

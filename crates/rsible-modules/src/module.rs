@@ -21,6 +21,13 @@ pub enum ModuleError {
     /// with `Task failed: <msg>` as its `msg`, and no result of the action is shown.
     #[error("{0}")]
     Raised(String),
+    /// [`Self::Raised`] for an error that comes from a controller file rather than the task
+    /// (a vault file that cannot be decrypted): the chain points at the file.
+    #[error("{message}")]
+    RaisedFrom {
+        message: String,
+        origin: rsible_source::Span,
+    },
 }
 
 /// The collection a module ships in, which decides its fully qualified name.

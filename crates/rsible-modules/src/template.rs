@@ -100,8 +100,12 @@ impl Module for Template {
             Ok(p) => p,
             Err(msg) => return Ok(failed(msg).into()),
         };
-        let text = match fs_err::read_to_string(&found) {
-            Ok(t) => t,
+        let text = match crate::vault_src::read(&found, crate::vault_src::Read::Template) {
+            Ok(Ok(bytes)) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => return Ok(failed("stream did not contain valid UTF-8".to_owned()).into()),
+            },
+            Ok(Err(raised)) => return Err(raised),
             Err(e) => return Ok(failed(e.to_string()).into()),
         };
         let vars = template_vars(ctx, &src, &found, &dest);

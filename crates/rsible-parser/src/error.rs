@@ -61,6 +61,14 @@ pub enum ParseError {
     /// A host pattern that cannot be used (`hosts: ~[`, a subscript past the end).
     #[error("{message}")]
     Pattern { message: String },
+    /// A vault file that could not be decrypted: Ansible's plain error (exit 1) with the file
+    /// as its origin.
+    #[error("{source}")]
+    Vault {
+        path: PathBuf,
+        #[source]
+        source: rsible_vault::VaultError,
+    },
     /// An action ansible-core has removed (`include:`): Ansible's plain error, exit 1.
     #[error("The '{fqcn}' action plugin has been removed. {hint} This feature was removed from ansible-core in a release after {date}.")]
     Removed {
@@ -74,7 +82,7 @@ pub enum ParseError {
 impl ParseError {
     pub fn span(&self) -> Option<Span> {
         match self {
-            Self::Read { .. } | Self::Pattern { .. } => None,
+            Self::Read { .. } | Self::Pattern { .. } | Self::Vault { .. } => None,
             Self::Yaml { span, .. }
             | Self::DuplicateKey { span, .. }
             | Self::UnknownKey { span, .. }
@@ -98,6 +106,7 @@ impl ParseError {
                 suggestion: Some(s),
                 ..
             } => d = d.with_hint(format!("did you mean `{s}`?")),
+            Self::Vault { path, .. } => d = d.with_note(format!("Origin: {}", path.display())),
             Self::DuplicateKey { first, .. } => {
                 d = d.with_note(format!("first defined at {first}"))
             }

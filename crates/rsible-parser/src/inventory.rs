@@ -42,6 +42,9 @@ pub struct Inventory {
     /// Directories whose `group_vars/` and `host_vars/` were read, in order: the groups and
     /// hosts a play adds (`add_host`, `group_by`) read theirs there too.
     pub vars_dirs: Vec<PathBuf>,
+    /// A `group_vars`/`host_vars` file that could not be decrypted. Ansible reads those when
+    /// a play starts, so the run stops there (after the `PLAY` banner), not while loading.
+    pub vault_error: Option<(PathBuf, rsible_vault::VaultError)>,
 }
 
 /// File name endings Ansible skips in an inventory directory (`INVENTORY_IGNORE_EXTS`).
@@ -314,11 +317,20 @@ fn load_path(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
 }
 
 fn load_file(inv: &mut Inventory, path: &Path) -> Result<(), ParseError> {
+    let text = match crate::vault::read_text(path) {
+        Ok(text) => text,
+        // Every inventory plugin fails on it; Ansible warns and goes on without the source.
+        Err(ParseError::Vault { source, .. }) => {
+            inv.warnings.extend([
+                format!("Failed to parse inventory with 'yaml' plugin: {source}"),
+                format!("Failed to parse inventory with 'ini' plugin: Failed to parse inventory: {source}"),
+                format!("Unable to parse {} as an inventory source", path.display()),
+            ]);
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     inv.sources.push(path.to_owned());
-    let text = fs_err::read_to_string(path).map_err(|e| ParseError::Read {
-        path: path.to_owned(),
-        source: e,
-    })?;
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -344,19 +356,33 @@ pub fn load_vars_dirs(inv: &mut Inventory, dir: &Path) -> Result<(), ParseError>
     }
     let groups: Vec<String> = inv.groups.keys().cloned().collect();
     for group in groups {
-        let vars = vars_for(&dir.join("group_vars"), &group)?;
+        let vars = deferred_vault(inv, vars_for(&dir.join("group_vars"), &group))?;
         if let Some(g) = inv.groups.get_mut(&group) {
             g.vars.extend(vars);
         }
     }
     let hosts: Vec<String> = inv.hosts.keys().cloned().collect();
     for host in hosts {
-        let vars = vars_for(&dir.join("host_vars"), &host)?;
+        let vars = deferred_vault(inv, vars_for(&dir.join("host_vars"), &host))?;
         if let Some(h) = inv.hosts.get_mut(&host) {
             h.vars.extend(vars);
         }
     }
     Ok(())
+}
+
+/// A vars file that could not be decrypted is kept for the play to report (the first one).
+fn deferred_vault(
+    inv: &mut Inventory,
+    vars: Result<Vec<(String, Value)>, ParseError>,
+) -> Result<Vec<(String, Value)>, ParseError> {
+    match vars {
+        Err(ParseError::Vault { path, source }) => {
+            inv.vault_error.get_or_insert((path, source));
+            Ok(Vec::new())
+        }
+        other => other,
+    }
 }
 
 /// Variables for `name` in a `group_vars`/`host_vars` directory: `name`, `name.yml`,

@@ -32,6 +32,7 @@ mod py_literal;
 mod resolve;
 mod role;
 mod task;
+pub mod vault;
 mod yaml;
 mod yaml_error;
 

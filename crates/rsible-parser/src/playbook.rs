@@ -44,7 +44,7 @@ pub fn load_playbook(path: &Path, opts: &ParseOptions) -> Result<Playbook, Parse
         source,
     };
     let abs = std::path::absolute(path).map_err(read_error)?;
-    let text = fs_err::read_to_string(&abs).map_err(read_error)?;
+    let text = crate::vault::read_text(&abs)?;
     load_playbook_str(path, &text, opts)
 }
 
@@ -177,13 +177,16 @@ fn import_playbook(
         ));
     }
     let path = dir.join(file);
-    let text = fs_err::read_to_string(&path).map_err(|_| ParseError::Invalid {
-        message: format!(
-            "Could not find or access '{}' on the Ansible Controller",
-            path.display()
-        ),
-        span: value.span,
-        hint: None,
+    let text = crate::vault::read_text(&path).map_err(|e| match e {
+        ParseError::Vault { .. } => e,
+        _ => ParseError::Invalid {
+            message: format!(
+                "Could not find or access '{}' on the Ansible Controller",
+                path.display()
+            ),
+            span: value.span,
+            hint: None,
+        },
     })?;
     let mut plays = plays_of(&path, &path, &text, opts, depth + 1)?;
     // `tags` given as a var is a tag list too (`PlaybookInclude` pops it from the vars).

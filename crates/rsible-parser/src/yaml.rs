@@ -20,10 +20,7 @@ const MAX_NODES: usize = 1_000_000;
 
 /// Loads every document of a YAML file; the file is registered in the `SourceMap`.
 pub fn load_yaml_file(path: &Path) -> Result<Vec<Node>, ParseError> {
-    let text = fs_err::read_to_string(path).map_err(|e| ParseError::Read {
-        path: path.to_owned(),
-        source: e,
-    })?;
+    let text = crate::vault::read_text(path)?;
     load_yaml_str(path, &text)
 }
 
@@ -459,13 +456,7 @@ fn scalar(
         None => string(),
         // `!unsafe` only marks strings as untemplatable; the value is otherwise untouched.
         Some(t) if t.handle == "!" && t.suffix == "unsafe" => string(),
-        Some(t) if t.handle == "!" && t.suffix.starts_with("vault") => {
-            return Err(ParseError::Invalid {
-                message: format!("the `{}` tag is not supported yet", tag_text(t)),
-                span,
-                hint: None,
-            })
-        }
+        Some(t) if is_vault(t) => NodeKind::Str(crate::vault::scalar_plaintext(value, span)),
         Some(t) if is_core(t, "str") => string(),
         Some(t) if is_core(t, "null") || is_core(t, "bool") || is_core(t, "int") => {
             let kind = resolve_plain(value);
@@ -499,7 +490,9 @@ fn scalar(
             })
         }
     };
-    let untrusted = matches!(tag, Some(t) if t.handle == "!" && t.suffix == "unsafe");
+    // A vaulted value is never templated (ansible-core drops its trust mark).
+    let untrusted =
+        matches!(tag, Some(t) if t.handle == "!" && t.suffix == "unsafe" || is_vault(t));
     let style = matches!(kind, NodeKind::Str(_)).then_some(style);
     Ok(Node {
         kind,
@@ -507,6 +500,11 @@ fn scalar(
         style,
         untrusted,
     })
+}
+
+/// `!vault`, and its deprecated spelling `!vault-encrypted`.
+fn is_vault(tag: &Tag) -> bool {
+    tag.handle == "!" && matches!(tag.suffix.as_str(), "vault" | "vault-encrypted")
 }
 
 fn bad_tagged(tag: &Tag, value: &str, span: Span) -> ParseError {

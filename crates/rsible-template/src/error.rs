@@ -24,18 +24,28 @@ pub enum TemplateError {
     /// Any other failure while rendering (bad filter input, failed lookup, …).
     #[error("{message}")]
     Render { message: String, span: Option<Span> },
-    /// A failure raised from another error (`raise AnsibleError(...) from e`), which Ansible
-    /// shows as its own `<<< caused by >>>` section; `msg` reads `message: cause`.
-    #[error("{message}: {cause}")]
-    Caused {
-        message: String,
-        cause: String,
-        span: Option<Span>,
-    },
     /// A template or expression that is not trusted (`!unsafe`, data from a host, the output
     /// of another template): ansible-core 2.19's `TemplateTrustCheckFailedError`.
     #[error("Encountered untrusted template or expression.")]
     Untrusted { span: Option<Span> },
+    /// An error Ansible chains to a cause at another place: a `!vault` value that could not
+    /// be decrypted, used (`Error rendering template` caused by `Attempt to use undecryptable
+    /// variable: …` at the `!vault` tag), a vault file a lookup could not decrypt.
+    #[error("{}: {}", .0.context, .0.cause)]
+    Caused(Box<Caused>),
+}
+
+/// [`TemplateError::Caused`]: an error and its cause, each at its own place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caused {
+    /// The error as the template layer raises it (`Error rendering template`).
+    pub context: String,
+    /// Its cause (`Attempt to use undecryptable variable: Decryption failed …`).
+    pub cause: String,
+    /// Where the cause is: the `!vault` value, the file.
+    pub origin: Option<Span>,
+    /// Where the template or expression is.
+    pub span: Option<Span>,
 }
 
 impl TemplateError {
@@ -44,8 +54,8 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
-            | Self::Caused { span, .. }
             | Self::Untrusted { span } => *span,
+            Self::Caused(c) => c.span,
         }
     }
 
@@ -56,9 +66,11 @@ impl TemplateError {
             Self::Undefined { span, .. }
             | Self::Syntax { span, .. }
             | Self::Render { span, .. }
-            | Self::Caused { span, .. }
             | Self::Untrusted { span } => {
                 span.get_or_insert(at);
+            }
+            Self::Caused(c) => {
+                c.span.get_or_insert(at);
             }
         }
         self
@@ -67,8 +79,17 @@ impl TemplateError {
     /// The error this one was raised from, shown apart in the error chain.
     pub fn cause(&self) -> Option<&str> {
         match self {
-            Self::Caused { cause, .. } => Some(cause),
+            Self::Caused(c) => Some(&c.cause),
             _ => None,
+        }
+    }
+
+    /// [`Self::or_at`] when there is a place.
+    #[must_use]
+    pub fn or_at_opt(self, at: Option<Span>) -> Self {
+        match at {
+            Some(at) => self.or_at(at),
+            None => self,
         }
     }
 

@@ -28,10 +28,11 @@ mod render;
 mod scope;
 mod templar;
 mod urls;
+pub mod vault_mark;
 mod yaml;
 
 pub use convert::{py_float, py_repr, py_str, py_str_repr, py_truthy};
-pub use error::TemplateError;
+pub use error::{Caused, TemplateError};
 pub use pyjson::json_dumps;
 pub use templar::{Bound, Origin, Templar};
 

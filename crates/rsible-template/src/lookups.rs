@@ -34,11 +34,12 @@ fn plugin_error(name: &str, msg: impl std::fmt::Display) -> TemplateError {
 
 /// A lookup failure raised from another error (`raise AnsibleError(...) from e`).
 fn plugin_error_from(name: &str, msg: impl std::fmt::Display, cause: String) -> TemplateError {
-    TemplateError::Caused {
-        message: format!("The lookup plugin '{name}' failed: {msg}"),
+    TemplateError::Caused(Box::new(crate::Caused {
+        context: format!("The lookup plugin '{name}' failed: {msg}"),
         cause,
+        origin: None,
         span: None,
-    }
+    }))
 }
 
 fn call(
@@ -311,8 +312,23 @@ fn file(
                 format!("Unable to access the file '{term}': File not found. Use -vvvvv to see paths searched."),
             )
         })?;
-        let text = fs_err::read_to_string(&path).map_err(|e| {
-            plugin_error("file", format!("Unable to access the file '{term}': {e}"))
+        let text = read_text(&path).map_err(|e| match e {
+            FileError::Io(e) => {
+                plugin_error("file", format!("Unable to access the file '{term}': {e}"))
+            }
+            // The vault's error is the cause, at the file.
+            FileError::Vault(e) => TemplateError::Caused(Box::new(crate::Caused {
+                context: format!(
+                    "The lookup plugin 'file' failed: Unable to access the file '{term}'"
+                ),
+                cause: e.to_string(),
+                origin: Some(rsible_source::Span::new(
+                    rsible_source::SourceMap::add(&path, String::new()),
+                    rsible_source::Position::new(0, 0),
+                    rsible_source::Position::new(0, 0),
+                )),
+                span: None,
+            })),
         })?;
         let mut s = text.as_str();
         if rstrip {
@@ -324,6 +340,31 @@ fn file(
         out.push(Json::String(s.to_owned()));
     }
     Ok(out)
+}
+
+enum FileError {
+    Io(std::io::Error),
+    Vault(rsible_vault::VaultError),
+}
+
+/// A file's text as the loader gives it (`get_text_file_contents`): decrypted when it is vault
+/// data.
+fn read_text(path: &Path) -> Result<String, FileError> {
+    let data = fs_err::read(path).map_err(FileError::Io)?;
+    let data = if rsible_vault::is_encrypted(&data) {
+        rsible_vault::current()
+            .decrypt(&data)
+            .map_err(FileError::Vault)?
+            .plaintext
+    } else {
+        data
+    };
+    String::from_utf8(data).map_err(|e| {
+        FileError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("stream did not contain valid UTF-8: {e}"),
+        ))
+    })
 }
 
 fn sequence(term: &str, opts: &Map<String, Json>) -> Result<Vec<Json>, TemplateError> {

@@ -282,16 +282,8 @@ pub(crate) fn with_span(err: TemplateError, new: Option<Span>) -> TemplateError 
             message,
             span: span.or(new),
         },
-        TemplateError::Caused {
-            message,
-            cause,
-            span,
-        } => TemplateError::Caused {
-            message,
-            cause,
-            span: span.or(new),
-        },
         TemplateError::Untrusted { span } => TemplateError::Untrusted { span: span.or(new) },
+        e @ TemplateError::Caused(_) => e.or_at_opt(new),
     }
 }
 

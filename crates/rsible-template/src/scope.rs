@@ -169,6 +169,9 @@ impl Scope {
 
     fn wrap(self: &Arc<Self>, v: &serde_json::Value, path: Vec<Seg>, trusted: bool) -> Value {
         match v {
+            serde_json::Value::String(s) if crate::vault_mark::is_marked(s) => {
+                self.undecryptable(s)
+            }
             serde_json::Value::String(s) if trusted && crate::Templar::is_template(s) => {
                 self.resolve_str(s)
             }
@@ -181,6 +184,20 @@ impl Scope {
             }
             other => crate::convert::json_to_value(other),
         }
+    }
+
+    /// A `!vault` value the loader could not decrypt, now used: Ansible's error.
+    fn undecryptable(&self, marked: &str) -> Value {
+        let (reason, origin) = crate::vault_mark::parse(marked);
+        let err = TemplateError::Caused(Box::new(crate::Caused {
+            context: "Error rendering template".to_owned(),
+            cause: format!("Attempt to use undecryptable variable: {reason}"),
+            origin,
+            span: None,
+        }));
+        let msg = err.to_string();
+        self.set_pending(err);
+        Value::from(Error::new(ErrorKind::InvalidOperation, msg))
     }
 
     /// Renders a variable's string on first use; the result is cached for this render call.

@@ -62,11 +62,11 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn unsupported_flags_exit_5() {
-    let out = rsible(&["--vault-password-file", "/nonexist", "x.yml"]);
+    let out = rsible(&["--step", "x.yml"]);
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(
         text(&out.stderr),
-        "[ERROR]: the option --vault-password-file is not supported by rsible yet\n"
+        "[ERROR]: the option --step is not supported by rsible yet\n"
     );
 }
 

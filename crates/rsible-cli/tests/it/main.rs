@@ -15,3 +15,4 @@ mod render_verbose;
 mod support;
 mod unimplemented;
 mod vagrant;
+mod vault_prompt;

@@ -91,8 +91,8 @@ fn vagrant_argv_parses_in_both_compatibility_modes() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(legacy.become_ && legacy.ask_become_pass);
     assert_eq!(legacy.become_user.as_deref(), Some("admin"));
-    // Vault is refused by name, not ignored.
-    for flag in ["--vault-password-file=/v", "--ask-vault-pass"] {
+    // What rsible lacks is refused by name, not ignored.
+    for flag in ["--step", "--flush-cache"] {
         let a = parse_args(argv(&[flag])).unwrap_or_else(|e| panic!("{e}"));
         assert!(a.unsupported().is_some(), "{flag}");
     }
@@ -101,13 +101,10 @@ fn vagrant_argv_parses_in_both_compatibility_modes() {
 #[test]
 fn refused_flags_exit_5_with_their_name() {
     let dir = project();
-    let out = output(
-        command(Path::new(PLAYBOOK), dir.path(), &[])
-            .args(["--vault-password-file=/nonexistent", "site.yml"]),
-    );
+    let out = output(command(Path::new(PLAYBOOK), dir.path(), &[]).args(["--step", "site.yml"]));
     assert_eq!(out.status.code(), Some(5));
     assert!(
-        text(&out.stderr).contains("--vault-password-file is not supported by rsible"),
+        text(&out.stderr).contains("--step is not supported by rsible"),
         "{}",
         text(&out.stderr)
     );

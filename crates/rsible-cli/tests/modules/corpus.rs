@@ -6,7 +6,7 @@
 //! The roles are fetched, not copied into this repository: `RSIBLE_ROLES_CORPUS` names a
 //! directory of `<owner>+<repo>/` git directories (bare, as `<owner>+<repo>/repo`, or a
 //! checkout's `.git`) holding the commits `corpus.yml` records. Without it the test says so and
-//! does nothing. `RSIBLE_CORPUS_FILTER` keeps the roles whose name contains it. Every role's
+//! does nothing. `RSIBLE_CORPUS_FILTER` keeps the roles whose name contains one of its comma-separated parts. Every role's
 //! result goes to `target/roles-corpus.md`; the test fails when a role differs unless the
 //! manifest records why (`known:`).
 
@@ -131,7 +131,13 @@ fn checkout(corpus: &Path, entry: &Entry, into: &Path) -> Vec<(String, Vec<u8>)>
     );
     let tarball = into.join(format!("{}.tar", entry.name));
     fs::write(&tarball, &tar.stdout).unwrap_or_else(|e| panic!("{}: {e}", tarball.display()));
-    common::run_tool(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&dir));
+    common::run_tool(
+        Command::new("tar")
+            .arg("-xf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&dir),
+    );
     let role = match &entry.path {
         Some(path) => dir.join(path),
         None => dir,
@@ -225,7 +231,7 @@ fn public_roles_run_like_ansible() {
     let mut outcomes = Vec::new();
     for entry in manifest()
         .into_iter()
-        .filter(|e| e.name.contains(&filter))
+        .filter(|e| filter.split(',').any(|f| e.name.contains(f)))
     {
         let started = Instant::now();
         let files = checkout(&corpus, &entry, work.path());
@@ -254,10 +260,7 @@ fn public_roles_run_like_ansible() {
                 let recap = rsible_test_support::recap(&runs.ansible[0].stdout).join("\n");
                 (format!("same (ansible rc {})", runs.ansible[0].rc), recap)
             }
-            Ok(runs) => (
-                "DIFFERS".to_owned(),
-                runs.differences.as_slice().join("\n"),
-            ),
+            Ok(runs) => ("DIFFERS".to_owned(), runs.differences.as_slice().join("\n")),
             Err(panic) => (
                 "HARNESS".to_owned(),
                 panic
@@ -293,7 +296,9 @@ fn public_roles_run_like_ansible() {
 }
 
 fn report(outcomes: &[Outcome]) -> String {
-    let mut text = String::from("# Role corpus\n\n| role | result | time | known difference |\n|---|---|---|---|\n");
+    let mut text = String::from(
+        "# Role corpus\n\n| role | result | time | known difference |\n|---|---|---|---|\n",
+    );
     for o in outcomes {
         let _ = writeln!(
             text,
@@ -305,7 +310,11 @@ fn report(outcomes: &[Outcome]) -> String {
         );
     }
     for o in outcomes {
-        let _ = write!(text, "\n## {}: {}\n\n```\n{}\n```\n", o.name, o.result, o.detail);
+        let _ = write!(
+            text,
+            "\n## {}: {}\n\n```\n{}\n```\n",
+            o.name, o.result, o.detail
+        );
     }
     text
 }

@@ -256,4 +256,5 @@ cases! {
     unreachable_address => "unreachable-address";
     unreachable_stopped => "unreachable-stopped";
     vars_precedence => "vars-precedence";
+    vault_vars => "vault-vars";
 }

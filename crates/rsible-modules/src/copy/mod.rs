@@ -73,6 +73,10 @@ pub(crate) struct Args {
     pub content: Option<Value>,
     #[serde(default, deserialize_with = "de_opt_string")]
     pub dest: Option<String>,
+    /// Whether a vault-encrypted `src` is sent decrypted: the action's own option, taken out
+    /// before the arguments are checked (so error messages do not list it).
+    #[serde(skip, default = "yes")]
+    pub decrypt: bool,
     #[serde(default)]
     pub mode: Option<Mode>,
     #[serde(default, deserialize_with = "de_bool")]
@@ -125,8 +129,14 @@ impl Module for Copy {
         args: &serde_json::Map<String, Value>,
     ) -> Result<ModuleOutput, ModuleError> {
         let content_checksum = args.get("content").map(|c| sha1_hex(&content_bytes(c)));
-        let a: Args = match parse(&INFO.args, args) {
-            Ok(a) => a,
+        // `boolean(…, strict=False)`: anything not true is false.
+        let decrypt = args
+            .get("decrypt")
+            .is_none_or(|v| crate::args::parse_bool(v) == Some(true));
+        let mut args = args.clone();
+        args.remove("decrypt");
+        let a: Args = match parse(&INFO.args, &args) {
+            Ok(a) => Args { decrypt, ..a },
             Err(refusal) => {
                 let mut out = ModuleOutput::from(refusal);
                 // The action wrote the content to a temp file before the module refused.
@@ -217,8 +227,10 @@ pub(crate) fn run_copy(ctx: &ModuleContext<'_>, a: &Args) -> Result<ResultMap, M
         Err(msg) => return Ok(failed(format!("Unexpected AnsibleActionFail error: {msg}"))),
     };
     if !found.is_dir() {
-        let data = match fs_err::read(&found) {
-            Ok(d) => d,
+        let how = crate::vault_src::Read::Copy { decrypt: a.decrypt };
+        let data = match crate::vault_src::read(&found, how) {
+            Ok(Ok(d)) => d,
+            Ok(Err(raised)) => return Err(raised),
             Err(e) => {
                 return Ok(failed(format!(
                     "could not find src={}, {e}",

@@ -45,8 +45,10 @@ pub(crate) fn copy_dir(
     let mut changed = false;
     let mut implicit = std::collections::BTreeSet::new();
     for (full, rel) in &walk.files {
-        let data = match fs_err::read(full) {
-            Ok(d) => d,
+        let how = crate::vault_src::Read::Copy { decrypt: a.decrypt };
+        let data = match crate::vault_src::read(full, how) {
+            Ok(Ok(d)) => d,
+            Ok(Err(raised)) => return Err(raised),
             Err(e) => return Ok(failed(e.to_string())),
         };
         let src = Source {

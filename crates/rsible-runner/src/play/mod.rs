@@ -68,8 +68,9 @@ struct PlayCtx<'a> {
     all_hosts: Vec<String>,
     /// Some variable of the play (not of a task) mentions `hostvars`.
     vars_mention_hostvars: bool,
-    /// Per host: vars_files content.
-    vars_files: HashMap<String, Vars>,
+    /// Per host: vars_files content, as written (so `!unsafe` and `!vault` strings stay
+    /// untemplated).
+    vars_files: HashMap<String, Vec<(String, rsible_parser::Node)>>,
     /// `handler index` → hosts notified, in notification order.
     notified: IndexMap<usize, Vec<String>>,
     handlers: Vec<&'a Task>,
@@ -169,7 +170,14 @@ impl Runner<'_> {
         // Checked before the play is announced, as Ansible's inventory does when asked for hosts.
         let order = listing::host_order(&self.shared, play)?;
         let name = listing::play_name(&self.shared, play, &pattern);
+        self.check_static_vars_files(play)?;
         self.announce(play, &name);
+        if let Some((path, source)) = &self.shared.inventory.vault_error {
+            return Err(RunError::Parse(rsible_parser::ParseError::Vault {
+                path: path.clone(),
+                source: source.clone(),
+            }));
+        }
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
         // ansible-playbook stops the run when the hosts that failed in a batch are as many as
@@ -213,7 +221,8 @@ impl Runner<'_> {
         ) || ctx
             .vars_files
             .values()
-            .any(|v| crate::vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
+            .flatten()
+            .any(|(_, v)| crate::vars::value_mentions(&v.to_value(), "hostvars"));
         // `ansible_play_hosts` keeps inventory order; the batches run in the play's `order`.
         let batches = batches::serial_batches(&self.shared, play, &order.apply(hosts.clone()))?;
         for (i, batch) in batches.into_iter().enumerate() {

@@ -14,8 +14,12 @@ pub(super) type Magic = (Option<Value>, Value);
 
 impl Runner<'_> {
     /// `vars_files` of the play for one host: each entry templated, read, merged.
-    pub(super) fn load_vars_files(&self, ctx: &PlayCtx<'_>, host: &str) -> Result<Vars, RunError> {
-        let mut out = Vars::new();
+    pub(super) fn load_vars_files(
+        &self,
+        ctx: &PlayCtx<'_>,
+        host: &str,
+    ) -> Result<Vec<(String, Node)>, RunError> {
+        let mut out: Vec<(String, Node)> = Vec::new();
         if ctx.play.vars_files.is_empty() {
             return Ok(out);
         }
@@ -37,14 +41,44 @@ impl Runner<'_> {
                 if !path.exists() {
                     continue;
                 }
-                for (k, val) in read_vars_file(&path)? {
-                    out.insert(k.clone(), val.clone());
-                    v.insert(k, val);
+                for (k, node) in read_vars_file(&path)? {
+                    v.insert(k.clone(), node.to_value());
+                    match out.iter_mut().find(|(name, _)| *name == k) {
+                        Some(slot) => slot.1 = node,
+                        None => out.push((k, node)),
+                    }
                 }
                 break;
             }
         }
         Ok(out)
+    }
+
+    /// The `vars_files` whose names hold no template, read before the play is announced:
+    /// Ansible loads them then (`get_vars(play=…)`), so a file it cannot read or decrypt
+    /// stops the run before the `PLAY` banner.
+    pub(super) fn check_static_vars_files(
+        &self,
+        play: &rsible_parser::Play,
+    ) -> Result<(), RunError> {
+        for entry in &play.vars_files {
+            let candidates: Vec<&Node> = match entry.as_seq() {
+                Some(list) => list.iter().collect(),
+                None => vec![entry],
+            };
+            for cand in candidates {
+                let Some(name) = cand.as_str() else { break };
+                if rsible_template::Templar::is_template(name) {
+                    break;
+                }
+                let path = self.shared.playbook.dir.join(name);
+                if path.exists() {
+                    read_vars_file(&path)?;
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `hostvars` (only when something may read it: it is the one variable whose size grows
@@ -117,7 +151,7 @@ impl Runner<'_> {
         }
         layers.nodes(&ctx.play.vars);
         if let Some(files) = ctx.vars_files.get(host) {
-            layers.values(files);
+            layers.nodes(files);
         }
         for role in &ctx.play.roles {
             layers.nodes(&role.vars);
@@ -344,15 +378,22 @@ impl Runner<'_> {
 }
 
 /// The variables of one `vars_files` file (nothing for an empty one).
-fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Value)>, RunError> {
-    let docs = rsible_parser::load_yaml_file(path)?;
+fn read_vars_file(path: &std::path::Path) -> Result<Vec<(String, Node)>, RunError> {
+    let docs = rsible_parser::load_yaml_file(path).map_err(|e| match e {
+        // Ansible's `AnsibleError` (exit 1), not a parser error.
+        rsible_parser::ParseError::Vault { source, .. } => RunError::Other(format!(
+            "Invalid vars_files file '{}': {source}",
+            path.display()
+        )),
+        e => RunError::Parse(e),
+    })?;
     let Some(doc) = docs.first() else {
         return Ok(Vec::new());
     };
     match doc.as_map() {
         Some(pairs) => Ok(pairs
             .iter()
-            .map(|(k, val)| (k.key_string(), val.to_value()))
+            .map(|(k, val)| (k.key_string(), val.clone()))
             .collect()),
         None if matches!(doc.kind, NodeKind::Null) => Ok(Vec::new()),
         None => Err(RunError::Parse(rsible_parser::ParseError::WrongType {

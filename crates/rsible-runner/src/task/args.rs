@@ -76,6 +76,28 @@ pub(super) fn render_args(
                     out.insert(key, strip_omit(value, &shared.omit));
                 }
             }
+            // Raised from another error with no place of its own (a lookup's `from e`): the
+            // cause is its own section, and the message takes no full stop.
+            Err(TemplateError::Caused(c)) if c.origin.is_none() => {
+                let (what, span) = finalization();
+                return Err(TaskFault::new(
+                    job.task,
+                    Some((&what, span)),
+                    &format!("Error while resolving value for '{key}': {}", c.context),
+                    c.span.or(Some(v.span)),
+                )
+                .caused_apart(&c.cause));
+            }
+            Err(TemplateError::Caused(c)) => {
+                let (what, span) = finalization();
+                return Err(TaskFault::new(
+                    job.task,
+                    Some((&what, span)),
+                    &format!("Error while resolving value for '{key}': {}.", c.context),
+                    c.span.or(Some(v.span)),
+                )
+                .caused_by(&c.cause, c.origin));
+            }
             Err(e) => {
                 let (what, span) = finalization();
                 return Err(TaskFault::new(
@@ -86,8 +108,7 @@ pub(super) fn render_args(
                         e.ansible_message()
                     ),
                     e.span().or(Some(v.span)),
-                )
-                .with_cause(&e));
+                ));
             }
         }
     }

@@ -5,7 +5,7 @@ use std::sync::mpsc::Sender;
 
 use rsible_connection::ConnectionError;
 use rsible_modules::{Module, ModuleContext, ModuleError, ModuleOutput, ResultMap};
-use rsible_template::{Value, Vars};
+use rsible_template::{TemplateError, Value, Vars};
 
 use super::args::{render_args, RawParams};
 use super::async_job::{run_async, AsyncError};
@@ -302,6 +302,15 @@ impl Attempts<'_> {
                 Ok(failed_result(e.to_string()).into())
             }
             Err(AsyncError::Module(ModuleError::Template(e))) => {
+                // An undecryptable value met by an expression the action evaluates itself
+                // (`debug`'s `var`): Ansible points at that argument.
+                let e = match e {
+                    TemplateError::Caused(mut c) if c.context.contains("`var`") => {
+                        c.span = task.args.get("var").map(|n| n.span).or(c.span);
+                        TemplateError::Caused(c)
+                    }
+                    e => e,
+                };
                 let fault = TaskFault::template(task, &e);
                 // Raised inside an action that handles files (`template`): its result says
                 // nothing changed.
@@ -312,6 +321,11 @@ impl Attempts<'_> {
                 };
                 Err(Box::new(fault.into_item()))
             }
+            Err(AsyncError::Module(ModuleError::RaisedFrom { message, origin })) => Err(Box::new(
+                TaskFault::new(task, None, &message, Some(origin))
+                    .unchanged()
+                    .into_item(),
+            )),
             Err(AsyncError::Module(ModuleError::Raised(msg))) => Err(Box::new(
                 TaskFault::new(task, None, &msg, None)
                     .unchanged()

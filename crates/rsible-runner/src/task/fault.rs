@@ -66,27 +66,29 @@ impl TaskFault {
 
     /// A template error met while preparing the task, at the template's position.
     pub(crate) fn template(task: &Task, e: &TemplateError) -> Self {
-        Self::new(task, None, &e.ansible_message(), e.span())
-            .with_help(e)
-            .with_cause(e)
+        if let TemplateError::Caused(c) = e {
+            return Self::new(task, Some((&c.context, c.span)), &c.cause, c.origin);
+        }
+        Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
     }
 
-    /// The error a template error was raised from (a lookup's `from e`) as its own
-    /// `<<< caused by >>>` section, as Ansible prints it; `msg` stays the same.
+    /// One more cause at the end of the chain, shown as its own section although it has no
+    /// place (Ansible's `<<< caused by >>>` for an exception raised from another).
     #[must_use]
-    pub(crate) fn with_cause(mut self, e: &TemplateError) -> Self {
-        let Some(cause) = e.cause() else {
-            return self;
-        };
-        if let Some(last) = self.chain.last_mut() {
-            if let Some(head) = last.message.strip_suffix(&format!(": {cause}")) {
-                last.message = head.to_owned();
-                self.chain.push(ErrorLink {
-                    keep_apart: true,
-                    ..link(cause, None)
-                });
-            }
-        }
+    pub(crate) fn caused_apart(mut self, cause: &str) -> Self {
+        self.chain.push(ErrorLink {
+            keep_apart: true,
+            ..link(cause, None)
+        });
+        self.result = failed_result(join_chain(&self.chain));
+        self
+    }
+
+    /// One more cause at the end of the chain.
+    #[must_use]
+    pub(crate) fn caused_by(mut self, cause: &str, span: Option<Span>) -> Self {
+        self.chain.push(link(cause, span));
+        self.result = failed_result(join_chain(&self.chain));
         self
     }
 
@@ -308,6 +310,15 @@ impl KeywordError {
 
 /// A failed `when:`/`until:` expression, at the condition.
 pub(crate) fn conditional_fault(task: &Task, e: &TemplateError, cond: &Node) -> TaskFault {
+    // Ansible renders the condition as an expression; the vault's error is its cause.
+    if let TemplateError::Caused(c) = e {
+        return TaskFault::new(
+            task,
+            Some(("Error rendering expression", c.span.or(Some(cond.span)))),
+            &c.cause,
+            c.origin,
+        );
+    }
     TaskFault::new(
         task,
         None,
