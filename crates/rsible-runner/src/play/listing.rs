@@ -227,10 +227,22 @@ pub(super) fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -
                 raw
             }
         }
+        // `IncludeRole.get_name`: the action as written and the role's name.
+        None if task.module == crate::task::INCLUDE_ROLE => format!(
+            "{} : {}",
+            task.module_key.key_string(),
+            task.args
+                .get("name")
+                .or_else(|| task.args.get("role"))
+                .map(|n| python_str(&n.to_value()))
+                .unwrap_or_default()
+        ),
         None => task.module_key.key_string(),
     };
     match &task.role {
-        Some(role) => format!("{} : {base}", role.name),
+        // `IncludeRole.get_name` shows no role before a name it was given.
+        Some(_) if task.module == crate::task::INCLUDE_ROLE && task.name.is_some() => base,
+        Some(role) => format!("{} : {base}", role.display_name()),
         _ => base,
     }
 }

@@ -17,9 +17,10 @@ mod precedence;
 mod run_task;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
-use rsible_parser::{Inventory, Play, Playbook, Task};
+use rsible_parser::{Inventory, Play, Playbook, Role, Task};
 use rsible_template::{Value, Vars};
 
 pub use listing::{list_hosts, list_tasks};
@@ -72,7 +73,15 @@ struct PlayCtx<'a> {
     vars_files: HashMap<String, Vars>,
     /// `handler index` → hosts notified, in notification order.
     notified: IndexMap<usize, Vec<String>>,
-    handlers: Vec<&'a Task>,
+    /// The play's handlers: its roles' (`roles:`, `import_role`), its own, then those of the
+    /// roles `include_role` has loaded so far.
+    handlers: Vec<Arc<Task>>,
+    /// The roles whose defaults and vars every task of the play sees: `roles:`, public
+    /// `import_role`s, and the `include_role`s with `public: true` run so far.
+    public_roles: Vec<Arc<Role>>,
+    /// Per role that does not allow duplicates (its identity) and host: the role instance
+    /// (its address) that ran a task there. An equal role's tasks are not run there again.
+    role_runs: HashMap<(String, String), usize>,
     name: String,
     /// `meta: end_play` ended the play: no later batch runs.
     ended: bool,
@@ -186,8 +195,21 @@ impl Runner<'_> {
         for h in &hosts {
             self.states.entry(h.clone()).or_default();
         }
-        let mut handlers: Vec<&Task> = play.roles.iter().flat_map(|r| r.handlers.iter()).collect();
-        handlers.extend(play.handlers.iter());
+        let handlers: Vec<Arc<Task>> = play
+            .roles
+            .iter()
+            .chain(&play.imported_roles)
+            .flat_map(|r| r.handlers.iter())
+            .chain(&play.handlers)
+            .cloned()
+            .map(Arc::new)
+            .collect();
+        let public_roles: Vec<Arc<Role>> = play
+            .roles
+            .iter()
+            .chain(play.imported_roles.iter().filter(|r| r.public))
+            .cloned()
+            .collect();
         let mut ctx = PlayCtx {
             play,
             hosts: hosts.clone(),
@@ -197,6 +219,8 @@ impl Runner<'_> {
             vars_files: HashMap::new(),
             notified: IndexMap::new(),
             handlers,
+            public_roles,
+            role_runs: HashMap::new(),
             name,
             ended: false,
             forced: Vec::new(),

@@ -104,7 +104,7 @@ impl Runner<'_> {
         let role = task.and_then(|t| t.role.as_ref());
         // `!unsafe` strings of the variables written in YAML stay untemplated (docs/trust.md).
         let mut layers = vars::Layers::new(merge);
-        for role in &ctx.play.roles {
+        for role in &ctx.public_roles {
             layers.nodes(&role.defaults);
         }
         if let Some(role) = role {
@@ -119,7 +119,7 @@ impl Runner<'_> {
         if let Some(files) = ctx.vars_files.get(host) {
             layers.values(files);
         }
-        for role in &ctx.play.roles {
+        for role in &ctx.public_roles {
             layers.nodes(&role.vars);
         }
         if let Some(role) = role {
