@@ -7,6 +7,7 @@ static ALL: &[&dyn Module] = &[
     &crate::copy::COPY,
     &crate::debug::DEBUG,
     &crate::fail::FAIL,
+    &crate::validate_argument_spec::VALIDATE_ARGUMENT_SPEC,
     &crate::file::FILE,
     &crate::ping::PING,
     &crate::set_fact::SET_FACT,

@@ -23,6 +23,67 @@ fn argument_specs(role: &Role) -> Result<Option<Node>, ParseError> {
     Ok(load_main(&role.path, "meta")?.and_then(|m| m.get("argument_specs").cloned()))
 }
 
+/// Ansible's validation task has no place in a file: its errors show `Origin: <unknown>` and
+/// the task's data as Python prints it, shortened to 120 columns (`textwrap.shorten`). The
+/// span returned points at that text, registered under `<unknown>`, line 0.
+fn unknown_origin(name: &str, options: &Node, role: &Role, entry: &str) -> Span {
+    let params: serde_json::Map<String, serde_json::Value> = role
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_value()))
+        .collect();
+    let data = serde_json::json!({
+        "action": "ansible.builtin.validate_argument_spec",
+        "args": {
+            "argument_spec": options.to_value(),
+            "provided_arguments": params,
+            "validate_args_context": {
+                "type": "role",
+                "name": role.name,
+                "argument_spec_name": entry,
+                "path": role.path.to_string_lossy(),
+            },
+        },
+        "name": name,
+        "tags": ["always"],
+    });
+    let text = shorten(&rsible_template::py_repr(&data), 120);
+    let id = rsible_source::SourceMap::add("<unknown>", text);
+    Span::point(id, rsible_source::Position::new(0, 0))
+}
+
+/// Python's `textwrap.shorten(text, width)`: whitespace collapsed, whole words kept, ` [...]`
+/// when cut.
+fn shorten(text: &str, width: usize) -> String {
+    const PLACEHOLDER: &str = " [...]";
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined = words.join(" ");
+    if joined.chars().count() <= width {
+        return joined;
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut len = 0;
+    for w in &words {
+        let add = w.chars().count() + usize::from(!kept.is_empty());
+        if len + add > width {
+            break;
+        }
+        kept.push(w);
+        len += add;
+    }
+    while let Some(last) = kept.last() {
+        if len + PLACEHOLDER.len() <= width {
+            break;
+        }
+        len -= last.chars().count() + usize::from(kept.len() > 1);
+        kept.pop();
+    }
+    if kept.is_empty() {
+        return PLACEHOLDER.trim_start().to_owned();
+    }
+    kept.join(" ") + PLACEHOLDER
+}
+
 fn at(kind: NodeKind, span: Span) -> Node {
     Node {
         kind,
@@ -54,7 +115,6 @@ pub(crate) fn validation_task(
     }) else {
         return Ok(None);
     };
-    let span = spec.span;
     let mut name = format!("Validating arguments against arg spec '{entry}'");
     if let Some(desc) = spec.get("short_description") {
         name.push_str(" - ");
@@ -63,7 +123,8 @@ pub(crate) fn validation_task(
     let options = spec
         .get("options")
         .cloned()
-        .unwrap_or_else(|| at(NodeKind::Map(Vec::new()), span));
+        .unwrap_or_else(|| at(NodeKind::Map(Vec::new()), spec.span));
+    let span = unknown_origin(&name, &options, role, entry);
     let params = role
         .params
         .iter()
@@ -101,4 +162,20 @@ pub(crate) fn validation_task(
         span,
     );
     parse_task(&task, ctx).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    /// Expected values from Python's `textwrap.shorten`.
+    #[test]
+    fn shortens_as_python() {
+        assert_eq!(shorten("{'a': 'b',   'c':\n 'd'}", 10), "[...]");
+        assert_eq!(
+            shorten("{'a': 'b',   'c':\n 'd'}", 30),
+            "{'a': 'b', 'c': 'd'}"
+        );
+        assert_eq!(shorten("one two three four", 15), "one two [...]");
+    }
 }
