@@ -266,9 +266,12 @@ impl Runner<'_> {
     }
 }
 
+/// What one include named: a file, or a role's name and its templated arguments.
+type Named = (String, Option<serde_json::Map<String, Value>>);
+
 /// Adds the files (or roles) one host included (one per loop item) to `groups`.
 fn group(groups: &mut Vec<Inclusion>, outcome: &HostOutcome, info: &TaskInfo) {
-    let named = |r: &Value| -> Option<(String, Option<serde_json::Map<String, Value>>)> {
+    let named = |r: &Value| -> Option<Named> {
         if let Some(f) = r.get("include") {
             return Some((python_str(f), None));
         }
@@ -276,10 +279,7 @@ fn group(groups: &mut Vec<Inclusion>, outcome: &HostOutcome, info: &TaskInfo) {
         let name = args.get("name").or_else(|| args.get("role"))?;
         Some((python_str(name), Some(args.clone())))
     };
-    let entries: Vec<(
-        Option<LoopItem>,
-        (String, Option<serde_json::Map<String, Value>>),
-    )> = match outcome.result.get("results") {
+    let entries: Vec<(Option<LoopItem>, Named)> = match outcome.result.get("results") {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|r| Some((loop_item(r, info), named(r)?)))

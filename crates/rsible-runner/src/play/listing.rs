@@ -45,7 +45,13 @@ pub fn list_tasks(
             for task in play_tasks(play) {
                 let tags = task_tags(&shared, play, task, &vars)?;
                 if crate::tags::should_run(&tags, &opts.tags, &opts.skip_tags) {
-                    tasks.push((task_display_name(&shared, task, &shared.extra_vars), tags));
+                    // ansible-playbook lists an unnamed `include_role` by its action alone.
+                    let name = if task.module == crate::task::INCLUDE_ROLE && task.name.is_none() {
+                        task.module_key.key_string()
+                    } else {
+                        task_display_name(&shared, task, &shared.extra_vars)
+                    };
+                    tasks.push((name, tags));
                 }
             }
             Ok((play_name(&shared, play, &pattern), pattern, tasks))
