@@ -403,12 +403,12 @@ fn locate(
 /// `.json` or no extension (a `*_from` name is tried bare first); with `allow_dir`, a directory
 /// of that name gives every file under it. A `*_from` file that is not there is an error when
 /// the directory exists.
+/// `main` is a `*_from` name with the place that asked for it (where its error points).
 fn role_files(
     role: &Path,
     sub: &str,
-    main: Option<&str>,
+    main: Option<(&str, Span)>,
     allow_dir: bool,
-    span: Span,
 ) -> Result<Vec<PathBuf>, ParseError> {
     let dir = role.join(sub);
     if !dir.is_dir() {
@@ -418,7 +418,7 @@ fn role_files(
         None => &[".yml", ".yaml", ".json", ""],
         Some(_) => &["", ".yml", ".yaml", ".json"],
     };
-    let base = main.unwrap_or("main");
+    let base = main.map_or("main", |(m, _)| m);
     for ext in exts {
         let path = dir.join(format!("{base}{ext}"));
         if allow_dir && path.is_dir() {
@@ -429,7 +429,7 @@ fn role_files(
         }
     }
     match main {
-        Some(m) => Err(ParseError::Invalid {
+        Some((m, span)) => Err(ParseError::Invalid {
             message: format!("Could not find specified file in role: {sub}/{m}"),
             span,
             hint: None,
@@ -450,11 +450,7 @@ fn load_single(file: &Path) -> Result<Option<Node>, ParseError> {
 
 /// The single document of an optional role file (`None` when absent or empty).
 pub(crate) fn load_main(role: &Path, sub: &str) -> Result<Option<Node>, ParseError> {
-    let span = Span::point(
-        rsible_source::SourceId(0),
-        rsible_source::Position::new(1, 1),
-    );
-    match role_files(role, sub, None, false, span)?.first() {
+    match role_files(role, sub, None, false)?.first() {
         Some(file) => load_single(file),
         None => Ok(None),
     }
@@ -470,7 +466,7 @@ fn vars_file(
     span: Span,
 ) -> Result<Vec<(String, Node)>, ParseError> {
     let mut out: Vec<(String, Node)> = Vec::new();
-    for file in role_files(role, sub, main, true, span)? {
+    for file in role_files(role, sub, main.map(|m| (m, span)), true)? {
         let Some(doc) = load_single(&file)? else {
             continue;
         };
@@ -542,7 +538,7 @@ impl RoleFiles<'_> {
         main: Option<&str>,
         handlers: bool,
     ) -> Result<Vec<crate::Task>, ParseError> {
-        let Some(file) = role_files(self.role, sub, main, false, self.header.span)?
+        let Some(file) = role_files(self.role, sub, main.map(|m| (m, self.header.span)), false)?
             .into_iter()
             .next()
         else {
