@@ -301,3 +301,50 @@ pub fn load_role(
         .unwrap_or_default();
     Ok(LoadedRole { roles, imported })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(yaml: &str, action: &str) -> Result<RoleOptions, String> {
+        let docs = crate::load_yaml_str(Path::new("t.yml"), yaml).map_err(|e| e.to_string())?;
+        let node = docs.into_iter().next().ok_or("no document")?;
+        role_options(&node, action).map_err(|e| e.to_string())
+    }
+
+    /// Messages of ansible-core 2.19's `IncludeRole.load`.
+    #[test]
+    fn options_are_checked_as_ansible_does() {
+        let o = options(
+            "{role: r, tasks_from: t, handlers_from: h, public: yes, rolespec_validate: no}",
+            "include_role",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.name.as_str(), Some("r"));
+        assert_eq!(o.from.tasks.as_deref(), Some("t"));
+        assert_eq!(o.from.handlers.as_deref(), Some("h"));
+        assert_eq!(o.public, Some(true));
+        assert!(!o.validate && o.allow_duplicates && o.apply.is_none());
+        let err = |yaml: &str, action: &str| options(yaml, action).err().unwrap_or_default();
+        assert_eq!(
+            err("{tasks_from: t}", "include_role"),
+            "'name' is a required field for include_role."
+        );
+        assert_eq!(
+            err("{name: r, bogus: 1}", "ansible.builtin.include_role"),
+            "Invalid options for ansible.builtin.include_role: bogus"
+        );
+        assert_eq!(
+            err("{name: r, apply: {tags: x}}", "import_role"),
+            "Invalid options for import_role: apply"
+        );
+        assert_eq!(
+            err("{name: r, apply: [x]}", "include_role"),
+            "Expected a dict for apply but got <class 'list'> instead"
+        );
+        assert_eq!(
+            err("{name: r, tasks_from: 1}", "include_role"),
+            "Expected a string for tasks_from but got <class 'int'> instead"
+        );
+    }
+}
