@@ -72,11 +72,12 @@ pub fn load_tasks_file(
     apply: Option<&Node>,
 ) -> Result<Vec<Task>, ParseError> {
     let play_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    load_included_tasks(path, opts, role, handlers, apply, &play_dir)
+    load_included_tasks(path, opts, role, handlers, apply, &play_dir).map(|(tasks, _)| tasks)
 }
 
 /// [`load_tasks_file`] for a play whose playbook is in `play_dir` (where `import_role`
-/// statements in the file look for `roles/`).
+/// statements in the file look for `roles/`), with the roles those statements loaded (their
+/// handlers and variables are the play's).
 pub fn load_included_tasks(
     path: &Path,
     opts: &ParseOptions,
@@ -84,7 +85,7 @@ pub fn load_included_tasks(
     handlers: bool,
     apply: Option<&Node>,
     play_dir: &Path,
-) -> Result<Vec<Task>, ParseError> {
+) -> Result<(Vec<Task>, Vec<Arc<Role>>), ParseError> {
     let docs = load_yaml_file(path)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut fallback = Vec::new();
@@ -102,7 +103,7 @@ pub fn load_included_tasks(
         play_dir: play_dir.to_path_buf(),
         imported: crate::role::Imported::default(),
     };
-    match docs.first() {
+    let tasks = match docs.first() {
         None => Ok(Vec::new()),
         Some(doc) if doc.as_seq().is_none() && doc.kind != NodeKind::Null => Err(invalid(
             "included task files must contain a list of tasks",
@@ -128,7 +129,13 @@ pub fn load_included_tasks(
             }
             None => parse_tasks(doc, "include_tasks", &ctx),
         },
-    }
+    }?;
+    let roles = ctx
+        .imported
+        .lock()
+        .map(|p| p.imported.clone())
+        .unwrap_or_default();
+    Ok((tasks, roles))
 }
 
 /// The module found so far: its canonical name, key node and raw value.

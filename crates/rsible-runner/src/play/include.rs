@@ -29,9 +29,10 @@ struct LoopItem {
     control: Vars,
 }
 
-/// What an inclusion loaded: a file's tasks, or a role's.
+/// What an inclusion loaded: a file's tasks (and the roles its `import_role`s brought), or a
+/// role's.
 enum Loaded {
-    Tasks(Vec<Task>),
+    Tasks(Vec<Task>, Vec<std::sync::Arc<rsible_parser::Role>>),
     Role(rsible_parser::LoadedRole),
 }
 
@@ -80,7 +81,7 @@ impl Runner<'_> {
                         let (_, v) = pairs.iter().find(|(k, _)| k.as_str() == Some("apply"))?;
                         Some(v)
                     });
-                    let tasks = rsible_parser::load_included_tasks(
+                    let (tasks, roles) = rsible_parser::load_included_tasks(
                         &path,
                         &self.shared.parse_opts,
                         task.role.clone(),
@@ -96,7 +97,7 @@ impl Runner<'_> {
                     for h in &inc.hosts {
                         self.stats_for(h).ok += 1;
                     }
-                    loaded.push((inc, Loaded::Tasks(tasks)));
+                    loaded.push((inc, Loaded::Tasks(tasks, roles)));
                     continue;
                 }
             };
@@ -187,36 +188,40 @@ impl Runner<'_> {
         item: Option<LoopItem>,
         hosts: Vec<String>,
     ) -> Result<(), RunError> {
-        let tasks: Vec<Task> = match what {
-            Loaded::Tasks(tasks) => tasks,
+        let (tasks, roles): (Vec<Task>, Vec<std::sync::Arc<rsible_parser::Role>>) = match what {
+            Loaded::Tasks(tasks, imported) => (tasks, imported),
             Loaded::Role(loaded) => {
-                for role in loaded.roles.iter().chain(&loaded.imported) {
-                    for h in &role.handlers {
-                        // Each load reads the files anew: the same handler is the same place
-                        // in the same file.
-                        let place = |t: &Task| {
-                            (
-                                rsible_source::SourceMap::path(t.span.source),
-                                t.span.start,
-                                t.role.as_ref().map(|r| r.path.clone()),
-                            )
-                        };
-                        let known = ctx.handlers.iter().any(|k| place(k) == place(h));
-                        if !known {
-                            ctx.handlers.push(std::sync::Arc::new(h.clone()));
-                        }
-                    }
-                    if role.public {
-                        ctx.public_roles.push(std::sync::Arc::clone(role));
-                    }
-                }
-                loaded
+                let tasks = loaded
                     .roles
                     .iter()
                     .flat_map(|r| r.tasks.iter().cloned())
-                    .collect()
+                    .collect();
+                (
+                    tasks,
+                    loaded.roles.into_iter().chain(loaded.imported).collect(),
+                )
             }
         };
+        for role in &roles {
+            for h in &role.handlers {
+                // Each load reads the files anew: the same handler is the same place
+                // in the same file.
+                let place = |t: &Task| {
+                    (
+                        rsible_source::SourceMap::path(t.span.source),
+                        t.span.start,
+                        t.role.as_ref().map(|r| r.path.clone()),
+                    )
+                };
+                let known = ctx.handlers.iter().any(|k| place(k) == place(h));
+                if !known {
+                    ctx.handlers.push(std::sync::Arc::new(h.clone()));
+                }
+            }
+            if role.public {
+                ctx.public_roles.push(std::sync::Arc::clone(role));
+            }
+        }
         let mut scope_vars = Vars::new();
         vars::extend_nodes(&mut scope_vars, &task.keywords.vars);
         if let Some(LoopItem { item, control }) = item {
