@@ -100,6 +100,7 @@ mod tests {
                 "copy",
                 "debug",
                 "fail",
+                "validate_argument_spec",
                 "file",
                 "ping",
                 "set_fact",
