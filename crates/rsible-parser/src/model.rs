@@ -93,6 +93,8 @@ pub struct Role {
     /// For a role that does not allow duplicates: its identity (`Role._get_hash_dict`). A
     /// task of it is skipped on a host where an equal role has already run a task.
     pub dedup: Option<String>,
+    /// Brought in by another role's `meta/main.yml` dependencies.
+    pub dependency: bool,
 }
 
 impl Role {

@@ -171,6 +171,7 @@ fn add_loaded(
 ) -> Result<(), ParseError> {
     let from_files = how.from_files;
     let id = identity(&role);
+    role.dependency = from.parent.is_some();
     if let Some(parent) = from.parent {
         // A dependency runs under its dependent's conditions and tags.
         role.when = parent.when.iter().chain(&role.when).cloned().collect();
@@ -396,6 +397,7 @@ fn locate(
         become_: None,
         public: true,
         dedup: None,
+        dependency: false,
     })
 }
 

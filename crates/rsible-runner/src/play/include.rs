@@ -221,6 +221,9 @@ impl Runner<'_> {
             if role.public {
                 ctx.public_roles.push(std::sync::Arc::clone(role));
             }
+            if !role.dependency {
+                ctx.play_role_names.push(role.display_name());
+            }
         }
         let mut scope_vars = Vars::new();
         vars::extend_nodes(&mut scope_vars, &task.keywords.vars);

@@ -82,6 +82,9 @@ struct PlayCtx<'a> {
     /// Per role that does not allow duplicates (its identity) and host: the role instance
     /// (its address) that ran a task there. An equal role's tasks are not run there again.
     role_runs: HashMap<(String, String), usize>,
+    /// `ansible_play_role_names`: the roles the play names (`roles:`, `import_role`, and each
+    /// `include_role` run so far), not their dependencies.
+    play_role_names: Vec<String>,
     name: String,
     /// `meta: end_play` ended the play: no later batch runs.
     ended: bool,
@@ -221,6 +224,13 @@ impl Runner<'_> {
             handlers,
             public_roles,
             role_runs: HashMap::new(),
+            play_role_names: play
+                .roles
+                .iter()
+                .chain(&play.imported_roles)
+                .filter(|r| !r.dependency)
+                .map(|r| r.display_name())
+                .collect(),
             name,
             ended: false,
             forced: Vec::new(),
