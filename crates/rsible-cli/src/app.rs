@@ -209,6 +209,11 @@ fn run_parsed(args: &Args, settings: &Settings<'_>) -> Result<ExitStatus, CliErr
 
     let mut parse_opts = rsible_runner::parse_options();
     parse_opts.roles_path = options::roles_path(env);
+    parse_opts.collections_path = options::collections_path(env);
+    run_opts.role_search = (
+        parse_opts.roles_path.clone(),
+        parse_opts.collections_path.clone(),
+    );
     let mut playbooks: Vec<(PathBuf, Playbook)> = Vec::new();
     for path in &args.playbooks {
         let loaded = load_playbook(path, &parse_opts);

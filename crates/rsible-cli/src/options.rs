@@ -171,6 +171,33 @@ pub fn roles_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
     ]
 }
 
+/// `collections_path`: `ANSIBLE_COLLECTIONS_PATH` (or the file's), else Ansible's default
+/// under `ANSIBLE_HOME` (`~/.ansible`). Ansible also scans its Python's `sys.path`; rsible
+/// has none.
+pub fn collections_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    if let Some(v) = first(
+        env,
+        &["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"],
+    ) {
+        return v
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect();
+    }
+    let home = first(env, &["ANSIBLE_HOME"]).map_or_else(
+        || {
+            let user_home = env("HOME").unwrap_or_default();
+            PathBuf::from(format!("{}/.ansible", user_home.trim_end_matches('/')))
+        },
+        PathBuf::from,
+    );
+    vec![
+        home.join("collections"),
+        PathBuf::from("/usr/share/ansible/collections"),
+    ]
+}
+
 /// Whether `-K` (or `ANSIBLE_BECOME_ASK_PASS`) asks for the become password.
 pub fn asks_become_pass(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> bool {
     args.ask_become_pass

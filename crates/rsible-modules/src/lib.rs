@@ -70,6 +70,7 @@ mod unarchive;
 mod uri;
 mod user;
 mod util;
+mod validate_argument_spec;
 mod vault_src;
 mod wait_for;
 mod wait_for_connection;

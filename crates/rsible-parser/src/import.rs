@@ -67,11 +67,12 @@ fn file_name(value: &Node) -> Result<String, ParseError> {
 /// variables known then — the play's `vars`, the role's defaults, vars and parameters with
 /// `role_path`/`role_name`, and the import's own `vars`. Host variables, facts and registered
 /// results do not exist yet, so a name that needs them is an error, as in Ansible.
-fn render_name(
+pub(crate) fn render_name(
     name: &str,
     value: &Node,
     ctx: &TaskContext<'_>,
     own: &TaskKeywords,
+    what: &str,
 ) -> Result<String, ParseError> {
     if !rsible_template::Templar::is_template(name) {
         return Ok(name.to_owned());
@@ -104,16 +105,13 @@ fn render_name(
         Ok(serde_json::Value::String(s)) => Ok(s),
         Ok(other) => Ok(rsible_template::py_str(&other)),
         Err(e) => Err(ParseError::Invalid {
-            message: format!(
-                "cannot template the `import_tasks` file name: {}",
-                e.ansible_message()
-            ),
+            message: format!("cannot template the `{what}` name: {}", e.ansible_message()),
             span: e.span().unwrap_or(value.span),
-            hint: Some(
-                "a static import is read when the playbook is loaded, before hosts, facts and \
-                 registered variables exist; use `include_tasks` for a name that needs them"
-                    .to_owned(),
-            ),
+            hint: Some(format!(
+                "a static import is read when the playbook is loaded, before hosts, facts \
+                     and registered variables exist; use `{}` for a name that needs them",
+                what.replace("import_", "include_")
+            )),
         }),
     }
 }
@@ -131,7 +129,7 @@ pub(crate) fn import_tasks(
     }
     let parent = parent_keywords(entry, &[key], "import_tasks")?;
     let value = entry.get_node(key).unwrap_or(key);
-    let file = render_name(&file_name(value)?, value, ctx, &parent)?;
+    let file = render_name(&file_name(value)?, value, ctx, &parent, "import_tasks")?;
     let mut candidates: Vec<PathBuf> = Vec::new();
     for dir in std::iter::once(&ctx.dir).chain(&ctx.fallback) {
         let path = dir.join(&file);
@@ -193,10 +191,12 @@ pub(crate) fn parent_keywords(
             // Ansible shows no name for a static import or a block.
             continue;
         }
-        if (k == "loop" || k.starts_with("with_")) && what == "import_tasks" {
+        if (k == "loop" || k.starts_with("with_")) && what.starts_with("import_") {
             return Err(invalid(
-                "You cannot use loops on 'import_tasks' statements. You should use \
-                 'include_tasks' instead",
+                format!(
+                    "You cannot use loops on '{what}' statements. You should use '{}' instead",
+                    what.replace("import_", "include_")
+                ),
                 k_node,
             ));
         }

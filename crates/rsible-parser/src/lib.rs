@@ -12,6 +12,7 @@
 //!   `group_vars/`/`host_vars/`; [`match_hosts`], [`group_names`] and [`host_vars`] answer
 //!   what Ansible's inventory manager answers.
 
+mod argspec;
 mod block;
 mod error;
 mod fields;
@@ -31,6 +32,7 @@ mod playbook;
 mod py_literal;
 mod resolve;
 mod role;
+mod role_include;
 mod task;
 pub mod vault;
 mod yaml;
@@ -41,12 +43,13 @@ pub use inventory::{
     add_source, load_inventories, load_inventory, load_vars_dirs, Inventory, InventoryGroup,
     InventoryHost,
 };
-pub use model::{BlockScope, LoopKind, Play, Playbook, Role, Task, TaskKeywords};
+pub use model::{BlockScope, FromFiles, LoopKind, Play, Playbook, Role, Task, TaskKeywords};
 pub use module_args::{parse_kv, UnbalancedArgs};
 pub use node::{Node, NodeKind, ScalarStyle};
 pub use pattern::{
     group_names, host_vars, is_implicit_localhost, match_hosts, match_hosts_with_warnings,
 };
 pub use playbook::{load_playbook, load_playbook_str, ParseOptions};
-pub use task::load_tasks_file;
+pub use role_include::{load_role, role_options, LoadedRole, RoleOptions};
+pub use task::{load_included_tasks, load_tasks_file};
 pub use yaml::{load_yaml_file, load_yaml_source, load_yaml_str};

@@ -30,6 +30,10 @@ pub struct Play {
     /// list means "the first of these files that exists".
     pub vars_files: Vec<Node>,
     pub roles: Vec<Arc<Role>>,
+    /// Roles `import_role` brought in (public ones, as Ansible adds them to `play.roles` at
+    /// load time): their handlers join the play's, their defaults and vars are seen by every
+    /// task. Their tasks are inlined where the import stands.
+    pub imported_roles: Vec<Arc<Role>>,
     pub pre_tasks: Vec<Task>,
     pub tasks: Vec<Task>,
     pub post_tasks: Vec<Task>,
@@ -66,6 +70,8 @@ pub struct Play {
 #[derive(Clone, Debug)]
 pub struct Role {
     pub name: String,
+    /// `namespace.collection` of a role found in a collection (`ns.coll.role`).
+    pub collection: Option<String>,
     /// Absolute path of the role directory (`role_path`).
     pub path: PathBuf,
     /// Where `roles: [x]` named it.
@@ -81,6 +87,34 @@ pub struct Role {
     pub tags: Vec<String>,
     pub when: Vec<Node>,
     pub become_: Option<Node>,
+    /// Its defaults and vars are seen by the play's other tasks (`roles:`, `import_role`; an
+    /// `include_role` with `public: true`).
+    pub public: bool,
+    /// For a role that does not allow duplicates: its identity (`Role._get_hash_dict`). A
+    /// task of it is skipped on a host where an equal role has already run a task.
+    pub dedup: Option<String>,
+    /// Brought in by another role's `meta/main.yml` dependencies.
+    pub dependency: bool,
+}
+
+impl Role {
+    /// The name Ansible shows before a task's (`Role.get_name()`): with its collection.
+    pub fn display_name(&self) -> String {
+        match &self.collection {
+            Some(c) => format!("{c}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The `*_from` options of `include_role`/`import_role`: which file of `tasks/`, `vars/`,
+/// `defaults/`, `handlers/` to load instead of `main`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FromFiles {
+    pub tasks: Option<String>,
+    pub vars: Option<String>,
+    pub defaults: Option<String>,
+    pub handlers: Option<String>,
 }
 
 /// Which loop keyword a task used.

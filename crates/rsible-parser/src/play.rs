@@ -26,6 +26,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
         vars: Vec::new(),
         vars_files: Vec::new(),
         roles: Vec::new(),
+        imported_roles: Vec::new(),
         pre_tasks: Vec::new(),
         tasks: Vec::new(),
         post_tasks: Vec::new(),
@@ -56,6 +57,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
         timeout: None,
     };
     let mut has_hosts = false;
+    let imported = crate::role::Imported::default();
     // The play's vars are read first wherever they stand, so that a static import among its
     // tasks can use them in its file name.
     let play_vars = match pairs.iter().find(|(k, _)| k.as_str() == Some("vars")) {
@@ -70,6 +72,8 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
         fallback: vec![dir.to_path_buf()],
         depth: 0,
         vars: std::sync::Arc::new(play_vars),
+        play_dir: dir.to_path_buf(),
+        imported: imported.clone(),
     };
     let handlers_ctx = TaskContext {
         handlers: true,
@@ -92,7 +96,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
             "gather_timeout" => play.gather_timeout = opt(),
             "vars" => play.vars = vars(value, "Play")?,
             "vars_files" => play.vars_files = vars_files(value)?,
-            "roles" => play.roles = load_roles(value, dir, opts)?,
+            "roles" => play.roles = load_roles(value, dir, opts, &imported)?,
             "pre_tasks" => play.pre_tasks = parse_tasks(value, k, &tasks_ctx)?,
             "tasks" => play.tasks = parse_tasks(value, k, &tasks_ctx)?,
             "post_tasks" => play.post_tasks = parse_tasks(value, k, &tasks_ctx)?,
@@ -129,6 +133,10 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
             }
         }
     }
+    play.imported_roles = imported
+        .lock()
+        .map(|p| p.imported.clone())
+        .unwrap_or_default();
     if !has_hosts {
         return Err(ParseError::Invalid {
             message: "The field 'hosts' is required but was not set".to_owned(),

@@ -19,6 +19,9 @@ pub struct ParseOptions {
     pub modules: Vec<String>,
     /// `roles_path`: searched for roles after the playbook's `roles/` directory.
     pub roles_path: Vec<std::path::PathBuf>,
+    /// `collections_path`: where `namespace.collection.role` names are looked for (each
+    /// directory holds `ansible_collections/`), after the playbook's `collections/`.
+    pub collections_path: Vec<std::path::PathBuf>,
     /// Other names Ansible resolves to a module (the FQCN it resolves them to): a task naming
     /// one parses, and fails only on a host that reaches it. `None`: only `modules` exist.
     pub other_modules: Option<fn(&str) -> Option<String>>,

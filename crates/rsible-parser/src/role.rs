@@ -1,12 +1,14 @@
 //! `roles:` entries → [`Role`]s loaded from `roles/<name>/`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use rsible_source::Span;
 
 use crate::fields::{conditions, invalid, key_str, list_of, tags, vars, wrong_type};
 use crate::task::{parse_tasks, TaskContext};
 use crate::yaml::load_yaml_file;
-use crate::{Node, NodeKind, ParseError, ParseOptions, Role};
+use crate::{FromFiles, Node, NodeKind, ParseError, ParseOptions, Role};
 
 /// Role keywords Ansible accepts on a `roles:` entry that rsible does not apply yet.
 const ROLE_UNSUPPORTED: &[&str] = &[
@@ -35,6 +37,15 @@ const ROLE_UNSUPPORTED: &[&str] = &[
 /// Role dependencies nested deeper than this are taken for a cycle.
 const MAX_ROLE_DEPTH: usize = 32;
 
+/// What a play's role loading shares: the roles `import_role` loaded (with their handlers),
+/// which the play keeps.
+pub(crate) type Imported = Arc<Mutex<PlayRoles>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct PlayRoles {
+    pub(crate) imported: Vec<Arc<Role>>,
+}
+
 /// Loads every `roles:` entry of a play, each preceded by its `meta/main.yml` dependencies.
 ///
 /// As in Ansible, a role runs once per play: an entry equal to an earlier one (same role,
@@ -44,6 +55,7 @@ pub(crate) fn load_roles(
     node: &Node,
     dir: &Path,
     opts: &ParseOptions,
+    imported: &Imported,
 ) -> Result<Vec<Arc<Role>>, ParseError> {
     let mut out = Collected::default();
     for entry in list_of(node, "roles")? {
@@ -52,9 +64,35 @@ pub(crate) fn load_roles(
             basedir: None,
             parent: None,
             depth: 0,
+            imported,
         };
         add_role(entry, &from, opts, &mut out)?;
     }
+    Ok(out.roles)
+}
+
+/// A role `include_role`/`import_role` names, with its dependencies before it, each with its
+/// tasks (the argument validation task first when the entry point has a spec and `validate`)
+/// and handlers; the roles `import_role` statements inside them brought in come after.
+pub(crate) fn load_named_role(
+    name: &str,
+    span: Span,
+    how: &How<'_>,
+    play_dir: &Path,
+    parent: Option<&Role>,
+    opts: &ParseOptions,
+    imported: &Imported,
+) -> Result<Vec<Arc<Role>>, ParseError> {
+    let from = From {
+        dir: play_dir,
+        basedir: parent.and_then(|p| p.path.parent().map(Path::to_path_buf)),
+        parent: None,
+        depth: 0,
+        imported,
+    };
+    let role = locate(name, span, &from, opts, how.from_files)?;
+    let mut out = Collected::default();
+    add_loaded(role, &from, opts, &mut out, how)?;
     Ok(out.roles)
 }
 
@@ -85,6 +123,7 @@ struct From<'a> {
     /// For a dependency: the role that depends on it (its `when:`/`tags:` pass down).
     parent: Option<&'a Role>,
     depth: usize,
+    imported: &'a Imported,
 }
 
 fn add_role(
@@ -99,8 +138,40 @@ fn add_role(
             entry,
         ));
     }
-    let mut role = role_header(entry, from, &opts.roles_path)?;
+    let role = role_header(entry, from, opts)?;
+    let how = How {
+        from_files: &FromFiles::default(),
+        validate: true,
+        named: false,
+        allow_duplicates: None,
+    };
+    add_loaded(role, from, opts, out, &how)
+}
+
+/// How a role is loaded.
+pub(crate) struct How<'a> {
+    /// `tasks_from` and the like.
+    pub(crate) from_files: &'a FromFiles,
+    /// Prepend the argument validation task.
+    pub(crate) validate: bool,
+    /// By `include_role`/`import_role` (not `roles:` or a dependency).
+    pub(crate) named: bool,
+    /// Overrides the role's `allow_duplicates` (`include_role` and `import_role` say true
+    /// unless told otherwise).
+    pub(crate) allow_duplicates: Option<bool>,
+}
+
+/// A located role with its dependencies (first) into `out`, unless it is a duplicate.
+fn add_loaded(
+    mut role: Role,
+    from: &From<'_>,
+    opts: &ParseOptions,
+    out: &mut Collected,
+    how: &How<'_>,
+) -> Result<(), ParseError> {
+    let from_files = how.from_files;
     let id = identity(&role);
+    role.dependency = from.parent.is_some();
     if let Some(parent) = from.parent {
         // A dependency runs under its dependent's conditions and tags.
         role.when = parent.when.iter().chain(&role.when).cloned().collect();
@@ -114,33 +185,61 @@ fn add_role(
         }
     }
     let meta = load_main(&role.path, "meta")?;
-    let allow_duplicates = meta
-        .as_ref()
-        .and_then(|m| m.get("allow_duplicates"))
-        .is_some_and(|v| match &v.kind {
-            NodeKind::Bool(b) => *b,
-            NodeKind::Str(s) => matches!(s.to_lowercase().as_str(), "yes" | "true" | "on" | "1"),
-            _ => false,
-        });
+    let allow_duplicates = how.allow_duplicates.unwrap_or_else(|| {
+        meta.as_ref()
+            .and_then(|m| m.get("allow_duplicates"))
+            .is_some_and(|v| match &v.kind {
+                NodeKind::Bool(b) => *b,
+                NodeKind::Str(s) => {
+                    matches!(s.to_lowercase().as_str(), "yes" | "true" | "on" | "1")
+                }
+                _ => false,
+            })
+    });
     if let Some(deps) = meta.as_ref().and_then(|m| m.get("dependencies")) {
         let dep_from = From {
             dir: from.dir,
             basedir: role.path.parent().map(Path::to_path_buf),
             parent: Some(&role),
             depth: from.depth + 1,
+            imported: from.imported,
         };
         for dep in list_of(deps, "dependencies")? {
             add_role(dep, &dep_from, opts, out)?;
         }
     }
-    if !allow_duplicates && out.seen.contains(&id) {
-        return Ok(());
+    if !allow_duplicates {
+        if out.seen.contains(&id) {
+            return Ok(());
+        }
+        // The runner skips it on hosts where an equal role has already run.
+        let key = serde_json::json!({
+            "id": id,
+            "from": [&from_files.tasks, &from_files.vars, &from_files.defaults, &from_files.handlers],
+            "include": how.named,
+        });
+        role.dedup = Some(key.to_string());
+        out.seen.push(id);
     }
-    out.seen.push(id);
     // Tasks point at a copy of the role without tasks, so the role need not contain itself.
     let header = Arc::new(role.clone());
-    role.tasks = role_tasks(&role.path, "tasks", false, &header, opts)?;
-    role.handlers = role_tasks(&role.path, "handlers", true, &header, opts)?;
+    let files = RoleFiles {
+        role: &role.path,
+        header: &header,
+        opts,
+        from,
+    };
+    let mut tasks = Vec::new();
+    if how.validate {
+        if let Some(task) =
+            crate::argspec::validation_task(&role, from_files, &files.context(false, "tasks"))?
+        {
+            tasks.push(task);
+        }
+    }
+    tasks.extend(files.tasks("tasks", from_files.tasks.as_deref(), false)?);
+    role.tasks = tasks;
+    role.handlers = files.tasks("handlers", from_files.handlers.as_deref(), true)?;
     out.roles.push(Arc::new(role));
     Ok(())
 }
@@ -161,8 +260,56 @@ fn candidates(name: &str, from: &From<'_>, roles_path: &[PathBuf]) -> Vec<PathBu
     paths
 }
 
+/// `namespace.collection.role` in the collections paths (and the playbook's `collections/`):
+/// the role's directory and its collection.
+fn collection_role(name: &str, from: &From<'_>, opts: &ParseOptions) -> Option<(PathBuf, String)> {
+    let mut parts = name.split('.');
+    let (ns, coll, role) = (parts.next()?, parts.next()?, parts.next()?);
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if parts.next().is_some() || ![ns, coll, role].iter().all(|s| valid(s)) {
+        return None;
+    }
+    let mut roots = vec![from.dir.join("collections")];
+    roots.extend(opts.collections_path.iter().cloned());
+    roots.iter().find_map(|root| {
+        let base = if root.ends_with("ansible_collections") {
+            root.clone()
+        } else {
+            root.join("ansible_collections")
+        };
+        let path = base.join(ns).join(coll).join("roles").join(role);
+        path.is_dir().then(|| (path, format!("{ns}.{coll}")))
+    })
+}
+
+/// What a `roles:` entry says besides the role's name.
+struct Entry<'n> {
+    name_node: &'n Node,
+    params: Vec<(String, Node)>,
+    tags: Vec<String>,
+    when: Vec<Node>,
+    become_: Option<Node>,
+}
+
 /// A role from its `roles:` entry, with its defaults and vars but no tasks yet.
-fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<Role, ParseError> {
+fn role_header(entry: &Node, from: &From<'_>, opts: &ParseOptions) -> Result<Role, ParseError> {
+    let e = role_entry(entry)?;
+    let Some(name) = e.name_node.as_str().filter(|n| !n.trim().is_empty()) else {
+        return Err(wrong_type("role", "a role name", e.name_node));
+    };
+    let mut role = locate(name, e.name_node.span, from, opts, &FromFiles::default())?;
+    role.params = e.params;
+    role.tags = e.tags;
+    role.when = e.when;
+    role.become_ = e.become_;
+    Ok(role)
+}
+
+fn role_entry(entry: &Node) -> Result<Entry<'_>, ParseError> {
     let mut name_node: Option<&Node> = None;
     let mut params = Vec::new();
     let mut role_tags = Vec::new();
@@ -193,49 +340,109 @@ fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<
     let Some(name_node) = name_node else {
         return Err(invalid("role definitions must contain a role name", entry));
     };
-    let Some(name) = name_node.as_str().filter(|n| !n.trim().is_empty()) else {
-        return Err(wrong_type("role", "a role name", name_node));
-    };
-    let searched = candidates(name, from, roles_path);
-    let Some(path) = searched.iter().find(|p| p.is_dir()).cloned() else {
-        return Err(ParseError::RoleNotFound {
-            name: name.to_owned(),
-            span: name_node.span,
-            searched,
-        });
-    };
-    let short = Path::new(name)
-        .file_name()
-        .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned());
-    Ok(Role {
-        name: short,
-        span: name_node.span,
-        defaults: vars_file(&path, "defaults")?,
-        vars: vars_file(&path, "vars")?,
-        path,
+    Ok(Entry {
+        name_node,
         params,
-        tasks: Vec::new(),
-        handlers: Vec::new(),
         tags: role_tags,
         when,
         become_,
     })
 }
 
-/// `<role>/<sub>/main.yml`, `main.yaml` or `main`, if present.
-fn main_file(role: &Path, sub: &str) -> Option<PathBuf> {
-    ["main.yml", "main.yaml", "main"]
-        .iter()
-        .map(|f| role.join(sub).join(f))
-        .find(|p| p.is_file())
+/// Finds the role `name` (a collection's first, then the roles paths) and reads its defaults
+/// and vars (`defaults_from`/`vars_from` when given).
+fn locate(
+    name: &str,
+    span: Span,
+    from: &From<'_>,
+    opts: &ParseOptions,
+    from_files: &FromFiles,
+) -> Result<Role, ParseError> {
+    let (path, collection) = match collection_role(name, from, opts) {
+        Some((path, coll)) => (path, Some(coll)),
+        None => {
+            let searched = candidates(name, from, &opts.roles_path);
+            let Some(path) = searched.iter().find(|p| p.is_dir()).cloned() else {
+                return Err(ParseError::RoleNotFound {
+                    name: name.to_owned(),
+                    span,
+                    searched,
+                });
+            };
+            (path, None)
+        }
+    };
+    let short = match &collection {
+        Some(c) => name
+            .strip_prefix(c.as_str())
+            .unwrap_or(name)
+            .trim_start_matches('.')
+            .to_owned(),
+        None => Path::new(name)
+            .file_name()
+            .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned()),
+    };
+    Ok(Role {
+        name: short,
+        collection,
+        span,
+        defaults: vars_file(&path, "defaults", from_files.defaults.as_deref(), span)?,
+        vars: vars_file(&path, "vars", from_files.vars.as_deref(), span)?,
+        path,
+        params: Vec::new(),
+        tasks: Vec::new(),
+        handlers: Vec::new(),
+        tags: Vec::new(),
+        when: Vec::new(),
+        become_: None,
+        public: true,
+        dedup: None,
+        dependency: false,
+    })
 }
 
-/// The single document of an optional role file (`None` when absent or empty).
-fn load_main(role: &Path, sub: &str) -> Result<Option<Node>, ParseError> {
-    let Some(file) = main_file(role, sub) else {
-        return Ok(None);
+/// The files of `<role>/<sub>/` Ansible's `_load_role_yaml` reads: `main` with `.yml`, `.yaml`,
+/// `.json` or no extension (a `*_from` name is tried bare first); with `allow_dir`, a directory
+/// of that name gives every file under it. A `*_from` file that is not there is an error when
+/// the directory exists.
+/// `main` is a `*_from` name with the place that asked for it (where its error points).
+fn role_files(
+    role: &Path,
+    sub: &str,
+    main: Option<(&str, Span)>,
+    allow_dir: bool,
+) -> Result<Vec<PathBuf>, ParseError> {
+    let dir = role.join(sub);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let exts: &[&str] = match main {
+        None => &[".yml", ".yaml", ".json", ""],
+        Some(_) => &["", ".yml", ".yaml", ".json"],
     };
-    let mut docs = load_yaml_file(&file)?.into_iter();
+    let base = main.map_or("main", |(m, _)| m);
+    for ext in exts {
+        let path = dir.join(format!("{base}{ext}"));
+        if allow_dir && path.is_dir() {
+            return Ok(dir_vars_files(&path));
+        }
+        if path.is_file() {
+            return Ok(vec![path]);
+        }
+    }
+    match main {
+        Some((m, span)) => Err(ParseError::Invalid {
+            message: format!("Could not find specified file in role: {sub}/{m}"),
+            span,
+            hint: None,
+        }),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The single document of a role file (`None` when empty).
+fn load_single(file: &Path) -> Result<Option<Node>, ParseError> {
+    let mut docs = load_yaml_file(file)?.into_iter();
     let first = docs.next();
     if let Some(extra) = docs.next() {
         return Err(invalid("expected a single document in the stream", &extra));
@@ -243,29 +450,28 @@ fn load_main(role: &Path, sub: &str) -> Result<Option<Node>, ParseError> {
     Ok(first.filter(|d| d.kind != NodeKind::Null))
 }
 
-/// A role's `defaults`/`vars`: `main.yml`, `main.yaml`, `main.json` or `main`, where a `main/`
-/// directory gives every file under it (sorted, recursively, hidden and `~` backups left out),
-/// each over the ones before, as Ansible's `find_vars_files` with `allow_dir`.
-fn vars_file(role: &Path, sub: &str) -> Result<Vec<(String, Node)>, ParseError> {
-    let dir = role.join(sub);
-    let found = ["main.yml", "main.yaml", "main.json", "main"]
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.exists());
-    let files = match found {
-        Some(p) if p.is_dir() => dir_vars_files(&p),
-        Some(p) => vec![p],
-        None => Vec::new(),
-    };
+/// The single document of an optional role file (`None` when absent or empty).
+pub(crate) fn load_main(role: &Path, sub: &str) -> Result<Option<Node>, ParseError> {
+    match role_files(role, sub, None, false)?.first() {
+        Some(file) => load_single(file),
+        None => Ok(None),
+    }
+}
+
+/// A role's `defaults`/`vars` (`main`, or the `*_from` file), where a directory gives every
+/// file under it (sorted, recursively, hidden and `~` backups left out), each over the ones
+/// before, as Ansible's `find_vars_files` with `allow_dir`.
+fn vars_file(
+    role: &Path,
+    sub: &str,
+    main: Option<&str>,
+    span: Span,
+) -> Result<Vec<(String, Node)>, ParseError> {
     let mut out: Vec<(String, Node)> = Vec::new();
-    for file in files {
-        let mut docs = load_yaml_file(&file)?.into_iter();
-        let Some(doc) = docs.next().filter(|d| d.kind != NodeKind::Null) else {
+    for file in role_files(role, sub, main.map(|m| (m, span)), true)? {
+        let Some(doc) = load_single(&file)? else {
             continue;
         };
-        if let Some(extra) = docs.next() {
-            return Err(invalid("expected a single document in the stream", &extra));
-        }
         for (k, v) in vars(&doc, "Role")? {
             match out.iter_mut().find(|(have, _)| *have == k) {
                 Some(slot) => slot.1 = v,
@@ -304,25 +510,49 @@ fn dir_vars_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn role_tasks(
-    role: &Path,
-    sub: &str,
-    handlers: bool,
-    header: &Arc<Role>,
-    opts: &ParseOptions,
-) -> Result<Vec<crate::Task>, ParseError> {
-    let Some(doc) = load_main(role, sub)? else {
-        return Ok(Vec::new());
-    };
-    let ctx = TaskContext {
-        opts,
-        handlers,
-        role: Some(Arc::clone(header)),
-        dir: role.join(sub),
-        // Ansible looks for a role's imports in its `tasks/` whatever file imports them.
-        fallback: vec![role.join("tasks"), role.to_path_buf()],
-        depth: 0,
-        vars: Arc::default(),
-    };
-    parse_tasks(&doc, sub, &ctx)
+/// Reads a role's task files: `tasks/` and `handlers/` with the role as their context.
+struct RoleFiles<'a> {
+    role: &'a Path,
+    header: &'a Arc<Role>,
+    opts: &'a ParseOptions,
+    from: &'a From<'a>,
+}
+
+impl RoleFiles<'_> {
+    fn context(&self, handlers: bool, sub: &str) -> TaskContext<'_> {
+        TaskContext {
+            opts: self.opts,
+            handlers,
+            role: Some(Arc::clone(self.header)),
+            dir: self.role.join(sub),
+            // Ansible looks for a role's imports in its `tasks/` whatever file imports them.
+            fallback: vec![self.role.join("tasks"), self.role.to_path_buf()],
+            depth: 0,
+            vars: Arc::default(),
+            play_dir: self.from.dir.to_path_buf(),
+            imported: Arc::clone(self.from.imported),
+        }
+    }
+
+    fn tasks(
+        &self,
+        sub: &str,
+        main: Option<&str>,
+        handlers: bool,
+    ) -> Result<Vec<crate::Task>, ParseError> {
+        let Some(file) = role_files(self.role, sub, main.map(|m| (m, self.header.span)), false)?
+            .into_iter()
+            .next()
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(doc) = load_single(&file)? else {
+            return Ok(Vec::new());
+        };
+        let mut ctx = self.context(handlers, sub);
+        if let Some(dir) = file.parent() {
+            ctx.dir = dir.to_path_buf();
+        }
+        parse_tasks(&doc, sub, &ctx)
+    }
 }

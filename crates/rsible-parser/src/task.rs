@@ -12,6 +12,7 @@ use crate::fields::{
 use crate::import::{import_key, import_tasks};
 use crate::keywords::{self, short_name, suggest, Scope};
 use crate::module_args::{parse_kv, FREE_FORM_MODULES};
+use crate::role_include::{import_role, import_role_key, role_options};
 use crate::yaml::load_yaml_file;
 use crate::{LoopKind, Node, NodeKind, ParseError, ParseOptions, Role, Task, TaskKeywords};
 
@@ -31,6 +32,10 @@ pub(crate) struct TaskContext<'a> {
     /// The variables known when the file is loaded (the play's `vars`), lowest precedence
     /// first: a static import's file name is templated with them, as Ansible does.
     pub(crate) vars: Arc<Vec<(String, Node)>>,
+    /// The playbook's directory, where `import_role` looks for `roles/`.
+    pub(crate) play_dir: PathBuf,
+    /// Where `import_role` leaves the roles it loads, for the play.
+    pub(crate) imported: crate::role::Imported,
 }
 
 /// A task list (`tasks:`, `handlers:`, a role's `tasks/main.yml`); null means empty.
@@ -44,6 +49,8 @@ pub(crate) fn parse_tasks(
     for entry in list_of(node, keyword)? {
         if let Some(import) = import_key(entry) {
             tasks.extend(import_tasks(entry, import, ctx)?);
+        } else if let Some(import) = import_role_key(entry) {
+            tasks.extend(import_role(entry, import, ctx)?);
         } else if block_key(entry).is_some() {
             tasks.extend(block_tasks(entry, ctx)?);
         } else {
@@ -64,6 +71,21 @@ pub fn load_tasks_file(
     handlers: bool,
     apply: Option<&Node>,
 ) -> Result<Vec<Task>, ParseError> {
+    let play_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_included_tasks(path, opts, role, handlers, apply, &play_dir).map(|(tasks, _)| tasks)
+}
+
+/// [`load_tasks_file`] for a play whose playbook is in `play_dir` (where `import_role`
+/// statements in the file look for `roles/`), with the roles those statements loaded (their
+/// handlers and variables are the play's).
+pub fn load_included_tasks(
+    path: &Path,
+    opts: &ParseOptions,
+    role: Option<Arc<Role>>,
+    handlers: bool,
+    apply: Option<&Node>,
+    play_dir: &Path,
+) -> Result<(Vec<Task>, Vec<Arc<Role>>), ParseError> {
     let docs = load_yaml_file(path)?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut fallback = Vec::new();
@@ -78,8 +100,10 @@ pub fn load_tasks_file(
         fallback,
         depth: 0,
         vars: Arc::default(),
+        play_dir: play_dir.to_path_buf(),
+        imported: crate::role::Imported::default(),
     };
-    match docs.first() {
+    let tasks = match docs.first() {
         None => Ok(Vec::new()),
         Some(doc) if doc.as_seq().is_none() && doc.kind != NodeKind::Null => Err(invalid(
             "included task files must contain a list of tasks",
@@ -105,7 +129,13 @@ pub fn load_tasks_file(
             }
             None => parse_tasks(doc, "include_tasks", &ctx),
         },
-    }
+    }?;
+    let roles = ctx
+        .imported
+        .lock()
+        .map(|p| p.imported.clone())
+        .unwrap_or_default();
+    Ok((tasks, roles))
 }
 
 /// The module found so far: its canonical name, key node and raw value.
@@ -211,6 +241,9 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
     let args = module_args(&action, extra_args)?;
     if action.module == "meta" {
         keywords::check_meta(&args)?;
+    }
+    if action.module == "include_role" {
+        role_options(&args, &action.key.key_string())?;
     }
     Ok(Task {
         span: node.span,

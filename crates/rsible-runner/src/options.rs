@@ -3,6 +3,9 @@ use rsible_template::Vars;
 /// Everything from the command line that changes how a playbook runs.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// `roles_path` and `collections_path`, for the roles `include_role` loads while the run
+    /// goes on.
+    pub role_search: (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>),
     /// `-e`, in order given; later ones win.
     pub extra_vars: Vec<Vars>,
     /// `-l/--limit` pattern (already read from `@file` if given so).
@@ -69,6 +72,7 @@ pub enum Gathering {
 impl Default for RunOptions {
     fn default() -> Self {
         Self {
+            role_search: (Vec::new(), Vec::new()),
             extra_vars: Vec::new(),
             limit: None,
             forks: 5,

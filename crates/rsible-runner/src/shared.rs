@@ -42,7 +42,11 @@ impl<'a> Shared<'a> {
             // Random, so that no value a playbook writes can be mistaken for it.
             omit: format!("__omit_place_holder__{}", random_hex()),
             extra_vars,
-            parse_opts: parse_options(),
+            parse_opts: rsible_parser::ParseOptions {
+                roles_path: opts.role_search.0.clone(),
+                collections_path: opts.role_search.1.clone(),
+                ..parse_options()
+            },
             connector,
         }
     }
@@ -53,6 +57,7 @@ pub fn parse_options() -> rsible_parser::ParseOptions {
     rsible_parser::ParseOptions {
         modules: crate::task::action_names(),
         roles_path: Vec::new(),
+        collections_path: Vec::new(),
         other_modules: Some(rsible_modules::resolve_module_name),
     }
 }

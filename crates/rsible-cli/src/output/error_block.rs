@@ -110,6 +110,17 @@ pub fn source_context(span: Span) -> String {
         }
     }
     let mut out = format!("Origin: {origin}");
+    // A task made up by the run (a role's argument validation) has no line: its data stands
+    // in for the source.
+    if line_no == 0 {
+        if let Some(file) = SourceMap::get(span.source)
+            .filter(|f| f.path.as_os_str() == "<unknown>" && !f.text.is_empty())
+        {
+            out.push_str("\n\n");
+            out.push_str(&file.text);
+        }
+        return out;
+    }
     let annotated = annotated_lines(span);
     if !annotated.is_empty() {
         out.push_str("\n\n");

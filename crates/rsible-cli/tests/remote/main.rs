@@ -249,6 +249,7 @@ cases! {
     register_remote => "register-remote";
     script => "script";
     slurp => "slurp";
+    role_include => "role-include";
     role_unnamed_task => "role-unnamed-task";
     stat_register => "stat-register";
     template_overwrite_root_owned => "template-overwrite-root-owned", ignore = "differs: replacing a root-owned file as vagrant, Ansible leaves mode 0744 (its temp file u+x; chown EPERM skips copystat), rsible 0644";

@@ -18,6 +18,14 @@ impl Runner<'_> {
             self.keep_for_rescue(task, &outcome);
         }
         let host = outcome.host.clone();
+        if matches!(
+            outcome.status,
+            Status::Ok | Status::Changed | Status::Failed
+        ) {
+            if let Some((key, addr)) = super::run_task::role_instance(task) {
+                ctx.role_runs.entry((key, host.clone())).or_insert(addr);
+            }
+        }
         // Ansible's strategy looks for notifications before an inventory change (`add_host`,
         // `group_by`) decides `changed`: only their `changed_when` notifies.
         let notifies = outcome.status == Status::Changed

@@ -52,45 +52,69 @@ impl Runner<'_> {
             if hosts.is_empty() {
                 continue;
             }
-            let handler = ctx.handlers[idx];
+            let handler = std::sync::Arc::clone(&ctx.handlers[idx]);
             let display =
-                task_display_name(&self.shared, handler, &self.task_level_vars(ctx, handler));
+                task_display_name(&self.shared, &handler, &self.task_level_vars(ctx, &handler));
             let outer = std::mem::replace(&mut self.in_handlers, true);
-            let ran = self.run_on_hosts(ctx, handler, display, hosts, true);
+            let ran = self.run_on_hosts(ctx, &handler, display, hosts, true);
             self.in_handlers = outer;
             ran?;
         }
     }
 }
 
-/// Notes the handlers a changed task notifies on `host`.
+/// Notes the handlers a changed task notifies on `host`: by name, the last handler loaded with
+/// that name (one `import_role` after another may bring the same one); by `listen` topic, every
+/// handler listening, one per name (ansible-core's `search_handlers_by_notification`).
 pub(super) fn notify(ctx: &mut PlayCtx<'_>, task: &Task, host: &str) {
     for n in &task.keywords.notify {
         let name = python_str(&n.to_value());
-        for (i, h) in ctx.handlers.iter().enumerate() {
-            if handler_matches(h, &name) {
-                let list = ctx.notified.entry(i).or_default();
-                if !list.iter().any(|x| x == host) {
-                    list.push(host.to_owned());
+        let mut chosen: Vec<usize> = Vec::new();
+        if let Some(i) = (0..ctx.handlers.len())
+            .rev()
+            .find(|i| name_matches(&ctx.handlers[*i], &name))
+        {
+            chosen.push(i);
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for i in (0..ctx.handlers.len()).rev() {
+            let h = &ctx.handlers[i];
+            if !h
+                .keywords
+                .listen
+                .iter()
+                .any(|l| python_str(&l.to_value()) == name)
+            {
+                continue;
+            }
+            if let Some(own) = h.name.as_ref().map(|n| python_str(&n.to_value())) {
+                if seen.contains(&own) {
+                    continue;
                 }
+                seen.push(own);
+            }
+            chosen.push(i);
+        }
+        for i in chosen {
+            let list = ctx.notified.entry(i).or_default();
+            if !list.iter().any(|x| x == host) {
+                list.push(host.to_owned());
             }
         }
     }
 }
 
-fn handler_matches(handler: &Task, name: &str) -> bool {
+fn name_matches(handler: &Task, name: &str) -> bool {
     let own = handler.name.as_ref().map(|n| python_str(&n.to_value()));
     if own.as_deref() == Some(name) {
         return true;
     }
     if let (Some(role), Some(own)) = (&handler.role, &own) {
-        if format!("{} : {own}", role.name) == name {
+        if format!("{} : {own}", role.name) == name
+            || format!("{} : {own}", role.display_name()) == name
+        {
             return true;
         }
     }
-    handler
-        .keywords
-        .listen
-        .iter()
-        .any(|l| python_str(&l.to_value()) == name)
+    false
 }

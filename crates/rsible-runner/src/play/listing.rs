@@ -45,7 +45,13 @@ pub fn list_tasks(
             for task in play_tasks(play) {
                 let tags = task_tags(&shared, play, task, &vars)?;
                 if crate::tags::should_run(&tags, &opts.tags, &opts.skip_tags) {
-                    tasks.push((task_display_name(&shared, task, &shared.extra_vars), tags));
+                    // ansible-playbook lists an unnamed `include_role` by its action alone.
+                    let name = if task.module == crate::task::INCLUDE_ROLE && task.name.is_none() {
+                        task.module_key.key_string()
+                    } else {
+                        task_display_name(&shared, task, &shared.extra_vars)
+                    };
+                    tasks.push((name, tags));
                 }
             }
             Ok((play_name(&shared, play, &pattern), pattern, tasks))
@@ -227,10 +233,22 @@ pub(super) fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -
                 raw
             }
         }
+        // `IncludeRole.get_name`: the action as written and the role's name.
+        None if task.module == crate::task::INCLUDE_ROLE => format!(
+            "{} : {}",
+            task.module_key.key_string(),
+            task.args
+                .get("name")
+                .or_else(|| task.args.get("role"))
+                .map(|n| python_str(&n.to_value()))
+                .unwrap_or_default()
+        ),
         None => task.module_key.key_string(),
     };
     match &task.role {
-        Some(role) => format!("{} : {base}", role.name),
+        // `IncludeRole.get_name` shows no role before a name it was given.
+        Some(_) if task.module == crate::task::INCLUDE_ROLE && task.name.is_some() => base,
+        Some(role) => format!("{} : {base}", role.display_name()),
         _ => base,
     }
 }

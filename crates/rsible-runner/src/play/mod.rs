@@ -17,9 +17,10 @@ mod precedence;
 mod run_task;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
-use rsible_parser::{Inventory, Play, Playbook, Task};
+use rsible_parser::{Inventory, Play, Playbook, Role, Task};
 use rsible_template::{Value, Vars};
 
 pub use listing::{list_hosts, list_tasks};
@@ -73,7 +74,18 @@ struct PlayCtx<'a> {
     vars_files: HashMap<String, Vec<(String, rsible_parser::Node)>>,
     /// `handler index` → hosts notified, in notification order.
     notified: IndexMap<usize, Vec<String>>,
-    handlers: Vec<&'a Task>,
+    /// The play's handlers: its roles' (`roles:`, `import_role`), its own, then those of the
+    /// roles `include_role` has loaded so far.
+    handlers: Vec<Arc<Task>>,
+    /// The roles whose defaults and vars every task of the play sees: `roles:`, public
+    /// `import_role`s, and the `include_role`s with `public: true` run so far.
+    public_roles: Vec<Arc<Role>>,
+    /// Per role that does not allow duplicates (its identity) and host: the role instance
+    /// (its address) that ran a task there. An equal role's tasks are not run there again.
+    role_runs: HashMap<(String, String), usize>,
+    /// `ansible_play_role_names`: the roles the play names (`roles:`, `import_role`, and each
+    /// `include_role` run so far), not their dependencies.
+    play_role_names: Vec<String>,
     name: String,
     /// `meta: end_play` ended the play: no later batch runs.
     ended: bool,
@@ -194,8 +206,21 @@ impl Runner<'_> {
         for h in &hosts {
             self.states.entry(h.clone()).or_default();
         }
-        let mut handlers: Vec<&Task> = play.roles.iter().flat_map(|r| r.handlers.iter()).collect();
-        handlers.extend(play.handlers.iter());
+        let handlers: Vec<Arc<Task>> = play
+            .roles
+            .iter()
+            .chain(&play.imported_roles)
+            .flat_map(|r| r.handlers.iter())
+            .chain(&play.handlers)
+            .cloned()
+            .map(Arc::new)
+            .collect();
+        let public_roles: Vec<Arc<Role>> = play
+            .roles
+            .iter()
+            .chain(play.imported_roles.iter().filter(|r| r.public))
+            .cloned()
+            .collect();
         let mut ctx = PlayCtx {
             play,
             hosts: hosts.clone(),
@@ -205,6 +230,15 @@ impl Runner<'_> {
             vars_files: HashMap::new(),
             notified: IndexMap::new(),
             handlers,
+            public_roles,
+            role_runs: HashMap::new(),
+            play_role_names: play
+                .roles
+                .iter()
+                .chain(&play.imported_roles)
+                .filter(|r| !r.dependency)
+                .map(|r| r.display_name())
+                .collect(),
             name,
             ended: false,
             forced: Vec::new(),

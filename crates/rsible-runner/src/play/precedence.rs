@@ -138,7 +138,7 @@ impl Runner<'_> {
         let role = task.and_then(|t| t.role.as_ref());
         // `!unsafe` strings of the variables written in YAML stay untemplated (docs/trust.md).
         let mut layers = vars::Layers::new(merge);
-        for role in &ctx.play.roles {
+        for role in &ctx.public_roles {
             layers.nodes(&role.defaults);
         }
         if let Some(role) = role {
@@ -153,7 +153,7 @@ impl Runner<'_> {
         if let Some(files) = ctx.vars_files.get(host) {
             layers.nodes(files);
         }
-        for role in &ctx.play.roles {
+        for role in &ctx.public_roles {
             layers.nodes(&role.vars);
         }
         if let Some(role) = role {
@@ -291,7 +291,34 @@ impl Runner<'_> {
             },
         );
         v.insert("ansible_skip_tags".into(), names(&sh.opts.skip_tags));
+        let name_list =
+            |list: Vec<String>| Value::Array(list.into_iter().map(Value::from).collect());
+        v.insert(
+            "ansible_play_role_names".into(),
+            name_list(ctx.play_role_names.clone()),
+        );
+        v.insert("role_names".into(), name_list(ctx.play_role_names.clone()));
+        // Ansible makes these from a Python set; rsible keeps the order roles were loaded in.
+        let mut deps: Vec<String> = Vec::new();
+        for r in ctx.play.roles.iter().chain(&ctx.play.imported_roles) {
+            if r.dependency && !deps.contains(&r.display_name()) {
+                deps.push(r.display_name());
+            }
+        }
+        let mut all = deps.clone();
+        for n in &ctx.play_role_names {
+            if !all.contains(n) {
+                all.push(n.clone());
+            }
+        }
+        v.insert("ansible_dependent_role_names".into(), name_list(deps));
+        v.insert("ansible_role_names".into(), name_list(all));
         if let Some(role) = task.and_then(|t| t.role.as_ref()) {
+            v.insert("ansible_role_name".into(), Value::from(role.display_name()));
+            v.insert(
+                "ansible_collection_name".into(),
+                role.collection.clone().map_or(Value::Null, Value::from),
+            );
             v.insert(
                 "role_path".into(),
                 Value::from(role.path.display().to_string()),

@@ -9,10 +9,18 @@ use super::listing::{task_display_name, task_tags};
 use super::{Only, PlayCtx, Runner};
 use crate::outcome::{HostOutcome, Status};
 use crate::task::{
-    bypasses_host_loop, changes_inventory, dispatch, HostJob, Inherited, Shown, INCLUDE_TASKS, META,
+    bypasses_host_loop, changes_inventory, dispatch, HostJob, Inherited, Shown, INCLUDE_ROLE,
+    INCLUDE_TASKS, META,
 };
 use crate::template_node::python_str;
 use crate::{vars, RunError, TaskInfo};
+
+/// The identity of the task's role when it does not allow duplicates, and the role instance.
+pub(super) fn role_instance(task: &Task) -> Option<(String, usize)> {
+    let role = task.role.as_ref()?;
+    let key = role.dedup.clone()?;
+    Some((key, std::sync::Arc::as_ptr(role) as usize))
+}
 
 impl Runner<'_> {
     /// Runs a task on the play's (or the block's) hosts, unless tags or `--start-at-task`
@@ -49,7 +57,19 @@ impl Runner<'_> {
                 return Ok(true);
             }
         }
-        let hosts = self.task_hosts(ctx, only);
+        let mut hosts = self.task_hosts(ctx, only);
+        // A role that does not allow duplicates runs once per host (ansible-core's play
+        // iterator passes over the tasks of a role that has completed there).
+        if let Some((key, addr)) = role_instance(task) {
+            hosts.retain(|h| {
+                ctx.role_runs
+                    .get(&(key.clone(), h.clone()))
+                    .is_none_or(|ran| *ran == addr)
+            });
+            if hosts.is_empty() {
+                return Ok(true);
+            }
+        }
         if hosts.is_empty() {
             // Ansible ends the play quietly here (`NO MORE HOSTS LEFT` is for
             // max_fail_percentage); inside a block only the block's remaining tasks are skipped.
@@ -130,7 +150,7 @@ impl Runner<'_> {
         let once = run_once || bypasses_host_loop(task);
         let targets = if once { &hosts[..1] } else { &hosts[..] };
         let jobs = self.host_jobs(ctx, task, &info, targets);
-        let shown = if task.module == INCLUDE_TASKS {
+        let shown = if task.module == INCLUDE_TASKS || task.module == INCLUDE_ROLE {
             Shown::Include
         } else if changes_inventory(task) {
             Shown::Inventory

@@ -13,7 +13,7 @@ use super::fault::{
     conditional_fault, failure_chain, fill_missing_msg, raised_chain, unreachable, ItemResult,
     TaskFault,
 };
-use super::module_call::{self, INCLUDE_TASKS};
+use super::module_call::{self, INCLUDE_ROLE, INCLUDE_TASKS};
 use super::normalise::{apply_changed_failed_when, normalise, with_registered};
 use super::pool::Event;
 use super::resolve::{self, HostKeywords, ResolvedTask, Unresolved};
@@ -61,6 +61,9 @@ fn run_delegated(
     }
     if task.module == INCLUDE_TASKS {
         return name_include(shared, job, vars);
+    }
+    if task.module == INCLUDE_ROLE {
+        return name_role_include(shared, job, vars);
     }
     let Some(module) = module_call::find(&task.module) else {
         let why = module_call::unimplemented(task);
@@ -142,6 +145,21 @@ fn name_include(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> ItemResu
                 "include".into(),
                 Value::from(module_call::include_file(&args)),
             );
+            (r, None).into()
+        }
+        Err(f) => f.into_item(),
+    }
+}
+
+/// `include_role` on one host (and item): its arguments templated (`include_args`, as
+/// Ansible's task executor returns them); the runner loads and runs the role later.
+fn name_role_include(shared: &Shared<'_>, job: &HostJob<'_>, vars: &Vars) -> ItemResult {
+    let fqcn = module_call::builtin_fqcn(INCLUDE_ROLE);
+    match render_args(shared, job, vars, &fqcn, RawParams::Template) {
+        Ok(args) => {
+            let mut r = ResultMap::new();
+            r.insert("changed".into(), Value::Bool(false));
+            r.insert("include_args".into(), Value::Object(args));
             (r, None).into()
         }
         Err(f) => f.into_item(),

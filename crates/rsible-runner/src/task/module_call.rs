@@ -16,6 +16,9 @@ use crate::template_node::python_str;
 /// The dynamic include the runner handles itself.
 pub(crate) const INCLUDE_TASKS: &str = "include_tasks";
 
+/// The dynamic role include the runner handles itself.
+pub(crate) const INCLUDE_ROLE: &str = "include_role";
+
 /// `meta:` tasks, run by the runner itself.
 pub(crate) const META: &str = "meta";
 
@@ -26,6 +29,7 @@ pub(crate) const GATHER_FACTS: &str = "setup";
 pub(crate) fn action_names() -> Vec<String> {
     let mut names = rsible_modules::module_names();
     names.push(INCLUDE_TASKS.to_owned());
+    names.push(INCLUDE_ROLE.to_owned());
     names.push(META.to_owned());
     names
 }
@@ -48,7 +52,7 @@ pub fn unimplemented_modules(playbook: &rsible_parser::Playbook) -> Vec<String> 
             .chain(&play.handlers)
             .chain(role_tasks);
         for task in tasks {
-            if ![INCLUDE_TASKS, META].contains(&task.module.as_str())
+            if ![INCLUDE_TASKS, INCLUDE_ROLE, META].contains(&task.module.as_str())
                 && find(&task.module).is_none()
             {
                 names.insert(task.module_key.key_string());
