@@ -25,6 +25,9 @@ pub struct ParseOptions {
     /// Other names Ansible resolves to a module (the FQCN it resolves them to): a task naming
     /// one parses, and fails only on a host that reaches it. `None`: only `modules` exist.
     pub other_modules: Option<fn(&str) -> Option<String>>,
+    /// Modules of a `library/` directory beside the playbook or in a role: Ansible runs them
+    /// (Python) on the target; rsible parses a task naming one and fails a host reaching it.
+    pub library_modules: Vec<String>,
 }
 
 impl ParseOptions {
@@ -35,8 +38,36 @@ impl ParseOptions {
         if self.modules.iter().any(|m| m == short) {
             return Some(short.to_owned());
         }
+        if self.library_modules.iter().any(|m| m == written) {
+            return Some(written.to_owned());
+        }
         let resolved = self.other_modules?(written)?;
         Some(crate::keywords::short_name(&resolved).to_owned())
+    }
+
+    /// These options with the modules of `dir`'s `library/` directory added.
+    pub(crate) fn with_library(&self, dir: &Path) -> std::borrow::Cow<'_, Self> {
+        let Ok(entries) = std::fs::read_dir(dir.join("library")) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                // Ansible's module loader: the file name without its extension, no dunder files.
+                let stem = name.split('.').next().unwrap_or_default().to_owned();
+                (!stem.is_empty() && !stem.starts_with("__")).then_some(stem)
+            })
+            .collect();
+        if names.is_empty() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        names.sort();
+        names.dedup();
+        let mut opts = self.clone();
+        opts.library_modules.extend(names);
+        std::borrow::Cow::Owned(opts)
     }
 }
 
@@ -62,7 +93,8 @@ pub fn load_playbook_str(
         source,
     })?;
     let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-    let plays = plays_of(path, &abs, text, opts, 0)?;
+    let opts = opts.with_library(&dir);
+    let plays = plays_of(path, &abs, text, &opts, 0)?;
     Ok(Playbook {
         path: abs,
         dir,

@@ -223,10 +223,11 @@ fn add_loaded(
     }
     // Tasks point at a copy of the role without tasks, so the role need not contain itself.
     let header = Arc::new(role.clone());
+    let opts = opts.with_library(&role.path);
     let files = RoleFiles {
         role: &role.path,
         header: &header,
-        opts,
+        opts: &opts,
         from,
     };
     let mut tasks = Vec::new();

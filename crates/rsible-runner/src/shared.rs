@@ -59,6 +59,7 @@ pub fn parse_options() -> rsible_parser::ParseOptions {
         roles_path: Vec::new(),
         collections_path: Vec::new(),
         other_modules: Some(rsible_modules::resolve_module_name),
+        library_modules: Vec::new(),
     }
 }
 

@@ -69,3 +69,50 @@ fn syntax_check_passes_and_warns() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("community.general.pacman"), "{stderr}");
 }
+
+/// A role's `library/` module (as willshersystems.sshd ships `sr_fingerprint`): the role parses,
+/// a task guarded off is skipped, and a host reaching it fails saying why rsible cannot run it.
+#[test]
+fn a_role_library_module_parses_and_fails_only_where_reached() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write(
+        "roles/r/library/sr_fingerprint.py",
+        "#!/usr/bin/python\nprint('{}')\n",
+    );
+    write(
+        "roles/r/tasks/main.yml",
+        "- name: Record\n  sr_fingerprint:\n    sr_message: hi\n  when: inventory_hostname == 'a'\n",
+    );
+    write(
+        "site.yml",
+        "- hosts: a,b\n  gather_facts: false\n  connection: local\n  roles: [r]\n",
+    );
+    let out = run(dir.path(), &["-i", "a,b,", "site.yml"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "[ERROR]: Task failed: The module 'sr_fingerprint' comes from a library/ directory"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fatal: [a]: FAILED!"), "{stdout}");
+    assert!(stdout.contains("skipping: [b]"), "{stdout}");
+    // Not in a library/ directory any more: a parse error, as Ansible's.
+    std::fs::remove_file(dir.path().join("roles/r/library/sr_fingerprint.py"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(dir.path(), &["-i", "a,b,", "site.yml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

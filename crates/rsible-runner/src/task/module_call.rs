@@ -71,7 +71,11 @@ pub(crate) fn unimplemented(task: &Task) -> String {
             format!("The module '{written}' ({fqcn}) is not implemented by rsible yet.")
         }
         Some(_) => format!("The module '{written}' is not implemented by rsible yet."),
-        None => format!("couldn't resolve module/action '{written}'"),
+        // Parsed, yet Ansible would not resolve it by name: a module of a `library/` directory.
+        None => format!(
+            "The module '{written}' comes from a library/ directory: rsible does not run custom \
+             (Python) modules, since it runs no Python on the targets."
+        ),
     }
 }
 
