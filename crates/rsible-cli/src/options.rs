@@ -147,23 +147,32 @@ pub fn run_options(
     Ok(opts)
 }
 
-/// `roles_path`: `ANSIBLE_ROLES_PATH` or the file's, else Ansible's default under
-/// `ANSIBLE_HOME` (`~/.ansible`).
-pub fn roles_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
-    if let Some(v) = first(env, &["ANSIBLE_ROLES_PATH"]) {
-        return v
-            .split(':')
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .collect();
-    }
-    let home = first(env, &["ANSIBLE_HOME"]).map_or_else(
+/// `ANSIBLE_HOME`, else `~/.ansible`.
+fn ansible_home(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    first(env, &["ANSIBLE_HOME"]).map_or_else(
         || {
             let user_home = env("HOME").unwrap_or_default();
             PathBuf::from(format!("{}/.ansible", user_home.trim_end_matches('/')))
         },
         PathBuf::from,
-    );
+    )
+}
+
+/// A colon-separated list of directories (empty entries dropped).
+fn path_list(v: &str) -> Vec<PathBuf> {
+    v.split(':')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// `roles_path`: `ANSIBLE_ROLES_PATH` or the file's, else Ansible's default under
+/// `ANSIBLE_HOME` (`~/.ansible`).
+pub fn roles_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    if let Some(v) = first(env, &["ANSIBLE_ROLES_PATH"]) {
+        return path_list(&v);
+    }
+    let home = ansible_home(env);
     vec![
         home.join("roles"),
         PathBuf::from("/usr/share/ansible/roles"),
@@ -179,19 +188,9 @@ pub fn collections_path(env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
         env,
         &["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"],
     ) {
-        return v
-            .split(':')
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .collect();
+        return path_list(&v);
     }
-    let home = first(env, &["ANSIBLE_HOME"]).map_or_else(
-        || {
-            let user_home = env("HOME").unwrap_or_default();
-            PathBuf::from(format!("{}/.ansible", user_home.trim_end_matches('/')))
-        },
-        PathBuf::from,
-    );
+    let home = ansible_home(env);
     vec![
         home.join("collections"),
         PathBuf::from("/usr/share/ansible/collections"),

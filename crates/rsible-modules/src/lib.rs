@@ -98,3 +98,4 @@ pub use registry::{find_module, module_names};
 pub(crate) use rsible_connection::{
     Become, Connection, ConnectionError, ExecOutput, ExecRequest, PutOptions,
 };
+pub use util::py_type;

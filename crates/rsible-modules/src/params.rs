@@ -3,6 +3,7 @@
 //! unable to convert to int: …`), then `choices`. For modules whose spec mixes many types,
 //! where a serde struct cannot give these messages.
 
+use crate::util::py_type;
 use serde_json::Value;
 
 use crate::args::{parse_bool, scalar_text, ArgSpec, ArgsError};
@@ -15,19 +16,6 @@ pub(crate) struct Params {
     missing: Vec<String>,
     type_error: Option<String>,
     choice_error: Option<String>,
-}
-
-/// Python's `type(v).__name__` for a JSON value.
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }
 
 impl Params {

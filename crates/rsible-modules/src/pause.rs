@@ -12,6 +12,7 @@
 //! the prompt is shown and one line read; rsible does not hide the typed text for `echo: false`,
 //! shows no `[task name]` line above the prompt and has no Ctrl+C menu (Ctrl+C stops the run).
 
+use crate::util::py_type;
 use std::io::{BufRead as _, IsTerminal as _};
 use std::time::{Duration, Instant};
 
@@ -31,19 +32,6 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
 
 pub(crate) struct Pause;
 pub(crate) static PAUSE: Pause = Pause;
-
-/// Python's name of a value's type, as argument errors print it.
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
 
 /// The action's `int` conversion of `minutes`/`seconds` (Python's `int(value)`).
 fn int_arg(args: &serde_json::Map<String, Value>, key: &str) -> Result<Option<i64>, String> {

@@ -15,6 +15,7 @@
 //! `OK (N bytes)`, `redirected`, `url`, cookies, and `content`/`json` as the module decides.
 //! Like Ansible's action, check mode skips the task.
 
+use crate::util::py_type;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -391,18 +392,6 @@ fn guess_mime(filename: &str) -> String {
         _ => "application/octet-stream",
     }
     .to_owned()
-}
-
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }
 
 /// Python's `repr` of the status code list: `[200, 201]`.

@@ -12,6 +12,7 @@
 //!     provided_arguments: {port: "{{ p }}"}
 //! ```
 
+use crate::util::py_type;
 use serde_json::{json, Map, Value};
 
 use crate::args::{parse_bool, scalar_text, ArgSpec};
@@ -34,19 +35,6 @@ const INFO: ModuleInfo = ModuleInfo::builtin(
 
 pub(crate) struct ValidateArgumentSpec;
 pub(crate) static VALIDATE_ARGUMENT_SPEC: ValidateArgumentSpec = ValidateArgumentSpec;
-
-/// Python's `type(v).__name__`.
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
 
 /// `check_type_*` of `module_utils/common/validation.py`: `Err` carries the reason.
 fn check_type(wanted: &str, v: &Value) -> Result<Value, String> {

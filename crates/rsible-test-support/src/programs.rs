@@ -39,6 +39,10 @@ pub fn ansible_playbook(needs: &str) -> PathBuf {
 #[macro_export]
 macro_rules! rsible_playbook {
     () => {
-        ::std::path::PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook"))
+        // `RSIBLE_TEST_PLAYBOOK` pins a copy, so that a long run (the role corpus) is not
+        // affected by a rebuild while it runs.
+        ::std::env::var_os("RSIBLE_TEST_PLAYBOOK")
+            .map(::std::path::PathBuf::from)
+            .unwrap_or_else(|| ::std::path::PathBuf::from(env!("CARGO_BIN_EXE_rsible-playbook")))
     };
 }

@@ -129,7 +129,7 @@ pub(super) fn render_args(
                 Some((&what, span)),
                 &format!(
                     "Task args must resolve to a 'dict' not '{}'.",
-                    python_type(&value)
+                    rsible_modules::py_type(&value)
                 ),
                 Some(node.span),
             ));
@@ -188,19 +188,6 @@ fn expression(
             }
         }
         _ => Ok(None),
-    }
-}
-
-/// Python's name for a value's type, as Ansible's messages print it.
-fn python_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 
