@@ -63,7 +63,7 @@ fn call(
     for t in terms {
         jterms.push(value_to_json(t)?);
     }
-    match run(&scope, name, &jterms, &opts, false) {
+    match run(&scope, name, &jterms, &opts, None) {
         Ok(items) => Ok((items, wantlist)),
         Err(e) => match errors.as_deref() {
             Some("ignore") | Some("warn") => Ok((Vec::new(), true)),
@@ -102,7 +102,7 @@ pub(crate) fn run(
     name: &str,
     terms: &[Json],
     opts: &Map<String, Json>,
-    as_with: bool,
+    with_subdir: Option<&str>,
 ) -> Result<Vec<Json>, TemplateError> {
     let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     match name {
@@ -176,7 +176,7 @@ pub(crate) fn run(
             .flat_map(|t| fileglob(scope, &py_str(t)))
             .map(Json::String)
             .collect()),
-        "first_found" => first_found::first_found(scope, terms, opts, as_with),
+        "first_found" => first_found::first_found(scope, terms, opts, with_subdir),
         "vars" => {
             let ctx = scope.context();
             let mut out = Vec::new();

@@ -177,7 +177,29 @@ impl Templar {
         origin: &Origin,
     ) -> Result<Vec<Value>, TemplateError> {
         self.bind(Arc::new(vars.clone()))
-            .run_lookup(name, terms, origin)
+            .run_lookup(name, terms, origin, "files")
+    }
+
+    /// [`Self::run_lookup`] for a `with_<name>` loop of a task running `action`: Ansible gives
+    /// the lookup the sub-directory it searches from the action's name (`templates/` for
+    /// template actions, `vars/` for `include_vars`, else `files/`).
+    pub fn run_loop_lookup(
+        &self,
+        name: &str,
+        terms: &[Value],
+        vars: &Vars,
+        origin: &Origin,
+        action: &str,
+    ) -> Result<Vec<Value>, TemplateError> {
+        let subdir = ["template", "var"]
+            .into_iter()
+            .find(|s| action.contains(s))
+            .map_or(
+                "files",
+                |s| if s == "template" { "templates" } else { "vars" },
+            );
+        self.bind(Arc::new(vars.clone()))
+            .run_lookup(name, terms, origin, subdir)
     }
 }
 
@@ -313,13 +335,14 @@ impl Bound<'_> {
         name: &str,
         terms: &[Value],
         origin: &Origin,
+        subdir: &str,
     ) -> Result<Vec<Value>, TemplateError> {
         let scope = Scope::new(
             self.templar.env.clone(),
             self.vars.clone(),
             origin.search_paths.clone(),
         );
-        crate::lookups::run(&scope, name, terms, &serde_json::Map::new(), true)
+        crate::lookups::run(&scope, name, terms, &serde_json::Map::new(), Some(subdir))
             .map_err(|e| with_span(e, origin.span))
     }
 }

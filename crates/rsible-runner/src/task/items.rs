@@ -238,7 +238,13 @@ fn loop_items(
             };
             shared
                 .templar
-                .run_lookup(name, &terms, &job.vars, &origin_for(node, &job.origin))
+                .run_loop_lookup(
+                    name,
+                    &terms,
+                    &job.vars,
+                    &origin_for(node, &job.origin),
+                    &job.task.module_key.key_string(),
+                )
                 .map_err(|e| {
                     let undefined = matches!(e, TemplateError::Undefined { .. });
                     (loop_fault(job.task, &e), undefined)

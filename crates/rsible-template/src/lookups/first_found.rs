@@ -151,13 +151,13 @@ fn process(terms: &[Json], opts: &mut Options, out: &mut Vec<String>) -> Result<
     Ok(())
 }
 
-/// `as_with`: run by `with_first_found`, which searches `files/` (rsible does not yet pick
-/// `templates/`/`vars/` from the task's action as Ansible does).
+/// `with_subdir`: run by `with_first_found`, which also searches that sub-directory
+/// (`files/`, `templates/` or `vars/`, from the task's action).
 pub(crate) fn first_found(
     scope: &crate::scope::Scope,
     terms: &[Json],
     kwargs: &Map<String, Json>,
-    as_with: bool,
+    with_subdir: Option<&str>,
 ) -> Result<Vec<Json>, TemplateError> {
     let mut opts = Options::from_map(kwargs)?;
     let terms: Vec<Json> = if terms.is_empty() {
@@ -167,7 +167,7 @@ pub(crate) fn first_found(
     };
     let mut total = Vec::new();
     process(&terms, &mut opts, &mut total)?;
-    let subdir = as_with.then_some("files");
+    let subdir = with_subdir;
     for f in &total {
         if let Some(p) = find(scope, subdir, f) {
             let found = unfrack(&p.display().to_string());
