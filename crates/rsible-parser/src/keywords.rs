@@ -107,11 +107,7 @@ pub const KEYWORDS: &[Keyword] = &[
     ),
     kw("order", PLAY_ONLY, Runs),
     kw("force_handlers", PLAY_ONLY, Runs),
-    kw(
-        "max_fail_percentage",
-        PLAY_ONLY,
-        Refused("a play does not stop at a failure percentage yet"),
-    ),
+    kw("max_fail_percentage", PLAY_ONLY, Runs),
     kw(
         "gather_timeout",
         PLAY_ONLY,
@@ -351,6 +347,7 @@ mod tests {
             ("throttle", node(NodeKind::Int(0))),
             ("throttle", str_node("0")),
             ("ignore_unreachable", node(NodeKind::Null)),
+            ("max_fail_percentage", node(NodeKind::Int(100))),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_ok(),
@@ -362,7 +359,6 @@ mod tests {
             ("strategy", str_node("{{ s }}")),
             ("ignore_unreachable", node(NodeKind::Bool(true))),
             ("throttle", node(NodeKind::Int(1))),
-            ("max_fail_percentage", node(NodeKind::Int(100))),
             ("gather_timeout", node(NodeKind::Int(10))),
             ("port", node(NodeKind::Int(22))),
         ] {

@@ -12,6 +12,7 @@ mod handlers;
 mod include;
 mod inventory;
 mod listing;
+mod max_fail;
 mod meta;
 mod precedence;
 mod run_task;
@@ -79,6 +80,15 @@ struct PlayCtx<'a> {
     /// `force_handlers`: hosts that failed in the section being flushed still run the handlers
     /// they notified.
     forced: Vec<String>,
+    /// `max_fail_percentage` as a fraction.
+    max_fail: Option<f64>,
+    /// Hosts of the current batch, for `max_fail_percentage`.
+    batch_size: usize,
+    /// Hosts that failed for good in the current batch (not rescued, not ignored), or that
+    /// `any_errors_fatal` failed: ansible-core's `TaskQueueManager._failed_hosts`.
+    batch_failed: HashSet<String>,
+    /// `max_fail_percentage` was exceeded: the run ends after this play.
+    broken: bool,
 }
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
@@ -168,6 +178,7 @@ impl Runner<'_> {
         let (pattern, mut hosts) = listing::play_hosts(&self.shared, play, Some(self.cb))?;
         // Checked before the play is announced, as Ansible's inventory does when asked for hosts.
         let order = listing::host_order(&self.shared, play)?;
+        let max_fail = max_fail::max_fail_fraction(&self.shared, play)?;
         let name = listing::play_name(&self.shared, play, &pattern);
         self.announce(play, &name);
         let all_hosts = hosts.clone();
@@ -200,6 +211,10 @@ impl Runner<'_> {
             name,
             ended: false,
             forced: Vec::new(),
+            max_fail,
+            batch_size: 0,
+            batch_failed: HashSet::new(),
+            broken: false,
         };
         for host in &hosts {
             let files = self.load_vars_files(&ctx, host)?;
@@ -221,8 +236,14 @@ impl Runner<'_> {
                 // Each `serial` batch is announced as the play again, as Ansible does.
                 self.announce(play, &ctx.name);
             }
+            ctx.batch_size = batch.len();
+            ctx.batch_failed.clear();
             ctx.hosts = batch;
-            if !self.run_batch(&mut ctx)? && !failed_before {
+            let go_on = self.run_batch(&mut ctx)?;
+            if ctx.broken {
+                return Ok(false);
+            }
+            if !go_on && !failed_before {
                 // Ansible stops the whole run when every host of a batch failed in it.
                 return Ok(false);
             }

@@ -139,7 +139,9 @@ impl Runner<'_> {
         };
         let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown);
         if shown == Shown::Include {
-            return self.run_includes(ctx, task, &info, outcomes);
+            let ran = self.run_includes(ctx, task, &info, outcomes);
+            self.check_max_fail(ctx);
+            return ran;
         }
         if shown == Shown::Inventory {
             for outcome in &mut outcomes {
@@ -148,6 +150,7 @@ impl Runner<'_> {
         }
         let others = if run_once { &hosts[1..] } else { &[] };
         self.apply_all(ctx, task, outcomes, others);
+        self.check_max_fail(ctx);
         Ok(())
     }
 
@@ -191,8 +194,14 @@ impl Runner<'_> {
             .any_errors_fatal()
             .unwrap_or(self.shared.opts.any_errors_fatal);
         let mut any_failed = false;
+        // A failure inside a block with `rescue` is not final.
+        let rescuable = self.rescuable.iter().any(|r| *r);
         for outcome in outcomes {
-            any_failed |= outcome.status == Status::Failed && !outcome.ignore_errors;
+            let failed = outcome.status == Status::Failed && !outcome.ignore_errors;
+            any_failed |= failed;
+            if failed && !rescuable {
+                ctx.batch_failed.insert(outcome.host.clone());
+            }
             if let Some(name) = &outcome.register {
                 for other in others {
                     if let Some(st) = self.states.get_mut(other) {
@@ -209,6 +218,9 @@ impl Runner<'_> {
             for h in &ctx.hosts {
                 if let Some(st) = self.states.get_mut(h) {
                     st.failed = true;
+                }
+                if !rescuable {
+                    ctx.batch_failed.insert(h.clone());
                 }
             }
         }
