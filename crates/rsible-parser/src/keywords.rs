@@ -143,11 +143,7 @@ pub const KEYWORDS: &[Keyword] = &[
         EVERYWHERE,
         DefaultOnly(Default::False, "unreachable hosts cannot be ignored yet"),
     ),
-    kw(
-        "throttle",
-        EVERYWHERE,
-        DefaultOnly(Default::Zero, "tasks are not throttled below `forks` yet"),
-    ),
+    kw("throttle", EVERYWHERE, Runs),
     kw(
         "timeout",
         EVERYWHERE,
@@ -348,6 +344,7 @@ mod tests {
             ("throttle", str_node("0")),
             ("ignore_unreachable", node(NodeKind::Null)),
             ("max_fail_percentage", node(NodeKind::Int(100))),
+            ("throttle", node(NodeKind::Int(1))),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_ok(),
@@ -358,7 +355,6 @@ mod tests {
             ("strategy", str_node("free")),
             ("strategy", str_node("{{ s }}")),
             ("ignore_unreachable", node(NodeKind::Bool(true))),
-            ("throttle", node(NodeKind::Int(1))),
             ("gather_timeout", node(NodeKind::Int(10))),
             ("port", node(NodeKind::Int(22))),
         ] {

@@ -16,6 +16,7 @@ mod max_fail;
 mod meta;
 mod precedence;
 mod run_task;
+mod throttle;
 
 use std::collections::{HashMap, HashSet};
 

@@ -137,7 +137,11 @@ impl Runner<'_> {
         } else {
             Shown::All
         };
-        let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown);
+        let throttle = match jobs.first() {
+            Some(job) => self.throttle(ctx, task, &job.vars, &job.origin)?,
+            None => None,
+        };
+        let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown, throttle);
         if shown == Shown::Include {
             let ran = self.run_includes(ctx, task, &info, outcomes);
             self.check_max_fail(ctx);

@@ -57,17 +57,23 @@ pub(crate) enum Shown {
     Inventory,
 }
 
-/// Runs `jobs` on up to `forks` threads, reporting events as they come; the hosts' outcomes
-/// in the order they finished.
+/// Runs `jobs` on up to `forks` threads (fewer under the task's `throttle`), reporting events
+/// as they come; the hosts' outcomes in the order they finished.
 pub(crate) fn dispatch(
     shared: &Shared<'_>,
     cb: &dyn Callback,
     info: &TaskInfo,
     jobs: &[HostJob<'_>],
     shown: Shown,
+    throttle: Option<usize>,
 ) -> Vec<HostOutcome> {
     let (tx, rx) = mpsc::channel::<Event>();
-    let forks = shared.opts.forks.max(1).min(jobs.len().max(1));
+    let forks = shared
+        .opts
+        .forks
+        .min(throttle.unwrap_or(usize::MAX))
+        .max(1)
+        .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut reporter = Reporter {
         cb,
