@@ -138,11 +138,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("run_once", EVERYWHERE, Runs),
     kw("any_errors_fatal", EVERYWHERE, Runs),
     kw("vars", EVERYWHERE, Runs),
-    kw(
-        "ignore_unreachable",
-        EVERYWHERE,
-        DefaultOnly(Default::False, "unreachable hosts cannot be ignored yet"),
-    ),
+    kw("ignore_unreachable", EVERYWHERE, Runs),
     kw("throttle", EVERYWHERE, Runs),
     kw(
         "timeout",
@@ -345,6 +341,7 @@ mod tests {
             ("ignore_unreachable", node(NodeKind::Null)),
             ("max_fail_percentage", node(NodeKind::Int(100))),
             ("throttle", node(NodeKind::Int(1))),
+            ("ignore_unreachable", node(NodeKind::Bool(true))),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_ok(),
@@ -354,7 +351,6 @@ mod tests {
         for (name, value) in [
             ("strategy", str_node("free")),
             ("strategy", str_node("{{ s }}")),
-            ("ignore_unreachable", node(NodeKind::Bool(true))),
             ("gather_timeout", node(NodeKind::Int(10))),
             ("port", node(NodeKind::Int(22))),
         ] {

@@ -44,7 +44,8 @@ pub struct ResultEvent<'a> {
     pub delegated_to: Option<&'a str>,
     /// The result dict (for item events: the item's result, which holds `item` or `_ansible_item_label`).
     pub result: &'a ResultMap,
-    /// For failures: whether `ignore_errors` applies (`...ignoring`).
+    /// For failures: whether `ignore_errors` applies (`...ignoring`); for an unreachable
+    /// host's result (not its items'), whether `ignore_unreachable` does.
     pub ignore_errors: bool,
     /// For item events: the item (or its label).
     pub item: Option<&'a Value>,

@@ -21,6 +21,9 @@ pub(crate) struct HostOutcome {
     pub result: ResultMap,
     pub status: Status,
     pub ignore_errors: bool,
+    /// `ignore_unreachable`: an unreachable result is counted `ok` and `ignored`, and the host
+    /// stays in the play.
+    pub ignore_unreachable: bool,
     pub error: Option<Vec<ErrorLink>>,
     /// `register:` name.
     pub register: Option<String>,

@@ -393,8 +393,10 @@ impl Callback for DefaultCallback {
             Some(Color::Unreachable),
             self.opts.display_failed_stderr,
         );
-        // `ignore_errors` does not cover an unreachable host; only `ignore_unreachable` would
-        // print `...ignoring` here, and rsible does not run that keyword yet.
+        // Here the flag is `ignore_unreachable` (`ignore_errors` does not cover unreachable).
+        if ev.ignore_errors {
+            st.display.display("...ignoring", Some(Color::Skip), false);
+        }
     }
 
     fn runner_item_on_ok(&self, task: &TaskInfo, ev: &ResultEvent<'_>) {

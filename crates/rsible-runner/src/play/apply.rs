@@ -38,6 +38,10 @@ impl Runner<'_> {
                 st.changed += 1;
             }
             Status::Skipped => st.skipped += 1,
+            Status::Unreachable if outcome.ignore_unreachable => {
+                st.ok += 1;
+                st.ignored += 1;
+            }
             Status::Unreachable => st.unreachable += 1,
             Status::Failed if outcome.ignore_errors => {
                 st.ok += 1;
@@ -77,7 +81,7 @@ impl Runner<'_> {
     fn store(&mut self, outcome: HostOutcome) {
         let state = self.states.entry(outcome.host.clone()).or_default();
         match outcome.status {
-            Status::Unreachable => state.unreachable = true,
+            Status::Unreachable if !outcome.ignore_unreachable => state.unreachable = true,
             Status::Failed if !outcome.ignore_errors => state.failed = true,
             _ => {}
         }

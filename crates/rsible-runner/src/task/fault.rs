@@ -215,7 +215,11 @@ pub(crate) fn unreachable(task: &Task, msg: &str) -> ItemResult {
     r.insert("changed".into(), Value::Bool(false));
     r.insert("msg".into(), Value::from(format!("Task failed: {msg}")));
     r.insert("unreachable".into(), Value::Bool(true));
-    let chain = vec![link("Task failed.", Some(task.span)), link(msg, None)];
+    // The implicit `Gathering Facts` task (its module key is the play itself) was written
+    // nowhere: Ansible's report has no origin then.
+    let implicit = task.module == super::GATHER_FACTS && task.module_key.span == task.span;
+    let origin = (!implicit).then_some(task.span);
+    let chain = vec![link("Task failed.", origin), link(msg, None)];
     (r, Some(chain)).into()
 }
 

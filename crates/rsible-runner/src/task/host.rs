@@ -31,6 +31,7 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         result: ResultMap::new(),
         status: Status::Ok,
         ignore_errors: keywords.ignore_errors,
+        ignore_unreachable: keywords.ignore_unreachable,
         error: None,
         register: keywords.register.clone(),
         facts: None,

@@ -106,6 +106,14 @@ impl<'a> Inherited<'a> {
             .or(self.play.ignore_errors.as_ref())
     }
 
+    /// `ignore_unreachable`: the task (with its blocks), the play.
+    pub(crate) fn ignore_unreachable(&self) -> Option<&'a Node> {
+        let kw = &self.task.keywords;
+        kw.ignore_unreachable
+            .as_ref()
+            .or(self.play.ignore_unreachable.as_ref())
+    }
+
     /// `run_once`: the task, the play; as written.
     pub(crate) fn run_once(&self) -> bool {
         let kw = &self.task.keywords;

@@ -188,7 +188,11 @@ pub(crate) fn show_outcome(
         host: &outcome.host,
         delegated_to: outcome.delegated_to.as_deref(),
         result: &outcome.result,
-        ignore_errors: outcome.ignore_errors,
+        ignore_errors: if outcome.status == Status::Unreachable {
+            outcome.ignore_unreachable
+        } else {
+            outcome.ignore_errors
+        },
         item: None,
         error: outcome.error.as_deref(),
     };
