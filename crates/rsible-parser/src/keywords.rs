@@ -172,11 +172,7 @@ pub const KEYWORDS: &[Keyword] = &[
     ),
     kw("when", BLOCK_TASK, Runs),
     kw("delegate_to", BLOCK_TASK, Runs),
-    kw(
-        "delegate_facts",
-        BLOCK_TASK,
-        DefaultOnly(Default::False, "facts are not delegated yet"),
-    ),
+    kw("delegate_facts", BLOCK_TASK, Runs),
     kw("args", TASK_ONLY, Runs),
     kw("action", TASK_ONLY, Runs),
     kw("local_action", TASK_ONLY, Runs),

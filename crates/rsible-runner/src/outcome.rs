@@ -33,6 +33,8 @@ pub(crate) struct HostOutcome {
     pub set_facts: Option<Vars>,
     /// `include_vars` values.
     pub included_vars: Option<Vars>,
+    /// Under `delegate_facts`: facts for the hosts the task was delegated to.
+    pub delegated_facts: Vec<(String, rsible_modules::Facts)>,
     /// What `add_host`/`group_by` change in the inventory, with the loop item's index: the
     /// play applies them before the outcome is shown.
     pub inventory: Vec<(Option<usize>, InventoryChange)>,

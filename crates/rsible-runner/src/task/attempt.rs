@@ -39,10 +39,17 @@ pub(super) fn run_item(
     vars: &Vars,
     tx: &Sender<Event>,
 ) -> Pass {
-    let (delegate, item) = match resolve::delegate(shared, job, vars) {
+    let (delegate, mut item) = match resolve::delegate(shared, job, vars) {
         Ok(d) => (d.clone(), run_delegated(shared, job, keywords, d, vars, tx)),
         Err((f, written)) => (written, f.into_item()),
     };
+    // `delegate_facts`: what the pass learned belongs to the host it ran on (ansible-core's
+    // `get_delegated_hosts`), not to the host whose task it is.
+    if let (true, Some(to)) = (keywords.delegate_facts, &delegate) {
+        if let Some(facts) = item.facts.take() {
+            item.delegated_facts.push((to.clone(), facts));
+        }
+    }
     Pass { item, delegate }
 }
 
@@ -197,6 +204,7 @@ impl Attempts<'_> {
                     facts: facts.clone(),
                     inventory: inventory.iter().map(|c| (None, c.clone())).collect(),
                     refused: refused.clone(),
+                    delegated_facts: Vec::new(),
                 }
             };
             normalise(&mut result);

@@ -22,6 +22,8 @@ pub(crate) struct ItemResult {
     pub inventory: Vec<(Option<usize>, InventoryChange)>,
     /// The module's refusal of the task's arguments, for diagnostics at the keys.
     pub refused: Option<ArgsError>,
+    /// Under `delegate_facts`: the facts of each pass, for the host it was delegated to.
+    pub delegated_facts: Vec<(String, Facts)>,
 }
 
 impl From<(ResultMap, Option<Vec<ErrorLink>>)> for ItemResult {
@@ -33,6 +35,7 @@ impl From<(ResultMap, Option<Vec<ErrorLink>>)> for ItemResult {
             facts: None,
             inventory: Vec::new(),
             refused: None,
+            delegated_facts: Vec::new(),
         }
     }
 }
