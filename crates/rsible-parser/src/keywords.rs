@@ -242,9 +242,9 @@ pub(crate) fn check_runs(
 }
 
 /// `meta:` actions the runner does not carry out yet, with the reason; the others
-/// (`flush_handlers noop end_play end_host clear_facts clear_host_errors reset_connection`) run.
+/// (`flush_handlers noop end_play end_batch end_host clear_facts clear_host_errors
+/// reset_connection`) run.
 pub const META_REFUSED: &[(&str, &str)] = &[
-    ("end_batch", "a serial batch cannot be ended on its own yet"),
     ("end_role", "a role cannot be ended early yet"),
     ("refresh_inventory", "the inventory is read once per run"),
 ];

@@ -1,6 +1,6 @@
 //! `meta:` tasks, which steer the run instead of touching hosts, as the linear strategy runs
 //! them (`StrategyBase._execute_meta`): `noop`, `end_host` and `flush_handlers` once per host,
-//! the others once, for the first host, whose `when` decides for the whole play. Each run is
+//! the others (`end_play`, `end_batch`, `clear_*`) once, for the first host, whose `when` decides for the whole play. Each run is
 //! announced (and, at `-vv`, what it did: `META: …`); a `when` that does not hold shows the
 //! host skipped (not counted in the recap).
 
@@ -18,6 +18,7 @@ enum Action {
     FlushHandlers,
     Noop,
     EndPlay,
+    EndBatch,
     EndHost,
     ClearFacts,
     ClearHostErrors,
@@ -37,6 +38,7 @@ impl Action {
             "flush_handlers" => Self::FlushHandlers,
             "noop" => Self::Noop,
             "end_play" => Self::EndPlay,
+            "end_batch" => Self::EndBatch,
             "end_host" => Self::EndHost,
             "clear_facts" => Self::ClearFacts,
             "clear_host_errors" => Self::ClearHostErrors,
@@ -62,6 +64,7 @@ impl Action {
             Self::FlushHandlers => "flush_handlers",
             Self::Noop => "noop",
             Self::EndPlay => "end_play",
+            Self::EndBatch => "end_batch",
             Self::EndHost => "end_host",
             Self::ClearFacts => "clear_facts",
             Self::ClearHostErrors => "clear_host_errors",
@@ -76,6 +79,7 @@ impl Action {
             Self::ClearFacts => format!(", not clearing facts and fact cache for {host}"),
             Self::ClearHostErrors => format!(", not clearing host error state for {host}"),
             Self::EndPlay => ", continuing play".to_owned(),
+            Self::EndBatch => ", continuing current batch".to_owned(),
             Self::EndHost => format!(", continuing execution for {host}"),
             Self::Noop | Self::ResetConnection => String::new(),
         };
@@ -88,6 +92,7 @@ impl Action {
             Self::FlushHandlers => format!("triggered running handlers for {host}"),
             Self::Noop => "noop".to_owned(),
             Self::EndPlay => "ending play".to_owned(),
+            Self::EndBatch => "ending batch".to_owned(),
             Self::EndHost => format!("ending play for {host}"),
             Self::ClearFacts => "facts cleared".to_owned(),
             Self::ClearHostErrors => "cleared host errors".to_owned(),
@@ -139,11 +144,18 @@ impl Runner<'_> {
             }
             Action::FlushHandlers => self.flush_handlers_of(ctx, Some(&chosen))?,
             Action::EndHost => ctx.hosts.retain(|h| !chosen.contains(h)),
+            // Every host of the batch is done: not even a block's `always` runs for it.
             Action::EndPlay if !chosen.is_empty() => {
                 ctx.ended = true;
+                ctx.hosts.clear();
                 return Ok(false);
             }
-            Action::EndPlay => {}
+            // The same, but the play goes on with its next batch.
+            Action::EndBatch if !chosen.is_empty() => {
+                ctx.hosts.clear();
+                return Ok(false);
+            }
+            Action::EndPlay | Action::EndBatch => {}
             Action::ClearFacts if !chosen.is_empty() => {
                 for h in &ctx.all_hosts {
                     if let Some(st) = self.states.get_mut(h) {
