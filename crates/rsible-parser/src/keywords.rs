@@ -97,14 +97,7 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("post_tasks", PLAY_ONLY, Runs),
     kw("handlers", PLAY_ONLY, Runs),
     kw("serial", PLAY_ONLY, Runs),
-    kw(
-        "strategy",
-        PLAY_ONLY,
-        DefaultOnly(
-            Default::Str("linear"),
-            "rsible runs the `linear` strategy only",
-        ),
-    ),
+    kw("strategy", PLAY_ONLY, Runs),
     kw("order", PLAY_ONLY, Runs),
     kw("force_handlers", PLAY_ONLY, Runs),
     kw("max_fail_percentage", PLAY_ONLY, Runs),
@@ -338,6 +331,7 @@ mod tests {
             ("max_fail_percentage", node(NodeKind::Int(100))),
             ("throttle", node(NodeKind::Int(1))),
             ("ignore_unreachable", node(NodeKind::Bool(true))),
+            ("strategy", str_node("free")),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_ok(),
@@ -345,10 +339,9 @@ mod tests {
             );
         }
         for (name, value) in [
-            ("strategy", str_node("free")),
-            ("strategy", str_node("{{ s }}")),
             ("gather_timeout", node(NodeKind::Int(10))),
             ("port", node(NodeKind::Int(22))),
+            ("timeout", node(NodeKind::Int(5))),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_err(),
@@ -356,7 +349,7 @@ mod tests {
             );
         }
         // A keyword of another scope is left to the caller (unknown keyword, or a module).
-        assert!(check_runs("strategy", Scope::Task, &key, &str_node("free")).is_ok());
+        assert!(check_runs("gather_timeout", Scope::Task, &key, &str_node("5")).is_ok());
     }
 
     #[test]

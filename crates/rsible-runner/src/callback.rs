@@ -11,6 +11,9 @@ pub struct PlayInfo {
     pub check_mode: bool,
     /// Where the play is written (the json callback's `path`).
     pub span: Option<rsible_source::Span>,
+    /// The play runs the `free` (or `host_pinned`) strategy: a task's banner is shown before
+    /// a result of it that follows another task's, not when the task starts.
+    pub free: bool,
 }
 
 /// A task as the callback sees it.

@@ -41,6 +41,8 @@ struct State {
     last_task_banner: Option<TaskKey>,
     last_task_name: Option<String>,
     task_type_cache: HashMap<TaskKey, &'static str>,
+    /// The play runs the `free` strategy (`_task_start` prints no banner then).
+    free: bool,
 }
 
 /// Ansible's default screen output.
@@ -59,6 +61,7 @@ impl DefaultCallback {
                 last_task_banner: None,
                 last_task_name: None,
                 task_type_cache: HashMap::new(),
+                free: false,
             }),
         }
     }
@@ -81,6 +84,11 @@ impl DefaultCallback {
     fn task_start(&self, task: &TaskInfo, prefix: &'static str) {
         let mut st = self.state();
         st.task_type_cache.insert(TaskKey::of(task), prefix);
+        if st.free {
+            // Hosts interleave their tasks: each result names its own task.
+            st.last_task_name = None;
+            return;
+        }
         st.last_task_name = Some(task.name.trim().to_owned());
         if self.opts.display_skipped_hosts && self.opts.display_ok_hosts {
             self.print_task_banner(&mut st, task);
@@ -210,6 +218,7 @@ impl Callback for DefaultCallback {
 
     fn playbook_on_play_start(&self, play: &PlayInfo) {
         let mut st = self.state();
+        st.free = play.free;
         let name = play.name.trim();
         let check = if play.check_mode && self.opts.check_mode_markers {
             " [CHECK MODE]"

@@ -7,6 +7,7 @@
 mod apply;
 mod batches;
 mod blocks;
+mod free;
 mod gather;
 mod handlers;
 mod include;
@@ -90,6 +91,8 @@ struct PlayCtx<'a> {
     batch_failed: HashSet<String>,
     /// `max_fail_percentage` was exceeded: the run ends after this play.
     broken: bool,
+    /// Each host walks the play alone (`strategy: free`): this context is one host's.
+    free: bool,
 }
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
@@ -180,8 +183,18 @@ impl Runner<'_> {
         // Checked before the play is announced, as Ansible's inventory does when asked for hosts.
         let order = listing::host_order(&self.shared, play)?;
         let max_fail = max_fail::max_fail_fraction(&self.shared, play)?;
+        let strategy = free::play_strategy(&self.shared, play)?;
+        let free = strategy == free::Strategy::Free;
         let name = listing::play_name(&self.shared, play, &pattern);
-        self.announce(play, &name);
+        self.announce(play, &name, free);
+        if let free::Strategy::Unknown(s) = strategy {
+            return Err(RunError::Other(format!(
+                "Invalid play strategy specified: {s}"
+            )));
+        }
+        if free && max_fail.is_some() {
+            self.cb.warning("Using max_fail_percentage with the free strategy is not supported, as tasks are executed independently on each host");
+        }
         let all_hosts = hosts.clone();
         hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
         // ansible-playbook stops the run when the hosts that failed in a batch are as many as
@@ -216,6 +229,7 @@ impl Runner<'_> {
             batch_size: 0,
             batch_failed: HashSet::new(),
             broken: false,
+            free,
         };
         for host in &hosts {
             let files = self.load_vars_files(&ctx, host)?;
@@ -235,12 +249,16 @@ impl Runner<'_> {
         for (i, batch) in batches.into_iter().enumerate() {
             if i > 0 {
                 // Each `serial` batch is announced as the play again, as Ansible does.
-                self.announce(play, &ctx.name);
+                self.announce(play, &ctx.name, free);
             }
             ctx.batch_size = batch.len();
             ctx.batch_failed.clear();
             ctx.hosts = batch;
-            let go_on = self.run_batch(&mut ctx)?;
+            let go_on = if free {
+                self.run_batch_free(&mut ctx)?
+            } else {
+                self.run_batch(&mut ctx)?
+            };
             if ctx.broken {
                 return Ok(false);
             }
@@ -277,11 +295,12 @@ impl Runner<'_> {
         })
     }
 
-    fn announce(&self, play: &Play, name: &str) {
+    fn announce(&self, play: &Play, name: &str, free: bool) {
         self.cb.playbook_on_play_start(&PlayInfo {
             name: name.to_owned(),
             check_mode: self.shared.opts.check,
             span: Some(play.span),
+            free,
         });
     }
 

@@ -125,6 +125,12 @@ impl Runner<'_> {
         } else {
             self.cb.playbook_on_task_start(&info);
         }
+        if ctx.free && bypasses_host_loop(task) {
+            return Err(RunError::Other(format!(
+                "The '{}' module bypasses the host loop, which is currently not supported in the free strategy and would instead execute for every host in the inventory list.",
+                task.module
+            )));
+        }
         let run_once = Inherited::new(task, ctx.play).run_once();
         // `add_host` runs on the first host too, but its result is that host's alone.
         let once = run_once || bypasses_host_loop(task);
