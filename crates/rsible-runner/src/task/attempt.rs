@@ -50,7 +50,26 @@ pub(super) fn run_item(
             item.delegated_facts.push((to.clone(), facts));
         }
     }
+    let delegate = delegate.map(|d| delegate_label(shared, &job.host, d));
     Pass { item, delegate }
+}
+
+/// How a result shows the host it was delegated to: with its address when the inventory
+/// gives it another (`h1 -> h2(10.0.0.2)`), as the default callback's `host_label` does from
+/// `_ansible_delegated_vars`.
+pub(super) fn delegate_label(shared: &Shared<'_>, host: &str, delegate: String) -> String {
+    if delegate == host {
+        return delegate;
+    }
+    let vars = crate::vars::inventory_vars(&shared.inventory, &delegate);
+    let addr = vars
+        .get("ansible_host")
+        .or_else(|| vars.get("ansible_ssh_host"))
+        .map(crate::template_node::python_str);
+    match addr {
+        Some(a) if a != delegate => format!("{delegate}({a})"),
+        _ => delegate,
+    }
 }
 
 /// The pass once `delegate_to` is known.
@@ -259,7 +278,11 @@ impl Attempts<'_> {
         shown.insert("retries".into(), Value::from(total));
         let _ = self.tx.send(Event::Retry {
             host: self.job.host.clone(),
-            delegated_to: self.task.delegate.clone(),
+            delegated_to: self
+                .task
+                .delegate
+                .clone()
+                .map(|d| delegate_label(self.shared, &self.job.host, d)),
             result: shown,
         });
     }
