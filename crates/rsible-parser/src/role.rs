@@ -15,7 +15,6 @@ const ROLE_UNSUPPORTED: &[&str] = &[
     "become_flags",
     "environment",
     "ignore_errors",
-    "ignore_unreachable",
     "check_mode",
     "diff",
     "no_log",
@@ -23,14 +22,16 @@ const ROLE_UNSUPPORTED: &[&str] = &[
     "delegate_to",
     "connection",
     "remote_user",
-    "any_errors_fatal",
     "module_defaults",
     "collections",
     "debugger",
     "port",
-    "throttle",
     "timeout",
 ];
+
+/// Keywords a `roles:` entry passes to its tasks, handlers and dependencies (ansible-core's
+/// task → block → role → play inheritance): folded into each task that does not set its own.
+const ROLE_FOLDED: &[&str] = &["any_errors_fatal", "ignore_unreachable", "throttle"];
 
 /// Role dependencies nested deeper than this are taken for a cycle.
 const MAX_ROLE_DEPTH: usize = 32;
@@ -51,6 +52,7 @@ pub(crate) fn load_roles(
             dir,
             basedir: None,
             parent: None,
+            folded: &[],
             depth: 0,
         };
         add_role(entry, &from, opts, &mut out)?;
@@ -84,6 +86,8 @@ struct From<'a> {
     basedir: Option<PathBuf>,
     /// For a dependency: the role that depends on it (its `when:`/`tags:` pass down).
     parent: Option<&'a Role>,
+    /// The [`ROLE_FOLDED`] keywords of the roles that depend on this one, innermost first.
+    folded: &'a [(String, Node)],
     depth: usize,
 }
 
@@ -99,7 +103,8 @@ fn add_role(
             entry,
         ));
     }
-    let mut role = role_header(entry, from, &opts.roles_path)?;
+    let (mut role, mut folded) = role_header(entry, from, &opts.roles_path)?;
+    folded.extend(from.folded.iter().cloned());
     let id = identity(&role);
     if let Some(parent) = from.parent {
         // A dependency runs under its dependent's conditions and tags.
@@ -127,6 +132,7 @@ fn add_role(
             dir: from.dir,
             basedir: role.path.parent().map(Path::to_path_buf),
             parent: Some(&role),
+            folded: &folded,
             depth: from.depth + 1,
         };
         for dep in list_of(deps, "dependencies")? {
@@ -141,6 +147,9 @@ fn add_role(
     let header = Arc::new(role.clone());
     role.tasks = role_tasks(&role.path, "tasks", false, &header, opts)?;
     role.handlers = role_tasks(&role.path, "handlers", true, &header, opts)?;
+    for task in role.tasks.iter_mut().chain(role.handlers.iter_mut()) {
+        fold_role_keywords(task, &folded);
+    }
     out.roles.push(Arc::new(role));
     Ok(())
 }
@@ -161,8 +170,30 @@ fn candidates(name: &str, from: &From<'_>, roles_path: &[PathBuf]) -> Vec<PathBu
     paths
 }
 
-/// A role from its `roles:` entry, with its defaults and vars but no tasks yet.
-fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<Role, ParseError> {
+/// Gives `task` the role's value of each [`ROLE_FOLDED`] keyword it does not set itself (nor
+/// its blocks, already folded into it); the innermost role's value first.
+fn fold_role_keywords(task: &mut crate::Task, folded: &[(String, Node)]) {
+    for (name, value) in folded {
+        let slot = match name.as_str() {
+            "any_errors_fatal" => &mut task.keywords.any_errors_fatal,
+            "ignore_unreachable" => &mut task.keywords.ignore_unreachable,
+            "throttle" => &mut task.keywords.throttle,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(value.clone());
+        }
+    }
+}
+
+/// A role from its `roles:` entry, with its defaults and vars but no tasks yet; and the
+/// [`ROLE_FOLDED`] keywords the entry sets.
+fn role_header(
+    entry: &Node,
+    from: &From<'_>,
+    roles_path: &[PathBuf],
+) -> Result<(Role, Vec<(String, Node)>), ParseError> {
+    let mut folded = Vec::new();
     let mut name_node: Option<&Node> = None;
     let mut params = Vec::new();
     let mut role_tags = Vec::new();
@@ -178,6 +209,7 @@ fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<
                     "tags" => role_tags = tags(value, "tags")?,
                     "when" => when = conditions(value),
                     "become" => become_ = Some(value.clone()),
+                    k if ROLE_FOLDED.contains(&k) => folded.push((k.to_owned(), value.clone())),
                     k if ROLE_UNSUPPORTED.contains(&k) => {
                         return Err(invalid(
                             format!("`{k}` on a role is not supported yet"),
@@ -207,7 +239,7 @@ fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<
     let short = Path::new(name)
         .file_name()
         .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned());
-    Ok(Role {
+    let role = Role {
         name: short,
         span: name_node.span,
         defaults: vars_file(&path, "defaults")?,
@@ -219,7 +251,8 @@ fn role_header(entry: &Node, from: &From<'_>, roles_path: &[PathBuf]) -> Result<
         tags: role_tags,
         when,
         become_,
-    })
+    };
+    Ok((role, folded))
 }
 
 /// `<role>/<sub>/main.yml`, `main.yaml` or `main`, if present.

@@ -149,6 +149,7 @@ impl Runner<'_> {
             started: self.started,
             cleared: HashSet::new(),
             in_handlers: false,
+            left_out_failed: false,
         }
     }
 

@@ -178,6 +178,7 @@ impl Runner<'_> {
         let mut out = Vec::new();
         for h in &ctx.all_hosts {
             if let Some(st) = self.states.get_mut(h) {
+                st.failed_for_later_plays = false;
                 if !st.is_active() {
                     st.failed = false;
                     st.unreachable = false;

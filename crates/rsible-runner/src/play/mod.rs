@@ -51,6 +51,9 @@ struct Runner<'a> {
     cleared: HashSet<String>,
     /// Handlers are being run: the tasks a handler includes are shown as handlers.
     in_handlers: bool,
+    /// A play left out a host `any_errors_fatal` failed in a rescued block: ansible-core's
+    /// play then ends with failed hosts (exit 2) though the recap counts no failure.
+    left_out_failed: bool,
 }
 
 /// The hosts a block section runs on.
@@ -126,6 +129,7 @@ pub fn run_playbook_with(
         started: opts.start_at_task.is_none(),
         cleared: HashSet::new(),
         in_handlers: false,
+        left_out_failed: false,
     };
     callback.playbook_on_start(&playbook.path);
     let shown = std::env::current_dir()
@@ -170,7 +174,8 @@ impl Runner<'_> {
             .any(|(h, s)| s.unreachable > 0 && counted(h))
         {
             RunOutcome::HostsUnreachable
-        } else if self.stats.iter().any(|(h, s)| s.failed > 0 && counted(h)) {
+        } else if self.left_out_failed || self.stats.iter().any(|(h, s)| s.failed > 0 && counted(h))
+        {
             RunOutcome::HostsFailed
         } else {
             RunOutcome::Ok
@@ -196,7 +201,14 @@ impl Runner<'_> {
             self.cb.warning("Using max_fail_percentage with the free strategy is not supported, as tasks are executed independently on each host");
         }
         let all_hosts = hosts.clone();
-        hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
+        hosts.retain(|h| {
+            self.states
+                .get(h)
+                .is_none_or(|s| s.is_active() && !s.failed_for_later_plays)
+        });
+        self.left_out_failed |= all_hosts
+            .iter()
+            .any(|h| self.states.get(h).is_some_and(|s| s.failed_for_later_plays));
         // ansible-playbook stops the run when the hosts that failed in a batch are as many as
         // the batch's hosts, counting in the batch those that had failed before the play (and
         // so never failed in it): with any of those, it never stops.

@@ -226,8 +226,12 @@ impl Runner<'_> {
             // any_errors_fatal: every host of the play stops here (not counted as failed);
             // inside a block with `rescue`, every host goes to the rescue.
             for h in &ctx.hosts {
+                let failed_itself = self.states.get(h).is_some_and(|s| s.failed);
                 if let Some(st) = self.states.get_mut(h) {
                     st.failed = true;
+                    // ansible-core's strategy puts every host it did not see fail among the
+                    // failed hosts, even those a rescue takes.
+                    st.failed_for_later_plays |= rescuable && !failed_itself;
                 }
                 if !rescuable {
                     ctx.batch_failed.insert(h.clone());
