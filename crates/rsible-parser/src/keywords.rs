@@ -235,21 +235,37 @@ pub(crate) fn check_runs(
 }
 
 /// `meta:` actions the runner does not carry out yet, with the reason; the others
-/// (`flush_handlers noop end_play end_batch end_host clear_facts clear_host_errors
+/// (`flush_handlers noop end_play end_batch end_host end_role clear_facts clear_host_errors
 /// reset_connection`) run.
-pub const META_REFUSED: &[(&str, &str)] = &[
-    ("end_role", "a role cannot be ended early yet"),
-    ("refresh_inventory", "the inventory is read once per run"),
-];
+pub const META_REFUSED: &[(&str, &str)] =
+    &[("refresh_inventory", "the inventory is read once per run")];
 
-/// Refuses a `meta:` action the runner would otherwise skip.
-pub(crate) fn check_meta(args: &Node) -> Result<(), ParseError> {
+/// Refuses a `meta:` action the runner would otherwise skip, and `end_role` where
+/// ansible-core's loader refuses it (`playbook/helpers.py`): in a handler, outside a role.
+pub(crate) fn check_meta(
+    args: &Node,
+    task: &Node,
+    handler: bool,
+    in_role: bool,
+) -> Result<(), ParseError> {
     let Some(raw) = args.get("_raw_params").or_else(|| args.get("free_form")) else {
         return Ok(());
     };
     let Some(action) = raw.as_str().map(str::trim) else {
         return Ok(());
     };
+    if action == "end_role" && (handler || !in_role) {
+        let message = if handler {
+            "Cannot execute 'end_role' from a handler"
+        } else {
+            "Cannot execute 'end_role' from outside of a role"
+        };
+        return Err(ParseError::Invalid {
+            message: message.to_owned(),
+            span: task.span,
+            hint: None,
+        });
+    }
     match META_REFUSED.iter().find(|(name, _)| *name == action) {
         Some((name, reason)) => Err(ParseError::Invalid {
             message: format!("`meta: {name}` is not supported by rsible yet"),

@@ -210,7 +210,7 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
     };
     let args = module_args(&action, extra_args)?;
     if action.module == "meta" {
-        keywords::check_meta(&args)?;
+        keywords::check_meta(&args, node, ctx.handlers, ctx.role.is_some())?;
     }
     Ok(Task {
         span: node.span,

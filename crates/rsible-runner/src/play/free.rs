@@ -203,6 +203,7 @@ impl<'a> PlayCtx<'a> {
             batch_failed: HashSet::new(),
             broken: false,
             free: true,
+            ended_roles: Vec::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ enum Action {
     EndPlay,
     EndBatch,
     EndHost,
+    EndRole,
     ClearFacts,
     ClearHostErrors,
     ResetConnection,
@@ -40,6 +41,7 @@ impl Action {
             "end_play" => Self::EndPlay,
             "end_batch" => Self::EndBatch,
             "end_host" => Self::EndHost,
+            "end_role" => Self::EndRole,
             "clear_facts" => Self::ClearFacts,
             "clear_host_errors" => Self::ClearHostErrors,
             "reset_connection" => Self::ResetConnection,
@@ -55,7 +57,11 @@ impl Action {
     fn per_host(self) -> bool {
         matches!(
             self,
-            Self::Noop | Self::EndHost | Self::FlushHandlers | Self::ResetConnection
+            Self::Noop
+                | Self::EndHost
+                | Self::EndRole
+                | Self::FlushHandlers
+                | Self::ResetConnection
         )
     }
 
@@ -66,15 +72,18 @@ impl Action {
             Self::EndPlay => "end_play",
             Self::EndBatch => "end_batch",
             Self::EndHost => "end_host",
+            Self::EndRole => "end_role",
             Self::ClearFacts => "clear_facts",
             Self::ClearHostErrors => "clear_host_errors",
             Self::ResetConnection => "reset_connection",
         }
     }
 
-    /// Ansible's `skip_reason` when the condition does not hold for `host`.
-    fn skip_reason(self, host: &str) -> String {
+    /// Ansible's `skip_reason` when the condition does not hold for `host` (`role`: the
+    /// task's role, for `end_role`, whose reason lacks the comma).
+    fn skip_reason(self, host: &str, role: &str) -> String {
         let rest = match self {
+            Self::EndRole => format!("continuing role {role} for {host}"),
             Self::FlushHandlers => format!(", not running handlers for {host}"),
             Self::ClearFacts => format!(", not clearing facts and fact cache for {host}"),
             Self::ClearHostErrors => format!(", not clearing host error state for {host}"),
@@ -94,6 +103,7 @@ impl Action {
             Self::EndPlay => "ending play".to_owned(),
             Self::EndBatch => "ending batch".to_owned(),
             Self::EndHost => format!("ending play for {host}"),
+            Self::EndRole => format!("ending role for {host}"),
             Self::ClearFacts => "facts cleared".to_owned(),
             Self::ClearHostErrors => "cleared host errors".to_owned(),
             Self::ResetConnection => "reset connection".to_owned(),
@@ -118,6 +128,11 @@ impl Runner<'_> {
         } else {
             &hosts[..1]
         };
+        let role = task
+            .role
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
         let mut chosen = Vec::new();
         for host in targets {
             self.cb.playbook_on_task_start(&info);
@@ -125,13 +140,17 @@ impl Runner<'_> {
             if matches!(action, Action::Noop | Action::ResetConnection)
                 || self.meta_holds(ctx, task, host)?
             {
-                self.cb
-                    .verbose(2, None, &format!("META: {}", action.done(host)));
+                // ansible-core reports `end_role` under the role's implicit last task, which
+                // shows nothing.
+                if action != Action::EndRole {
+                    self.cb
+                        .verbose(2, None, &format!("META: {}", action.done(host)));
+                }
                 chosen.push(host.clone());
             } else {
-                self.cb
-                    .verbose(2, None, &format!("META: {}", action.skip_reason(host)));
-                self.meta_skipped(&info, action, host);
+                let reason = action.skip_reason(host, &role);
+                self.cb.verbose(2, None, &format!("META: {reason}"));
+                self.meta_skipped(&info, action, host, reason);
             }
         }
         match action {
@@ -144,6 +163,14 @@ impl Runner<'_> {
             }
             Action::FlushHandlers => self.flush_handlers_of(ctx, Some(&chosen))?,
             Action::EndHost => ctx.hosts.retain(|h| !chosen.contains(h)),
+            // The parser allows `end_role` only in a role's tasks.
+            Action::EndRole => {
+                if let Some(r) = &task.role {
+                    let id = super::role_id(r);
+                    ctx.ended_roles
+                        .extend(chosen.iter().map(|h| (h.clone(), id)));
+                }
+            }
             // Every host of the batch is done: not even a block's `always` runs for it.
             Action::EndPlay if !chosen.is_empty() => {
                 ctx.ended = true;
@@ -210,8 +237,7 @@ impl Runner<'_> {
         Ok(true)
     }
 
-    fn meta_skipped(&self, info: &TaskInfo, action: Action, host: &str) {
-        let reason = action.skip_reason(host);
+    fn meta_skipped(&self, info: &TaskInfo, action: Action, host: &str, reason: String) {
         let mut result = ResultMap::new();
         let msg = match action {
             Action::EndHost => {

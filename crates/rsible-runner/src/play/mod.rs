@@ -96,6 +96,13 @@ struct PlayCtx<'a> {
     broken: bool,
     /// Each host walks the play alone (`strategy: free`): this context is one host's.
     free: bool,
+    /// `meta: end_role`: the hosts that ended a role (by [`role_id`]) skip its other tasks.
+    ended_roles: Vec<(String, usize)>,
+}
+
+/// One `roles:` entry: its tasks share one header.
+fn role_id(role: &std::sync::Arc<rsible_parser::Role>) -> usize {
+    std::sync::Arc::as_ptr(role) as usize
 }
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
@@ -242,6 +249,7 @@ impl Runner<'_> {
             batch_failed: HashSet::new(),
             broken: false,
             free,
+            ended_roles: Vec::new(),
         };
         for host in &hosts {
             let files = self.load_vars_files(&ctx, host)?;

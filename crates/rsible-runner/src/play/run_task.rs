@@ -49,7 +49,15 @@ impl Runner<'_> {
                 return Ok(true);
             }
         }
-        let hosts = self.task_hosts(ctx, only);
+        let mut hosts = self.task_hosts(ctx, only);
+        if let (Some(role), false) = (&task.role, hosts.is_empty()) {
+            let id = super::role_id(role);
+            hosts.retain(|h| !ctx.ended_roles.iter().any(|(e, r)| e == h && *r == id));
+            if hosts.is_empty() {
+                // Hosts that ended the role pass over the rest of it.
+                return Ok(true);
+            }
+        }
         if hosts.is_empty() {
             // Ansible ends the play quietly here (`NO MORE HOSTS LEFT` is for
             // max_fail_percentage); inside a block only the block's remaining tasks are skipped.
