@@ -4,8 +4,8 @@
 //! learned is folded back into the run when all are done. The renderer shows a task's banner
 //! before a result that follows another task's ([`crate::PlayInfo::free`]).
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Condvar, Mutex};
 
 use indexmap::IndexMap;
 use rsible_parser::Play;
@@ -58,6 +58,54 @@ pub(super) fn play_strategy(shared: &Shared<'_>, play: &Play) -> Result<Strategy
     })
 }
 
+/// How many hosts run each task now, for `throttle` across the hosts' runners.
+#[derive(Default)]
+pub(super) struct Slots {
+    running: Mutex<HashMap<usize, usize>>,
+    freed: Condvar,
+}
+
+/// A host's place among those running a throttled task; given back when dropped.
+pub(super) struct Slot<'s> {
+    slots: &'s Slots,
+    task: usize,
+}
+
+impl Slots {
+    /// Waits until fewer than `limit` hosts run `task`, then counts this one.
+    pub(super) fn acquire(&self, task: &rsible_parser::Task, limit: usize) -> Slot<'_> {
+        let id = std::ptr::from_ref(task) as usize;
+        let Ok(mut running) = self.running.lock() else {
+            return Slot {
+                slots: self,
+                task: id,
+            };
+        };
+        while running.get(&id).copied().unwrap_or(0) >= limit {
+            running = match self.freed.wait(running) {
+                Ok(r) => r,
+                Err(e) => e.into_inner(),
+            };
+        }
+        *running.entry(id).or_default() += 1;
+        Slot {
+            slots: self,
+            task: id,
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.slots.running.lock() {
+            if let Some(n) = running.get_mut(&self.task) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        self.slots.freed.notify_all();
+    }
+}
+
 /// What one host's walk through the play left behind.
 struct HostRun {
     states: IndexMap<String, HostState>,
@@ -73,12 +121,13 @@ impl Runner<'_> {
         let hosts = ctx.hosts.clone();
         let forks = self.shared.opts.forks.max(1).min(hosts.len().max(1));
         let done: Mutex<Vec<(String, Result<HostRun, RunError>)>> = Mutex::new(Vec::new());
+        let slots = Slots::default();
         {
             let this = &*self;
             let queue: Mutex<VecDeque<_>> = Mutex::new(
                 hosts
                     .iter()
-                    .map(|h| (h.clone(), this.runner_for_host(), ctx.for_host(h)))
+                    .map(|h| (h.clone(), this.runner_for_host(&slots), ctx.for_host(h)))
                     .collect(),
             );
             std::thread::scope(|s| {
@@ -128,7 +177,7 @@ impl Runner<'_> {
 
     /// A runner for one host's walk: the run's options, connections and callback, a copy of
     /// what the run knows of every host, its own counters.
-    fn runner_for_host(&self) -> Runner<'_> {
+    fn runner_for_host<'s>(&'s self, slots: &'s Slots) -> Runner<'s> {
         let shared = Shared {
             playbook: self.shared.playbook,
             inventory: std::borrow::Cow::Borrowed(&*self.shared.inventory),
@@ -150,6 +199,7 @@ impl Runner<'_> {
             cleared: HashSet::new(),
             in_handlers: false,
             left_out_failed: false,
+            free_throttle: Some(slots),
         }
     }
 

@@ -54,6 +54,8 @@ struct Runner<'a> {
     /// A play left out a host `any_errors_fatal` failed in a rescued block: ansible-core's
     /// play then ends with failed hosts (exit 2) though the recap counts no failure.
     left_out_failed: bool,
+    /// Under `strategy: free`, the hosts' runners share the count of hosts running each task.
+    free_throttle: Option<&'a free::Slots>,
 }
 
 /// The hosts a block section runs on.
@@ -137,6 +139,7 @@ pub fn run_playbook_with(
         cleared: HashSet::new(),
         in_handlers: false,
         left_out_failed: false,
+        free_throttle: None,
     };
     callback.playbook_on_start(&playbook.path);
     let shown = std::env::current_dir()

@@ -155,7 +155,14 @@ impl Runner<'_> {
             Some(job) => self.throttle(ctx, task, &job.vars, &job.origin)?,
             None => None,
         };
+        // Under `free` the other hosts run the same task on their own runners: the throttle
+        // counts them all (ansible-core counts the workers busy with the task).
+        let slot = match (throttle, self.free_throttle) {
+            (Some(n), Some(slots)) => Some(slots.acquire(task, n)),
+            _ => None,
+        };
         let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown, throttle);
+        drop(slot);
         if shown == Shown::Include {
             let ran = self.run_includes(ctx, task, &info, outcomes);
             self.check_max_fail(ctx);
