@@ -1,6 +1,7 @@
 //! `max_fail_percentage`: once more of a batch's hosts have failed than the play allows, the
-//! linear strategy fails every host left, says `NO MORE HOSTS LEFT` and ends the run (ansible-core
-//! `StrategyModule.run` of `linear.py`, `RUN_FAILED_BREAK_PLAY`).
+//! linear strategy fails every host left, says `NO MORE HOSTS LEFT` and the run ends after the
+//! play (ansible-core `StrategyModule.run` of `linear.py`, `RUN_FAILED_BREAK_PLAY`; the play's
+//! next batch still runs when this one held hosts that had failed before it).
 
 use rsible_parser::{Node, Play};
 use rsible_template::{Origin, Value, Vars};
@@ -73,7 +74,7 @@ fn invalid(node: &Node, shown: &str) -> RunError {
 impl Runner<'_> {
     /// After a task: when the batch's failed hosts exceed the play's share (`>`, not `>=`),
     /// every host left is failed (not counted in the recap), `NO MORE HOSTS LEFT` is shown
-    /// twice (once by the check, once because no host is left) and the run ends.
+    /// twice (once by the check, once because no host is left) and the run ends after the play.
     pub(super) fn check_max_fail(&mut self, ctx: &mut PlayCtx<'_>) {
         let Some(fraction) = ctx.max_fail else {
             return;
@@ -95,7 +96,6 @@ impl Runner<'_> {
         }
         ctx.hosts.clear();
         ctx.broken = true;
-        ctx.ended = true;
         self.cb.playbook_on_no_hosts_remaining();
         self.cb.playbook_on_no_hosts_remaining();
     }

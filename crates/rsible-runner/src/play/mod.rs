@@ -94,7 +94,7 @@ struct PlayCtx<'a> {
     /// Hosts that failed for good in the current batch (not rescued, not ignored), or that
     /// `any_errors_fatal` failed: ansible-core's `TaskQueueManager._failed_hosts`.
     batch_failed: HashSet<String>,
-    /// `max_fail_percentage` was exceeded: the run ends after this play.
+    /// `max_fail_percentage` was exceeded in the current batch: the run ends after this play.
     broken: bool,
     /// Each host walks the play alone (`strategy: free`): this context is one host's.
     free: bool,
@@ -219,10 +219,6 @@ impl Runner<'_> {
         self.left_out_failed |= all_hosts
             .iter()
             .any(|h| self.states.get(h).is_some_and(|s| s.failed_for_later_plays));
-        // ansible-playbook stops the run when the hosts that failed in a batch are as many as
-        // the batch's hosts, counting in the batch those that had failed before the play (and
-        // so never failed in it): with any of those, it never stops.
-        let failed_before = hosts.len() != all_hosts.len();
         if hosts.is_empty() {
             // Hosts that all failed before are matched: the play just has nothing to run.
             if all_hosts.is_empty() {
@@ -268,7 +264,11 @@ impl Runner<'_> {
             .values()
             .any(|v| crate::vars::value_mentions(&Value::Object(v.clone()), "hostvars"));
         // `ansible_play_hosts` keeps inventory order; the batches run in the play's `order`.
-        let batches = batches::serial_batches(&self.shared, play, &order.apply(hosts.clone()))?;
+        // They are cut from every host the play matched, those that failed before included
+        // (ansible-core's `_get_serialized_batches`); those sit the batch out.
+        let batches =
+            batches::serial_batches(&self.shared, play, &order.apply(ctx.all_hosts.clone()))?;
+        let mut break_play = false;
         for (i, batch) in batches.into_iter().enumerate() {
             if i > 0 {
                 // Each `serial` batch is announced as the play again, as Ansible does.
@@ -276,15 +276,24 @@ impl Runner<'_> {
             }
             ctx.batch_size = batch.len();
             ctx.batch_failed.clear();
-            ctx.hosts = batch;
+            ctx.broken = false;
+            let whole = batch.len();
+            ctx.hosts = batch.into_iter().filter(|h| hosts.contains(h)).collect();
+            if ctx.hosts.is_empty() {
+                continue;
+            }
+            // ansible-playbook stops the run when the hosts that failed in a batch are as
+            // many as the batch's hosts: never when some had failed before the play.
+            let failed_before = ctx.hosts.len() != whole;
             let go_on = if free {
                 self.run_batch_free(&mut ctx)?
             } else {
                 self.run_batch(&mut ctx)?
             };
-            if ctx.broken {
-                return Ok(false);
-            }
+            // Past `max_fail_percentage` the play goes on with its next batch only when this
+            // one held hosts that had failed before (then not all of it failed in it); the run
+            // ends after the play.
+            break_play |= ctx.broken;
             if !go_on && !failed_before {
                 // Ansible stops the whole run when every host of a batch failed in it.
                 return Ok(false);
@@ -293,7 +302,7 @@ impl Runner<'_> {
                 break;
             }
         }
-        Ok(true)
+        Ok(!break_play)
     }
 
     /// The play's `force_handlers`, templated with the play's variables; else the option.
