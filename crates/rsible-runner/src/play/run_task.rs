@@ -237,6 +237,20 @@ impl Runner<'_> {
             }
             self.apply(ctx, task, outcome);
         }
+        if any_failed && !others.is_empty() {
+            // A `run_once` failure fails every host of the batch, and the strategy then fails
+            // them again as under `any_errors_fatal`: marked twice, the other hosts leave the
+            // play without a rescue, and without a failure in the recap.
+            for h in others {
+                if let Some(st) = self.states.get_mut(h) {
+                    if !st.unreachable {
+                        st.failed = true;
+                    }
+                }
+                ctx.batch_failed.insert(h.clone());
+            }
+            ctx.hosts.retain(|h| !others.contains(h));
+        }
         if fatal && any_failed {
             // any_errors_fatal: every host of the play stops here (not counted as failed);
             // inside a block with `rescue`, every host goes to the rescue.
