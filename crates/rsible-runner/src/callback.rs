@@ -109,6 +109,8 @@ pub trait Callback: Send + Sync {
     fn playbook_on_no_hosts_remaining(&self) {}
     /// A host finished a task: ok or changed (see `result["changed"]`).
     fn runner_on_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An include's ok result (its files are announced after, with `playbook_on_include`).
+    fn runner_on_include_ok(&self, _task: &TaskInfo) {}
     /// An ok/changed result that carries a `diff` (before `runner_on_ok`), when diffs are shown.
     fn on_file_diff(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     fn runner_on_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}

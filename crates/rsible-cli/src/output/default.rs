@@ -24,6 +24,9 @@ struct TaskKey {
     name: String,
     module: String,
     is_handler: bool,
+    /// Two unnamed tasks of one module are told apart where the `free` strategy interleaves
+    /// them.
+    span: Option<rsible_source::Span>,
 }
 
 impl TaskKey {
@@ -32,6 +35,7 @@ impl TaskKey {
             name: task.name.clone(),
             module: task.module.clone(),
             is_handler: task.is_handler,
+            span: task.span,
         }
     }
 }
@@ -239,6 +243,12 @@ impl Callback for DefaultCallback {
 
     fn playbook_on_handler_task_start(&self, task: &TaskInfo) {
         self.task_start(task, "RUNNING HANDLER");
+    }
+
+    fn runner_on_include_ok(&self, task: &TaskInfo) {
+        // `v2_runner_on_ok` of an include: only the banner, when another task's came last.
+        let mut st = self.state();
+        self.banner_if_needed(&mut st, task);
     }
 
     fn playbook_on_no_hosts_matched(&self) {

@@ -200,7 +200,7 @@ pub(crate) fn show_outcome(
         Status::Failed => cb.runner_on_failed(info, &event),
         Status::Skipped => cb.runner_on_skipped(info, &event),
         Status::Unreachable => cb.runner_on_unreachable(info, &event),
-        Status::Ok | Status::Changed if is_include => {}
+        Status::Ok | Status::Changed if is_include => cb.runner_on_include_ok(info),
         Status::Ok | Status::Changed => {
             if info.diff && outcome.result.contains_key("diff") {
                 cb.on_file_diff(info, &event);
