@@ -127,6 +127,7 @@ pub fn run_options(
     // `--force-handlers` is a flag whose default is the configuration's.
     opts.force_handlers =
         args.force_handlers || first(env, &["ANSIBLE_FORCE_HANDLERS"]).is_some_and(|v| truthy(&v));
+    opts.strategy = first(env, &["ANSIBLE_STRATEGY"]);
     opts.hash_merge = match first(env, &["ANSIBLE_HASH_BEHAVIOUR"]).as_deref() {
         None | Some("replace") => false,
         Some("merge") => true,

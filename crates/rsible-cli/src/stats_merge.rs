@@ -85,6 +85,9 @@ impl Callback for MergedStats<'_> {
     fn runner_on_failed(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
         self.inner.runner_on_failed(t, e);
     }
+    fn runner_on_include_ok(&self, t: &TaskInfo) {
+        self.inner.runner_on_include_ok(t);
+    }
     fn runner_on_skipped(&self, t: &TaskInfo, e: &ResultEvent<'_>) {
         self.inner.runner_on_skipped(t, e);
     }

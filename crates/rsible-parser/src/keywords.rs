@@ -97,21 +97,10 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("post_tasks", PLAY_ONLY, Runs),
     kw("handlers", PLAY_ONLY, Runs),
     kw("serial", PLAY_ONLY, Runs),
-    kw(
-        "strategy",
-        PLAY_ONLY,
-        DefaultOnly(
-            Default::Str("linear"),
-            "rsible runs the `linear` strategy only",
-        ),
-    ),
+    kw("strategy", PLAY_ONLY, Runs),
     kw("order", PLAY_ONLY, Runs),
     kw("force_handlers", PLAY_ONLY, Runs),
-    kw(
-        "max_fail_percentage",
-        PLAY_ONLY,
-        Refused("a play does not stop at a failure percentage yet"),
-    ),
+    kw("max_fail_percentage", PLAY_ONLY, Runs),
     kw(
         "gather_timeout",
         PLAY_ONLY,
@@ -142,16 +131,8 @@ pub const KEYWORDS: &[Keyword] = &[
     kw("run_once", EVERYWHERE, Runs),
     kw("any_errors_fatal", EVERYWHERE, Runs),
     kw("vars", EVERYWHERE, Runs),
-    kw(
-        "ignore_unreachable",
-        EVERYWHERE,
-        DefaultOnly(Default::False, "unreachable hosts cannot be ignored yet"),
-    ),
-    kw(
-        "throttle",
-        EVERYWHERE,
-        DefaultOnly(Default::Zero, "tasks are not throttled below `forks` yet"),
-    ),
+    kw("ignore_unreachable", EVERYWHERE, Runs),
+    kw("throttle", EVERYWHERE, Runs),
     kw(
         "timeout",
         EVERYWHERE,
@@ -184,11 +165,7 @@ pub const KEYWORDS: &[Keyword] = &[
     ),
     kw("when", BLOCK_TASK, Runs),
     kw("delegate_to", BLOCK_TASK, Runs),
-    kw(
-        "delegate_facts",
-        BLOCK_TASK,
-        DefaultOnly(Default::False, "facts are not delegated yet"),
-    ),
+    kw("delegate_facts", BLOCK_TASK, Runs),
     kw("args", TASK_ONLY, Runs),
     kw("action", TASK_ONLY, Runs),
     kw("local_action", TASK_ONLY, Runs),
@@ -258,21 +235,37 @@ pub(crate) fn check_runs(
 }
 
 /// `meta:` actions the runner does not carry out yet, with the reason; the others
-/// (`flush_handlers noop end_play end_host clear_facts clear_host_errors reset_connection`) run.
-pub const META_REFUSED: &[(&str, &str)] = &[
-    ("end_batch", "a serial batch cannot be ended on its own yet"),
-    ("end_role", "a role cannot be ended early yet"),
-    ("refresh_inventory", "the inventory is read once per run"),
-];
+/// (`flush_handlers noop end_play end_batch end_host end_role clear_facts clear_host_errors
+/// reset_connection`) run.
+pub const META_REFUSED: &[(&str, &str)] =
+    &[("refresh_inventory", "the inventory is read once per run")];
 
-/// Refuses a `meta:` action the runner would otherwise skip.
-pub(crate) fn check_meta(args: &Node) -> Result<(), ParseError> {
+/// Refuses a `meta:` action the runner would otherwise skip, and `end_role` where
+/// ansible-core's loader refuses it (`playbook/helpers.py`): in a handler, outside a role.
+pub(crate) fn check_meta(
+    args: &Node,
+    task: &Node,
+    handler: bool,
+    in_role: bool,
+) -> Result<(), ParseError> {
     let Some(raw) = args.get("_raw_params").or_else(|| args.get("free_form")) else {
         return Ok(());
     };
     let Some(action) = raw.as_str().map(str::trim) else {
         return Ok(());
     };
+    if action == "end_role" && (handler || !in_role) {
+        let message = if handler {
+            "Cannot execute 'end_role' from a handler"
+        } else {
+            "Cannot execute 'end_role' from outside of a role"
+        };
+        return Err(ParseError::Invalid {
+            message: message.to_owned(),
+            span: task.span,
+            hint: None,
+        });
+    }
     match META_REFUSED.iter().find(|(name, _)| *name == action) {
         Some((name, reason)) => Err(ParseError::Invalid {
             message: format!("`meta: {name}` is not supported by rsible yet"),
@@ -351,6 +344,10 @@ mod tests {
             ("throttle", node(NodeKind::Int(0))),
             ("throttle", str_node("0")),
             ("ignore_unreachable", node(NodeKind::Null)),
+            ("max_fail_percentage", node(NodeKind::Int(100))),
+            ("throttle", node(NodeKind::Int(1))),
+            ("ignore_unreachable", node(NodeKind::Bool(true))),
+            ("strategy", str_node("free")),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_ok(),
@@ -358,13 +355,9 @@ mod tests {
             );
         }
         for (name, value) in [
-            ("strategy", str_node("free")),
-            ("strategy", str_node("{{ s }}")),
-            ("ignore_unreachable", node(NodeKind::Bool(true))),
-            ("throttle", node(NodeKind::Int(1))),
-            ("max_fail_percentage", node(NodeKind::Int(100))),
             ("gather_timeout", node(NodeKind::Int(10))),
             ("port", node(NodeKind::Int(22))),
+            ("timeout", node(NodeKind::Int(5))),
         ] {
             assert!(
                 check_runs(name, Scope::Play, &key, &value).is_err(),
@@ -372,7 +365,7 @@ mod tests {
             );
         }
         // A keyword of another scope is left to the caller (unknown keyword, or a module).
-        assert!(check_runs("strategy", Scope::Task, &key, &str_node("free")).is_ok());
+        assert!(check_runs("gather_timeout", Scope::Task, &key, &str_node("5")).is_ok());
     }
 
     #[test]

@@ -17,7 +17,6 @@ const ROLE_UNSUPPORTED: &[&str] = &[
     "become_flags",
     "environment",
     "ignore_errors",
-    "ignore_unreachable",
     "check_mode",
     "diff",
     "no_log",
@@ -25,14 +24,16 @@ const ROLE_UNSUPPORTED: &[&str] = &[
     "delegate_to",
     "connection",
     "remote_user",
-    "any_errors_fatal",
     "module_defaults",
     "collections",
     "debugger",
     "port",
-    "throttle",
     "timeout",
 ];
+
+/// Keywords a `roles:` entry passes to its tasks, handlers and dependencies (ansible-core's
+/// task → block → role → play inheritance): folded into each task that does not set its own.
+const ROLE_FOLDED: &[&str] = &["any_errors_fatal", "ignore_unreachable", "throttle"];
 
 /// Role dependencies nested deeper than this are taken for a cycle.
 const MAX_ROLE_DEPTH: usize = 32;
@@ -63,6 +64,7 @@ pub(crate) fn load_roles(
             dir,
             basedir: None,
             parent: None,
+            folded: &[],
             depth: 0,
             imported,
         };
@@ -87,6 +89,7 @@ pub(crate) fn load_named_role(
         dir: play_dir,
         basedir: parent.and_then(|p| p.path.parent().map(Path::to_path_buf)),
         parent: None,
+        folded: &[],
         depth: 0,
         imported,
     };
@@ -122,6 +125,8 @@ struct From<'a> {
     basedir: Option<PathBuf>,
     /// For a dependency: the role that depends on it (its `when:`/`tags:` pass down).
     parent: Option<&'a Role>,
+    /// The [`ROLE_FOLDED`] keywords of the roles that depend on this one, innermost first.
+    folded: &'a [(String, Node)],
     depth: usize,
     imported: &'a Imported,
 }
@@ -138,12 +143,14 @@ fn add_role(
             entry,
         ));
     }
-    let role = role_header(entry, from, opts)?;
+    let (role, mut folded) = role_header(entry, from, opts)?;
+    folded.extend(from.folded.iter().cloned());
     let how = How {
         from_files: &FromFiles::default(),
         validate: true,
         named: false,
         allow_duplicates: None,
+        folded: &folded,
     };
     add_loaded(role, from, opts, out, &how)
 }
@@ -159,6 +166,8 @@ pub(crate) struct How<'a> {
     /// Overrides the role's `allow_duplicates` (`include_role` and `import_role` say true
     /// unless told otherwise).
     pub(crate) allow_duplicates: Option<bool>,
+    /// The [`ROLE_FOLDED`] keywords its `roles:` entry and the roles depending on it set.
+    pub(crate) folded: &'a [(String, Node)],
 }
 
 /// A located role with its dependencies (first) into `out`, unless it is a duplicate.
@@ -201,6 +210,7 @@ fn add_loaded(
             dir: from.dir,
             basedir: role.path.parent().map(Path::to_path_buf),
             parent: Some(&role),
+            folded: how.folded,
             depth: from.depth + 1,
             imported: from.imported,
         };
@@ -241,6 +251,9 @@ fn add_loaded(
     tasks.extend(files.tasks("tasks", from_files.tasks.as_deref(), false)?);
     role.tasks = tasks;
     role.handlers = files.tasks("handlers", from_files.handlers.as_deref(), true)?;
+    for task in role.tasks.iter_mut().chain(role.handlers.iter_mut()) {
+        fold_role_keywords(task, how.folded);
+    }
     out.roles.push(Arc::new(role));
     Ok(())
 }
@@ -294,10 +307,33 @@ struct Entry<'n> {
     tags: Vec<String>,
     when: Vec<Node>,
     become_: Option<Node>,
+    /// The [`ROLE_FOLDED`] keywords the entry sets.
+    folded: Vec<(String, Node)>,
 }
 
-/// A role from its `roles:` entry, with its defaults and vars but no tasks yet.
-fn role_header(entry: &Node, from: &From<'_>, opts: &ParseOptions) -> Result<Role, ParseError> {
+/// Gives `task` the role's value of each [`ROLE_FOLDED`] keyword it does not set itself (nor
+/// its blocks, already folded into it); the innermost role's value first.
+fn fold_role_keywords(task: &mut crate::Task, folded: &[(String, Node)]) {
+    for (name, value) in folded {
+        let slot = match name.as_str() {
+            "any_errors_fatal" => &mut task.keywords.any_errors_fatal,
+            "ignore_unreachable" => &mut task.keywords.ignore_unreachable,
+            "throttle" => &mut task.keywords.throttle,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(value.clone());
+        }
+    }
+}
+
+/// A role from its `roles:` entry, with its defaults and vars but no tasks yet; and the
+/// [`ROLE_FOLDED`] keywords the entry sets.
+fn role_header(
+    entry: &Node,
+    from: &From<'_>,
+    opts: &ParseOptions,
+) -> Result<(Role, Vec<(String, Node)>), ParseError> {
     let e = role_entry(entry)?;
     let Some(name) = e.name_node.as_str().filter(|n| !n.trim().is_empty()) else {
         return Err(wrong_type("role", "a role name", e.name_node));
@@ -307,7 +343,7 @@ fn role_header(entry: &Node, from: &From<'_>, opts: &ParseOptions) -> Result<Rol
     role.tags = e.tags;
     role.when = e.when;
     role.become_ = e.become_;
-    Ok(role)
+    Ok((role, e.folded))
 }
 
 fn role_entry(entry: &Node) -> Result<Entry<'_>, ParseError> {
@@ -316,6 +352,7 @@ fn role_entry(entry: &Node) -> Result<Entry<'_>, ParseError> {
     let mut role_tags = Vec::new();
     let mut when = Vec::new();
     let mut become_ = None;
+    let mut folded = Vec::new();
     match &entry.kind {
         NodeKind::Str(_) => name_node = Some(entry),
         NodeKind::Map(pairs) => {
@@ -326,6 +363,7 @@ fn role_entry(entry: &Node) -> Result<Entry<'_>, ParseError> {
                     "tags" => role_tags = tags(value, "tags")?,
                     "when" => when = conditions(value),
                     "become" => become_ = Some(value.clone()),
+                    k if ROLE_FOLDED.contains(&k) => folded.push((k.to_owned(), value.clone())),
                     k if ROLE_UNSUPPORTED.contains(&k) => {
                         return Err(invalid(
                             format!("`{k}` on a role is not supported yet"),
@@ -347,6 +385,7 @@ fn role_entry(entry: &Node) -> Result<Entry<'_>, ParseError> {
         tags: role_tags,
         when,
         become_,
+        folded,
     })
 }
 

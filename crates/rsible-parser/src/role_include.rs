@@ -224,6 +224,7 @@ pub(crate) fn import_role(
         validate: opts.validate,
         named: true,
         allow_duplicates: Some(opts.allow_duplicates),
+        folded: &[],
     };
     let roles = load_named_role(
         &name,
@@ -284,6 +285,7 @@ pub fn load_role(
         validate: opts.validate,
         named: true,
         allow_duplicates: Some(opts.allow_duplicates),
+        folded: &[],
     };
     for role in load_named_role(name, span, &how, play_dir, parent, parse_opts, &imported)? {
         let mut role = Role::clone(&role);

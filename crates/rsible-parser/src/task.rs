@@ -240,7 +240,7 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
     };
     let args = module_args(&action, extra_args)?;
     if action.module == "meta" {
-        keywords::check_meta(&args)?;
+        keywords::check_meta(&args, node, ctx.handlers, ctx.role.is_some())?;
     }
     if action.module == "include_role" {
         role_options(&args, &action.key.key_string())?;

@@ -11,6 +11,9 @@ pub struct PlayInfo {
     pub check_mode: bool,
     /// Where the play is written (the json callback's `path`).
     pub span: Option<rsible_source::Span>,
+    /// The play runs the `free` (or `host_pinned`) strategy: a task's banner is shown before
+    /// a result of it that follows another task's, not when the task starts.
+    pub free: bool,
 }
 
 /// A task as the callback sees it.
@@ -44,7 +47,8 @@ pub struct ResultEvent<'a> {
     pub delegated_to: Option<&'a str>,
     /// The result dict (for item events: the item's result, which holds `item` or `_ansible_item_label`).
     pub result: &'a ResultMap,
-    /// For failures: whether `ignore_errors` applies (`...ignoring`).
+    /// For failures: whether `ignore_errors` applies (`...ignoring`); for an unreachable
+    /// host's result (not its items'), whether `ignore_unreachable` does.
     pub ignore_errors: bool,
     /// For item events: the item (or its label).
     pub item: Option<&'a Value>,
@@ -105,6 +109,8 @@ pub trait Callback: Send + Sync {
     fn playbook_on_no_hosts_remaining(&self) {}
     /// A host finished a task: ok or changed (see `result["changed"]`).
     fn runner_on_ok(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
+    /// An include's ok result (its files are announced after, with `playbook_on_include`).
+    fn runner_on_include_ok(&self, _task: &TaskInfo) {}
     /// An ok/changed result that carries a `diff` (before `runner_on_ok`), when diffs are shown.
     fn on_file_diff(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}
     fn runner_on_failed(&self, _task: &TaskInfo, _ev: &ResultEvent<'_>) {}

@@ -16,6 +16,10 @@ pub(crate) struct HostState {
     pub failed: bool,
     /// The host could not be reached: it leaves the run.
     pub unreachable: bool,
+    /// `any_errors_fatal` failed the host inside a block with `rescue`: it goes on with the
+    /// rescue in this play, but ansible-core counts it among the failed hosts, which later
+    /// plays leave out (until `meta: clear_host_errors`).
+    pub failed_for_later_plays: bool,
 }
 
 impl HostState {

@@ -52,6 +52,9 @@ pub struct RunOptions {
     /// `--force-handlers` (or `force_handlers` in the configuration): the default of the play
     /// keyword.
     pub force_handlers: bool,
+    /// `ANSIBLE_STRATEGY` (or `strategy` in the configuration): the default of the play
+    /// keyword; `None` is `linear`.
+    pub strategy: Option<String>,
     /// `hash_behaviour = merge`: a dictionary variable set at several precedence levels is
     /// merged recursively instead of replaced.
     pub hash_merge: bool,
@@ -99,6 +102,7 @@ impl Default for RunOptions {
             gathering: Gathering::Implicit,
             any_errors_fatal: false,
             force_handlers: false,
+            strategy: None,
             hash_merge: false,
         }
     }

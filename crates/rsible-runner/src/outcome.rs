@@ -21,6 +21,9 @@ pub(crate) struct HostOutcome {
     pub result: ResultMap,
     pub status: Status,
     pub ignore_errors: bool,
+    /// `ignore_unreachable`: an unreachable result is counted `ok` and `ignored`, and the host
+    /// stays in the play.
+    pub ignore_unreachable: bool,
     pub error: Option<Vec<ErrorLink>>,
     /// `register:` name.
     pub register: Option<String>,
@@ -30,6 +33,8 @@ pub(crate) struct HostOutcome {
     pub set_facts: Option<Vars>,
     /// `include_vars` values.
     pub included_vars: Option<Vars>,
+    /// Under `delegate_facts`: facts for the hosts the task was delegated to.
+    pub delegated_facts: Vec<(String, rsible_modules::Facts)>,
     /// What `add_host`/`group_by` change in the inventory, with the loop item's index: the
     /// play applies them before the outcome is shown.
     pub inventory: Vec<(Option<usize>, InventoryChange)>,

@@ -50,7 +50,8 @@ pub fn sort_host_results(text: &str) -> String {
         let header = line.starts_with("TASK [")
             || line.starts_with("RUNNING HANDLER [")
             || line.starts_with("PLAY [")
-            || line.starts_with("PLAY RECAP");
+            || line.starts_with("PLAY RECAP")
+            || line.starts_with("NO MORE HOSTS LEFT");
         if header {
             flush(&mut entries, &mut out);
             out.push_str(line);
@@ -88,4 +89,21 @@ pub fn sort_host_results(text: &str) -> String {
     }
     flush(&mut entries, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_host_results;
+
+    /// `NO MORE HOSTS LEFT` closes the task's results: what precedes it is sorted, and it
+    /// stays after them.
+    #[test]
+    fn no_more_hosts_left_ends_a_task_block() {
+        let a =
+            "TASK [t] ***\nfatal: [h3]: FAILED! => {}\nchanged: [h4]\n\nNO MORE HOSTS LEFT ***\n";
+        let b =
+            "TASK [t] ***\nchanged: [h4]\nfatal: [h3]: FAILED! => {}\n\nNO MORE HOSTS LEFT ***\n";
+        assert_eq!(sort_host_results(a), sort_host_results(b));
+        assert!(sort_host_results(a).ends_with("\n\nNO MORE HOSTS LEFT ***\n"));
+    }
 }

@@ -172,6 +172,7 @@ pub const HONOURED: &[Setting] = &[
         Kind::List,
     ),
     honoured(D, "vault_id_match", &["ANSIBLE_VAULT_ID_MATCH"], Kind::Bool),
+    honoured(D, "strategy", &["ANSIBLE_STRATEGY"], Kind::Str),
     honoured(D, "verbosity", &["ANSIBLE_VERBOSITY"], Kind::Int),
     honoured(D, "nocolor", &["ANSIBLE_NOCOLOR", "NO_COLOR"], Kind::Bool),
     honoured(D, "force_color", &["ANSIBLE_FORCE_COLOR"], Kind::Bool),
@@ -364,7 +365,6 @@ pub const OTHERS: &[Setting] = &[
     accepted(D, "command_warnings"),
     accepted(SSH, "scp_if_ssh"),
     // Settings that change what a run does or shows; harmless only at Ansible's default.
-    ignored(D, "strategy", Some("linear")),
     ignored(D, "error_on_undefined_vars", Some("true")),
     ignored(D, "inject_facts_as_vars", Some("true")),
     ignored(D, "private_role_vars", Some("false")),

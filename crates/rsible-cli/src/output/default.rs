@@ -24,6 +24,9 @@ struct TaskKey {
     name: String,
     module: String,
     is_handler: bool,
+    /// Two unnamed tasks of one module are told apart where the `free` strategy interleaves
+    /// them.
+    span: Option<rsible_source::Span>,
 }
 
 impl TaskKey {
@@ -32,6 +35,7 @@ impl TaskKey {
             name: task.name.clone(),
             module: task.module.clone(),
             is_handler: task.is_handler,
+            span: task.span,
         }
     }
 }
@@ -41,6 +45,8 @@ struct State {
     last_task_banner: Option<TaskKey>,
     last_task_name: Option<String>,
     task_type_cache: HashMap<TaskKey, &'static str>,
+    /// The play runs the `free` strategy (`_task_start` prints no banner then).
+    free: bool,
 }
 
 /// Ansible's default screen output.
@@ -59,6 +65,7 @@ impl DefaultCallback {
                 last_task_banner: None,
                 last_task_name: None,
                 task_type_cache: HashMap::new(),
+                free: false,
             }),
         }
     }
@@ -81,6 +88,11 @@ impl DefaultCallback {
     fn task_start(&self, task: &TaskInfo, prefix: &'static str) {
         let mut st = self.state();
         st.task_type_cache.insert(TaskKey::of(task), prefix);
+        if st.free {
+            // Hosts interleave their tasks: each result names its own task.
+            st.last_task_name = None;
+            return;
+        }
         st.last_task_name = Some(task.name.trim().to_owned());
         if self.opts.display_skipped_hosts && self.opts.display_ok_hosts {
             self.print_task_banner(&mut st, task);
@@ -210,6 +222,7 @@ impl Callback for DefaultCallback {
 
     fn playbook_on_play_start(&self, play: &PlayInfo) {
         let mut st = self.state();
+        st.free = play.free;
         let name = play.name.trim();
         let check = if play.check_mode && self.opts.check_mode_markers {
             " [CHECK MODE]"
@@ -230,6 +243,12 @@ impl Callback for DefaultCallback {
 
     fn playbook_on_handler_task_start(&self, task: &TaskInfo) {
         self.task_start(task, "RUNNING HANDLER");
+    }
+
+    fn runner_on_include_ok(&self, task: &TaskInfo) {
+        // `v2_runner_on_ok` of an include: only the banner, when another task's came last.
+        let mut st = self.state();
+        self.banner_if_needed(&mut st, task);
     }
 
     fn playbook_on_no_hosts_matched(&self) {
@@ -393,8 +412,10 @@ impl Callback for DefaultCallback {
             Some(Color::Unreachable),
             self.opts.display_failed_stderr,
         );
-        // `ignore_errors` does not cover an unreachable host; only `ignore_unreachable` would
-        // print `...ignoring` here, and rsible does not run that keyword yet.
+        // Here the flag is `ignore_unreachable` (`ignore_errors` does not cover unreachable).
+        if ev.ignore_errors {
+            st.display.display("...ignoring", Some(Color::Skip), false);
+        }
     }
 
     fn runner_item_on_ok(&self, task: &TaskInfo, ev: &ResultEvent<'_>) {

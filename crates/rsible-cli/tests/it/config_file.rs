@@ -114,7 +114,7 @@ fn settings_rsible_does_not_apply_are_warned_about() {
     let dir = project();
     write(
         &dir.path().join("ansible.cfg"),
-        "[defaults]\nnocows = True\nstrategy = free\nfrobnicate = 1\ncallbacks_enabled = profile_tasks\n",
+        "[defaults]\nnocows = True\nprivate_role_vars = true\nfrobnicate = 1\ncallbacks_enabled = profile_tasks\n",
     );
     let out = rsible(dir.path(), &["site.yml"]);
     assert_eq!(out.status.code(), Some(0));
@@ -122,7 +122,7 @@ fn settings_rsible_does_not_apply_are_warned_about() {
     let cfg = dir.path().join("ansible.cfg");
     for line in [
         format!(
-            "[WARNING]: {}:3: [defaults] strategy is not supported by rsible, ignored",
+            "[WARNING]: {}:3: [defaults] private_role_vars is not supported by rsible, ignored",
             cfg.display()
         ),
         format!(

@@ -37,6 +37,7 @@ fn json_callback_matches_ansible_shape() {
         name: "all".into(),
         check_mode: false,
         span: None,
+        free: false,
     });
     let tasks = expected["plays"][0]["tasks"]
         .as_array()

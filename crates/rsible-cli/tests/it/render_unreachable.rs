@@ -62,7 +62,9 @@ fn unreachable_host_is_not_ignored_by_ignore_errors() {
         map(json!({"changed": false, "msg": format!("Task failed: {msg}"), "unreachable": true}));
     let mut e = ev("bad", &r);
     e.error = Some(&chain);
-    e.ignore_errors = true;
+    // For an unreachable result the runner passes `ignore_unreachable` here, not the task's
+    // `ignore_errors` (difftest 175 runs both keywords).
+    e.ignore_errors = false;
     h.cb.runner_on_unreachable(&t, &e);
     h.recap(&[("bad", [0, 0, 1, 0, 0, 0, 0])]);
     assert_same(&h.out.text(), &fixture("unreach_ignored.ansible.out"));

@@ -77,6 +77,7 @@ impl Harness {
             name: name.to_owned(),
             check_mode: false,
             span: None,
+            free: false,
         });
     }
 

@@ -237,6 +237,11 @@ cases! {
     file_states => "file-states";
     file_touch => "file-touch";
     handlers_hosts => "handlers-hosts";
+    kw_delegate_facts => "kw-delegate-facts";
+    kw_ignore_unreachable => "kw-ignore-unreachable";
+    kw_max_fail_serial => "kw-max-fail-serial";
+    kw_strategy_free => "kw-strategy-free";
+    kw_throttle => "kw-throttle";
     limit_exclude => "limit-exclude";
     limit_file => "limit-file";
     limit_host => "limit-host";

@@ -2,7 +2,9 @@
 //! unreachable, facts, registered values, what a `rescue` sees) and the handlers it notifies.
 
 use rsible_parser::Task;
-use rsible_template::Value;
+use rsible_template::{Value, Vars};
+
+use crate::host_state::HostState;
 
 use super::{PlayCtx, Runner};
 use crate::outcome::{HostOutcome, Status};
@@ -46,6 +48,10 @@ impl Runner<'_> {
                 st.changed += 1;
             }
             Status::Skipped => st.skipped += 1,
+            Status::Unreachable if outcome.ignore_unreachable => {
+                st.ok += 1;
+                st.ignored += 1;
+            }
             Status::Unreachable => st.unreachable += 1,
             Status::Failed if outcome.ignore_errors => {
                 st.ok += 1;
@@ -85,41 +91,70 @@ impl Runner<'_> {
     fn store(&mut self, outcome: HostOutcome) {
         let state = self.states.entry(outcome.host.clone()).or_default();
         match outcome.status {
-            Status::Unreachable => state.unreachable = true,
+            Status::Unreachable if !outcome.ignore_unreachable => state.unreachable = true,
             Status::Failed if !outcome.ignore_errors => state.failed = true,
             _ => {}
         }
         if !state.is_active() {
             self.cleared.remove(&outcome.host);
         }
-        if let Some(facts) = outcome.facts {
-            // `namespace_facts`: `ansible_x` is stored as `x`, except `ansible_local`.
-            for (k, v) in facts {
-                let k = match k.strip_prefix("ansible_") {
-                    Some(short) if k != "ansible_local" => {
-                        state.plain_facts.remove(short);
-                        short.to_owned()
-                    }
-                    _ => {
-                        if k != "ansible_local" {
-                            state.plain_facts.insert(k.clone());
-                        }
-                        k
-                    }
-                };
-                state.facts.insert(k, v);
-            }
+        learn(
+            state,
+            outcome.facts,
+            outcome.included_vars,
+            outcome.set_facts,
+            self.shared.opts.hash_merge,
+        );
+        for (to, facts) in outcome.delegated_facts {
+            let (facts, set_facts, included) = crate::task::split_facts(Some(facts));
+            let state = self.states.entry(to).or_default();
+            learn(
+                state,
+                facts,
+                included,
+                set_facts,
+                self.shared.opts.hash_merge,
+            );
         }
-        if let Some(iv) = outcome.included_vars {
-            vars::combine(&mut state.included, &iv, self.shared.opts.hash_merge);
-        }
-        if let Some(sf) = outcome.set_facts {
-            vars::extend(&mut state.registered, &sf);
-        }
+        let state = self.states.entry(outcome.host.clone()).or_default();
         if let Some(name) = &outcome.register {
             let mut r = outcome.result;
             r.retain(|k, _| !crate::task::internal_key(k));
             state.registered.insert(name.clone(), Value::Object(r));
         }
+    }
+}
+
+/// What a task taught about a host: facts (`setup`), `include_vars` values, `set_fact` values.
+fn learn(
+    state: &mut HostState,
+    facts: Option<Vars>,
+    included: Option<Vars>,
+    set_facts: Option<Vars>,
+    hash_merge: bool,
+) {
+    if let Some(facts) = facts {
+        // `namespace_facts`: `ansible_x` is stored as `x`, except `ansible_local`.
+        for (k, v) in facts {
+            let k = match k.strip_prefix("ansible_") {
+                Some(short) if k != "ansible_local" => {
+                    state.plain_facts.remove(short);
+                    short.to_owned()
+                }
+                _ => {
+                    if k != "ansible_local" {
+                        state.plain_facts.insert(k.clone());
+                    }
+                    k
+                }
+            };
+            state.facts.insert(k, v);
+        }
+    }
+    if let Some(iv) = included {
+        vars::combine(&mut state.included, &iv, hash_merge);
+    }
+    if let Some(sf) = set_facts {
+        vars::extend(&mut state.registered, &sf);
     }
 }

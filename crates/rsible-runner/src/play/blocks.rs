@@ -66,12 +66,15 @@ impl Runner<'_> {
         let body_result = self.run_list(ctx, body, depth, Some(&inner));
         self.rescuable.pop();
         body_result?;
+        // Hosts taken out of the play meanwhile (`end_host`, a `run_once` failure) stay failed.
         let failed: Vec<String> = entered
             .iter()
             .filter(|h| {
-                self.states
-                    .get(*h)
-                    .is_some_and(|s| s.failed && !s.unreachable)
+                ctx.hosts.contains(h)
+                    && self
+                        .states
+                        .get(*h)
+                        .is_some_and(|s| s.failed && !s.unreachable)
             })
             .cloned()
             .collect();

@@ -23,10 +23,20 @@ impl Runner<'_> {
         only: Option<&[String]>,
     ) -> Result<(), RunError> {
         let chosen = |h: &String| only.is_none_or(|o| o.contains(h));
+        // Notifications of hosts that failed keep waiting: a later flush under
+        // `force_handlers` runs them (ansible-core keeps a handler's notified hosts).
+        let mut waiting_failed: Vec<(usize, String)> = Vec::new();
         loop {
             let Some(idx) = (0..ctx.handlers.len())
                 .find(|i| ctx.notified.get(i).is_some_and(|hs| hs.iter().any(chosen)))
             else {
+                for (idx, host) in waiting_failed {
+                    let list = ctx.notified.entry(idx).or_default();
+                    if !list.contains(&host) {
+                        list.push(host);
+                    }
+                }
+                ctx.notified.sort_keys();
                 return Ok(());
             };
             let notified = ctx.notified.shift_remove(&idx).unwrap_or_default();
@@ -38,15 +48,25 @@ impl Runner<'_> {
             }
             // In the play's host order; hosts that failed or were ended since they notified
             // run no handlers, unless `force_handlers` keeps those that failed.
+            let runs = |h: &String| {
+                self.states
+                    .get(h)
+                    .is_some_and(|s| s.is_active() || (ctx.forced.contains(h) && !s.unreachable))
+            };
+            waiting_failed.extend(
+                hosts
+                    .iter()
+                    .filter(|h| {
+                        ctx.hosts.contains(h)
+                            && !runs(h)
+                            && self.states.get(*h).is_some_and(|s| !s.unreachable)
+                    })
+                    .map(|h| (idx, h.clone())),
+            );
             let hosts: Vec<String> = ctx
                 .hosts
                 .iter()
-                .filter(|h| {
-                    hosts.contains(h)
-                        && self.states.get(*h).is_some_and(|s| {
-                            s.is_active() || (ctx.forced.contains(h) && !s.unreachable)
-                        })
-                })
+                .filter(|h| hosts.contains(h) && runs(h))
                 .cloned()
                 .collect();
             if hosts.is_empty() {

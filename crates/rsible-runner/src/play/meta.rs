@@ -1,6 +1,6 @@
 //! `meta:` tasks, which steer the run instead of touching hosts, as the linear strategy runs
 //! them (`StrategyBase._execute_meta`): `noop`, `end_host` and `flush_handlers` once per host,
-//! the others once, for the first host, whose `when` decides for the whole play. Each run is
+//! the others (`end_play`, `end_batch`, `clear_*`) once, for the first host, whose `when` decides for the whole play. Each run is
 //! announced (and, at `-vv`, what it did: `META: …`); a `when` that does not hold shows the
 //! host skipped (not counted in the recap).
 
@@ -18,7 +18,9 @@ enum Action {
     FlushHandlers,
     Noop,
     EndPlay,
+    EndBatch,
     EndHost,
+    EndRole,
     ClearFacts,
     ClearHostErrors,
     ResetConnection,
@@ -37,7 +39,9 @@ impl Action {
             "flush_handlers" => Self::FlushHandlers,
             "noop" => Self::Noop,
             "end_play" => Self::EndPlay,
+            "end_batch" => Self::EndBatch,
             "end_host" => Self::EndHost,
+            "end_role" => Self::EndRole,
             "clear_facts" => Self::ClearFacts,
             "clear_host_errors" => Self::ClearHostErrors,
             "reset_connection" => Self::ResetConnection,
@@ -53,7 +57,11 @@ impl Action {
     fn per_host(self) -> bool {
         matches!(
             self,
-            Self::Noop | Self::EndHost | Self::FlushHandlers | Self::ResetConnection
+            Self::Noop
+                | Self::EndHost
+                | Self::EndRole
+                | Self::FlushHandlers
+                | Self::ResetConnection
         )
     }
 
@@ -62,20 +70,25 @@ impl Action {
             Self::FlushHandlers => "flush_handlers",
             Self::Noop => "noop",
             Self::EndPlay => "end_play",
+            Self::EndBatch => "end_batch",
             Self::EndHost => "end_host",
+            Self::EndRole => "end_role",
             Self::ClearFacts => "clear_facts",
             Self::ClearHostErrors => "clear_host_errors",
             Self::ResetConnection => "reset_connection",
         }
     }
 
-    /// Ansible's `skip_reason` when the condition does not hold for `host`.
-    fn skip_reason(self, host: &str) -> String {
+    /// Ansible's `skip_reason` when the condition does not hold for `host` (`role`: the
+    /// task's role, for `end_role`, whose reason lacks the comma).
+    fn skip_reason(self, host: &str, role: &str) -> String {
         let rest = match self {
+            Self::EndRole => format!("continuing role {role} for {host}"),
             Self::FlushHandlers => format!(", not running handlers for {host}"),
             Self::ClearFacts => format!(", not clearing facts and fact cache for {host}"),
             Self::ClearHostErrors => format!(", not clearing host error state for {host}"),
             Self::EndPlay => ", continuing play".to_owned(),
+            Self::EndBatch => ", continuing current batch".to_owned(),
             Self::EndHost => format!(", continuing execution for {host}"),
             Self::Noop | Self::ResetConnection => String::new(),
         };
@@ -88,7 +101,9 @@ impl Action {
             Self::FlushHandlers => format!("triggered running handlers for {host}"),
             Self::Noop => "noop".to_owned(),
             Self::EndPlay => "ending play".to_owned(),
+            Self::EndBatch => "ending batch".to_owned(),
             Self::EndHost => format!("ending play for {host}"),
+            Self::EndRole => format!("ending role for {host}"),
             Self::ClearFacts => "facts cleared".to_owned(),
             Self::ClearHostErrors => "cleared host errors".to_owned(),
             Self::ResetConnection => "reset connection".to_owned(),
@@ -113,6 +128,11 @@ impl Runner<'_> {
         } else {
             &hosts[..1]
         };
+        let role = task
+            .role
+            .as_ref()
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
         let mut chosen = Vec::new();
         for host in targets {
             self.cb.playbook_on_task_start(&info);
@@ -120,13 +140,17 @@ impl Runner<'_> {
             if matches!(action, Action::Noop | Action::ResetConnection)
                 || self.meta_holds(ctx, task, host)?
             {
-                self.cb
-                    .verbose(2, None, &format!("META: {}", action.done(host)));
+                // ansible-core reports `end_role` under the role's implicit last task, which
+                // shows nothing.
+                if action != Action::EndRole {
+                    self.cb
+                        .verbose(2, None, &format!("META: {}", action.done(host)));
+                }
                 chosen.push(host.clone());
             } else {
-                self.cb
-                    .verbose(2, None, &format!("META: {}", action.skip_reason(host)));
-                self.meta_skipped(&info, action, host);
+                let reason = action.skip_reason(host, &role);
+                self.cb.verbose(2, None, &format!("META: {reason}"));
+                self.meta_skipped(&info, action, host, reason);
             }
         }
         match action {
@@ -139,11 +163,26 @@ impl Runner<'_> {
             }
             Action::FlushHandlers => self.flush_handlers_of(ctx, Some(&chosen))?,
             Action::EndHost => ctx.hosts.retain(|h| !chosen.contains(h)),
+            // The parser allows `end_role` only in a role's tasks.
+            Action::EndRole => {
+                if let Some(r) = &task.role {
+                    let id = super::role_id(r);
+                    ctx.ended_roles
+                        .extend(chosen.iter().map(|h| (h.clone(), id)));
+                }
+            }
+            // Every host of the batch is done: not even a block's `always` runs for it.
             Action::EndPlay if !chosen.is_empty() => {
                 ctx.ended = true;
+                ctx.hosts.clear();
                 return Ok(false);
             }
-            Action::EndPlay => {}
+            // The same, but the play goes on with its next batch.
+            Action::EndBatch if !chosen.is_empty() => {
+                ctx.hosts.clear();
+                return Ok(false);
+            }
+            Action::EndPlay | Action::EndBatch => {}
             Action::ClearFacts if !chosen.is_empty() => {
                 for h in &ctx.all_hosts {
                     if let Some(st) = self.states.get_mut(h) {
@@ -166,6 +205,7 @@ impl Runner<'_> {
         let mut out = Vec::new();
         for h in &ctx.all_hosts {
             if let Some(st) = self.states.get_mut(h) {
+                st.failed_for_later_plays = false;
                 if !st.is_active() {
                     st.failed = false;
                     st.unreachable = false;
@@ -197,8 +237,7 @@ impl Runner<'_> {
         Ok(true)
     }
 
-    fn meta_skipped(&self, info: &TaskInfo, action: Action, host: &str) {
-        let reason = action.skip_reason(host);
+    fn meta_skipped(&self, info: &TaskInfo, action: Action, host: &str, reason: String) {
         let mut result = ResultMap::new();
         let msg = match action {
             Action::EndHost => {

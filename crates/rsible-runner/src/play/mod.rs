@@ -7,14 +7,17 @@
 mod apply;
 mod batches;
 mod blocks;
+mod free;
 mod gather;
 mod handlers;
 mod include;
 mod inventory;
 mod listing;
+mod max_fail;
 mod meta;
 mod precedence;
 mod run_task;
+mod throttle;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -49,6 +52,11 @@ struct Runner<'a> {
     cleared: HashSet<String>,
     /// Handlers are being run: the tasks a handler includes are shown as handlers.
     in_handlers: bool,
+    /// A play left out a host `any_errors_fatal` failed in a rescued block: ansible-core's
+    /// play then ends with failed hosts (exit 2) though the recap counts no failure.
+    left_out_failed: bool,
+    /// Under `strategy: free`, the hosts' runners share the count of hosts running each task.
+    free_throttle: Option<&'a free::Slots>,
 }
 
 /// The hosts a block section runs on.
@@ -92,6 +100,24 @@ struct PlayCtx<'a> {
     /// `force_handlers`: hosts that failed in the section being flushed still run the handlers
     /// they notified.
     forced: Vec<String>,
+    /// `max_fail_percentage` as a fraction.
+    max_fail: Option<f64>,
+    /// Hosts of the current batch, for `max_fail_percentage`.
+    batch_size: usize,
+    /// Hosts that failed for good in the current batch (not rescued, not ignored), or that
+    /// `any_errors_fatal` failed: ansible-core's `TaskQueueManager._failed_hosts`.
+    batch_failed: HashSet<String>,
+    /// `max_fail_percentage` was exceeded in the current batch: the run ends after this play.
+    broken: bool,
+    /// Each host walks the play alone (`strategy: free`): this context is one host's.
+    free: bool,
+    /// `meta: end_role`: the hosts that ended a role (by [`role_id`]) skip its other tasks.
+    ended_roles: Vec<(String, usize)>,
+}
+
+/// One `roles:` entry: its tasks share one header.
+fn role_id(role: &std::sync::Arc<rsible_parser::Role>) -> usize {
+    std::sync::Arc::as_ptr(role) as usize
 }
 
 /// Runs every play of a playbook against an inventory, reporting through `callback`; hosts
@@ -125,6 +151,8 @@ pub fn run_playbook_with(
         started: opts.start_at_task.is_none(),
         cleared: HashSet::new(),
         in_handlers: false,
+        left_out_failed: false,
+        free_throttle: None,
     };
     callback.playbook_on_start(&playbook.path);
     let shown = std::env::current_dir()
@@ -169,7 +197,8 @@ impl Runner<'_> {
             .any(|(h, s)| s.unreachable > 0 && counted(h))
         {
             RunOutcome::HostsUnreachable
-        } else if self.stats.iter().any(|(h, s)| s.failed > 0 && counted(h)) {
+        } else if self.left_out_failed || self.stats.iter().any(|(h, s)| s.failed > 0 && counted(h))
+        {
             RunOutcome::HostsFailed
         } else {
             RunOutcome::Ok
@@ -181,21 +210,35 @@ impl Runner<'_> {
         let (pattern, mut hosts) = listing::play_hosts(&self.shared, play, Some(self.cb))?;
         // Checked before the play is announced, as Ansible's inventory does when asked for hosts.
         let order = listing::host_order(&self.shared, play)?;
+        let max_fail = max_fail::max_fail_fraction(&self.shared, play)?;
+        let strategy = free::play_strategy(&self.shared, play)?;
+        let free = strategy == free::Strategy::Free;
         let name = listing::play_name(&self.shared, play, &pattern);
         self.check_static_vars_files(play)?;
-        self.announce(play, &name);
+        self.announce(play, &name, free);
         if let Some((path, source)) = &self.shared.inventory.vault_error {
             return Err(RunError::Parse(rsible_parser::ParseError::Vault {
                 path: path.clone(),
                 source: source.clone(),
             }));
         }
+        if let free::Strategy::Unknown(s) = strategy {
+            return Err(RunError::Other(format!(
+                "Invalid play strategy specified: {s}"
+            )));
+        }
+        if free && max_fail.is_some() {
+            self.cb.warning("Using max_fail_percentage with the free strategy is not supported, as tasks are executed independently on each host");
+        }
         let all_hosts = hosts.clone();
-        hosts.retain(|h| self.states.get(h).is_none_or(HostState::is_active));
-        // ansible-playbook stops the run when the hosts that failed in a batch are as many as
-        // the batch's hosts, counting in the batch those that had failed before the play (and
-        // so never failed in it): with any of those, it never stops.
-        let failed_before = hosts.len() != all_hosts.len();
+        hosts.retain(|h| {
+            self.states
+                .get(h)
+                .is_none_or(|s| s.is_active() && !s.failed_for_later_plays)
+        });
+        self.left_out_failed |= all_hosts
+            .iter()
+            .any(|h| self.states.get(h).is_some_and(|s| s.failed_for_later_plays));
         if hosts.is_empty() {
             // Hosts that all failed before are matched: the play just has nothing to run.
             if all_hosts.is_empty() {
@@ -242,6 +285,12 @@ impl Runner<'_> {
             name,
             ended: false,
             forced: Vec::new(),
+            max_fail,
+            batch_size: 0,
+            batch_failed: HashSet::new(),
+            broken: false,
+            free,
+            ended_roles: Vec::new(),
         };
         for host in &hosts {
             let files = self.load_vars_files(&ctx, host)?;
@@ -258,14 +307,37 @@ impl Runner<'_> {
             .flatten()
             .any(|(_, v)| crate::vars::value_mentions(&v.to_value(), "hostvars"));
         // `ansible_play_hosts` keeps inventory order; the batches run in the play's `order`.
-        let batches = batches::serial_batches(&self.shared, play, &order.apply(hosts.clone()))?;
+        // They are cut from every host the play matched, those that failed before included
+        // (ansible-core's `_get_serialized_batches`); those sit the batch out.
+        let batches =
+            batches::serial_batches(&self.shared, play, &order.apply(ctx.all_hosts.clone()))?;
+        let mut break_play = false;
         for (i, batch) in batches.into_iter().enumerate() {
             if i > 0 {
                 // Each `serial` batch is announced as the play again, as Ansible does.
-                self.announce(play, &ctx.name);
+                self.announce(play, &ctx.name, free);
             }
-            ctx.hosts = batch;
-            if !self.run_batch(&mut ctx)? && !failed_before {
+            ctx.batch_size = batch.len();
+            ctx.batch_failed.clear();
+            ctx.broken = false;
+            let whole = batch.len();
+            ctx.hosts = batch.into_iter().filter(|h| hosts.contains(h)).collect();
+            if ctx.hosts.is_empty() {
+                continue;
+            }
+            // ansible-playbook stops the run when the hosts that failed in a batch are as
+            // many as the batch's hosts: never when some had failed before the play.
+            let failed_before = ctx.hosts.len() != whole;
+            let go_on = if free {
+                self.run_batch_free(&mut ctx)?
+            } else {
+                self.run_batch(&mut ctx)?
+            };
+            // Past `max_fail_percentage` the play goes on with its next batch only when this
+            // one held hosts that had failed before (then not all of it failed in it); the run
+            // ends after the play.
+            break_play |= ctx.broken;
+            if !go_on && !failed_before {
                 // Ansible stops the whole run when every host of a batch failed in it.
                 return Ok(false);
             }
@@ -273,7 +345,7 @@ impl Runner<'_> {
                 break;
             }
         }
-        Ok(true)
+        Ok(!break_play)
     }
 
     /// The play's `force_handlers`, templated with the play's variables; else the option.
@@ -298,11 +370,12 @@ impl Runner<'_> {
         })
     }
 
-    fn announce(&self, play: &Play, name: &str) {
+    fn announce(&self, play: &Play, name: &str, free: bool) {
         self.cb.playbook_on_play_start(&PlayInfo {
             name: name.to_owned(),
             check_mode: self.shared.opts.check,
             span: Some(play.span),
+            free,
         });
     }
 

@@ -70,6 +70,14 @@ impl Runner<'_> {
                 return Ok(true);
             }
         }
+        if let (Some(role), false) = (&task.role, hosts.is_empty()) {
+            let id = super::role_id(role);
+            hosts.retain(|h| !ctx.ended_roles.iter().any(|(e, r)| e == h && *r == id));
+            if hosts.is_empty() {
+                // Hosts that ended the role pass over the rest of it.
+                return Ok(true);
+            }
+        }
         if hosts.is_empty() {
             // Ansible ends the play quietly here (`NO MORE HOSTS LEFT` is for
             // max_fail_percentage); inside a block only the block's remaining tasks are skipped.
@@ -145,6 +153,12 @@ impl Runner<'_> {
         } else {
             self.cb.playbook_on_task_start(&info);
         }
+        if ctx.free && bypasses_host_loop(task) {
+            return Err(RunError::Other(format!(
+                "The '{}' module bypasses the host loop, which is currently not supported in the free strategy and would instead execute for every host in the inventory list.",
+                task.module
+            )));
+        }
         let run_once = Inherited::new(task, ctx.play).run_once();
         // `add_host` runs on the first host too, but its result is that host's alone.
         let once = run_once || bypasses_host_loop(task);
@@ -157,9 +171,22 @@ impl Runner<'_> {
         } else {
             Shown::All
         };
-        let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown);
+        let throttle = match jobs.first() {
+            Some(job) => self.throttle(ctx, task, &job.vars, &job.origin)?,
+            None => None,
+        };
+        // Under `free` the other hosts run the same task on their own runners: the throttle
+        // counts them all (ansible-core counts the workers busy with the task).
+        let slot = match (throttle, self.free_throttle) {
+            (Some(n), Some(slots)) => Some(slots.acquire(task, n)),
+            _ => None,
+        };
+        let mut outcomes = dispatch(&self.shared, self.cb, &info, &jobs, shown, throttle);
+        drop(slot);
         if shown == Shown::Include {
-            return self.run_includes(ctx, task, &info, outcomes);
+            let ran = self.run_includes(ctx, task, &info, outcomes);
+            self.check_max_fail(ctx);
+            return ran;
         }
         if shown == Shown::Inventory {
             for outcome in &mut outcomes {
@@ -168,6 +195,7 @@ impl Runner<'_> {
         }
         let others = if run_once { &hosts[1..] } else { &[] };
         self.apply_all(ctx, task, outcomes, others);
+        self.check_max_fail(ctx);
         Ok(())
     }
 
@@ -211,8 +239,14 @@ impl Runner<'_> {
             .any_errors_fatal()
             .unwrap_or(self.shared.opts.any_errors_fatal);
         let mut any_failed = false;
+        // A failure inside a block with `rescue` is not final.
+        let rescuable = self.rescuable.iter().any(|r| *r);
         for outcome in outcomes {
-            any_failed |= outcome.status == Status::Failed && !outcome.ignore_errors;
+            let failed = outcome.status == Status::Failed && !outcome.ignore_errors;
+            any_failed |= failed;
+            if failed && !rescuable {
+                ctx.batch_failed.insert(outcome.host.clone());
+            }
             if let Some(name) = &outcome.register {
                 for other in others {
                     if let Some(st) = self.states.get_mut(other) {
@@ -223,12 +257,33 @@ impl Runner<'_> {
             }
             self.apply(ctx, task, outcome);
         }
+        if any_failed && !others.is_empty() {
+            // A `run_once` failure fails every host of the batch, and the strategy then fails
+            // them again as under `any_errors_fatal`: marked twice, the other hosts leave the
+            // play without a rescue, and without a failure in the recap.
+            for h in others {
+                if let Some(st) = self.states.get_mut(h) {
+                    if !st.unreachable {
+                        st.failed = true;
+                    }
+                }
+                ctx.batch_failed.insert(h.clone());
+            }
+            ctx.hosts.retain(|h| !others.contains(h));
+        }
         if fatal && any_failed {
             // any_errors_fatal: every host of the play stops here (not counted as failed);
             // inside a block with `rescue`, every host goes to the rescue.
             for h in &ctx.hosts {
+                let failed_itself = self.states.get(h).is_some_and(|s| s.failed);
                 if let Some(st) = self.states.get_mut(h) {
                     st.failed = true;
+                    // ansible-core's strategy puts every host it did not see fail among the
+                    // failed hosts, even those a rescue takes.
+                    st.failed_for_later_plays |= rescuable && !failed_itself;
+                }
+                if !rescuable {
+                    ctx.batch_failed.insert(h.clone());
                 }
             }
         }

@@ -39,11 +39,37 @@ pub(super) fn run_item(
     vars: &Vars,
     tx: &Sender<Event>,
 ) -> Pass {
-    let (delegate, item) = match resolve::delegate(shared, job, vars) {
+    let (delegate, mut item) = match resolve::delegate(shared, job, vars) {
         Ok(d) => (d.clone(), run_delegated(shared, job, keywords, d, vars, tx)),
         Err((f, written)) => (written, f.into_item()),
     };
+    // `delegate_facts`: what the pass learned belongs to the host it ran on (ansible-core's
+    // `get_delegated_hosts`), not to the host whose task it is.
+    if let (true, Some(to)) = (keywords.delegate_facts, &delegate) {
+        if let Some(facts) = item.facts.take() {
+            item.delegated_facts.push((to.clone(), facts));
+        }
+    }
+    let delegate = delegate.map(|d| delegate_label(shared, &job.host, d));
     Pass { item, delegate }
+}
+
+/// How a result shows the host it was delegated to: with its address when the inventory
+/// gives it another (`h1 -> h2(10.0.0.2)`), as the default callback's `host_label` does from
+/// `_ansible_delegated_vars`.
+pub(super) fn delegate_label(shared: &Shared<'_>, host: &str, delegate: String) -> String {
+    if delegate == host {
+        return delegate;
+    }
+    let vars = crate::vars::inventory_vars(&shared.inventory, &delegate);
+    let addr = vars
+        .get("ansible_host")
+        .or_else(|| vars.get("ansible_ssh_host"))
+        .map(crate::template_node::python_str);
+    match addr {
+        Some(a) if a != delegate => format!("{delegate}({a})"),
+        _ => delegate,
+    }
 }
 
 /// The pass once `delegate_to` is known.
@@ -215,6 +241,7 @@ impl Attempts<'_> {
                     facts: facts.clone(),
                     inventory: inventory.iter().map(|c| (None, c.clone())).collect(),
                     refused: refused.clone(),
+                    delegated_facts: Vec::new(),
                 }
             };
             normalise(&mut result);
@@ -269,7 +296,11 @@ impl Attempts<'_> {
         shown.insert("retries".into(), Value::from(total));
         let _ = self.tx.send(Event::Retry {
             host: self.job.host.clone(),
-            delegated_to: self.task.delegate.clone(),
+            delegated_to: self
+                .task
+                .delegate
+                .clone()
+                .map(|d| delegate_label(self.shared, &self.job.host, d)),
             result: shown,
         });
     }

@@ -22,6 +22,8 @@ pub(crate) struct ItemResult {
     pub inventory: Vec<(Option<usize>, InventoryChange)>,
     /// The module's refusal of the task's arguments, for diagnostics at the keys.
     pub refused: Option<ArgsError>,
+    /// Under `delegate_facts`: the facts of each pass, for the host it was delegated to.
+    pub delegated_facts: Vec<(String, Facts)>,
 }
 
 impl From<(ResultMap, Option<Vec<ErrorLink>>)> for ItemResult {
@@ -33,6 +35,7 @@ impl From<(ResultMap, Option<Vec<ErrorLink>>)> for ItemResult {
             facts: None,
             inventory: Vec::new(),
             refused: None,
+            delegated_facts: Vec::new(),
         }
     }
 }
@@ -238,7 +241,11 @@ pub(crate) fn unreachable(task: &Task, msg: &str) -> ItemResult {
     r.insert("changed".into(), Value::Bool(false));
     r.insert("msg".into(), Value::from(format!("Task failed: {msg}")));
     r.insert("unreachable".into(), Value::Bool(true));
-    let chain = vec![link("Task failed.", Some(task.span)), link(msg, None)];
+    // The implicit `Gathering Facts` task (its module key is the play itself) was written
+    // nowhere: Ansible's report has no origin then.
+    let implicit = task.module == super::GATHER_FACTS && task.module_key.span == task.span;
+    let origin = (!implicit).then_some(task.span);
+    let chain = vec![link("Task failed.", origin), link(msg, None)];
     (r, Some(chain)).into()
 }
 

@@ -31,11 +31,13 @@ fn run_host_inner(shared: &Shared<'_>, job: &HostJob<'_>, tx: &Sender<Event>) ->
         result: ResultMap::new(),
         status: Status::Ok,
         ignore_errors: keywords.ignore_errors,
+        ignore_unreachable: keywords.ignore_unreachable,
         error: None,
         register: keywords.register.clone(),
         facts: None,
         set_facts: None,
         included_vars: None,
+        delegated_facts: Vec::new(),
         inventory: Vec::new(),
         diagnostics: Vec::new(),
     };
@@ -75,9 +77,11 @@ fn finish(mut outcome: HostOutcome, item: ItemResult) -> HostOutcome {
         chain,
         facts,
         inventory,
+        delegated_facts,
         ..
     } = item;
     outcome.inventory = inventory;
+    outcome.delegated_facts = delegated_facts;
     mark_exception(&mut result);
     (outcome.facts, outcome.set_facts, outcome.included_vars) = split_facts(facts);
     outcome.status = HostOutcome::status_of(&result);

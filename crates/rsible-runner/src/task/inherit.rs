@@ -86,6 +86,12 @@ impl<'a> Inherited<'a> {
             .map(|n| truthy(&n.to_value()))
     }
 
+    /// `throttle`: the task (with its blocks), the play.
+    pub(crate) fn throttle(&self) -> Option<&'a Node> {
+        let kw = &self.task.keywords;
+        kw.throttle.as_ref().or(self.play.throttle.as_ref())
+    }
+
     /// `check_mode`: the task, the play.
     pub(crate) fn check_mode(&self) -> Option<&'a Node> {
         let kw = &self.task.keywords;
@@ -98,6 +104,14 @@ impl<'a> Inherited<'a> {
         kw.ignore_errors
             .as_ref()
             .or(self.play.ignore_errors.as_ref())
+    }
+
+    /// `ignore_unreachable`: the task (with its blocks), the play.
+    pub(crate) fn ignore_unreachable(&self) -> Option<&'a Node> {
+        let kw = &self.task.keywords;
+        kw.ignore_unreachable
+            .as_ref()
+            .or(self.play.ignore_unreachable.as_ref())
     }
 
     /// `run_once`: the task, the play; as written.

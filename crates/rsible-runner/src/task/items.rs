@@ -86,6 +86,7 @@ pub(super) fn run_loop(
     let mut results = Vec::with_capacity(items.len());
     let mut facts: Option<Facts> = None;
     let mut inventory = Vec::new();
+    let mut delegated_facts = Vec::new();
     let mut summary = Summary {
         count: items.len(),
         changed: false,
@@ -112,6 +113,7 @@ pub(super) fn run_loop(
         let pass = run_item(shared, job, keywords, &vars, tx);
         let mut r = pass.item.result;
         merge_facts(&mut facts, pass.item.facts);
+        delegated_facts.extend(pass.item.delegated_facts);
         inventory.extend(
             pass.item
                 .inventory
@@ -143,6 +145,7 @@ pub(super) fn run_loop(
     Ok(ItemResult {
         facts,
         inventory,
+        delegated_facts,
         ..(summary.aggregate(results), None).into()
     })
 }

@@ -26,7 +26,7 @@ pub(crate) use items::item_vars_of;
 pub use module_call::unimplemented_modules;
 pub(crate) use module_call::{
     action_names, bypasses_host_loop, changes_inventory, internal_key, may_read_hostvars,
-    GATHER_FACTS, INCLUDE_ROLE, INCLUDE_TASKS, META,
+    split_facts, GATHER_FACTS, INCLUDE_ROLE, INCLUDE_TASKS, META,
 };
 pub(crate) use normalise::apply_changed_failed_when;
 pub(crate) use pool::{dispatch, show_outcome, Shown};

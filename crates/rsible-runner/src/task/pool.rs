@@ -57,17 +57,23 @@ pub(crate) enum Shown {
     Inventory,
 }
 
-/// Runs `jobs` on up to `forks` threads, reporting events as they come; the hosts' outcomes
-/// in the order they finished.
+/// Runs `jobs` on up to `forks` threads (fewer under the task's `throttle`), reporting events
+/// as they come; the hosts' outcomes in the order they finished.
 pub(crate) fn dispatch(
     shared: &Shared<'_>,
     cb: &dyn Callback,
     info: &TaskInfo,
     jobs: &[HostJob<'_>],
     shown: Shown,
+    throttle: Option<usize>,
 ) -> Vec<HostOutcome> {
     let (tx, rx) = mpsc::channel::<Event>();
-    let forks = shared.opts.forks.max(1).min(jobs.len().max(1));
+    let forks = shared
+        .opts
+        .forks
+        .min(throttle.unwrap_or(usize::MAX))
+        .max(1)
+        .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut reporter = Reporter {
         cb,
@@ -182,7 +188,11 @@ pub(crate) fn show_outcome(
         host: &outcome.host,
         delegated_to: outcome.delegated_to.as_deref(),
         result: &outcome.result,
-        ignore_errors: outcome.ignore_errors,
+        ignore_errors: if outcome.status == Status::Unreachable {
+            outcome.ignore_unreachable
+        } else {
+            outcome.ignore_errors
+        },
         item: None,
         error: outcome.error.as_deref(),
     };
@@ -190,7 +200,7 @@ pub(crate) fn show_outcome(
         Status::Failed => cb.runner_on_failed(info, &event),
         Status::Skipped => cb.runner_on_skipped(info, &event),
         Status::Unreachable => cb.runner_on_unreachable(info, &event),
-        Status::Ok | Status::Changed if is_include => {}
+        Status::Ok | Status::Changed if is_include => cb.runner_on_include_ok(info),
         Status::Ok | Status::Changed => {
             if info.diff && outcome.result.contains_key("diff") {
                 cb.on_file_diff(info, &event);

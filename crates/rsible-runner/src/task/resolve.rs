@@ -22,6 +22,10 @@ pub(crate) struct HostKeywords {
     pub register: Option<String>,
     /// `ignore_errors`; a value that does not template counts as false.
     pub ignore_errors: bool,
+    /// `ignore_unreachable`; a value that does not template counts as false.
+    pub ignore_unreachable: bool,
+    /// `delegate_facts`: facts go to the host the task is delegated to.
+    pub delegate_facts: bool,
     /// `delegate_to` as written: what a looped task's result is shown delegated to, as
     /// Ansible shows it (each item shows its own, templated).
     pub delegate_as_written: Option<String>,
@@ -37,6 +41,10 @@ impl HostKeywords {
                 .and_then(Node::as_str)
                 .map(str::to_owned),
             ignore_errors: flag(shared, job, job.keywords().ignore_errors(), &job.vars)
+                .unwrap_or(false),
+            ignore_unreachable: flag(shared, job, job.keywords().ignore_unreachable(), &job.vars)
+                .unwrap_or(false),
+            delegate_facts: flag(shared, job, kw.delegate_facts.as_ref(), &job.vars)
                 .unwrap_or(false),
             delegate_as_written: kw.delegate_to.as_ref().map(|n| python_str(&n.to_value())),
         }
