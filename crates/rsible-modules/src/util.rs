@@ -204,6 +204,19 @@ pub(crate) fn get_distribution(os_release_id: &str) -> String {
     }
 }
 
+/// Python's `type(v).__name__`, as Ansible's argument messages print a value's type.
+pub fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,18 +284,5 @@ mod tests {
     fn strips_all_trailing_newlines() {
         assert_eq!(output_text(b"hi\r\n\n", true), "hi");
         assert_eq!(output_text(b"hi\n", false), "hi\n");
-    }
-}
-
-/// Python's `type(v).__name__`, as Ansible's argument messages print a value's type.
-pub fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
