@@ -175,7 +175,8 @@ apt-get -qq update
 /// places roles write, and the running services. Left out: what each fresh host has of its own
 /// (ssh host keys, the harness's login key, machine-id, its /etc/hosts) and what package
 /// scripts generate differently on every install (the snakeoil certificate, postfix's
-/// aliases.db, Java's cacerts keystore: their checksums differ between two hosts of one set).
+/// aliases.db, Java's cacerts keystore, Python's bytecode caches that record install times:
+/// their checksums differ between two hosts of one set).
 const STATE: &str = r"dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' | LC_ALL=C sort
 apt-mark showhold | LC_ALL=C sort
 getent passwd | LC_ALL=C sort
@@ -189,7 +190,7 @@ find etc usr/local opt srv home root var/spool/cron -xdev \
 find etc usr/local opt home root var/spool/cron -xdev -type f \
   ! -path 'etc/ssh/ssh_host_*' ! -path 'etc/ssh/rsible_host_*' ! -path 'etc/ssh/authorized_keys/*' ! -path etc/machine-id ! -path etc/hosts ! -path 'etc/ssl/*snakeoil*' \
   ! -path 'root/.ansible*' ! -path 'home/vagrant/.ansible*' ! -path etc/ld.so.cache \
-  ! -path etc/aliases.db ! -path etc/ssl/certs/java/cacerts \
+  ! -path etc/aliases.db ! -path etc/ssl/certs/java/cacerts ! -name '*.pyc' \
   -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 -r md5sum
 if [ -d /run/systemd/system ]; then
   systemctl list-units --type=service --state=running --no-legend --plain | awk '{print $1}' | LC_ALL=C sort
