@@ -177,7 +177,7 @@ apt-get -qq update
 /// scripts generate differently on every install (the snakeoil certificate, postfix's
 /// aliases.db, Java's cacerts keystore, Python's bytecode caches that record install times:
 /// their checksums differ between two hosts of one set).
-const STATE: &str = r"dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' | LC_ALL=C sort
+const STATE: &str = r#"dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' | LC_ALL=C sort
 apt-mark showhold | LC_ALL=C sort
 getent passwd | LC_ALL=C sort
 getent group | LC_ALL=C sort
@@ -187,15 +187,19 @@ find etc usr/local opt srv home root var/spool/cron -xdev \
      -o -path 'etc/ssl/*snakeoil*' -o -path 'etc/ssl/certs/*' -o -path 'root/.ansible*' \
      -o -path 'home/vagrant/.ansible*' -o -path etc/ld.so.cache -o -path 'srv/corpus-repo*' \) -prune \
   -o -printf '%M %u %g %p\n' 2>/dev/null | LC_ALL=C sort -k4
-find etc usr/local opt home root var/spool/cron -xdev -type f \
+find etc usr/local opt home root -xdev -type f \
   ! -path 'etc/ssh/ssh_host_*' ! -path 'etc/ssh/rsible_host_*' ! -path 'etc/ssh/authorized_keys/*' ! -path etc/machine-id ! -path etc/hosts ! -path 'etc/ssl/*snakeoil*' \
   ! -path 'root/.ansible*' ! -path 'home/vagrant/.ansible*' ! -path etc/ld.so.cache \
   ! -path etc/aliases.db ! -path etc/ssl/certs/java/cacerts ! -name '*.pyc' \
   -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 -r md5sum
+# crontab(1) heads each table with the temp file and time it was installed from.
+for f in $(find var/spool/cron -type f 2>/dev/null | LC_ALL=C sort); do
+  echo "== $f"; sed '1,3{/^# /d}' "$f"
+done
 if [ -d /run/systemd/system ]; then
   systemctl list-units --type=service --state=running --no-legend --plain | awk '{print $1}' | LC_ALL=C sort
 fi
-";
+"#;
 
 /// Each task's lines as a sorted multiset: with two hosts failing one task, Ansible prints their
 /// `[ERROR]` reports and `fatal:` lines in the order the results arrive, which the usual sorting
