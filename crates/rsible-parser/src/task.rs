@@ -92,8 +92,14 @@ pub fn load_included_tasks(
     if let Some(r) = &role {
         fallback.push(r.path.join("tasks"));
     }
+    // The role's own library/ modules and the playbook's, as when the role was loaded.
+    let opts = opts.with_library(play_dir);
+    let opts = match &role {
+        Some(r) => std::borrow::Cow::Owned(opts.with_library(&r.path).into_owned()),
+        None => opts,
+    };
     let ctx = TaskContext {
-        opts,
+        opts: &opts,
         handlers,
         role,
         dir,
