@@ -16,6 +16,7 @@ pub fn read_text(path: &Path) -> Result<String, ParseError> {
     };
     let bytes = fs_err::read(path).map_err(read_error)?;
     if rsible_vault::is_encrypted(&bytes) {
+        rsible_source::SourceMap::mark_secret(path);
         return rsible_vault::current()
             .decrypt(&bytes)
             .map(|d| lossy(d.plaintext))

@@ -85,7 +85,7 @@ impl Diagnostic {
             let line_no = span.start.line.to_string();
             let pad = " ".repeat(line_no.len());
             let _ = writeln!(out, "{pad}{blue}-->{reset} {span}");
-            if let Some(line) = SourceMap::line(span.source, span.start.line) {
+            if let Some(line) = SourceMap::shown_line(span.source, span.start.line) {
                 let _ = writeln!(out, "{pad} {blue}|{reset}");
                 let _ = writeln!(out, "{blue}{line_no} |{reset} {line}");
                 let col = span.start.column.max(1) as usize;

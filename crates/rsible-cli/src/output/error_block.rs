@@ -121,6 +121,10 @@ pub fn source_context(span: Span) -> String {
         }
         return out;
     }
+    // Decrypted vault text is named, never quoted.
+    if SourceMap::is_secret(span.source) {
+        return out;
+    }
     let annotated = annotated_lines(span);
     if !annotated.is_empty() {
         out.push_str("\n\n");

@@ -49,12 +49,15 @@ impl Runner<'_> {
     ) -> Result<(), RunError> {
         let mut groups: Vec<Inclusion> = Vec::new();
         let mut included: Vec<HostOutcome> = Vec::new();
+        // Applied together, as any task's results: `any_errors_fatal` then stops the play
+        // before an inclusion runs.
+        let mut not_included: Vec<HostOutcome> = Vec::new();
         for outcome in outcomes {
             if matches!(outcome.status, Status::Ok | Status::Changed) {
                 group(&mut groups, &outcome, info);
                 included.push(outcome);
             } else {
-                self.apply(ctx, task, outcome);
+                not_included.push(outcome);
             }
         }
         // Each included file counts as an ok for its hosts, not the include itself.
@@ -69,7 +72,7 @@ impl Runner<'_> {
                             if let Some(i) = included.iter().position(|o| &o.host == h) {
                                 let outcome = failed_include(included.remove(i), &reason);
                                 crate::task::show_outcome(self.cb, info, &outcome, false);
-                                self.apply(ctx, task, outcome);
+                                not_included.push(outcome);
                             }
                         }
                         continue;
@@ -120,8 +123,17 @@ impl Runner<'_> {
                 }
             }
         }
+        self.apply_all(ctx, task, not_included, &[]);
         for (inc, what) in loaded {
-            self.run_included(ctx, task, info, what, inc.item, inc.hosts)?;
+            let hosts: Vec<String> = inc
+                .hosts
+                .into_iter()
+                .filter(|h| ctx.hosts.contains(h) && !ctx.batch_failed.contains(h))
+                .collect();
+            if hosts.is_empty() {
+                continue;
+            }
+            self.run_included(ctx, task, info, what, inc.item, hosts)?;
         }
         Ok(())
     }

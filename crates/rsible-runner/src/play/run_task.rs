@@ -228,7 +228,7 @@ impl Runner<'_> {
 
     /// Applies every outcome; a `run_once` result is registered for `others` too, and under
     /// `any_errors_fatal` a failure stops every host of the play.
-    fn apply_all(
+    pub(super) fn apply_all(
         &mut self,
         ctx: &mut PlayCtx<'_>,
         task: &Task,
