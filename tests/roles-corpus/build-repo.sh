@@ -46,5 +46,6 @@ if ((${#wheels[@]})); then
 fi
 (cd "$out.tmp" && dpkg-scanpackages -m . /dev/null >Packages 2>/dev/null && gzip -9nk Packages)
 mv "$out.tmp" "$out"
-echo "built $out ($(ls "$out" | grep -c '\.deb$') packages)"
+debs=("$out"/*.deb)
+echo "built $out (${#debs[@]} packages)"
 echo "$out" >&3
