@@ -123,14 +123,7 @@ impl Callback for MergedStats<'_> {
         let mut guard = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
         let total = guard.get_or_insert_with(Stats::default);
         for (host, s) in &stats.hosts {
-            let t = total.hosts.entry(host.clone()).or_default();
-            t.ok += s.ok;
-            t.changed += s.changed;
-            t.unreachable += s.unreachable;
-            t.failed += s.failed;
-            t.skipped += s.skipped;
-            t.rescued += s.rescued;
-            t.ignored += s.ignored;
+            *total.hosts.entry(host.clone()).or_default() += s;
         }
     }
 }

@@ -83,6 +83,18 @@ pub struct HostStats {
     pub ignored: u32,
 }
 
+impl std::ops::AddAssign<&HostStats> for HostStats {
+    fn add_assign(&mut self, s: &HostStats) {
+        self.ok += s.ok;
+        self.changed += s.changed;
+        self.unreachable += s.unreachable;
+        self.failed += s.failed;
+        self.skipped += s.skipped;
+        self.rescued += s.rescued;
+        self.ignored += s.ignored;
+    }
+}
+
 /// The recap: hosts in the order Ansible prints them (sorted by name).
 #[derive(Clone, Debug, Default)]
 pub struct Stats {

@@ -218,14 +218,7 @@ impl Runner<'_> {
             }
         }
         for (name, s) in run.stats {
-            let t = self.stats_for(&name);
-            t.ok += s.ok;
-            t.changed += s.changed;
-            t.unreachable += s.unreachable;
-            t.failed += s.failed;
-            t.skipped += s.skipped;
-            t.rescued += s.rescued;
-            t.ignored += s.ignored;
+            *self.stats_for(&name) += &s;
         }
         self.cleared.extend(run.cleared);
         self.started |= run.started;

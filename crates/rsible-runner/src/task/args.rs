@@ -76,24 +76,18 @@ pub(super) fn render_args(
                     out.insert(key, strip_omit(value, &shared.omit));
                 }
             }
-            // Raised from another error with no place of its own (a lookup's `from e`): the
-            // cause is its own section, and the message takes no full stop.
-            Err(TemplateError::Caused(c)) if c.origin.is_none() => {
-                let (what, span) = finalization();
-                return Err(TaskFault::new(
-                    job.task,
-                    Some((&what, span)),
-                    &format!("Error while resolving value for '{key}': {}", c.context),
-                    c.span.or(Some(v.span)),
-                )
-                .caused_apart(&c.cause));
-            }
+            // Raised from another error: the cause is its own section. One with no place of its
+            // own (a lookup's `from e`) leaves the message without a full stop.
             Err(TemplateError::Caused(c)) => {
                 let (what, span) = finalization();
+                let stop = if c.origin.is_some() { "." } else { "" };
                 return Err(TaskFault::new(
                     job.task,
                     Some((&what, span)),
-                    &format!("Error while resolving value for '{key}': {}.", c.context),
+                    &format!(
+                        "Error while resolving value for '{key}': {}{stop}",
+                        c.context
+                    ),
                     c.span.or(Some(v.span)),
                 )
                 .caused_by(&c.cause, c.origin));

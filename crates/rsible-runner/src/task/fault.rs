@@ -75,22 +75,14 @@ impl TaskFault {
         Self::new(task, None, &e.ansible_message(), e.span()).with_help(e)
     }
 
-    /// One more cause at the end of the chain, shown as its own section although it has no
-    /// place (Ansible's `<<< caused by >>>` for an exception raised from another).
-    #[must_use]
-    pub(crate) fn caused_apart(mut self, cause: &str) -> Self {
-        self.chain.push(ErrorLink {
-            keep_apart: true,
-            ..link(cause, None)
-        });
-        self.result = failed_result(join_chain(&self.chain));
-        self
-    }
-
-    /// One more cause at the end of the chain.
+    /// One more cause at the end of the chain, always its own section (Ansible's
+    /// `<<< caused by >>>`), at `span` when it has a place.
     #[must_use]
     pub(crate) fn caused_by(mut self, cause: &str, span: Option<Span>) -> Self {
-        self.chain.push(link(cause, span));
+        self.chain.push(ErrorLink {
+            keep_apart: span.is_none(),
+            ..link(cause, span)
+        });
         self.result = failed_result(join_chain(&self.chain));
         self
     }
