@@ -52,6 +52,11 @@ impl Runner<'_> {
         // Applied together, as any task's results: `any_errors_fatal` then stops the play
         // before an inclusion runs.
         let mut not_included: Vec<HostOutcome> = Vec::new();
+        // Ansible lists hosts as their results arrived; with forks they start in inventory
+        // order and an include does no work, so that is the order it shows. Completion order
+        // here would race.
+        let mut outcomes = outcomes;
+        outcomes.sort_by_key(|o| ctx.hosts.iter().position(|h| h == &o.host));
         for outcome in outcomes {
             if matches!(outcome.status, Status::Ok | Status::Changed) {
                 group(&mut groups, &outcome, info);
