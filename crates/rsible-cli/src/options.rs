@@ -113,6 +113,7 @@ pub fn run_options(
         None => None,
     };
     opts.control_path_dir = first(env, &["ANSIBLE_SSH_CONTROL_PATH_DIR"]).map(PathBuf::from);
+    opts.persistent_shell = first(env, &["RSIBLE_PERSISTENT_SHELL"]).is_none_or(|v| truthy(&v));
     opts.gathering = match first(env, &["ANSIBLE_GATHERING"]).as_deref() {
         None | Some("implicit") => Gathering::Implicit,
         Some("explicit") => Gathering::Explicit,

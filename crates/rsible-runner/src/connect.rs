@@ -147,6 +147,7 @@ fn ssh_settings(shared: &Shared<'_>, job: &HostJob<'_>, target: &str, vars: &Var
             matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
         });
     s.control_dir.clone_from(&opts.control_path_dir);
+    s.persistent_shell = opts.persistent_shell;
     s
 }
 

@@ -45,6 +45,9 @@ pub struct RunOptions {
     pub remote_port: Option<u16>,
     /// `control_path_dir`: where the ssh control sockets go (default: the temp dir).
     pub control_path_dir: Option<std::path::PathBuf>,
+    /// `RSIBLE_PERSISTENT_SHELL` (on unless turned off): one shell loop per ssh host runs every
+    /// command; off, each command opens its own session.
+    pub persistent_shell: bool,
     /// `gathering`: when plays gather facts.
     pub gathering: Gathering,
     /// `any_errors_fatal`: the default of the play keyword.
@@ -99,6 +102,7 @@ impl Default for RunOptions {
             host_key_checking: true,
             remote_port: None,
             control_path_dir: None,
+            persistent_shell: true,
             gathering: Gathering::Implicit,
             any_errors_fatal: false,
             force_handlers: false,

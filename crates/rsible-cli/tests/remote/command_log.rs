@@ -120,7 +120,14 @@ fn task_commands(log: &[String]) -> Result<Vec<Vec<String>>, String> {
     Ok(tasks)
 }
 
-fn run(program: &std::path::Path, marker: &str, set: &HostSet) -> (common::Outcome, Vec<String>) {
+/// `persistent`: rsible's one shell loop per host (its default); off, each command is a session
+/// of its own and the log lists them one by one.
+fn run(
+    program: &std::path::Path,
+    marker: &str,
+    set: &HostSet,
+    persistent: bool,
+) -> (common::Outcome, Vec<String>) {
     let host = &set.hosts()[0];
     let work = host
         .work_dir
@@ -143,6 +150,9 @@ fn run(program: &std::path::Path, marker: &str, set: &HostSet) -> (common::Outco
         .unwrap_or_else(|e| panic!("clearing the command log: {e}"));
     let mut cmd = sandbox.command(program);
     cmd.args(["-i", "inventory", "site.yml"]);
+    if !persistent {
+        cmd.env("RSIBLE_PERSISTENT_SHELL", "0");
+    }
     let outcome = sandbox.run(&mut cmd);
     let log = set
         .command_log(host)
@@ -157,7 +167,22 @@ fn rsible_runs_no_python_and_a_known_number_of_commands_per_task() {
     }
     let rsible_set = common::start(1, Tier::Shared, "h");
     let ansible_set = common::start(1, Tier::Shared, "h");
-    let (outcome, log) = run(&common::rsible_playbook(), "command", &rsible_set);
+    let channel_set = common::start(1, Tier::Shared, "h");
+    // Over the persistent channel the whole play is one session: the loop.
+    let (outcome, log) = run(&common::rsible_playbook(), "command", &channel_set, true);
+    assert_eq!(
+        outcome.rc, 0,
+        "rsible-playbook failed:\n{}\n{}",
+        outcome.stdout, outcome.stderr
+    );
+    assert_eq!(
+        log.len(),
+        1,
+        "rsible opened more than its one session:\n{log:#?}"
+    );
+    assert!(!log[0].contains("python"), "{log:#?}");
+    // Each command its own session: the same requests, countable in the log.
+    let (outcome, log) = run(&common::rsible_playbook(), "command", &rsible_set, false);
     assert_eq!(
         outcome.rc, 0,
         "rsible-playbook failed:\n{}\n{}",
@@ -183,7 +208,7 @@ fn rsible_runs_no_python_and_a_known_number_of_commands_per_task() {
         }
     }
 
-    let (a_outcome, a_log) = run(&common::ansible_playbook(), "raw", &ansible_set);
+    let (a_outcome, a_log) = run(&common::ansible_playbook(), "raw", &ansible_set, false);
     let a_counts = per_task(&a_log).unwrap_or_default();
     let mut table =
         String::from("| task | rsible | expected | ansible-core |\n|---|---|---|---|\n");

@@ -11,7 +11,7 @@ use crate::ConnectionError;
 /// A running ControlMaster. Dropping it asks the master to exit and removes its directory.
 #[derive(Debug)]
 pub(super) struct Master {
-    pub session: openssh::Session,
+    pub session: std::sync::Arc<openssh::Session>,
     pub control_path: PathBuf,
     /// The master's pid, to notice cheaply that it is gone.
     pub pid: Option<u32>,
@@ -59,7 +59,7 @@ impl Master {
         let pid = master_pid(&control_path);
         let log_start = std::fs::metadata(&log_path).map_or(0, |m| m.len());
         Ok(Self {
-            session: openssh::Session::new_native_mux(dir),
+            session: std::sync::Arc::new(openssh::Session::new_native_mux(dir)),
             control_path,
             pid,
             log_path,

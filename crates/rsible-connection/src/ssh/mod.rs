@@ -1,12 +1,17 @@
 //! The `ssh` connection: one OpenSSH ControlMaster per host for the whole run, and every
 //! request one multiplexed `ssh` command over it (about one round trip each).
 //!
+//! Commands go over one long-lived shell loop on the host (`channel.rs`) when they can; a
+//! command that must answer sudo's password prompt, a command sent while the loop is busy with
+//! another thread's, and hosts whose login shell cannot run the loop get a session of their own.
+//!
 //! The master is started lazily on first use, lives in a private temp dir (mode 0700) and is
 //! closed when the connection is dropped. A master that died (host rebooted, sshd restarted) is
 //! noticed before the next command and started again; a command that may already have run on
 //! the host is never sent twice.
 
 mod args;
+mod channel;
 mod master;
 mod run;
 mod runtime;
@@ -15,6 +20,7 @@ mod settings;
 mod tests;
 
 use std::os::unix::ffi::OsStrExt as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use runtime::SshRuntime;
@@ -23,6 +29,8 @@ pub use settings::SshSettings;
 use crate::escalation;
 use crate::put::put_via_shell;
 use crate::{Connection, ConnectionError, ExecOutput, ExecRequest, PutOptions};
+use channel::{Channel, OpenError, Reply};
+use escalation::Plan;
 use master::Master;
 
 /// A host reached through OpenSSH's `ssh` client with one shared master connection.
@@ -31,6 +39,10 @@ pub struct SshConnection {
     settings: SshSettings,
     runtime: SshRuntime,
     master: Mutex<Option<Arc<Master>>>,
+    /// The host's shell loop, once opened; `None` until first use and after it broke.
+    channel: Mutex<Option<Channel>>,
+    /// Cleared when the host's login shell refused the loop.
+    persistent: AtomicBool,
 }
 
 /// Prefix of every unreachable message, as Ansible's ssh plugin words it.
@@ -46,9 +58,11 @@ impl SshConnection {
     pub fn new(settings: SshSettings, runtime: SshRuntime) -> Result<Self, ConnectionError> {
         args::user_args(&settings).map_err(ConnectionError::Failed)?;
         Ok(Self {
+            persistent: AtomicBool::new(settings.persistent_shell),
             settings,
             runtime,
             master: Mutex::new(None),
+            channel: Mutex::new(None),
         })
     }
 
@@ -64,6 +78,60 @@ impl SshConnection {
         let m = Arc::new(Master::start(&self.settings)?);
         *slot = Some(Arc::clone(&m));
         Ok(m)
+    }
+
+    /// Runs `plan` over the host's shell loop, opening it if needed. `None`: the loop cannot
+    /// take this request and nothing was sent; the caller opens a session of its own.
+    fn exec_on_channel(
+        &self,
+        slot: &mut Option<Channel>,
+        plan: &Plan,
+        stdin: Option<&[u8]>,
+    ) -> Option<Result<ExecOutput, ConnectionError>> {
+        let master = match self.live_master() {
+            Ok(m) => m,
+            Err(e) => return Some(Err(e)),
+        };
+        if slot.as_ref().is_some_and(|c| !Arc::ptr_eq(&c.master, &master)) {
+            *slot = None;
+        }
+        if slot.is_none() {
+            match self.runtime.block_on(Channel::open(Arc::clone(&master))) {
+                Ok(c) => *slot = Some(c),
+                Err(OpenError::Refused) => {
+                    if master.alive() {
+                        self.persistent.store(false, Ordering::Relaxed);
+                    }
+                    return None;
+                }
+                Err(OpenError::NoSession) => {
+                    self.forget(&master);
+                    return None;
+                }
+            }
+        }
+        let channel = slot.as_mut()?;
+        match self.runtime.block_on(channel.run(&plan.line, stdin)) {
+            Reply::Done { rc, stdout, stderr } => {
+                Some(escalation::finish(plan, rc, stdout, stderr))
+            }
+            Reply::NotSent => {
+                *slot = None;
+                None
+            }
+            Reply::Broken => {
+                *slot = None;
+                let master_ok = self
+                    .runtime
+                    .block_on(async { master.session.check().await.is_ok() });
+                if !master_ok {
+                    self.forget(&master);
+                }
+                Some(Err(unreachable(
+                    &master.lost_reason("", &self.settings.host),
+                )))
+            }
+        }
     }
 
     /// Drops `dead` unless another thread already replaced it.
@@ -96,6 +164,19 @@ impl Connection for SshConnection {
 
     fn exec(&self, req: &ExecRequest) -> Result<ExecOutput, ConnectionError> {
         let plan = escalation::plan(req)?;
+        let prompts = plan
+            .escalation
+            .as_ref()
+            .is_some_and(|e| e.password.is_some());
+        if !prompts && self.persistent.load(Ordering::Relaxed) {
+            // Busy with another thread's command (a delegated task, an async poll): that one
+            // gets a session of its own rather than waiting.
+            if let Ok(mut slot) = self.channel.try_lock() {
+                if let Some(done) = self.exec_on_channel(&mut slot, &plan, req.stdin.as_deref()) {
+                    return done;
+                }
+            }
+        }
         let mut retried = false;
         loop {
             let master = self.live_master()?;
@@ -178,6 +259,12 @@ impl Connection for SshConnection {
     }
 
     fn reset(&self) -> Result<(), ConnectionError> {
+        drop(
+            self.channel
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let mut slot = self.master.lock().unwrap_or_else(PoisonError::into_inner);
         // Closing the old master first: a reset after a reboot must not reuse anything.
         drop(slot.take());

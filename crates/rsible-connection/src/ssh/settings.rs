@@ -26,6 +26,9 @@ pub struct SshSettings {
     /// `control_path_dir`: where the master's private directory is made (created if missing);
     /// `None` is the system temp dir.
     pub control_dir: Option<PathBuf>,
+    /// Run every command through one long-lived shell loop on the host (`channel.rs`); false
+    /// opens a session per command, as Ansible's ssh plugin does (`RSIBLE_PERSISTENT_SHELL=0`).
+    pub persistent_shell: bool,
 }
 
 impl SshSettings {
@@ -42,6 +45,7 @@ impl SshSettings {
             connect_timeout: Duration::from_secs(10),
             host_key_checking: true,
             control_dir: None,
+            persistent_shell: true,
         }
     }
 }
