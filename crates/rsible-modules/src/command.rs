@@ -469,6 +469,11 @@ fn parse_outcome(rc: i32, stderr: &[u8], m: &str) -> Outcome {
     }
 }
 
+/// Whether Python's `expanduser(expandvars(v))` could change `v`: a `$` or a leading `~`.
+fn needs_expand(v: &str) -> bool {
+    v.starts_with('~') || v.contains('$')
+}
+
 fn quoted_list(items: &[String]) -> String {
     items.iter().map(|s| quote(s)).collect::<Vec<_>>().join(" ")
 }
@@ -485,16 +490,26 @@ fn build_script(
     let awk = quote(EXPAND_AWK);
     let stop = |what: &str| format!("{{ printf '%s {what}\\n' \"$M\" >&2; exit 250; }}");
     let _ = writeln!(s, "M={m}");
-    let expand_argv = !shell && a.expand_argument_vars;
-    if a.chdir.is_some() || a.creates.is_some() || a.removes.is_some() || expand_argv {
+    let expand_argv = !shell && a.expand_argument_vars && argv.iter().any(|v| needs_expand(v));
+    let path_params = [&a.chdir, &a.creates, &a.removes];
+    if expand_argv || path_params.iter().any(|p| p.as_deref().is_some_and(needs_expand)) {
         let _ = writeln!(s, "_e() {{ awk {awk} \"$@\"; }}");
         let _ = writeln!(
             s,
             "_x() {{ _a=$(_e \"$@\") && eval \"set -- $_a\" && _r=\"$1\"; }}"
         );
     }
+    // `_r` = the parameter as Python's expanduser(expandvars()) gives it; awk only when there
+    // is something to expand (a process saved on most tasks).
+    let expand = |v: &str| {
+        if needs_expand(v) {
+            format!("_x {} || {}", quote(v), stop("expand"))
+        } else {
+            format!("_r={}", quote(v))
+        }
+    };
     if let Some(d) = &a.chdir {
-        let _ = writeln!(s, "_x {} || {}", quote(d), stop("expand"));
+        let _ = writeln!(s, "{}", expand(d));
         // The errno Python's os.chdir would raise, for the message.
         let _ = writeln!(
             s,
@@ -507,14 +522,14 @@ fn build_script(
         let _ = writeln!(s, "{glob_fn}");
     }
     if let Some(c) = &a.creates {
-        let _ = writeln!(s, "_x {} || {}", quote(c), stop("expand"));
+        let _ = writeln!(s, "{}", expand(c));
         let _ = writeln!(
             s,
             "if _g \"$_r\"; then printf '%s creates %s\\n' \"$M\" \"$_r\" >&2; exit 250; fi"
         );
     }
     if let Some(rm) = &a.removes {
-        let _ = writeln!(s, "_x {} || {}", quote(rm), stop("expand"));
+        let _ = writeln!(s, "{}", expand(rm));
         let _ = writeln!(
             s,
             "if ! _g \"$_r\"; then printf '%s removes %s\\n' \"$M\" \"$_r\" >&2; exit 250; fi"
