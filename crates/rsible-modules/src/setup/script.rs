@@ -8,6 +8,8 @@
 /// Starts every section header line.
 pub(crate) const MARK: &str = "@@RSIBLE@@ ";
 
+/// `python`: `-I -S` and finding `_ssl` without importing `ssl` cost a quarter of a plain
+/// start (the slowest part of the script); a Python without them (2.x) gets the plain one.
 /// `get_bin_path` looks in `PATH` and the sbin directories; a subshell keeps the environment
 /// printed at the end untouched.
 pub(crate) const SCRIPT: &str = r#"S() { printf '\n@@RSIBLE@@ %s\n' "$1"; }
@@ -56,7 +58,13 @@ S caps; c=$(bin capsh) && o=$("$c" --print 2>/dev/null) && printf 'ok\n%s\n' "$o
 for k in /etc/ssh /etc/openssh /etc; do for a in dsa rsa ecdsa ed25519; do f=$k/ssh_host_${a}_key.pub; [ -r "$f" ] && { S "sshkey $k $a"; cat "$f"; }; done; done
 S chroot; [ -n "${debian_chroot:-}" ] && echo env; stat -c '%d %i' / 2>/dev/null; stat -c '%d %i' /proc/1/root/. 2>/dev/null || { echo fail; stat -f --format=%T / 2>/dev/null; }
 S resolv; F /etc/resolv.conf
-S python; [ -n "$py" ] && "$py" -c 'import sys
+S python; [ -n "$py" ] && { "$py" -I -S -c 'import sys
+from importlib.machinery import PathFinder
+c = "_ssl" in sys.builtin_module_names or PathFinder.find_spec("_ssl") is not None
+print(sys.executable)
+print(" ".join(str(v) for v in sys.version_info))
+print(sys.implementation.name)
+print(c)' 2>/dev/null || "$py" -c 'import sys
 try:
     import ssl
     c = hasattr(ssl, "SSLContext")
@@ -65,7 +73,7 @@ except Exception:
 print(sys.executable)
 print(" ".join(str(v) for v in sys.version_info))
 print(getattr(getattr(sys, "implementation", None), "name", None) or "")
-print(c)' 2>/dev/null
+print(c)' 2>/dev/null; }
 ip=$(bin ip)
 if [ -n "$ip" ]; then
 S route4; "$ip" -4 route get 8.8.8.8 2>/dev/null
