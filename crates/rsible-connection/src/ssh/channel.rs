@@ -20,10 +20,12 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::master::Master;
 
-/// The loop. Its variables carry a prefix so scripts that read an unset variable see what they
+/// The loop. bash counts itself in `SHLVL`, and a one-shot `bash -c` takes that back when it
+/// execs the command: commands see the level they would. Its variables carry a prefix so scripts that read an unset variable see what they
 /// would in a fresh shell. `IFS= read -r` keeps each line byte for byte; `head -c` of GNU
 /// coreutils and BusyBox reads exactly the count it is given.
 const LOOP: &str = r#"IFS= read -r _R_N || exit 1
+case ${BASH_VERSION:-} in ?*) SHLVL=$((SHLVL - 1)) ;; esac
 _R_T=
 trap '[ -z "$_R_T" ] || rm -f "$_R_T"' EXIT
 trap 'exit 129' HUP
