@@ -3,9 +3,11 @@
 //! frames its output and exit code. A task then costs one write and one read on an open
 //! channel, instead of a new session (a new sshd child and a new login shell) per command.
 //!
-//! The loop runs in the user's login shell, as a one-shot command line would, so every request
-//! is interpreted by the same shell as before. A login shell that cannot run the loop (fish,
-//! csh) fails the handshake and the host goes back to one session per command.
+//! The login shell execs `/bin/sh` for the loop: a dash subshell per request costs half of a
+//! bash one. Requests are the POSIX command lines a one-shot session would give the login
+//! shell; only a failing `cd` or a missing program is worded by `/bin/sh` instead (modules
+//! check those themselves). A login shell that cannot start the loop fails the handshake and
+//! the host goes back to one session per command.
 //!
 //! Framing. Request: `ID LINES STDIN_LEN\n`, then the command line in `LINES` lines, then
 //! `STDIN_LEN` bytes of stdin (copied by `head -c` into a private temp file, so a command that
@@ -88,7 +90,8 @@ pub(super) enum Reply {
 
 impl Channel {
     pub(super) async fn open(master: Arc<Master>) -> Result<Self, OpenError> {
-        let mut cmd = Session::to_raw_command(Arc::clone(&master.session), LOOP);
+        let line = format!("exec /bin/sh -c {}", crate::shell::quote(LOOP));
+        let mut cmd = Session::to_raw_command(Arc::clone(&master.session), line);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
