@@ -1,67 +1,75 @@
 #!/usr/bin/env bash
-# Times rsible-playbook against ansible-playbook on N real SSH test hosts (network namespaces,
-# tier 1) with the playbooks of ../shared/docs/baseline.md: `noop` (20 × command /bin/true) and
-# `files` (20 file/copy/template/stat tasks, run twice). Prints wall time per task-host.
+# Times rsible-playbook against ansible-core (with pipelining, and with mitogen) on N real SSH
+# test hosts (network namespaces, tier 1; tests/hosts/README.md) and writes a markdown report to
+# stdout and target/bench/latest.md. The harness itself is bench/bench.py; bench/README.md says
+# what is measured and how.
 #
-#   bench/run.sh [HOSTS...]        default: 1 10
-#   RSIBLE_BENCH_ANSIBLE=0 bench/run.sh 50   # rsible only
+#   bench/run.sh [--hosts "1 10 50"] [--runs 3] [--playbooks "noop files facts pyinfra sync"]
+#                [--programs "rsible ansible mitogen"] [--small]
+#   bench/run.sh --small                              # N=2, one run, everything, tiny sync tree
+#   bench/run.sh --programs rsible --hosts 500        # rsible alone
+#
+# Environment: RSIBLE_BENCH_SYNC_MB / RSIBLE_BENCH_SYNC_FILES (sync tree, default 200 MB in
+# 20000 files), RSIBLE_BENCH_SYNC_MAX_HOSTS (sync only for N ≤ this, default 10),
+# RSIBLE_BENCH_TIMEOUT (seconds per program run, default 3600), RSIBLE_BENCH_CONNECT_TIMEOUT
+# (SSH connect timeout given to every program, default 60), RSIBLE_BENCH_VENV (default
+# /opt/rsible-bench-venv), RSIBLE_ANSIBLE_VENV (where ansible.posix is copied from, default
+# /opt/ansible-venv), RSIBLE_BENCH_NO_BUILD=1 (use the binaries in target/release as they are).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-hosts_list=("${@:-1 10}")
-[ $# -eq 0 ] && hosts_list=(1 10)
-ansible="${RSIBLE_ANSIBLE_PLAYBOOK:-/opt/ansible-venv/bin/ansible-playbook}"
-cargo build --release --quiet -p rsible-cli -p rsible-testhosts
-rsible=target/release/rsible-playbook
-work=$(mktemp -d /tmp/rsible-bench.XXXXXX)
-trap 'target/release/rsible-testhosts down --dir "$work/hosts" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-gen() { # playbooks under $work
-    python3 - "$work" <<'PY'
-import sys
-w = sys.argv[1]
-noop = "\n".join("    - command: /bin/true" for _ in range(20))
-open(f"{w}/noop.yml", "w").write(f"- hosts: all\n  gather_facts: false\n  tasks:\n{noop}\n")
-t = []
-for i in range(5):
-    t.append(f"    - file: path=/tmp/bench-{{{{ inventory_hostname }}}}/d{i} state=directory")
-for i in range(5):
-    t.append(f"    - copy: content='c{i}\\n' dest=/tmp/bench-{{{{ inventory_hostname }}}}/c{i}")
-for i in range(5):
-    t.append(f"    - template: src=t.j2 dest=/tmp/bench-{{{{ inventory_hostname }}}}/t{i}")
-for i in range(5):
-    t.append(f"    - stat: path=/tmp/bench-{{{{ inventory_hostname }}}}/c{i}")
-open(f"{w}/files.yml", "w").write("- hosts: all\n  gather_facts: false\n  tasks:\n    - file: path=/tmp/bench-{{ inventory_hostname }} state=directory\n" + "\n".join(t) + "\n")
-open(f"{w}/t.j2", "w").write("{{ inventory_hostname }} {{ 21 * 2 }}\n")
-PY
-}
-gen
+# ansible-core and mitogen for the two Python peers, in their own venv (the test oracle in
+# /opt/ansible-venv is left alone). mitogen 0.3.54's mitogen_linear strategy works with
+# ansible-core 2.19 (shared/docs/baseline.md); it is the newest mitogen on PyPI.
+ANSIBLE_CORE_SPEC='ansible-core>=2.19,<2.20'
+MITOGEN_SPEC='mitogen==0.3.54'
+venv="${RSIBLE_BENCH_VENV:-/opt/rsible-bench-venv}"
+oracle_venv="${RSIBLE_ANSIBLE_VENV:-/opt/ansible-venv}"
+python=/usr/bin/python3
 
-run() { # program playbook hosts → prints ms per task-host
-    local prog=$1 pb=$2 n=$3 tasks=$4
-    local t0 t1
-    t0=$(date +%s.%N)
-    ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 "$prog" -f "$n" -i "$work/hosts/inventory" "$work/$pb" >"$work/out" 2>&1 || { tail -20 "$work/out"; exit 1; }
-    t1=$(date +%s.%N)
-    python3 -c "print(f'{($t1-$t0)*1000/($tasks*$n):8.1f}')"
-}
-
-printf '%-8s %6s %12s %12s\n' playbook hosts "rsible ms" "ansible ms"
-for n in "${hosts_list[@]}"; do
-    target/release/rsible-testhosts down --dir "$work/hosts" >/dev/null 2>&1 || true
-    (target/release/rsible-testhosts up --count "$n" --tier 1 --dir "$work/hosts" >"$work/up.log" 2>&1 &)
-    for _ in $(seq 1 120); do [ -f "$work/hosts/state" ] && break; sleep 0.5; done
-    [ -f "$work/hosts/state" ] || { cat "$work/up.log"; exit 1; }
-    declare -A res=()
-    for prog in rsible ansible; do
-        [ "$prog" = ansible ] && [ "${RSIBLE_BENCH_ANSIBLE:-1}" != 1 ] && continue
-        bin=$rsible; [ "$prog" = ansible ] && bin=$ansible
-        rm -rf /tmp/bench-h*
-        res[$prog.noop]=$(run "$bin" noop.yml "$n" 20)
-        res[$prog.files1]=$(run "$bin" files.yml "$n" 21)
-        res[$prog.files2]=$(run "$bin" files.yml "$n" 21)
-    done
-    rm -rf /tmp/bench-h*
-    for pb in noop files1 files2; do
-        printf '%-8s %6s %12s %12s\n' "$pb" "$n" "${res[rsible.$pb]}" "${res[ansible.$pb]:--}"
-    done
+programs="rsible ansible mitogen"
+args=("$@")
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --programs) programs="${2:-}"; shift ;;
+        --programs=*) programs="${1#--programs=}" ;;
+        -h|--help) exec "$python" bench/bench.py --help ;;
+    esac
+    shift
 done
+
+if [ "${RSIBLE_BENCH_NO_BUILD:-0}" != 1 ]; then
+    echo "bench: cargo build --release -p rsible-cli -p rsible-testhosts" >&2
+    CARGO_INCREMENTAL=0 cargo build --release --quiet -p rsible-cli -p rsible-testhosts
+fi
+
+if [[ " ${programs//,/ } " =~ \ (ansible|mitogen)\  ]]; then
+    site_ok() {
+        "$venv/bin/python" - <<'PY' 2>/dev/null
+import importlib.metadata as m
+core, mito = m.version("ansible-core"), m.version("mitogen")
+assert core.startswith("2.19.") and mito == "0.3.54", (core, mito)
+PY
+    }
+    if ! site_ok; then
+        echo "bench: installing $ANSIBLE_CORE_SPEC and $MITOGEN_SPEC into $venv" >&2
+        "$python" -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "$ANSIBLE_CORE_SPEC" "$MITOGEN_SPEC"
+        site_ok
+    fi
+    # ansible.posix (synchronize) is not part of ansible-core: copy the oracle venv's collection
+    # (from the `ansible` package that scripts/deps.sh installs) into this venv's site-packages,
+    # where ansible-core finds it on sys.path.
+    site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    if [ ! -f "$site/ansible_collections/ansible/posix/MANIFEST.json" ]; then
+        src=$(compgen -G "$oracle_venv/lib/python3*/site-packages/ansible_collections/ansible/posix" | head -n 1 || true)
+        if [ -z "$src" ]; then
+            echo "bench: ansible.posix not found under $oracle_venv (run scripts/deps.sh)" >&2
+            exit 1
+        fi
+        mkdir -p "$site/ansible_collections/ansible"
+        cp -a "$src" "$site/ansible_collections/ansible/posix"
+    fi
+fi
+
+exec "$python" bench/bench.py "${args[@]}"
