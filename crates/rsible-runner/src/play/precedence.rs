@@ -87,7 +87,8 @@ impl Runner<'_> {
         let sh = &self.shared;
         let needed = ctx.vars_mention_hostvars
             || task.is_none_or(|t| {
-                crate::task::may_read_hostvars(t) || vars::task_mentions(t, "hostvars")
+                let search = vars::search_paths(t.role.as_deref(), &sh.playbook.dir);
+                crate::task::may_read_hostvars(t, &search) || vars::task_mentions(t, "hostvars")
             })
             || self
                 .include_vars

@@ -147,9 +147,38 @@ pub(crate) fn changes_inventory(task: &Task) -> bool {
     find(&task.module).is_some_and(|m| m.info().changes_inventory)
 }
 
-/// Whether the task may read `hostvars` without naming it in the playbook (a template file).
-pub(crate) fn may_read_hostvars(task: &Task) -> bool {
-    task.module == "template"
+/// Whether a task may read `hostvars` without naming it: a template's file may. `hostvars` is
+/// every host's variables, so building it for each host of a task costs hosts² — a template
+/// named literally is read once to tell. One that pulls in other files or lookups, is
+/// encrypted or cannot be found may read it.
+pub(crate) fn may_read_hostvars(task: &Task, search: &[std::path::PathBuf]) -> bool {
+    if task.module != "template" {
+        return false;
+    }
+    let src = task.args.as_map().and_then(|pairs| {
+        let (_, v) = pairs.iter().find(|(k, _)| k.as_str() == Some("src"))?;
+        v.as_str()
+    });
+    let Some(src) = src else { return true };
+    if rsible_template::Templar::is_template(src) {
+        return true;
+    }
+    let path = std::path::Path::new(src);
+    let text = if path.is_absolute() {
+        std::fs::read_to_string(path).ok()
+    } else {
+        search
+            .iter()
+            .map(|d| d.join(src))
+            .find(|p| p.is_file())
+            .and_then(|p| std::fs::read_to_string(p).ok())
+    };
+    text.is_none_or(|t| {
+        t.starts_with("$ANSIBLE_VAULT")
+            || ["hostvars", "include", "import", "extends", "lookup", "query", "q("]
+                .iter()
+                .any(|w| t.contains(w))
+    })
 }
 
 /// Runs the module once. A refusal of the arguments becomes Ansible's failed result, with the
