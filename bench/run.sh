@@ -14,7 +14,9 @@
 # RSIBLE_BENCH_TIMEOUT (seconds per program run, default 3600), RSIBLE_BENCH_CONNECT_TIMEOUT
 # (SSH connect timeout given to every program, default 60), RSIBLE_BENCH_VENV (default
 # /opt/rsible-bench-venv), RSIBLE_ANSIBLE_VENV (where ansible.posix is copied from, default
-# /opt/ansible-venv), RSIBLE_BENCH_NO_BUILD=1 (use the binaries in target/release as they are).
+# /opt/ansible-venv), RSIBLE_BENCH_NO_BUILD=1 (use the binaries in target/release as they are),
+# RSIBLE_BENCH_BIN_DIR=DIR (use DIR's rsible-playbook and rsible-testhosts, build nothing: CI's
+# small mode runs the debug binaries it already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +40,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ "${RSIBLE_BENCH_NO_BUILD:-0}" != 1 ]; then
+bin_dir="${RSIBLE_BENCH_BIN_DIR:-}"
+if [ -n "$bin_dir" ]; then
+    args+=(--rsible "$bin_dir/rsible-playbook" --testhosts "$bin_dir/rsible-testhosts")
+elif [ "${RSIBLE_BENCH_NO_BUILD:-0}" != 1 ]; then
     echo "bench: cargo build --release -p rsible-cli -p rsible-testhosts" >&2
     CARGO_INCREMENTAL=0 cargo build --release --quiet -p rsible-cli -p rsible-testhosts
 fi

@@ -28,7 +28,7 @@ if grep -rn -E '\b(todo!|unimplemented!|dbg!)\(' crates --include='*.rs'; then
 fi
 
 echo "== shellcheck (scripts, end-to-end tests)"
-shellcheck -x -S warning scripts/*.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/ansible-integration/run.sh .ci/run
+shellcheck -x -S warning scripts/*.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/ansible-integration/run.sh bench/run.sh .ci/run
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -44,6 +44,9 @@ cargo test --workspace --no-fail-fast
 
 echo "== ansible-core's own integration targets that rsible passes (tests/ansible-integration/run.sh --expect-pass)"
 tests/ansible-integration/run.sh --expect-pass --rsible-bin target/debug
+
+echo "== the benchmark in its small mode (bench/run.sh --small): proves it runs, asserts no timing"
+RSIBLE_BENCH_BIN_DIR=target/debug bench/run.sh --small
 
 echo "== Vagrant smoke test: two VMs provisioned by rsible through Vagrant (tests/e2e/vagrant-smoke.sh)"
 if ! wait "$prepare_pid"; then

@@ -492,7 +492,11 @@ fn build_script(
     let _ = writeln!(s, "M={m}");
     let expand_argv = !shell && a.expand_argument_vars && argv.iter().any(|v| needs_expand(v));
     let path_params = [&a.chdir, &a.creates, &a.removes];
-    if expand_argv || path_params.iter().any(|p| p.as_deref().is_some_and(needs_expand)) {
+    if expand_argv
+        || path_params
+            .iter()
+            .any(|p| p.as_deref().is_some_and(needs_expand))
+    {
         let _ = writeln!(s, "_e() {{ awk {awk} \"$@\"; }}");
         let _ = writeln!(
             s,

@@ -81,7 +81,11 @@ pub(super) enum OpenError {
 /// What came back for one request.
 pub(super) enum Reply {
     /// The command ran; its exit code and raw output (become's marker still in it).
-    Done { rc: i32, stdout: Vec<u8>, stderr: Vec<u8> },
+    Done {
+        rc: i32,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+    },
     /// The channel was closed before the request went out: nothing ran.
     NotSent,
     /// The channel closed before the reply was complete: the command may have run.
@@ -95,10 +99,7 @@ impl Channel {
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .await
-            .map_err(|_| OpenError::NoSession)?;
+        let mut child = cmd.spawn().await.map_err(|_| OpenError::NoSession)?;
         let (Some(mut stdin), Some(mut stdout), Some(stderr)) = (
             child.stdin().take(),
             child.stdout().take(),
@@ -181,7 +182,11 @@ impl Channel {
 
 /// Reads into `buf` until `end` appears; returns where it starts. `None` at end of stream.
 /// Only the newly read bytes (and the few before them that could begin `end`) are searched.
-async fn read_until<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>, end: &[u8]) -> Option<usize> {
+async fn read_until<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    end: &[u8],
+) -> Option<usize> {
     let mut searched = 0;
     loop {
         if let Some(at) = find(&buf[searched..], end) {
@@ -250,7 +255,9 @@ mod tests {
             let mut err = child.stderr.take().unwrap();
             w.write_all(b"N0\n").await.unwrap();
             let mut seen = Vec::new();
-            assert!(read_until(&mut out, &mut seen, b"N0 ready\n").await.is_some());
+            assert!(read_until(&mut out, &mut seen, b"N0 ready\n")
+                .await
+                .is_some());
             let reqs: [(&str, &[u8], &[u8], &[u8], i32); 4] = [
                 ("printf abc; printf e >&2", b"", b"abc", b"e", 0),
                 ("head -c 2; exit 3", b"xyz-unread", b"xy", b"", 3),
@@ -279,7 +286,11 @@ mod tests {
                     .parse()
                     .unwrap();
                 e.truncate(eat);
-                assert_eq!((o.as_slice(), e.as_slice(), rc), (want_out, want_err, want_rc), "{line}");
+                assert_eq!(
+                    (o.as_slice(), e.as_slice(), rc),
+                    (want_out, want_err, want_rc),
+                    "{line}"
+                );
             }
         });
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use super::args;
-use super::{unreachable, SshSettings};
+use super::{unreachable, SshRuntime, SshSettings};
 use crate::ConnectionError;
 
 /// A running ControlMaster. Dropping it asks the master to exit and removes its directory.
@@ -22,7 +22,10 @@ pub(super) struct Master {
 }
 
 impl Master {
-    pub(super) fn start(settings: &SshSettings) -> Result<Self, ConnectionError> {
+    pub(super) fn start(
+        settings: &SshSettings,
+        runtime: &SshRuntime,
+    ) -> Result<Self, ConnectionError> {
         let cannot = |e: std::io::Error| {
             ConnectionError::Failed(format!("cannot create ssh control dir: {e}"))
         };
@@ -56,7 +59,7 @@ impl Master {
             let text = std::fs::read_to_string(&log_path).unwrap_or_default();
             return Err(unreachable(&text));
         }
-        let pid = master_pid(&control_path);
+        let pid = runtime.block_on(master_pid(&control_path));
         let log_start = std::fs::metadata(&log_path).map_or(0, |m| m.len());
         Ok(Self {
             session: std::sync::Arc::new(openssh::Session::new_native_mux(dir)),
@@ -104,16 +107,13 @@ impl Master {
     }
 }
 
-/// Asks the master for its pid (`Master running (pid=N)`).
-fn master_pid(control_path: &Path) -> Option<u32> {
-    let out = std::process::Command::new("ssh")
-        .arg("-S")
-        .arg(control_path)
-        .args(["-O", "check", "none"])
-        .stdin(Stdio::null())
-        .output()
+/// Asks the master for its pid over its control socket (the mux protocol's alive check).
+async fn master_pid(control_path: &Path) -> Option<u32> {
+    let mut conn = openssh_mux_client::Connection::connect(control_path)
+        .await
         .ok()?;
-    let text = String::from_utf8_lossy(&out.stderr);
-    let rest = text.split("pid=").nth(1)?;
-    rest.split(')').next()?.trim().parse().ok()
+    conn.send_alive_check()
+        .await
+        .ok()
+        .map(std::num::NonZeroU32::get)
 }

@@ -75,7 +75,7 @@ impl SshConnection {
             }
         }
         *slot = None;
-        let m = Arc::new(Master::start(&self.settings)?);
+        let m = Arc::new(Master::start(&self.settings, &self.runtime)?);
         *slot = Some(Arc::clone(&m));
         Ok(m)
     }
@@ -92,7 +92,10 @@ impl SshConnection {
             Ok(m) => m,
             Err(e) => return Some(Err(e)),
         };
-        if slot.as_ref().is_some_and(|c| !Arc::ptr_eq(&c.master, &master)) {
+        if slot
+            .as_ref()
+            .is_some_and(|c| !Arc::ptr_eq(&c.master, &master))
+        {
             *slot = None;
         }
         if slot.is_none() {
@@ -268,7 +271,7 @@ impl Connection for SshConnection {
         let mut slot = self.master.lock().unwrap_or_else(PoisonError::into_inner);
         // Closing the old master first: a reset after a reboot must not reuse anything.
         drop(slot.take());
-        *slot = Some(Arc::new(Master::start(&self.settings)?));
+        *slot = Some(Arc::new(Master::start(&self.settings, &self.runtime)?));
         Ok(())
     }
 }

@@ -175,9 +175,11 @@ pub(crate) fn may_read_hostvars(task: &Task, search: &[std::path::PathBuf]) -> b
     };
     text.is_none_or(|t| {
         t.starts_with("$ANSIBLE_VAULT")
-            || ["hostvars", "include", "import", "extends", "lookup", "query", "q("]
-                .iter()
-                .any(|w| t.contains(w))
+            || [
+                "hostvars", "include", "import", "extends", "lookup", "query", "q(",
+            ]
+            .iter()
+            .any(|w| t.contains(w))
     })
 }
 
