@@ -21,6 +21,7 @@ use openssh::{ChildStderr, ChildStdin, ChildStdout, Session, Stdio};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::master::Master;
+use crate::{Command, ExecRequest};
 
 /// The loop. bash counts itself in `SHLVL`, and a one-shot `bash -c` takes that back when it
 /// execs the command: commands see the level they would. Its variables carry a prefix so scripts that read an unset variable see what they
@@ -49,6 +50,21 @@ _R_r=$?
 printf '%s %s %s\n' "$_R_N" "$_R_i" "$_R_r"
 printf '%s %s\n' "$_R_N" "$_R_i" >&2
 done"#;
+
+/// The script of a request that the loop's own `/bin/sh` subshell can run in place of
+/// `/bin/sh -c script`: a process fewer per command (the subshell then execs the program
+/// itself). Not when the script reads `$$` or `$0`, which name the loop there, nor for become,
+/// env, a working directory or another interpreter.
+pub(super) fn inline_script(req: &ExecRequest) -> Option<&str> {
+    let Command::Shell { script, executable } = &req.command else {
+        return None;
+    };
+    let plain = req.become_.is_none()
+        && req.env.is_empty()
+        && req.cwd.is_none()
+        && executable.as_deref().is_none_or(|e| e == "/bin/sh");
+    (plain && !script.contains("$$") && !script.contains("$0")).then_some(script.as_str())
+}
 
 /// An open loop on one host, bound to the master it was started on.
 pub(super) struct Channel {

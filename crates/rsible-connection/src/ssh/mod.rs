@@ -85,9 +85,10 @@ impl SshConnection {
     fn exec_on_channel(
         &self,
         slot: &mut Option<Channel>,
+        req: &ExecRequest,
         plan: &Plan,
-        stdin: Option<&[u8]>,
     ) -> Option<Result<ExecOutput, ConnectionError>> {
+        let stdin = req.stdin.as_deref();
         let master = match self.live_master() {
             Ok(m) => m,
             Err(e) => return Some(Err(e)),
@@ -114,7 +115,8 @@ impl SshConnection {
             }
         }
         let channel = slot.as_mut()?;
-        match self.runtime.block_on(channel.run(&plan.line, stdin)) {
+        let line = channel::inline_script(req).unwrap_or(&plan.line);
+        match self.runtime.block_on(channel.run(line, stdin)) {
             Reply::Done { rc, stdout, stderr } => {
                 Some(escalation::finish(plan, rc, stdout, stderr))
             }
@@ -175,7 +177,7 @@ impl Connection for SshConnection {
             // Busy with another thread's command (a delegated task, an async poll): that one
             // gets a session of its own rather than waiting.
             if let Ok(mut slot) = self.channel.try_lock() {
-                if let Some(done) = self.exec_on_channel(&mut slot, &plan, req.stdin.as_deref()) {
+                if let Some(done) = self.exec_on_channel(&mut slot, req, &plan) {
                     return done;
                 }
             }
