@@ -249,6 +249,15 @@ mod tests {
         assert_eq!(find(b"", b"x"), None);
     }
 
+    /// A command line, its stdin, and the stdout, stderr and exit code it must give.
+    type Case = (
+        &'static str,
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        i32,
+    );
+
     /// The loop itself, run by sh over pipes: framing survives output without a final newline,
     /// stdin a command leaves unread, multi-line scripts, `exit` and a failing command.
     #[test]
@@ -274,7 +283,7 @@ mod tests {
             assert!(read_until(&mut out, &mut seen, b"N0 ready\n")
                 .await
                 .is_some());
-            let reqs: [(&str, &[u8], &[u8], &[u8], i32); 4] = [
+            let reqs: [Case; 4] = [
                 ("printf abc; printf e >&2", b"", b"abc", b"e", 0),
                 ("head -c 2; exit 3", b"xyz-unread", b"xy", b"", 3),
                 ("printf '%s\\n' 'a\nb'\ncat", b"in", b"a\nb\nin", b"", 0),
