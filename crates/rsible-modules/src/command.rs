@@ -806,4 +806,24 @@ mod tests {
             lines[0]
         );
     }
+
+    #[test]
+    fn awk_runs_only_when_something_expands() {
+        let script = |a: Value| {
+            let fake = FakeConnection::with_outputs(vec![FakeConnection::out(0, "", "")]);
+            COMMAND.run(&Env::default().ctx(&fake), &args(a)).unwrap();
+            fake.lines().concat()
+        };
+        let plain =
+            script(json!({"argv": ["/bin/true", "a b"], "chdir": "/tmp", "creates": "/x*"}));
+        assert!(!plain.contains("awk"), "{plain}");
+        for a in [
+            json!({"argv": ["echo", "$HOME"]}),
+            json!({"argv": ["true"], "chdir": "~/src"}),
+            json!({"argv": ["true"], "removes": "${X}/y"}),
+        ] {
+            let s = script(a.clone());
+            assert!(s.contains("awk"), "{a}: {s}");
+        }
+    }
 }
