@@ -10,6 +10,8 @@ use std::str::FromStr;
 pub(crate) use plan::plan;
 #[cfg(feature = "ssh")]
 pub(crate) use plan::{Escalation, Plan};
+#[cfg(feature = "ssh")]
+pub(crate) use watch::find;
 pub(crate) use watch::{finish, Step};
 
 /// How to run a command as another user (`become`).

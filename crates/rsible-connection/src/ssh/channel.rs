@@ -21,6 +21,7 @@ use openssh::{ChildStderr, ChildStdin, ChildStdout, Session, Stdio};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::master::Master;
+use crate::escalation::find;
 use crate::{Command, ExecRequest};
 
 /// The loop. bash counts itself in `SHLVL`, and a one-shot `bash -c` takes that back when it
@@ -180,12 +181,11 @@ impl Channel {
         };
         // The rest of the stdout marker is the exit code up to its newline.
         let mut tail = stdout.split_off(out_at);
-        while !tail.contains(&b'\n') {
-            let mut buf = [0u8; 64];
-            match self.stdout.read(&mut buf).await {
-                Ok(n) if n > 0 => tail.extend_from_slice(&buf[..n]),
-                _ => return Reply::Broken,
-            }
+        if read_until(&mut self.stdout, &mut tail, b"\n")
+            .await
+            .is_none()
+        {
+            return Reply::Broken;
         }
         let text = String::from_utf8_lossy(&tail[out_end.len()..]);
         let Some(rc) = text.lines().next().and_then(|t| t.trim().parse().ok()) else {
@@ -215,25 +215,6 @@ async fn read_until<R: AsyncRead + Unpin>(
             _ => return None,
         }
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    let first = needle[0];
-    let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        let at = hay[i..=hay.len() - needle.len()]
-            .iter()
-            .position(|b| *b == first)?;
-        i += at;
-        if hay[i..i + needle.len()] == *needle {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
 }
 
 #[cfg(test)]
@@ -301,11 +282,7 @@ mod tests {
                 let ee = format!("N0 {id}\n");
                 let eat = read_until(&mut err, &mut e, ee.as_bytes()).await.unwrap();
                 let mut tail = o.split_off(at);
-                while !tail.contains(&b'\n') {
-                    let mut b = [0u8; 16];
-                    let k = out.read(&mut b).await.unwrap();
-                    tail.extend_from_slice(&b[..k]);
-                }
+                read_until(&mut out, &mut tail, b"\n").await.unwrap();
                 let rc: i32 = String::from_utf8_lossy(&tail[oe.len()..])
                     .trim()
                     .parse()

@@ -1,5 +1,5 @@
 //! The `ssh` connection: one OpenSSH ControlMaster per host for the whole run, and every
-//! request one multiplexed `ssh` command over it (about one round trip each).
+//! request one round trip over it.
 //!
 //! Commands go over one long-lived shell loop on the host (`channel.rs`) when they can; a
 //! command that must answer sudo's password prompt, a command sent while the loop is busy with
