@@ -16,6 +16,7 @@
 //! stdin, never in an argv: output cannot forge a reply even when it lists processes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use openssh::{ChildStderr, ChildStdin, ChildStdout, Session, Stdio};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
@@ -151,6 +152,13 @@ impl Channel {
 
     /// Sends `line` (with `stdin`) and waits for its reply.
     pub(super) async fn run(&mut self, line: &str, stdin: Option<&[u8]>) -> Reply {
+        // A loop that ended since the last reply (its master lost the host) would never see
+        // this request: say so, and the caller reconnects instead of reporting the host lost.
+        let mut probe = [0u8; 1];
+        let ended = tokio::time::timeout(Duration::ZERO, self.stdout.read(&mut probe)).await;
+        if matches!(ended, Ok(Ok(0) | Err(_))) {
+            return Reply::NotSent;
+        }
         let id = self.next_id;
         self.next_id += 1;
         let data = stdin.unwrap_or_default();
