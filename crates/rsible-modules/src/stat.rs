@@ -179,13 +179,16 @@ fn stat_script(
         };
         let _ = writeln!(
             s,
-            "if {cond} && [ -r \"$p\" ]; then echo \"C:$({alg}sum < \"$p\" | cut -d' ' -f1)\"; fi"
+            "if {cond} && [ -r \"$p\" ]; then c=$({alg}sum < \"$p\"); echo \"C:${{c%% *}}\"; fi"
         );
     }
     if mime {
+        // One `file` call, read as Ansible reads it: `type; charset=enc`, else both unknown.
         s.push_str(
-            "if command -v file >/dev/null 2>&1; then echo \"M:$(file -b --mime-type -- \"$p\")\"; \
-             echo \"E:$(file -b --mime-encoding -- \"$p\")\"; fi\n",
+            "M=unknown; E=unknown\n\
+             if command -v file >/dev/null 2>&1 && m=$(file -b --mime-type --mime-encoding -- \"$p\"); then \
+             case $m in *\\;*\\;*) ;; *\\;*=*) M=${m%%;*}; E=${m#*;}; E=${E#*=} ;; esac; fi\n\
+             echo \"M:$M\"; echo \"E:$E\"\n",
         );
     }
     if attributes {

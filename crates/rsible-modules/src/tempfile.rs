@@ -86,7 +86,7 @@ fn script(dir: Option<&str>, names: &[String], directory: bool, m: &str) -> Stri
          if [ -e \"$f\" ] || [ -L \"$f\" ]; then continue; fi\n\
          if [ ! -e \"${{dir:-.}}\" ]; then echo \"E:2:$n\"; exit 0; fi\n\
          if [ ! -d \"${{dir:-.}}\" ]; then echo \"E:20:$n\"; exit 0; fi\n\
-         if {make} 2>/dev/null; then echo \"n:$n\"; echo \"l:$(_i \"$f\")\"; echo \"t:$(_i \"$f\" -L)\"; echo {m}; exit 0; fi\n\
+         if {make} 2>/dev/null; then echo \"n:$n\"; _lt \"$f\"; echo {m}; exit 0; fi\n\
          if [ -e \"$f\" ]; then continue; fi\n\
          echo \"E:13:$n\"; exit 0\n\
          done\n\

@@ -111,6 +111,7 @@ impl Module for Template {
         let vars = template_vars(ctx, &src, &found, &dest);
         let mut origin = ctx.origin.clone();
         origin.span = None;
+        let include_dirs = include_dirs(ctx.vars, &found);
         let mut search = Vec::new();
         if let Some(dir) = found.parent() {
             search.push(dir.to_path_buf());
@@ -141,7 +142,7 @@ impl Module for Template {
         let mut rendered = ctx
             .templar
             .bind(std::sync::Arc::new(vars))
-            .render_text_with(text, &origin, trim_blocks, lstrip_blocks)
+            .render_text_with(text, &origin, trim_blocks, lstrip_blocks, &include_dirs)
             // Ansible names the template file, without a line, when the error has no place.
             .map_err(|e| {
                 let file = rsible_source::SourceMap::add(&found, text);
@@ -199,6 +200,23 @@ impl Module for Template {
         crate::copy::one_file::copy_file(ctx, &a, &source, &dest, follow, dest.ends_with('/'))
             .map(ModuleOutput::from)
     }
+}
+
+/// Where `{% include %}` looks, as ansible-core's template action builds it: the task's
+/// `ansible_search_path`, the playbook's directory, then the template's own directory (Jinja
+/// tries `templates/` below each).
+fn include_dirs(vars: &rsible_template::Vars, found: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let listed = match vars.get("ansible_search_path") {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let basedir = vars.get("playbook_dir").and_then(Value::as_str);
+    listed
+        .into_iter()
+        .chain(basedir)
+        .map(std::path::PathBuf::from)
+        .chain(found.parent().map(std::path::Path::to_path_buf))
+        .collect()
 }
 
 /// The task's variables plus what Ansible's `generate_ansible_template_vars` adds.

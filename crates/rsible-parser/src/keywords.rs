@@ -148,16 +148,9 @@ pub const KEYWORDS: &[Keyword] = &[
         EVERYWHERE,
         Refused("become runs `sudo` or `su` from PATH"),
     ),
-    kw(
-        "module_defaults",
-        EVERYWHERE,
-        Refused("module defaults are not applied yet"),
-    ),
-    kw(
-        "collections",
-        EVERYWHERE,
-        Refused("the collections search list is not applied yet"),
-    ),
+    kw("module_defaults", EVERYWHERE, Runs),
+    // rsible has one module for each short name, so the search list changes no resolution.
+    kw("collections", EVERYWHERE, Runs),
     kw(
         "debugger",
         EVERYWHERE,

@@ -39,6 +39,8 @@ pub struct Play {
     pub post_tasks: Vec<Task>,
     pub handlers: Vec<Task>,
     pub environment: Option<Node>,
+    /// `module_defaults:`, checked to be a mapping or a list of mappings.
+    pub module_defaults: Option<Node>,
     pub become_: Option<Node>,
     pub become_user: Option<Node>,
     pub become_method: Option<Node>,
@@ -95,9 +97,21 @@ pub struct Role {
     pub dedup: Option<String>,
     /// Brought in by another role's `meta/main.yml` dependencies.
     pub dependency: bool,
+    /// The directories of the roles above it, innermost first: the role that lists it as a
+    /// dependency or runs `include_role`/`import_role` for it, that role's own, and so on
+    /// (they come first in `ansible_search_path`).
+    pub parents: Vec<PathBuf>,
 }
 
 impl Role {
+    /// Its own directory, then those of the roles above it: the [`Self::parents`] of a role
+    /// it brings in.
+    pub fn lineage(&self) -> Vec<PathBuf> {
+        std::iter::once(self.path.clone())
+            .chain(self.parents.iter().cloned())
+            .collect()
+    }
+
     /// The name Ansible shows before a task's (`Role.get_name()`): with its collection.
     pub fn display_name(&self) -> String {
         match &self.collection {
@@ -165,6 +179,9 @@ pub struct TaskKeywords {
     pub throttle: Option<Node>,
     pub timeout: Option<Node>,
     pub port: Option<Node>,
+    /// `module_defaults:` of the blocks around the task (outermost first), then its own: later
+    /// entries win, action by action.
+    pub module_defaults: Vec<Node>,
 }
 
 /// A `block:` that has `rescue:` or `always:` sections. Its body tasks stay inline in the task

@@ -32,6 +32,7 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
         post_tasks: Vec::new(),
         handlers: Vec::new(),
         environment: None,
+        module_defaults: None,
         become_: None,
         become_user: None,
         become_method: None,
@@ -102,6 +103,11 @@ pub(crate) fn parse_play(node: &Node, dir: &Path, opts: &ParseOptions) -> Result
             "post_tasks" => play.post_tasks = parse_tasks(value, k, &tasks_ctx)?,
             "handlers" => play.handlers = parse_tasks(value, k, &handlers_ctx)?,
             "environment" => play.environment = opt(),
+            // Accepted; rsible has one module per short name, so it resolves nothing differently.
+            "collections" => {}
+            "module_defaults" => {
+                play.module_defaults = Some(crate::task::module_defaults(value)?.clone());
+            }
             "become" => play.become_ = opt(),
             "become_user" => play.become_user = opt(),
             "become_method" => play.become_method = opt(),

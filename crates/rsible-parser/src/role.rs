@@ -24,8 +24,6 @@ const ROLE_UNSUPPORTED: &[&str] = &[
     "delegate_to",
     "connection",
     "remote_user",
-    "module_defaults",
-    "collections",
     "debugger",
     "port",
     "timeout",
@@ -33,7 +31,12 @@ const ROLE_UNSUPPORTED: &[&str] = &[
 
 /// Keywords a `roles:` entry passes to its tasks, handlers and dependencies (ansible-core's
 /// task → block → role → play inheritance): folded into each task that does not set its own.
-const ROLE_FOLDED: &[&str] = &["any_errors_fatal", "ignore_unreachable", "throttle"];
+const ROLE_FOLDED: &[&str] = &[
+    "any_errors_fatal",
+    "ignore_unreachable",
+    "throttle",
+    "module_defaults",
+];
 
 /// Role dependencies nested deeper than this are taken for a cycle.
 const MAX_ROLE_DEPTH: usize = 32;
@@ -65,6 +68,7 @@ pub(crate) fn load_roles(
             basedir: None,
             parent: None,
             folded: &[],
+            parents: Vec::new(),
             depth: 0,
             imported,
         };
@@ -90,6 +94,7 @@ pub(crate) fn load_named_role(
         basedir: parent.and_then(|p| p.path.parent().map(Path::to_path_buf)),
         parent: None,
         folded: &[],
+        parents: parent.map(Role::lineage).unwrap_or_default(),
         depth: 0,
         imported,
     };
@@ -127,6 +132,8 @@ struct From<'a> {
     parent: Option<&'a Role>,
     /// The [`ROLE_FOLDED`] keywords of the roles that depend on this one, innermost first.
     folded: &'a [(String, Node)],
+    /// The directories of the roles above this one, innermost first ([`Role::parents`]).
+    parents: Vec<PathBuf>,
     depth: usize,
     imported: &'a Imported,
 }
@@ -181,6 +188,7 @@ fn add_loaded(
     let from_files = how.from_files;
     let id = identity(&role);
     role.dependency = from.parent.is_some();
+    role.parents.clone_from(&from.parents);
     if let Some(parent) = from.parent {
         // A dependency runs under its dependent's conditions and tags.
         role.when = parent.when.iter().chain(&role.when).cloned().collect();
@@ -211,6 +219,7 @@ fn add_loaded(
             basedir: role.path.parent().map(Path::to_path_buf),
             parent: Some(&role),
             folded: how.folded,
+            parents: role.lineage(),
             depth: from.depth + 1,
             imported: from.imported,
         };
@@ -314,6 +323,15 @@ struct Entry<'n> {
 /// Gives `task` the role's value of each [`ROLE_FOLDED`] keyword it does not set itself (nor
 /// its blocks, already folded into it); the innermost role's value first.
 fn fold_role_keywords(task: &mut crate::Task, folded: &[(String, Node)]) {
+    // `module_defaults` extends instead: the outermost role's first, the task's own last.
+    let defaults: Vec<Node> = folded
+        .iter()
+        .rev()
+        .filter(|(name, _)| name == "module_defaults")
+        .map(|(_, value)| value.clone())
+        .chain(task.keywords.module_defaults.drain(..))
+        .collect();
+    task.keywords.module_defaults = defaults;
     for (name, value) in folded {
         let slot = match name.as_str() {
             "any_errors_fatal" => &mut task.keywords.any_errors_fatal,
@@ -363,6 +381,12 @@ fn role_entry(entry: &Node) -> Result<Entry<'_>, ParseError> {
                     "tags" => role_tags = tags(value, "tags")?,
                     "when" => when = conditions(value),
                     "become" => become_ = Some(value.clone()),
+                    // Accepted; rsible has one module per short name.
+                    "collections" => {}
+                    "module_defaults" => folded.push((
+                        "module_defaults".to_owned(),
+                        crate::task::module_defaults(value)?.clone(),
+                    )),
                     k if ROLE_FOLDED.contains(&k) => folded.push((k.to_owned(), value.clone())),
                     k if ROLE_UNSUPPORTED.contains(&k) => {
                         return Err(invalid(
@@ -438,6 +462,7 @@ fn locate(
         public: true,
         dedup: None,
         dependency: false,
+        parents: Vec::new(),
     })
 }
 

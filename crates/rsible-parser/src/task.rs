@@ -244,6 +244,9 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
             hint: None,
         });
     };
+    if matches!(action.module.as_str(), "include_tasks" | "include_role") {
+        include_keywords(pairs, &action, ctx.handlers, node)?;
+    }
     let args = module_args(&action, extra_args)?;
     if action.module == "meta" {
         keywords::check_meta(&args, node, ctx.handlers, ctx.role.is_some())?;
@@ -261,6 +264,52 @@ pub(crate) fn parse_task(node: &Node, ctx: &TaskContext<'_>) -> Result<Task, Par
         role: ctx.role.clone(),
         blocks: Vec::new(),
     })
+}
+
+/// The keywords `include_tasks` and `include_role` take (ansible-core's
+/// `TaskInclude.VALID_INCLUDE_KEYWORDS`; a handler's also `listen`): any other is an error.
+fn include_keywords(
+    pairs: &[(Node, Node)],
+    action: &Action,
+    handlers: bool,
+    node: &Node,
+) -> Result<(), ParseError> {
+    const VALID: &[&str] = &[
+        "action",
+        "args",
+        "collections",
+        "debugger",
+        "ignore_errors",
+        "loop",
+        "loop_control",
+        "name",
+        "no_log",
+        "register",
+        "run_once",
+        "tags",
+        "timeout",
+        "vars",
+        "when",
+    ];
+    for (key, _) in pairs {
+        let Some(k) = key.as_str() else { continue };
+        let allowed = VALID.contains(&k)
+            || k.starts_with("with_")
+            || (handlers && k == "listen")
+            || key.span == action.key.span;
+        if !allowed {
+            let class = match (action.module.as_str(), handlers) {
+                ("include_role", _) => "IncludeRole",
+                (_, true) => "HandlerTaskInclude",
+                (_, false) => "TaskInclude",
+            };
+            return Err(invalid(
+                format!("'{k}' is not a valid attribute for a {class}"),
+                node,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Sets a task keyword other than the module, `name`, `args`, `action` and loops; `false`
@@ -295,6 +344,9 @@ pub(crate) fn set_keyword(
         "become_method" => kw.become_method = Some(value.clone()),
         "become_flags" => kw.become_flags = Some(value.clone()),
         "environment" => kw.environment = Some(value.clone()),
+        "module_defaults" => kw.module_defaults = vec![module_defaults(value)?.clone()],
+        // Accepted; rsible has one module per short name, so it resolves nothing differently.
+        "collections" => {}
         "async" => kw.async_ = Some(value.clone()),
         "poll" => kw.poll = Some(value.clone()),
         "tags" => kw.tags = tags(value, k)?,
@@ -313,6 +365,26 @@ pub(crate) fn set_keyword(
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// `module_defaults:` as Ansible loads it: a mapping or a list of mappings (of actions to
+/// their defaults, which only then are templated).
+pub(crate) fn module_defaults(value: &Node) -> Result<&Node, ParseError> {
+    let ok = |n: &Node| matches!(n.kind, NodeKind::Map(_));
+    let bad = match &value.kind {
+        NodeKind::Seq(items) => items.iter().find(|i| !ok(i)),
+        NodeKind::Null | NodeKind::Map(_) => None,
+        _ => Some(value),
+    };
+    match bad {
+        Some(node) => Err(invalid(
+            "The field 'module_defaults' is supposed to be a dictionary or list of dictionaries, \
+             the keys of which must be static action, module, or group names. Only the values may \
+             contain templates. For example: {'ping': \"{{ ping_defaults }}\"}",
+            node,
+        )),
+        None => Ok(value),
+    }
 }
 
 /// `register:` names a variable, checked at load time as Ansible's `_validate_register` does

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use indexmap::IndexMap;
-use rsible_parser::{Inventory, Node, NodeKind, Role};
+use rsible_parser::{Inventory, Node, NodeKind, Role, Task};
 use rsible_template::{Value, Vars};
 
 use crate::host_state::HostState;
@@ -240,6 +240,26 @@ pub(crate) fn search_paths(role: Option<&Role>, playbook_dir: &Path) -> Vec<std:
         });
     }
     paths
+}
+
+/// `ansible_search_path` of a task, as ansible-core's task executor sets it: its role's
+/// directory and those of the roles above it, the directory of the file the task is written
+/// in, then the playbook's directory.
+pub(crate) fn ansible_search_path(task: &Task, playbook_dir: &Path) -> Value {
+    let mut stack: Vec<std::path::PathBuf> =
+        task.role.as_deref().map(Role::lineage).unwrap_or_default();
+    let file = rsible_source::SourceMap::path(task.span.source);
+    for dir in [file.parent().unwrap_or(playbook_dir), playbook_dir] {
+        if !dir.as_os_str().is_empty() && !stack.iter().any(|p| p == dir) {
+            stack.push(dir.to_owned());
+        }
+    }
+    Value::Array(
+        stack
+            .into_iter()
+            .map(|p| Value::from(p.display().to_string()))
+            .collect(),
+    )
 }
 
 /// Whether any string inside `v` contains `word`.

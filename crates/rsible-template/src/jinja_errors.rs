@@ -62,8 +62,28 @@ pub(crate) fn syntax_message(
     if detail == "unexpected end of comment" {
         return Some("Missing end of comment tag".into());
     }
-    if detail == "unexpected end of block" {
-        return Some("Expected an expression, got 'end of statement block'".into());
+    let end_of = match detail {
+        "unexpected end of block" => Some("statement block"),
+        "unexpected end of variable block" => Some("print statement"),
+        _ => None,
+    };
+    if let Some(what) = end_of {
+        return Some(if expression_starts_at(text, start) {
+            format!("Expected an expression, got 'end of {what}'")
+        } else {
+            format!("unexpected 'end of {what}'")
+        });
+    }
+    if let Some(got) = detail
+        .strip_prefix("unexpected `")
+        .and_then(|r| r.chars().next())
+        .filter(|c| matches!(c, '}' | ')' | ']'))
+    {
+        // Jinja's lexer balances brackets: a closer that does not match names the expected one.
+        return Some(match open_bracket(text, start) {
+            Some(want) if want != got => format!("unexpected '{got}', expected '{want}'"),
+            _ => format!("unexpected '{got}'"),
+        });
     }
     if detail == "unexpected end of string" {
         let quote_at = text
@@ -78,6 +98,49 @@ pub(crate) fn syntax_message(
         return Some(format!("unexpected char \"{q}\" at {pos}"));
     }
     None
+}
+
+/// The text of the tag that holds byte `at`, from just after its `{{` or `{%`.
+fn tag_before(text: &str, at: usize) -> &str {
+    let before = text.get(..at.min(text.len())).unwrap_or(text);
+    let open = before.rfind("{{").max(before.rfind("{%"));
+    open.map_or(before, |i| &before[i + 2..])
+        .trim_start_matches(['-', '+'])
+}
+
+/// True when an expression would start at byte `at`: Jinja parsed nothing of it yet, so it
+/// says "Expected an expression" rather than "unexpected" (`{{ }}`, `{% if %}`, `x =`).
+fn expression_starts_at(text: &str, at: usize) -> bool {
+    static START: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let tag = tag_before(text, at).trim();
+    tag.is_empty()
+        || START
+            .get_or_init(|| {
+                regex::Regex::new(r"^(?:(?:if|elif|return)|set\s.*[^=!<>]=|for\s.*\sin)$").ok()
+            })
+            .as_ref()
+            .is_some_and(|re| re.is_match(tag))
+}
+
+/// The closer of the innermost bracket still open in the tag that holds byte `at`.
+fn open_bracket(text: &str, at: usize) -> Option<char> {
+    let mut stack = Vec::new();
+    let mut quote = None;
+    for c in tag_before(text, at).chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => stack.push(')'),
+            (None, '[') => stack.push(']'),
+            (None, '{') => stack.push('}'),
+            (None, ')' | ']' | '}') => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
 }
 
 /// Jinja's message for an unsupported binary operation: Python's TypeError wording.

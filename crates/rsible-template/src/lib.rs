@@ -16,6 +16,7 @@ mod env;
 mod error;
 mod filter_args;
 mod filters;
+mod includes;
 mod ini;
 mod jinja_errors;
 mod jtests;

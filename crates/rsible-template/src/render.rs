@@ -198,18 +198,38 @@ pub(crate) fn convert_error(
     offset: usize,
     origin: Option<&Origin>,
 ) -> TemplateError {
-    let span = origin.and_then(|o| error_span(o, err, text, offset));
+    // An error inside an included template is wrapped in one that only names the file.
+    if err.kind() == ErrorKind::BadInclude {
+        if let Some(inner) =
+            std::error::Error::source(err).and_then(|s| s.downcast_ref::<minijinja::Error>())
+        {
+            return convert_error(scope, inner, text, offset, origin);
+        }
+    }
+    if err.kind() == ErrorKind::TemplateNotFound && !scope.loader_dirs.is_empty() {
+        return with_span(
+            crate::includes::not_found(err.detail().unwrap_or(""), &scope.loader_dirs),
+            origin.and_then(|o| o.span),
+        );
+    }
+    // A position inside an included template is not a position in `text`.
+    let err_range = err
+        .range()
+        .filter(|_| err.name().is_none_or(|n| n == "<string>"));
+    let span = origin.and_then(|o| error_span(o, err_range.clone(), text, offset));
     if let Some(pending) = scope.take_pending() {
         return with_span(pending, span);
     }
     let detail = err.detail().map(str::to_owned);
-    let token = err
-        .range()
-        .and_then(|r| text.get(r.start + offset..r.end + offset));
+    // The text the error's range is in: ours, or the included template's own source.
+    let (text, range) = match (&err_range, err.template_source()) {
+        (None, Some(included)) if err.range().is_some() => (included, err.range()),
+        _ => (text, err_range.map(|r| r.start + offset..r.end + offset)),
+    };
+    let token = range.clone().and_then(|r| text.get(r));
     let undefined_involved = detail
         .as_deref()
         .is_some_and(|d| d.contains("` is undefined"));
-    let range = err.range().map(|r| r.start + offset..r.end + offset);
     let e = match err.kind() {
         ErrorKind::SyntaxError => {
             let d = detail.as_deref().unwrap_or("invalid syntax");
@@ -288,8 +308,13 @@ pub(crate) fn with_span(err: TemplateError, new: Option<Span>) -> TemplateError 
 }
 
 /// Where in the YAML file the error is: inside the scalar when its lines map 1:1.
-fn error_span(origin: &Origin, err: &minijinja::Error, text: &str, offset: usize) -> Option<Span> {
-    match err.range() {
+fn error_span(
+    origin: &Origin,
+    range: Option<std::ops::Range<usize>>,
+    text: &str,
+    offset: usize,
+) -> Option<Span> {
+    match range {
         Some(range) => span_at(origin, text, range.start + offset),
         None => origin.span.map(|s| s.offset_start(0, None)),
     }

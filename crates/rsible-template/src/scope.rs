@@ -53,6 +53,8 @@ pub(crate) struct Scope {
     pub(crate) env: Arc<Environment<'static>>,
     pub(crate) vars: Arc<Vars>,
     pub(crate) search_paths: Vec<PathBuf>,
+    /// Where `{% include %}` looks (empty: nowhere), for the message when it finds nothing.
+    pub(crate) loader_dirs: Vec<PathBuf>,
     /// The parts of the variables that are data (see [`crate::UNTRUSTED_VARS`]).
     untrusted: Vec<Vec<Seg>>,
     state: Mutex<ScopeState>,
@@ -111,6 +113,24 @@ impl Scope {
             untrusted: untrusted_paths(&vars),
             vars,
             search_paths,
+            loader_dirs: Vec::new(),
+            state: Mutex::new(ScopeState::default()),
+        })
+    }
+
+    /// [`Self::new`] for an environment whose loader searches `loader_dirs`.
+    pub(crate) fn with_loader_dirs(
+        env: Arc<Environment<'static>>,
+        vars: Arc<Vars>,
+        search_paths: Vec<PathBuf>,
+        loader_dirs: Vec<PathBuf>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            env,
+            untrusted: untrusted_paths(&vars),
+            vars,
+            search_paths,
+            loader_dirs,
             state: Mutex::new(ScopeState::default()),
         })
     }

@@ -67,16 +67,31 @@ impl Templar {
         origin: &Origin,
         f: impl Fn(&Arc<Scope>) -> Result<T, TemplateError>,
     ) -> Result<T, TemplateError> {
-        let scope = Scope::new(self.env.clone(), vars.clone(), origin.search_paths.clone());
-        let first = f(&scope);
+        self.attempt_in([&self.env, &self.chainable_env], &[], text, vars, origin, f)
+    }
+
+    /// [`Self::attempt`] in the given strict and chainable environments.
+    fn attempt_in<T>(
+        &self,
+        [strict, chainable]: [&Arc<Environment<'static>>; 2],
+        loader_dirs: &[PathBuf],
+        text: &str,
+        vars: &Arc<Vars>,
+        origin: &Origin,
+        f: impl Fn(&Arc<Scope>) -> Result<T, TemplateError>,
+    ) -> Result<T, TemplateError> {
+        let scope_in = |env: &Arc<Environment<'static>>| {
+            Scope::with_loader_dirs(
+                env.clone(),
+                vars.clone(),
+                origin.search_paths.clone(),
+                loader_dirs.to_vec(),
+            )
+        };
+        let first = f(&scope_in(strict));
         match &first {
             Err(TemplateError::Undefined { name, .. }) if only_tested(text, name) => {
-                let scope = Scope::new(
-                    self.chainable_env.clone(),
-                    vars.clone(),
-                    origin.search_paths.clone(),
-                );
-                f(&scope)
+                f(&scope_in(chainable))
             }
             _ => first,
         }
@@ -297,29 +312,38 @@ impl Bound<'_> {
     }
 
     /// [`Self::render_text`] with the template module's `trim_blocks` (Ansible's default: on)
-    /// and `lstrip_blocks` (default: off). The one environment trims blocks, so other settings
-    /// are reached by rewriting the source: an extra newline after each tag for `trim_blocks:
-    /// false`, the indentation before a tag removed for `lstrip_blocks: true`.
+    /// and `lstrip_blocks` (default: off), and `include_dirs`: where `{% include %}` and its
+    /// kin look for other templates (see [`crate::includes`]).
     pub fn render_text_with(
         &self,
         text: &str,
         origin: &Origin,
         trim_blocks: bool,
         lstrip_blocks: bool,
+        include_dirs: &[PathBuf],
     ) -> Result<String, TemplateError> {
-        let mut src = std::borrow::Cow::Borrowed(text);
-        if lstrip_blocks {
-            static LSTRIP: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-            if let Some(re) =
-                LSTRIP.get_or_init(|| regex::Regex::new(r"(?m)^[ \t]+(\{[%#])([^+])").ok())
-            {
-                src = std::borrow::Cow::Owned(re.replace_all(&src, "$1$2").into_owned());
-            }
+        let src = rewrite_source(text, trim_blocks, lstrip_blocks);
+        if include_dirs.is_empty() || !crate::includes::loads_templates(&src) {
+            return self.render_text(&src, origin);
         }
-        if !trim_blocks {
-            src = std::borrow::Cow::Owned(src.replace("%}\n", "%}\n\n").replace("#}\n", "#}\n\n"));
-        }
-        self.render_text(&src, origin)
+        let dirs = crate::includes::loader_dirs(include_dirs);
+        let [strict, chainable] = [&self.templar.env, &self.templar.chainable_env].map(|env| {
+            crate::includes::with_loader(
+                env,
+                dirs.clone(),
+                rewrite_source,
+                trim_blocks,
+                lstrip_blocks,
+            )
+        });
+        self.templar.attempt_in(
+            [&strict, &chainable],
+            &dirs,
+            &src,
+            &self.vars,
+            origin,
+            |scope| render::render_string(scope, &src, false, Some(origin)),
+        )
     }
 
     /// Renders a whole template file's text to a string (the `template` module).
@@ -436,4 +460,23 @@ fn render_value_in(
         }
         other => other.clone(),
     })
+}
+
+/// The one environment trims blocks, so other settings are reached by rewriting the source:
+/// an extra newline after each tag for `trim_blocks: false`, the indentation before a tag
+/// removed for `lstrip_blocks: true`.
+fn rewrite_source(text: &str, trim_blocks: bool, lstrip_blocks: bool) -> String {
+    let mut src = std::borrow::Cow::Borrowed(text);
+    if lstrip_blocks {
+        static LSTRIP: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        if let Some(re) =
+            LSTRIP.get_or_init(|| regex::Regex::new(r"(?m)^[ \t]+(\{[%#])([^+])").ok())
+        {
+            src = std::borrow::Cow::Owned(re.replace_all(&src, "$1$2").into_owned());
+        }
+    }
+    if !trim_blocks {
+        src = std::borrow::Cow::Owned(src.replace("%}\n", "%}\n\n").replace("#}\n", "#}\n\n"));
+    }
+    src.into_owned()
 }

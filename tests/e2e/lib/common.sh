@@ -23,10 +23,19 @@ timed() {
 }
 
 # apt-get install of the packages not yet installed (no recommends: nothing the run does not need).
+# A `name/release` package counts as installed only in a version that release has: a machine may
+# carry a backport (qemu-utils 10 from bookworm-backports breaks bookworm's qemu-system-x86), and
+# apt then has to be asked for the downgrade.
 apt_ensure() {
-    local missing=() p
+    local missing=() p v
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "${p%%/*}" 2>/dev/null | grep "ok installed" >/dev/null || missing+=("$p")
+        if ! dpkg-query -W -f='${Status}' "${p%%/*}" 2>/dev/null | grep "ok installed" >/dev/null; then
+            missing+=("$p")
+        elif [ "${p%%/*}" != "$p" ]; then
+            v=$(dpkg-query -W -f='${Version}' "${p%%/*}")
+            apt-cache madison "${p%%/*}" 2>/dev/null | grep -F " $v " | grep -F " ${p#*/}/" >/dev/null \
+                || missing+=("$p")
+        fi
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     log "apt-get install ${missing[*]}"

@@ -112,7 +112,9 @@ pub(super) enum Reply {
 
 impl Channel {
     pub(super) async fn open(master: Arc<Master>) -> Result<Self, OpenError> {
-        let line = format!("exec /bin/sh -c {}", crate::shell::quote(LOOP));
+        // Not `exec`: bash exports `_` only for a command it runs itself (it still execs it in
+        // place), and commands should see the environment a one-shot session gives them.
+        let line = format!("/bin/sh -c {}", crate::shell::quote(LOOP));
         let mut cmd = Session::to_raw_command(Arc::clone(&master.session), line);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())

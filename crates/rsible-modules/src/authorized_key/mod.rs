@@ -143,7 +143,7 @@ fn probe_script(user: &str, path: Option<&str>, mark: &str) -> String {
     }
     s.push_str(
         "echo \"f:$f\"; echo \"r:$(readlink -m -- \"$f\")\"\n\
-         echo \"l:$(_i \"$f\")\"; echo \"t:$(_i \"$f\" -L)\"\n",
+         _lt \"$f\"\n",
     );
     let _ = writeln!(s, "if [ -f \"$f\" ]; then echo {mark}; cat -- \"$f\"; fi");
     s
@@ -355,11 +355,7 @@ fn enforce(ctx: &ModuleContext<'_>, a: &Args, present: bool) -> Result<ResultMap
                 f = quote(&filename)
             );
             if let Some(p) = &path {
-                let _ = writeln!(
-                    s,
-                    "echo \"l:$(_i {q})\"; echo \"t:$(_i {q} -L)\"",
-                    q = quote(p)
-                );
+                let _ = writeln!(s, "_lt {q}", q = quote(p));
             }
             let out = run_script(ctx, s)?;
             for line in String::from_utf8_lossy(&out.stdout).lines() {

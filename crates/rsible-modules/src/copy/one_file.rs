@@ -50,8 +50,8 @@ fn probe_script(
     } else {
         let _ = writeln!(s, "if {isdir}; then f=\"${{f%/}}/\"{}; fi", quote(rel));
     }
-    s.push_str("echo \"p:$f\"; echo \"l:$(_i \"$f\")\"; echo \"t:$(_i \"$f\" -L)\"\n");
-    s.push_str("if [ -d \"$(dirname -- \"$f\")\" ]; then echo P:; fi\n");
+    s.push_str("echo \"p:$f\"; _lt \"$f\"\n");
+    s.push_str("_dn \"$f\"; if [ -d \"$_d\" ]; then echo P:; fi\n");
     s.push_str("if [ -L \"$f\" ]; then echo \"r:$(readlink -m -- \"$f\")\"; fi\n");
     let isreg = if follow {
         "[ -f \"$f\" ]"
@@ -60,7 +60,7 @@ fn probe_script(
     };
     let _ = writeln!(
         s,
-        "if {isreg}; then c=$(sha1sum < \"$f\" | cut -d' ' -f1); echo \"c:$c\"; fi"
+        "if {isreg}; then c=$(sha1sum < \"$f\"); c=${{c%% *}}; echo \"c:$c\"; fi"
     );
     // What `file`'s state probe would look up, for the attribute step of an unchanged file.
     if let Some(o) = owner {
@@ -302,7 +302,7 @@ pub(crate) fn copy_file(
     if let Some(g) = &a.group {
         let _ = writeln!(script, "chgrp -- {} {q} || exit 1", quote(g));
     }
-    let _ = writeln!(script, "echo \"l:$(_i {q})\"; echo \"t:$(_i {q} -L)\"");
+    let _ = writeln!(script, "_lt {q}");
     let out = run_script(ctx, script)?;
     if out.rc != 0 {
         return Ok(failed(

@@ -340,11 +340,7 @@ fn run_file_known(
             script.push_str(c);
             script.push('\n');
         }
-        let _ = writeln!(
-            script,
-            "p={}; echo \"l:$(_i \"$p\")\"; echo \"t:$(_i \"$p\" -L)\"",
-            quote(&plan.report_path)
-        );
+        let _ = writeln!(script, "p={}; _lt \"$p\"", quote(&plan.report_path));
         let out = run_script(ctx, script)?;
         if out.rc != 0 {
             let mut f = failed(String::from_utf8_lossy(&out.stderr).trim().to_owned());

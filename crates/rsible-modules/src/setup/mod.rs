@@ -411,20 +411,26 @@ fn network(raw: &Raw) -> Facts {
             .find(|(n, _)| n == name)
             .map_or("", |(_, t)| t.as_str())
     };
+    let primary = match texts.iter().find(|(n, _)| n == "addr_all") {
+        Some((_, t)) => t.as_str(),
+        None => find("addr_primary"),
+    };
+    let primary = crate::setup::network::split_ip_addr(primary);
+    let secondary = crate::setup::network::split_ip_addr(find("addr_secondary"));
+    fn of<'a>(split: &[(&str, &'a str)], name: &str) -> &'a str {
+        split
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, t)| *t)
+    }
     let interfaces = texts
         .iter()
         .filter_map(|(n, t)| n.strip_prefix("if ").map(|name| (name, t)))
-        .map(|(name, sysfs)| {
-            let primary = match texts.iter().find(|(n, _)| *n == format!("all {name}")) {
-                Some((_, t)) => t.as_str(),
-                None => find(&format!("primary {name}")),
-            };
-            InterfaceInput {
-                name,
-                sysfs,
-                primary,
-                secondary: find(&format!("secondary {name}")),
-            }
+        .map(|(name, sysfs)| InterfaceInput {
+            name,
+            sysfs,
+            primary: of(&primary, name),
+            secondary: of(&secondary, name),
         })
         .collect();
     network_facts(&NetworkInput {

@@ -31,6 +31,35 @@ pub(crate) struct InterfaceInput<'a> {
     pub secondary: &'a str,
 }
 
+/// `ip addr show` output for every interface cut into `(name, its lines)`: a block starts at a
+/// header line `3: eth0@if5: <…>` (the name stops at `@` or `:`).
+pub(crate) fn split_ip_addr(output: &str) -> Vec<(&str, &str)> {
+    fn header_name(line: &str) -> Option<&str> {
+        let (index, rest) = line.split_once(": ")?;
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let end = rest.find([':', '@'])?;
+        Some(&rest[..end])
+    }
+    let mut blocks: Vec<(&str, usize)> = Vec::new();
+    let mut at = 0;
+    for line in output.split_inclusive('\n') {
+        if let Some(name) = header_name(line) {
+            blocks.push((name, at));
+        }
+        at += line.len();
+    }
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, (name, start))| {
+            let end = blocks.get(i + 1).map_or(output.len(), |(_, s)| *s);
+            (*name, &output[*start..end])
+        })
+        .collect()
+}
+
 /// Facts without the `ansible_` prefix, in Ansible's order.
 pub(crate) fn network_facts(input: &NetworkInput<'_>) -> Vec<(String, Value)> {
     let mut default_v4 = default_interface(input.route4, PROBE_V4);
@@ -334,6 +363,22 @@ fn locally_reachable(local4: &str, local6: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_ip_addr_output_into_interfaces() {
+        let out = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n\
+                   2: eth0@if309: <BROADCAST> mtu 1500\n    inet 10.0.0.2/24 scope global eth0\n\
+                   3: br-x: <NO-CARRIER> mtu 1500\n";
+        let split = split_ip_addr(out);
+        let names: Vec<&str> = split.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["lo", "eth0", "br-x"]);
+        assert_eq!(
+            split[1].1,
+            "2: eth0@if309: <BROADCAST> mtu 1500\n    inet 10.0.0.2/24 scope global eth0\n"
+        );
+        assert_eq!(split[2].1, "3: br-x: <NO-CARRIER> mtu 1500\n");
+        assert!(split_ip_addr("").is_empty());
+    }
 
     // Expected: ansible-core 2.19 `setup` on a tier-1b test host (same `ip` output).
     #[test]

@@ -353,8 +353,21 @@ fn strip_quotes(v: &str) -> &str {
     v.trim_matches(|c| c == '\'' || c == '"' || c == '\\')
 }
 
+/// The `date` section: the time now, then noon on January 1st and July 1st, each
+/// `|`-separated in the script's format.
+fn date_lines(raw: &Raw) -> Vec<Vec<String>> {
+    raw.text("date")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().split('|').map(str::to_owned).collect())
+        .collect()
+}
+
 pub(crate) fn date_time(raw: &Raw) -> Facts {
-    let d: Vec<String> = raw.line("date").split('|').map(str::to_owned).collect();
+    let lines = date_lines(raw);
+    let Some(d) = lines.first() else {
+        return Vec::new();
+    };
     if d.len() < 16 {
         return Vec::new();
     }
@@ -364,7 +377,12 @@ pub(crate) fn date_time(raw: &Raw) -> Facts {
     } else {
         "000000".to_owned()
     };
-    let utc = raw.line("date_utc");
+    let utc = d[9]
+        .parse::<i64>()
+        .ok()
+        .and_then(|epoch| chrono::DateTime::from_timestamp(epoch, 0))
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+        .unwrap_or_default();
     vec![fact(
         "date_time",
         json!({
@@ -384,11 +402,12 @@ pub(crate) fn date_time(raw: &Raw) -> Facts {
 
 /// `time.tzname[1]`: the zone's daylight-saving name, or its only name when it has none.
 fn tz_dst(raw: &Raw, tz: &str) -> String {
-    let parse = |s: String| -> Option<(String, i64)> {
-        let (name, off) = s.split_once('|')?;
-        Some((name.to_owned(), off.parse().ok()?))
+    let lines = date_lines(raw);
+    let parse = |i: usize| -> Option<(String, i64)> {
+        let d = lines.get(i)?;
+        Some((d.get(13)?.clone(), d.get(14)?.parse().ok()?))
     };
-    match (parse(raw.line("tz_jan")), parse(raw.line("tz_jul"))) {
+    match (parse(1), parse(2)) {
         (Some(jan), Some(jul)) if jan.1 != jul.1 => {
             if jan.1 > jul.1 {
                 jan.0

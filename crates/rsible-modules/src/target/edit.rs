@@ -109,9 +109,9 @@ pub(crate) fn read_text(
     let m = marker();
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "p={}", quote(path));
-    s.push_str("echo \"t:$(_i \"$p\" -L)\"\necho \"l:$(_i \"$p\")\"\n");
+    s.push_str("_lt \"$p\"\n");
     s.push_str("echo \"r:$(readlink -m -- \"$p\")\"\n");
-    s.push_str("echo \"me:$(id -u) $(id -g) $(umask)\"\n");
+    s.push_str("_me; echo \"me:$_u $_g $(umask)\"\n");
     if let Some(o) = attrs.owner {
         let _ = writeln!(s, "echo \"u:$(id -u -- {} 2>/dev/null)\"", quote(o));
     }
@@ -122,7 +122,7 @@ pub(crate) fn read_text(
             quote(g)
         );
     }
-    s.push_str("if [ -d \"$(dirname -- \"$p\")\" ]; then echo P:; fi\n");
+    s.push_str("_dn \"$p\"; if [ -d \"$_d\" ]; then echo P:; fi\n");
     let _ = writeln!(
         s,
         "if [ -f \"$p\" ]; then if [ -r \"$p\" ]; then echo {m}; exec cat -- \"$p\"; fi; echo U:; fi"
@@ -379,7 +379,7 @@ pub(crate) fn commit(
 pub(crate) fn stat_now(ctx: &ModuleContext<'_>, path: &str) -> Result<(Info, Info), ModuleError> {
     let mut s = String::from(INFO_FN);
     let _ = writeln!(s, "p={}", quote(path));
-    s.push_str("echo \"l:$(_i \"$p\")\"\necho \"t:$(_i \"$p\" -L)\"\n");
+    s.push_str("_lt \"$p\"\n");
     let out = crate::target::script::run_script(ctx, s)?;
     let st = crate::target::file_state::parse_state(&String::from_utf8_lossy(&out.stdout));
     Ok((st.l, st.t))

@@ -87,10 +87,7 @@ pub(crate) fn add_path_info(ctx: &ModuleContext<'_>, r: &mut ResultMap) -> Resul
         return Ok(());
     };
     let q = quote(&p);
-    let out = run_script(
-        ctx,
-        format!("{INFO_FN}echo \"l:$(_i {q})\"; echo \"t:$(_i {q} -L)\"\n"),
-    )?;
+    let out = run_script(ctx, format!("{INFO_FN}_lt {q}\n"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let (mut l, mut t) = (Info::default(), Info::default());
     for line in text.lines() {

@@ -54,8 +54,16 @@ impl Info {
     }
 }
 
-/// Shell function printing the stat line of `$1` (`-` when absent); `$2` is `-L` to follow.
-pub(crate) const INFO_FN: &str = "_i() { if [ -e \"$1\" ] || [ -L \"$1\" ]; then stat $2 -c '%f|%u|%g|%U|%G|%s|%h|%i' -- \"$1\" 2>/dev/null || echo -; else echo -; fi; }\n";
+/// Shell functions of the probes. `_i` prints the stat line of `$1` (`-` when absent); `$2` is
+/// `-L` to follow. `_lt` prints a path's `l:` (lstat) and `t:` (followed) lines, running `stat`
+/// a second time only for a symlink (raw mode `a…`). `_dn` sets `_d` to `dirname -- "$1"`
+/// without a process, and `_me` sets `_u`/`_g` to `id -u`/`id -g` from `/proc/self/status` when
+/// it can: every exec costs the target a millisecond or more.
+pub(crate) const INFO_FN: &str = "_i() { if [ -e \"$1\" ] || [ -L \"$1\" ]; then stat $2 -c '%f|%u|%g|%U|%G|%s|%h|%i' -- \"$1\" 2>/dev/null || echo -; else echo -; fi; }
+_lt() { _l=$(_i \"$1\"); echo \"l:$_l\"; case $_l in a*) echo \"t:$(_i \"$1\" -L)\" ;; *) echo \"t:$_l\" ;; esac; }
+_dn() { _d=$1; while [ \"${_d%/}\" != \"$_d\" ] && [ \"$_d\" != / ]; do _d=${_d%/}; done; case $_d in */*) _d=${_d%/*}; while [ \"${_d%/}\" != \"$_d\" ]; do _d=${_d%/}; done; _d=${_d:-/} ;; *) _d=. ;; esac; }
+_me() { _u=; if [ -r /proc/self/status ]; then while read -r _k _a _b _r; do case $_k in Uid:) _u=$_b ;; Gid:) _g=$_b; break ;; esac; done </proc/self/status; fi; [ -n \"$_u\" ] || { _u=$(id -u); _g=$(id -g); }; }
+";
 
 /// Everything the decision needs about a path, in one script's output.
 #[derive(Debug, Default)]
@@ -152,7 +160,7 @@ pub(crate) fn state_script(
     if walk {
         s.push_str(WALK_CMD);
     }
-    s.push_str("echo \"l:$(_i \"$p\")\"; echo \"t:$(_i \"$p\" -L)\"\n");
+    s.push_str("_lt \"$p\"\n");
     s.push_str("if [ -L \"$p\" ]; then echo \"k:$(readlink -- \"$p\")\"; echo \"r:$(readlink -m -- \"$p\")\"; fi\n");
     if empty {
         // Only a link may replace an empty directory; listing it costs the directory's atime.

@@ -253,6 +253,10 @@ impl Runner<'_> {
             );
         }
         self.include_vars.push(scope_vars);
+        let mut tasks = tasks;
+        for t in &mut tasks {
+            inherit_from_blocks(&mut t.keywords, &task.keywords);
+        }
         let refs: Vec<&Task> = tasks.iter().collect();
         // A handler forced on hosts that failed (`force_handlers`) runs its included tasks on
         // them too. (A failure inside that file then does not stop the rest of it for them.)
@@ -346,4 +350,44 @@ fn loop_item(result: &Value, info: &TaskInfo) -> Option<LoopItem> {
     let mut control = crate::task::item_vars_of(result, &info.loop_var);
     control.remove(&info.loop_var);
     Some(LoopItem { item, control })
+}
+
+/// The included tasks sit under the include's blocks: they get what those set and they do not
+/// (`become`, `environment`, `module_defaults` before their own, …). The parser folded the
+/// blocks' keywords into the include's; these are the ones an include cannot set itself
+/// (ansible-core's `VALID_INCLUDE_KEYWORDS`), so they came from its blocks. Its own
+/// `ignore_errors`, `when` or `tags` stay with it, as in ansible-core.
+fn inherit_from_blocks(
+    kw: &mut rsible_parser::TaskKeywords,
+    include: &rsible_parser::TaskKeywords,
+) {
+    macro_rules! unless_set {
+        ($($field:ident),*) => {
+            $(if kw.$field.is_none() {
+                kw.$field.clone_from(&include.$field);
+            })*
+        };
+    }
+    unless_set!(
+        become_,
+        become_user,
+        become_method,
+        become_flags,
+        environment,
+        check_mode,
+        diff,
+        connection,
+        remote_user,
+        delegate_to,
+        delegate_facts,
+        any_errors_fatal,
+        throttle,
+        port
+    );
+    kw.module_defaults = include
+        .module_defaults
+        .iter()
+        .chain(&kw.module_defaults)
+        .cloned()
+        .collect();
 }

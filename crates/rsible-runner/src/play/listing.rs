@@ -246,8 +246,8 @@ pub(super) fn task_display_name(shared: &Shared<'_>, task: &Task, vars: &Vars) -
         None => task.module_key.key_string(),
     };
     match &task.role {
-        // `IncludeRole.get_name` shows no role before a name it was given.
-        Some(_) if task.module == crate::task::INCLUDE_ROLE && task.name.is_some() => base,
+        // `IncludeRole.get_name` shows no role before its name, given or made up.
+        Some(_) if task.module == crate::task::INCLUDE_ROLE => base,
         Some(role) => format!("{} : {base}", role.display_name()),
         _ => base,
     }

@@ -326,6 +326,12 @@ impl Runner<'_> {
             );
             v.insert("role_name".into(), Value::from(role.name.as_str()));
         }
+        if let Some(task) = task {
+            v.insert(
+                "ansible_search_path".into(),
+                vars::ansible_search_path(task, &sh.playbook.dir),
+            );
+        }
         if let Some(src) = sh.inventory.sources.first() {
             v.insert(
                 "inventory_file".into(),

@@ -134,6 +134,33 @@ pub(super) fn render_args(
             }
         }
     }
+    for node in super::module_defaults::for_task(job) {
+        let (what, span) = finalization();
+        let value = render_node(&shared.templar, node, vars, &job.origin).map_err(|e| {
+            TaskFault::new(
+                job.task,
+                Some((&what, span)),
+                &e.ansible_message(),
+                e.span().or(Some(node.span)),
+            )
+        })?;
+        let Value::Object(map) = value else {
+            return Err(TaskFault::new(
+                job.task,
+                Some((&what, span)),
+                &format!(
+                    "Task args must resolve to a 'dict' not '{}'.",
+                    rsible_modules::py_type(&value)
+                ),
+                Some(node.span),
+            ));
+        };
+        for (k, v) in map {
+            if !is_omit(&v, &shared.omit) {
+                out.entry(k).or_insert_with(|| strip_omit(v, &shared.omit));
+            }
+        }
+    }
     Ok(out)
 }
 

@@ -50,6 +50,14 @@ impl<'a> Inherited<'a> {
         kw.become_flags.as_ref().or(self.play.become_flags.as_ref())
     }
 
+    /// `module_defaults`: the play's, then the blocks' and the task's (later ones win).
+    pub(crate) fn module_defaults(&self) -> impl Iterator<Item = &'a Node> {
+        self.play
+            .module_defaults
+            .iter()
+            .chain(&self.task.keywords.module_defaults)
+    }
+
     /// `environment`: the play's, then the task's (which wins name by name).
     pub(crate) fn environments(&self) -> impl Iterator<Item = &'a Node> {
         [

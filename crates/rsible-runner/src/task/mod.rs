@@ -12,6 +12,7 @@ mod host;
 mod inherit;
 mod items;
 mod module_call;
+mod module_defaults;
 mod normalise;
 mod pool;
 mod resolve;

@@ -132,7 +132,29 @@ pub(crate) fn template(
         template_vars(&mut vars, &term, &path);
         vars.extend(extra.clone());
         let env = custom.clone().unwrap_or_else(|| scope.env.clone());
-        let inner = Scope::new(env, Arc::new(vars), scope.search_paths.clone());
+        let inner = if crate::includes::loads_templates(&text) {
+            // Jinja looks beside the file first, then in `ansible_search_path`.
+            let listed: Vec<std::path::PathBuf> = match scope.vars.get("ansible_search_path") {
+                Some(Json::Array(a)) => a.iter().map(|p| py_str(p).into()).collect(),
+                _ => Vec::new(),
+            };
+            let dirs: Vec<std::path::PathBuf> = path
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .into_iter()
+                .chain(crate::includes::loader_dirs(&listed))
+                .collect();
+            let env = crate::includes::with_loader(
+                &env,
+                dirs.clone(),
+                |t, _, _| t.to_owned(),
+                true,
+                false,
+            );
+            Scope::with_loader_dirs(env, Arc::new(vars), scope.search_paths.clone(), dirs)
+        } else {
+            Scope::new(env, Arc::new(vars), scope.search_paths.clone())
+        };
         let single = crate::render::single_expression(&text).is_some();
         out.push(if custom.is_some() || !single {
             Json::String(crate::render::render_string(&inner, &text, false, None)?)
