@@ -235,12 +235,7 @@ pub(crate) fn inherit(kw: &mut TaskKeywords, parent: &TaskKeywords) {
         }
     }
     kw.vars = vars;
-    kw.module_defaults = parent
-        .module_defaults
-        .iter()
-        .chain(&kw.module_defaults)
-        .cloned()
-        .collect();
+    kw.under_module_defaults(&parent.module_defaults);
     if kw.notify.is_empty() {
         kw.notify.clone_from(&parent.notify);
     }

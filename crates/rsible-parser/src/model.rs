@@ -103,6 +103,16 @@ pub struct Role {
     pub parents: Vec<PathBuf>,
 }
 
+impl TaskKeywords {
+    /// Puts `outer` (the module_defaults of what surrounds the task) before its own, which
+    /// win.
+    pub fn under_module_defaults<'a>(&mut self, outer: impl IntoIterator<Item = &'a Node>) {
+        let mut all: Vec<Node> = outer.into_iter().cloned().collect();
+        all.append(&mut self.module_defaults);
+        self.module_defaults = all;
+    }
+}
+
 impl Role {
     /// Its own directory, then those of the roles above it: the [`Self::parents`] of a role
     /// it brings in.

@@ -324,14 +324,13 @@ struct Entry<'n> {
 /// its blocks, already folded into it); the innermost role's value first.
 fn fold_role_keywords(task: &mut crate::Task, folded: &[(String, Node)]) {
     // `module_defaults` extends instead: the outermost role's first, the task's own last.
-    let defaults: Vec<Node> = folded
-        .iter()
-        .rev()
-        .filter(|(name, _)| name == "module_defaults")
-        .map(|(_, value)| value.clone())
-        .chain(task.keywords.module_defaults.drain(..))
-        .collect();
-    task.keywords.module_defaults = defaults;
+    task.keywords.under_module_defaults(
+        folded
+            .iter()
+            .rev()
+            .filter(|(name, _)| name == "module_defaults")
+            .map(|(_, value)| value),
+    );
     for (name, value) in folded {
         let slot = match name.as_str() {
             "any_errors_fatal" => &mut task.keywords.any_errors_fatal,

@@ -11,10 +11,6 @@ use std::sync::{Arc, OnceLock};
 
 use minijinja::Environment;
 
-/// How the loaded files are rewritten before Jinja sees them: the same `trim_blocks` and
-/// `lstrip_blocks` handling as the template that includes them.
-pub(crate) type Rewrite = fn(&str, bool, bool) -> String;
-
 /// True when `text` has a tag that loads another template.
 pub(crate) fn loads_templates(text: &str) -> bool {
     static TAG: OnceLock<Option<regex::Regex>> = OnceLock::new();
@@ -31,13 +27,12 @@ pub(crate) fn loader_dirs(dirs: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A copy of `env` whose loader reads templates from `dirs` (see [`loader_dirs`]).
+/// A copy of `env` whose loader reads templates from `dirs` (see [`loader_dirs`]), each file
+/// passed through `rewrite` (the including template's `trim_blocks`/`lstrip_blocks` handling).
 pub(crate) fn with_loader(
     env: &Environment<'static>,
     dirs: Vec<PathBuf>,
-    rewrite: Rewrite,
-    trim_blocks: bool,
-    lstrip_blocks: bool,
+    rewrite: impl Fn(&str) -> String + Send + Sync + 'static,
 ) -> Arc<Environment<'static>> {
     let mut env = env.clone();
     env.set_loader(move |name| {
@@ -53,7 +48,7 @@ pub(crate) fn with_loader(
                 format!("could not read template {}: {e}", found.display()),
             )
         })?;
-        Ok(Some(rewrite(&text, trim_blocks, lstrip_blocks)))
+        Ok(Some(rewrite(&text)))
     });
     Arc::new(env)
 }

@@ -108,14 +108,7 @@ impl Scope {
         vars: Arc<Vars>,
         search_paths: Vec<PathBuf>,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            env,
-            untrusted: untrusted_paths(&vars),
-            vars,
-            search_paths,
-            loader_dirs: Vec::new(),
-            state: Mutex::new(ScopeState::default()),
-        })
+        Self::with_loader_dirs(env, vars, search_paths, Vec::new())
     }
 
     /// [`Self::new`] for an environment whose loader searches `loader_dirs`.

@@ -328,13 +328,9 @@ impl Bound<'_> {
         }
         let dirs = crate::includes::loader_dirs(include_dirs);
         let [strict, chainable] = [&self.templar.env, &self.templar.chainable_env].map(|env| {
-            crate::includes::with_loader(
-                env,
-                dirs.clone(),
-                rewrite_source,
-                trim_blocks,
-                lstrip_blocks,
-            )
+            crate::includes::with_loader(env, dirs.clone(), move |t| {
+                rewrite_source(t, trim_blocks, lstrip_blocks)
+            })
         });
         self.templar.attempt_in(
             [&strict, &chainable],

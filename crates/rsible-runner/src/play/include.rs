@@ -384,10 +384,5 @@ fn inherit_from_blocks(
         throttle,
         port
     );
-    kw.module_defaults = include
-        .module_defaults
-        .iter()
-        .chain(&kw.module_defaults)
-        .cloned()
-        .collect();
+    kw.under_module_defaults(&include.module_defaults);
 }

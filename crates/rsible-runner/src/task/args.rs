@@ -107,34 +107,9 @@ pub(super) fn render_args(
         }
     }
     layers.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
-    for (_, node) in layers {
-        let (what, span) = finalization();
-        let value = render_node(&shared.templar, node, vars, &job.origin).map_err(|e| {
-            TaskFault::new(
-                job.task,
-                Some((&what, span)),
-                &e.ansible_message(),
-                e.span().or(Some(node.span)),
-            )
-        })?;
-        let Value::Object(map) = value else {
-            return Err(TaskFault::new(
-                job.task,
-                Some((&what, span)),
-                &format!(
-                    "Task args must resolve to a 'dict' not '{}'.",
-                    rsible_modules::py_type(&value)
-                ),
-                Some(node.span),
-            ));
-        };
-        for (k, v) in map {
-            if !is_omit(&v, &shared.omit) {
-                out.entry(k).or_insert_with(|| strip_omit(v, &shared.omit));
-            }
-        }
-    }
-    for node in super::module_defaults::for_task(job) {
+    // `module_defaults` lie under every layer the task writes.
+    let defaults = super::module_defaults::for_task(job);
+    for node in layers.into_iter().map(|(_, n)| n).chain(defaults) {
         let (what, span) = finalization();
         let value = render_node(&shared.templar, node, vars, &job.origin).map_err(|e| {
             TaskFault::new(

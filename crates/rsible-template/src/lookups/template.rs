@@ -144,13 +144,7 @@ pub(crate) fn template(
                 .into_iter()
                 .chain(crate::includes::loader_dirs(&listed))
                 .collect();
-            let env = crate::includes::with_loader(
-                &env,
-                dirs.clone(),
-                |t, _, _| t.to_owned(),
-                true,
-                false,
-            );
+            let env = crate::includes::with_loader(&env, dirs.clone(), str::to_owned);
             Scope::with_loader_dirs(env, Arc::new(vars), scope.search_paths.clone(), dirs)
         } else {
             Scope::new(env, Arc::new(vars), scope.search_paths.clone())
